@@ -1,0 +1,430 @@
+/* parkwatch trace format: the only bridge between the shim (preload/) and the
+ * analyzer (analyzer/).
+ *
+ * A trace is one file per process, mapped MAP_SHARED by the shim, so that every
+ * store is in the page cache at once: the file is complete after SIGKILL and can
+ * be read while the process runs.  It is a versioned ABI:
+ *   - the header carries magic, major/minor version, its own size and the size of
+ *     every record type, so an older reader can skip fields it does not know;
+ *   - a reader refuses a newer major version with one line;
+ *   - every section is located by (offset, size, count, entry size) in the header
+ *     and every offset must be bounds-checked: the file is untrusted input.
+ *
+ * Layout (all section offsets are page aligned):
+ *   header | modules | depot index | depot pool | channels | notes | thread slots
+ *
+ * Concurrency: the writer updates shared fields with __atomic builtins (the types
+ * here are plain integers so that both C11 sides can include this header).  A
+ * reader of a live process validates what it reads: ring events carry a sequence
+ * number written last, park state is covered by a seqlock (park_seq odd while it
+ * is being changed), depot records and module/channel entries are published by a
+ * final release store of a non-zero state/slot value.
+ */
+#ifndef PARKWATCH_TRACE_H
+#define PARKWATCH_TRACE_H
+
+#include <stdint.h>
+
+#define PW_TRACE_MAGIC "PWTRACE"   /* 8 bytes with the NUL */
+#define PW_TRACE_VERSION_MAJOR 1
+#define PW_TRACE_VERSION_MINOR 0
+
+#define PW_HEADER_SIZE 8192u
+#define PW_EXE_MAX 1024u
+#define PW_ARGV_MAX 2048u        /* NUL-separated argv, truncated at a whole arg */
+#define PW_MODULE_PATH_MAX 512u
+#define PW_BUILD_ID_MAX 40u
+#define PW_THREAD_NAME_MAX 16u
+#define PW_HELD_MAX 32u          /* held locks mirrored in the file; more are counted */
+#define PW_STACK_MAX_FRAMES 64u
+
+/* ---- enumerations: one X-macro list each; writer, reader, dump, reports expand them */
+
+/* Event kinds.  Field use per kind (obj, obj2, arg, stack, stack2, result, err):
+ *   THREAD_CREATE  obj=child serial, arg=pthread_t, stack=creation stack, result=rc
+ *   THREAD_START   obj=own serial, obj2=parent serial, arg=tid
+ *   THREAD_EXIT    obj=own serial, arg=number of locks held at exit, stack=exit site
+ *                  (pthread_exit) or 0 (return from start routine), op=how (PW_EXIT_*)
+ *   THREAD_JOIN    obj=joined serial (0 if unknown), arg=pthread_t, result=rc
+ *   THREAD_DETACH  obj=target serial, arg=pthread_t, result=rc
+ *   THREAD_NAME    obj=target serial, arg=first 8 bytes of the name
+ *   PARK           op=PW_OP_*, obj=object (address, channel id or thread serial),
+ *                  obj2=second object (mutex released by a cond wait, fd),
+ *                  arg=flags (PW_PARK_*), stack=park stack
+ *   UNPARK         op=PW_OP_*, obj=object, result=return value, err=errno,
+ *                  arg=bytes for channel ops
+ *   LOCK_INIT      obj=address, op=PW_OBJ_* (mutex reinitialised: a new object)
+ *   LOCK_DESTROY   obj=address, op=PW_OBJ_*, result=rc
+ *   HELD_AT_EXIT   obj=lock address, op=PW_OBJ_* (one per lock held when the thread ended)
+ *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run)
+ *   CHAN_CREATE    obj=channel id, op=PW_OBJ_*, arg=(fd of side 0) | (fd of side 1) << 32,
+ *                  stack=creation stack
+ *   CHAN_SEND      obj=channel id, obj2=fd, arg=bytes (or messages), result=rc, err=errno
+ *   CHAN_RECV      obj=channel id, obj2=fd, arg=bytes, result=rc (0 = EOF seen), err
+ *   CHAN_CLOSE     obj=channel id, obj2=fd, op=side (PW_SIDE_*), arg=fds of that side
+ *                  still open after this close, stack=close stack
+ *   MISUSE         op=PW_MISUSE_*, obj=channel id, obj2=fd, stack=misuse site,
+ *                  stack2=earlier site (close or creation), arg=other thread serial
+ *   LOCK_EDGE      obj=lock held (A), obj2=lock acquired (B), stack=where B was taken,
+ *                  stack2=where A was taken (0 if unknown), arg=edge flags
+ *   FORK           arg=child pid (parent side) / parent pid (child side), op=0 parent, 1 child
+ *   EXEC           arg=0; recorded just before the real exec
+ *   MODULES        arg=number of modules after a dlopen/dlclose refresh
+ *   PROC_END       op=PW_END_*, result=status; written by the exit path / watchdog
+ *   DEADLOCK       written by a watchdog: op=PW_END_* decision, arg=number of threads
+ */
+#define PW_EVENT_KINDS(X)                       \
+    X(NONE, "none")                             \
+    X(THREAD_CREATE, "thread-create")           \
+    X(THREAD_START, "thread-start")             \
+    X(THREAD_EXIT, "thread-exit")               \
+    X(THREAD_JOIN, "thread-join")               \
+    X(THREAD_DETACH, "thread-detach")           \
+    X(THREAD_NAME, "thread-name")               \
+    X(PARK, "park")                             \
+    X(UNPARK, "unpark")                         \
+    X(LOCK_INIT, "lock-init")                   \
+    X(LOCK_DESTROY, "lock-destroy")             \
+    X(HELD_AT_EXIT, "held-at-exit")             \
+    X(COND_SIGNAL, "cond-signal")               \
+    X(CHAN_CREATE, "chan-create")               \
+    X(CHAN_SEND, "chan-send")                   \
+    X(CHAN_RECV, "chan-recv")                   \
+    X(CHAN_CLOSE, "chan-close")                 \
+    X(MISUSE, "misuse")                         \
+    X(LOCK_EDGE, "lock-edge")                   \
+    X(FORK, "fork")                             \
+    X(EXEC, "exec")                             \
+    X(MODULES, "modules")                       \
+    X(PROC_END, "proc-end")                     \
+    X(DEADLOCK, "deadlock")
+
+enum pw_event_kind {
+#define PW_X(name, str) PW_EV_##name,
+    PW_EVENT_KINDS(PW_X)
+#undef PW_X
+    PW_EV__COUNT
+};
+
+/* What a thread parks in.  The string is the "op" of SPEC.md's JSON. */
+#define PW_PARK_OPS(X)                          \
+    X(NONE, "none")                             \
+    X(MUTEX_LOCK, "mutex-lock")                 \
+    X(COND_WAIT, "cond-wait")                   \
+    X(JOIN, "join")                             \
+    X(RWLOCK_RD, "rwlock-read")                 \
+    X(RWLOCK_WR, "rwlock-write")                \
+    X(SEM_WAIT, "sem-wait")                     \
+    X(BARRIER_WAIT, "barrier-wait")             \
+    X(PIPE_READ, "pipe-read")                   \
+    X(PIPE_WRITE, "pipe-write")                 \
+    X(CHAN_READ, "chan-read")                   \
+    X(CHAN_WRITE, "chan-write")                 \
+    X(MQ_RECEIVE, "mq-receive")                 \
+    X(MQ_SEND, "mq-send")                       \
+    X(POLL, "poll")                             \
+    X(SPIN_LOCK, "spin-lock")                   \
+    X(USER_RECV, "queue-recv")                  \
+    X(USER_SEND, "queue-send")
+
+enum pw_park_op {
+#define PW_X(name, str) PW_OP_##name,
+    PW_PARK_OPS(PW_X)
+#undef PW_X
+    PW_OP__COUNT
+};
+
+/* Object types: what an obj field names. */
+#define PW_OBJ_TYPES(X)                         \
+    X(NONE, "none")                             \
+    X(MUTEX, "mutex")                           \
+    X(RWLOCK, "rwlock")                         \
+    X(COND, "cond")                             \
+    X(SEM, "sem")                               \
+    X(BARRIER, "barrier")                       \
+    X(SPIN, "spinlock")                         \
+    X(THREAD, "thread")                         \
+    X(PIPE, "pipe")                             \
+    X(SOCKETPAIR, "socketpair")                 \
+    X(EVENTFD, "eventfd")                       \
+    X(MQUEUE, "mqueue")                         \
+    X(USERCHAN, "queue")                        \
+    X(POLLSET, "pollset")
+
+enum pw_obj_type {
+#define PW_X(name, str) PW_OBJ_##name,
+    PW_OBJ_TYPES(PW_X)
+#undef PW_X
+    PW_OBJ__COUNT
+};
+
+/* Channel misuse seen by the shim at the moment it happens. */
+#define PW_MISUSE_KINDS(X)                      \
+    X(NONE, "none")                             \
+    X(DOUBLE_CLOSE, "double-close")             \
+    X(SEND_ON_CLOSED, "send-on-closed")         \
+    X(CLOSE_WHILE_BLOCKED, "close-while-blocked")
+
+enum pw_misuse_kind {
+#define PW_X(name, str) PW_MISUSE_##name,
+    PW_MISUSE_KINDS(PW_X)
+#undef PW_X
+    PW_MISUSE__COUNT
+};
+
+/* How a process ended, as far as the trace knows. */
+#define PW_END_KINDS(X)                         \
+    X(RUNNING, "running")                       \
+    X(EXIT, "exit")                             \
+    X(SIGNAL, "signal")                         \
+    X(DEADLOCK_ABORT, "deadlock-abort")         \
+    X(UNKNOWN, "unknown")                       \
+    X(EXEC, "exec")
+
+enum pw_end_kind {
+#define PW_X(name, str) PW_END_##name,
+    PW_END_KINDS(PW_X)
+#undef PW_X
+    PW_END__COUNT
+};
+
+/* Channel sides.  Side 0 receives (pipe read end), side 1 sends (pipe write end).
+ * A bidirectional object (socketpair) is two channels, one per direction. */
+enum pw_side { PW_SIDE_RECV = 0, PW_SIDE_SEND = 1 };
+
+/* PARK arg flags. */
+#define PW_PARK_TIMED   0x1u  /* a timed wait: never "forever" */
+#define PW_PARK_NONBLOCK 0x2u /* fd was non-blocking: not a real park */
+
+/* How a thread ended (THREAD_EXIT op). */
+enum pw_exit_how { PW_EXIT_RETURN = 0, PW_EXIT_PTHREAD_EXIT = 1, PW_EXIT_CANCEL = 2 };
+
+/* ---- records */
+
+/* Fixed-size event record (64 bytes).  In a ring, seq is written last with a
+ * release store and equals the event's index + 1, so a reader can tell a
+ * complete record from one being overwritten. */
+struct pw_event {
+    uint64_t seq;
+    uint64_t time_ns;   /* CLOCK_MONOTONIC, nanoseconds since header.start_mono_ns */
+    uint16_t kind;      /* enum pw_event_kind */
+    uint16_t op;        /* enum pw_park_op / pw_obj_type / side / misuse, per kind */
+    uint32_t thread;    /* serial of the recording thread */
+    uint64_t obj;
+    uint64_t obj2;
+    uint64_t arg;
+    uint32_t stack;     /* stack depot id, 0 = none */
+    uint32_t stack2;
+    int32_t result;
+    int32_t err;
+};
+
+/* Section locator. */
+struct pw_section {
+    uint64_t offset;     /* from the start of the file */
+    uint64_t size;       /* bytes reserved */
+    uint32_t count;      /* entries reserved (capacity) */
+    uint32_t entry_size; /* bytes per entry (0 for byte pools) */
+};
+
+/* Thread slot lifecycle. */
+enum pw_thread_state { PW_TS_FREE = 0, PW_TS_ALIVE = 1, PW_TS_EXITED = 2 };
+
+/* Thread flags. */
+#define PW_TF_MAIN        0x01u /* the process's initial thread */
+#define PW_TF_DETACHED    0x02u
+#define PW_TF_JOINED      0x04u
+#define PW_TF_ADOPTED     0x08u /* created before the shim saw it: no creation stack */
+#define PW_TF_HELD_AT_EXIT 0x10u /* ended holding locks: slot is never recycled */
+#define PW_TF_FORKED      0x20u /* the thread that called fork, continuing in the child */
+
+/* One thread's current state: right even when its ring has wrapped.
+ * Invariants: state/serial are published last when a slot is claimed; park_* are
+ * valid only while park_seq is even and park_op != PW_OP_NONE; held[0..nheld) are
+ * the locks the thread holds, in acquisition order (nheld may exceed PW_HELD_MAX:
+ * then only the first PW_HELD_MAX are listed and held_overflow counts the rest). */
+struct pw_thread_rec {
+    uint32_t state;          /* enum pw_thread_state */
+    uint32_t serial;         /* 1 = main thread; never reused within a trace */
+    int32_t tid;
+    uint32_t parent_serial;  /* 0 if unknown */
+    uint64_t pthread;        /* pthread_t, to resolve joins */
+    char name[PW_THREAD_NAME_MAX];
+    uint32_t create_stack;   /* stack in the parent at pthread_create */
+    uint32_t flags;          /* PW_TF_* */
+    uint32_t joined_by;      /* serial */
+    uint32_t exit_stack;     /* pthread_exit site, 0 for a return */
+    uint64_t start_ns;
+    uint64_t exit_ns;
+    uint64_t start_routine;  /* address of the start routine */
+
+    uint32_t park_seq;       /* seqlock: odd while park_* change */
+    uint16_t park_op;        /* enum pw_park_op, PW_OP_NONE when running */
+    uint16_t park_flags;     /* PW_PARK_* */
+    uint64_t park_obj;
+    uint64_t park_obj2;
+    uint64_t park_since_ns;
+    uint32_t park_stack;
+    int32_t park_fd;
+    uint64_t parks;          /* number of parks so far */
+
+    uint32_t nheld;
+    uint32_t held_overflow;
+    uint64_t held[PW_HELD_MAX];
+    uint8_t held_type[PW_HELD_MAX]; /* enum pw_obj_type; rwlock read side = PW_OBJ_RWLOCK|0x80 */
+
+    uint64_t ring_head;      /* events ever written into this slot's ring */
+    uint8_t reserved[88];
+    /* followed by header.ring_events struct pw_event */
+};
+
+#define PW_THREAD_REC_SIZE 512u
+
+/* Channel state (current state area).  open[side] counts the fds of that side
+ * open in this process; a side is closed when it reaches 0 after having been
+ * non-zero.  state is published last. */
+enum pw_chan_state { PW_CS_FREE = 0, PW_CS_OPEN = 1, PW_CS_CLOSED = 2 };
+
+#define PW_CF_INHERITED 0x1u  /* ends copied from the parent at fork */
+#define PW_CF_NAMED     0x2u  /* has a user-given name (annotated queue, mq name) */
+
+struct pw_chan_rec {
+    uint32_t state;          /* enum pw_chan_state */
+    uint32_t id;             /* "pipe#<id>" */
+    uint16_t type;           /* enum pw_obj_type */
+    uint16_t flags;          /* PW_CF_* */
+    uint32_t creator;        /* serial of the creating thread */
+    uint64_t create_ns;
+    uint32_t create_stack;
+    uint32_t close_stack[2]; /* last close of each side */
+    uint32_t close_thread[2];
+    int32_t fd[2];           /* fds at creation (side 0, side 1) */
+    int32_t open[2];         /* fds of each side still open */
+    uint64_t sent;           /* bytes (or messages) sent */
+    uint64_t received;       /* bytes (or messages) received */
+    uint64_t eofs;           /* reads that returned 0 */
+    uint64_t capacity;       /* buffer size (pipe) or queue capacity, 0 unknown */
+    uint64_t close_ns[2];
+    uint64_t user_addr;      /* annotated queue address */
+    char name[32];
+    uint8_t reserved[40];
+};
+
+#define PW_CHAN_REC_SIZE 192u
+
+/* A loaded module.  state is written last (1 = valid). */
+struct pw_module {
+    uint32_t state;
+    uint32_t build_id_len;
+    uint64_t base;           /* load bias (dlpi_addr) */
+    uint64_t lo, hi;         /* lowest and highest address covered by PT_LOAD */
+    uint64_t load_ns;
+    uint64_t unload_ns;      /* 0 while loaded */
+    uint8_t build_id[PW_BUILD_ID_MAX];
+    char path[PW_MODULE_PATH_MAX];
+    uint8_t reserved[8];
+};
+
+#define PW_MODULE_SIZE 608u
+
+/* Stack depot record in the pool, 8-byte aligned.  A stack id is the record's
+ * offset in the pool divided by 8 (offset 0 is reserved: id 0 = no stack).  The
+ * index is an open-addressing table of uint32_t ids; a slot is published with a
+ * release CAS after the record is complete.  pcs[0] is the innermost frame (the
+ * caller of the interposed function); frames of the shim itself are skipped. */
+struct pw_stack_rec {
+    uint32_t hash;
+    uint16_t nframes;
+    uint16_t flags;
+    uint64_t pcs[];          /* nframes return addresses (pcs[0] is a call site too) */
+};
+
+/* Trace header. Fields after the fixed part may be added in minor versions. */
+struct pw_trace_header {
+    char magic[8];
+    uint16_t version_major;
+    uint16_t version_minor;
+    uint32_t header_size;    /* PW_HEADER_SIZE */
+    uint32_t event_size;     /* sizeof(struct pw_event) */
+    uint32_t thread_rec_size;
+    uint32_t chan_rec_size;
+    uint32_t module_size;
+    uint64_t file_size;
+
+    int32_t pid;
+    int32_t ppid;
+    uint32_t clock_id;       /* CLOCK_MONOTONIC */
+    uint32_t exec_gen;       /* 0 for the first image of this pid, +1 per exec */
+    uint64_t start_realtime_ns;
+    uint64_t start_mono_ns;  /* absolute CLOCK_MONOTONIC at start; event times are relative */
+    uint64_t proc_start_ticks; /* /proc/<pid>/stat starttime, to tell a live pid from reuse */
+
+    struct pw_section modules;
+    struct pw_section depot_index; /* count = slots (power of two), entry_size 4 */
+    struct pw_section depot_pool;  /* bytes */
+    struct pw_section chans;
+    struct pw_section notes;       /* struct pw_event, never overwritten */
+    struct pw_section threads;     /* count slots of thread_slot_size bytes */
+    uint32_t ring_events;          /* events per thread ring */
+    uint32_t thread_slot_size;     /* PW_THREAD_REC_SIZE + ring_events * event_size */
+
+    /* counters, updated atomically by the shim */
+    uint64_t depot_used;       /* bytes used in the pool */
+    uint32_t nmodules;         /* module entries used */
+    uint32_t next_serial;      /* last thread serial handed out */
+    uint32_t threads_used;     /* slots claimed at least once */
+    uint32_t next_chan_id;     /* last channel id handed out */
+    uint32_t chans_used;
+    uint32_t notes_used;
+    uint64_t dropped_events;   /* events not recorded (no slot, guard, full) */
+    uint64_t dropped_stacks;   /* stacks not stored (depot full) */
+    uint64_t dropped_threads;  /* threads without a slot */
+    uint64_t dropped_chans;
+    uint64_t dropped_notes;
+    uint64_t recycled_threads; /* slots of finished threads reused */
+    uint32_t recording;        /* 1 while the shim records; 0 after it gave up */
+    uint32_t options_flags;
+
+    /* how the process ended: set by the shim's exit path, by a watchdog, or
+     * patched by `parkwatch run` after waitpid */
+    uint32_t end_kind;         /* enum pw_end_kind */
+    int32_t end_status;        /* exit status or signal number; -1 unknown */
+    uint64_t end_ns;
+
+    uint32_t argc;
+    uint32_t argv_len;         /* bytes used in argv */
+    char exe[PW_EXE_MAX];
+    char argv[PW_ARGV_MAX];
+    char options[512];         /* PARKWATCH_OPTIONS as seen by the shim */
+    /* reserved up to PW_HEADER_SIZE */
+};
+
+_Static_assert(sizeof(struct pw_event) == 64, "event record is 64 bytes");
+_Static_assert(sizeof(struct pw_thread_rec) <= PW_THREAD_REC_SIZE, "thread record fits");
+_Static_assert(sizeof(struct pw_chan_rec) == PW_CHAN_REC_SIZE, "channel record size");
+_Static_assert(sizeof(struct pw_module) == PW_MODULE_SIZE, "module record size");
+_Static_assert(sizeof(struct pw_trace_header) <= PW_HEADER_SIZE, "header fits");
+
+/* Defaults for section sizes (overridable through PARKWATCH_OPTIONS). */
+#define PW_DEFAULT_RING_EVENTS 256u
+#define PW_DEFAULT_MAX_THREADS 4096u
+#define PW_DEFAULT_MAX_CHANS 4096u
+#define PW_DEFAULT_MAX_MODULES 512u
+#define PW_DEFAULT_DEPOT_SLOTS 65536u
+#define PW_DEFAULT_DEPOT_BYTES (8u << 20)
+#define PW_DEFAULT_MAX_NOTES 16384u
+
+/* Thread slot address helper. */
+static inline struct pw_thread_rec *pw_thread_slot(void *base, const struct pw_trace_header *h,
+                                                   uint32_t i)
+{
+    return (struct pw_thread_rec *)((char *)base + h->threads.offset +
+                                    (uint64_t)i * h->thread_slot_size);
+}
+
+static inline struct pw_event *pw_thread_ring(struct pw_thread_rec *t)
+{
+    return (struct pw_event *)((char *)t + PW_THREAD_REC_SIZE);
+}
+
+#endif
