@@ -1,0 +1,78 @@
+/* Trace reader: loads one trace file into memory and gives validated, bounds-
+ * checked access to its sections.  Every field of the file is untrusted; nothing
+ * returned here points outside the loaded copy.  A live process may keep writing
+ * its trace: the reader takes one snapshot with read(2) and validates records
+ * (ring sequence numbers, the park seqlock, publish states). */
+#ifndef PW_READER_H
+#define PW_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parkwatch/trace.h"
+
+struct pw_trace;
+
+/* Result of pw_trace_open. */
+enum pw_read_status {
+    PW_READ_OK = 0,
+    PW_READ_TRUNCATED = 1, /* usable as far as it goes; a warning was set */
+    PW_READ_ERROR = -1,    /* unreadable, foreign, corrupt or newer major version */
+};
+
+/* Opens and validates PATH.  On PW_READ_ERROR *out is NULL and ERR (if not NULL)
+ * receives a one-line reason without a trailing newline.  On PW_READ_TRUNCATED
+ * the warning is available through pw_trace_warning(). */
+enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err,
+                                  size_t errlen);
+/* Same, from a memory buffer (unit tests, fuzzing).  The buffer is copied. */
+enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *name,
+                                      struct pw_trace **out, char *err, size_t errlen);
+void pw_trace_close(struct pw_trace *t);
+
+const char *pw_trace_path(const struct pw_trace *t);
+const char *pw_trace_warning(const struct pw_trace *t); /* NULL if none */
+/* A validated copy of the header (strings NUL-terminated). */
+const struct pw_trace_header *pw_trace_header(const struct pw_trace *t);
+unsigned pw_trace_argc(const struct pw_trace *t);
+const char *pw_trace_argv(const struct pw_trace *t, unsigned i);
+
+/* Threads: every claimed slot (ALIVE or EXITED), in slot order.  The record is a
+ * validated copy: park_* are cleared (park_op = NONE) if the seqlock was odd,
+ * nheld is clamped to PW_HELD_MAX (held_overflow keeps the true excess). */
+size_t pw_trace_nthreads(const struct pw_trace *t);
+const struct pw_thread_rec *pw_trace_thread(const struct pw_trace *t, size_t i);
+/* The complete events still in thread i's ring, oldest first.  *dropped gets the
+ * number of events of that thread that were overwritten (ring wrapped). */
+const struct pw_event *pw_trace_thread_events(const struct pw_trace *t, size_t i, size_t *n,
+                                              uint64_t *dropped);
+/* All ring events of all threads merged by (time_ns, thread, seq). */
+const struct pw_event *pw_trace_events(const struct pw_trace *t, size_t *n);
+/* The notes log (never overwritten): misuse, lock-order edges, held-at-exit... */
+const struct pw_event *pw_trace_notes(const struct pw_trace *t, size_t *n);
+
+size_t pw_trace_nchans(const struct pw_trace *t);
+const struct pw_chan_rec *pw_trace_chan(const struct pw_trace *t, size_t i);
+/* Channel by id, or NULL. */
+const struct pw_chan_rec *pw_trace_chan_by_id(const struct pw_trace *t, uint32_t id);
+
+size_t pw_trace_nmodules(const struct pw_trace *t);
+const struct pw_module *pw_trace_module(const struct pw_trace *t, size_t i);
+
+/* Stack by depot id: 0 on success with *pcs/*n set (innermost first), -1 if the
+ * id is 0, out of bounds or the record is malformed. */
+int pw_trace_stack(const struct pw_trace *t, uint32_t id, const uint64_t **pcs, unsigned *n);
+
+/* Total events lost: header counters plus ring overwrites. */
+uint64_t pw_trace_dropped(const struct pw_trace *t);
+/* Total events recorded (still in rings + overwritten). */
+uint64_t pw_trace_total_events(const struct pw_trace *t);
+
+/* Names from the X-macro lists (never NULL; "?" for out-of-range values). */
+const char *pw_event_kind_name(unsigned kind);
+const char *pw_park_op_name(unsigned op);
+const char *pw_obj_type_name(unsigned type);
+const char *pw_misuse_name(unsigned kind);
+const char *pw_end_kind_name(unsigned kind);
+
+#endif
