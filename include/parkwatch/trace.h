@@ -274,7 +274,7 @@ struct pw_thread_rec {
     uint8_t held_type[PW_HELD_MAX]; /* enum pw_obj_type; rwlock read side = PW_OBJ_RWLOCK|0x80 */
 
     uint64_t ring_head;      /* events ever written into this slot's ring */
-    uint8_t reserved[88];
+    uint8_t reserved[80];   /* pads the record to PW_THREAD_REC_SIZE */
     /* followed by header.ring_events struct pw_event */
 };
 
