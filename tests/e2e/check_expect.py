@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""Runs one victim program under parkwatch and checks its expectation file.
+
+usage: check_expect.py PARKWATCH SHIM EXPECT PROGRAM [ARGS...]
+
+The expectation format is described in pwtest.py.  Assertions are made on the
+traces (through `parkwatch dump`), never on what `parkwatch run` prints, so the
+test keeps its meaning when run starts reporting findings.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pwtest
+
+RUN_TIMEOUT = 60      # a victim finishes in well under a second
+READY_TIMEOUT = 30    # upper bound for the workers of a sigkill victim to park
+
+
+def load_traces(parkwatch, trace_dir):
+    paths = pwtest.trace_files(trace_dir)
+    if not paths:
+        raise AssertionError("no trace file in %s: %s" % (trace_dir, os.listdir(trace_dir)))
+    traces, texts = [], []
+    for p in paths:
+        tr, text = pwtest.dump(parkwatch, p)
+        traces.append(tr)
+        texts.append(text)
+    return traces, "\n".join(texts)
+
+
+def report_json(parkwatch, trace_dir):
+    """The JSON report, for `finding` directives (exit 0 or 66 are both fine)."""
+    p = pwtest.run([parkwatch, "report", "--format", "json", trace_dir])
+    if p.returncode not in (0, 66):
+        raise AssertionError("report exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")))
+    return json.loads(p.stdout.decode())
+
+
+def run_mode(parkwatch, program, trace_dir):
+    p = pwtest.run([parkwatch, "run", "--trace-dir", trace_dir, "--"] + program,
+                   timeout=RUN_TIMEOUT)
+    print("run exited %d; stderr:\n%s" % (p.returncode, p.stderr.decode(errors="replace")))
+    if p.returncode == 2:
+        raise AssertionError("parkwatch run could not run the program")
+
+
+def sigkill_mode(parkwatch, shim, program, trace_dir, directives):
+    """Plain LD_PRELOAD; waits until the live trace satisfies everything but
+    the end state, then SIGKILLs the process."""
+    proc = subprocess.Popen(program, env=pwtest.shim_env(shim, trace_dir),
+                            stdin=subprocess.DEVNULL)
+    path = os.path.join(trace_dir, "parkwatch.%d.trace" % proc.pid)
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError("program exited early with %d" % proc.returncode)
+            if os.path.exists(path):
+                try:
+                    tr, _ = pwtest.dump(parkwatch, path)
+                    if not pwtest.check(directives, [tr], skip=("end", "finding")):
+                        break
+                except AssertionError:
+                    pass  # a live trace may be caught mid-initialisation
+            if time.monotonic() > deadline:
+                raise AssertionError("trace never showed the expected parks")
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    print("killed pid %d, status %d" % (proc.pid, proc.returncode))
+    if proc.returncode != -signal.SIGKILL:
+        raise AssertionError("program was not killed by SIGKILL")
+    if pwtest.trace_files(trace_dir) != [path]:
+        raise AssertionError("expected exactly %s, found %s" % (path, pwtest.trace_files(trace_dir)))
+
+
+def main(argv):
+    if len(argv) < 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    parkwatch, shim, expect, program = argv[1], argv[2], argv[3], argv[4:]
+    directives = pwtest.parse_expect(expect)
+    modes = [d.positional for d in directives if d.what == "mode"] or ["run"]
+    with tempfile.TemporaryDirectory(prefix="pw-e2e-") as trace_dir:
+        try:
+            if modes[0] == "sigkill":
+                sigkill_mode(parkwatch, shim, program, trace_dir, directives)
+            else:
+                run_mode(parkwatch, program, trace_dir)
+            traces, text = load_traces(parkwatch, trace_dir)
+            report = None
+            if any(d.what == "finding" for d in directives):
+                report = report_json(parkwatch, trace_dir)
+            failures = pwtest.check(directives, traces, report)
+        except (AssertionError, subprocess.TimeoutExpired) as e:
+            print("FAIL: %s" % e)
+            return 1
+    for d in directives:
+        print("expect %s" % d)
+    if failures:
+        print("\n".join("FAIL " + f for f in failures))
+        print("---- dump ----\n" + text)
+        return 1
+    print("all %d directives hold" % len(directives))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Exit-status contract of the CLI (SPEC.md "Exit status").
+
+usage: cli.py PARKWATCH SHIM CASE
+
+Cases:
+  dump-garbage, dump-empty, dump-missing   dump exits 2 with exactly one stderr line
+  run-nonexistent                          run of a missing program exits 2
+  run-exit7                                run passes the program's exit status on
+  run-sigterm                              a death by SIGTERM becomes 128+15
+  trace-file                               run writes parkwatch.<pid>.trace, mode 0600
+"""
+
+import os
+import stat
+import sys
+import tempfile
+
+import pwtest
+
+
+def expect_dump_error(parkwatch, path):
+    p = pwtest.run([parkwatch, "dump", path])
+    err = p.stderr.decode(errors="replace")
+    lines = err.splitlines()
+    print("dump %s -> %d, stderr %r" % (os.path.basename(path), p.returncode, err))
+    if p.returncode != 2:
+        return "exit status %d, wanted 2" % p.returncode
+    if len(lines) != 1 or not lines[0].strip():
+        return "stderr has %d lines, wanted exactly one" % len(lines)
+    return None
+
+
+def dump_case(parkwatch, tmp, kind):
+    path = os.path.join(tmp, "parkwatch.1234.trace")
+    if kind == "garbage":
+        with open(path, "wb") as f:
+            f.write(bytes((i * 7 + 3) % 256 for i in range(65536)))
+    elif kind == "empty":
+        open(path, "wb").close()
+    return expect_dump_error(parkwatch, path)
+
+
+def run_status(parkwatch, tmp, cmd, want):
+    p = pwtest.run([parkwatch, "run", "--trace-dir", os.path.join(tmp, "t"), "--"] + cmd)
+    print("run %s -> %d, stderr %r" % (cmd, p.returncode, p.stderr.decode(errors="replace")))
+    if p.returncode != want:
+        return "exit status %d, wanted %d" % (p.returncode, want)
+    return None
+
+
+def trace_file_case(parkwatch, tmp):
+    tdir = os.path.join(tmp, "t")
+    # The shell prints its own pid, so the trace's name can be compared with
+    # the pid of the traced process.
+    p = pwtest.run([parkwatch, "run", "--trace-dir", tdir, "--", "sh", "-c", "echo $$"])
+    if p.returncode != 0:
+        return "run exited %d" % p.returncode
+    pid = int(p.stdout.decode().strip())
+    path = os.path.join(tdir, "parkwatch.%d.trace" % pid)
+    if not os.path.exists(path):
+        return "no %s; found %s" % (path, os.listdir(tdir))
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode != 0o600:
+        return "mode %o, wanted 600" % mode
+    tr, _ = pwtest.dump(parkwatch, path)
+    if tr.header.get("pid") != str(pid) or tr.header.get("end") != "exit":
+        return "header pid=%s end=%s, wanted pid=%d end=exit" % (
+            tr.header.get("pid"), tr.header.get("end"), pid)
+    return None
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    parkwatch, case = argv[1], argv[3]
+    with tempfile.TemporaryDirectory(prefix="pw-cli-") as tmp:
+        if case.startswith("dump-"):
+            fail = dump_case(parkwatch, tmp, case[5:])
+        elif case == "run-nonexistent":
+            fail = run_status(parkwatch, tmp, [os.path.join(tmp, "nonexistent")], 2)
+        elif case == "run-exit7":
+            fail = run_status(parkwatch, tmp, ["sh", "-c", "exit 7"], 7)
+        elif case == "run-sigterm":
+            fail = run_status(parkwatch, tmp, ["sh", "-c", "kill -TERM $$"], 143)
+        elif case == "trace-file":
+            fail = trace_file_case(parkwatch, tmp)
+        else:
+            print("unknown case %r" % case, file=sys.stderr)
+            return 2
+    if fail:
+        print("FAIL " + fail)
+        return 1
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

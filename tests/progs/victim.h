@@ -1,0 +1,60 @@
+/* Helpers shared by the victim programs.  Victims must never hang on their own:
+ * a leaking victim parks its workers forever and lets main leave after a short
+ * settle time (the settle time only gives the workers a chance to reach their
+ * park; no test asserts on timing). */
+#ifndef PW_VICTIM_H
+#define PW_VICTIM_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline void die(const char *what, int err)
+{
+    fprintf(stderr, "victim: %s: %s\n", what, strerror(err));
+    exit(99);
+}
+
+/* Starts a joinable thread and names it, so expectations can say thread=NAME. */
+static inline pthread_t start_named(void *(*fn)(void *), void *arg, const char *name)
+{
+    pthread_t t;
+    int rc = pthread_create(&t, NULL, fn, arg);
+    if (rc)
+        die("pthread_create", rc);
+    pthread_setname_np(t, name);
+    return t;
+}
+
+static inline void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+        ;
+}
+
+/* Long enough for the workers to park on an idle 2-vCPU machine. */
+static inline void settle(void)
+{
+    sleep_ms(300);
+}
+
+static inline void write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            die("write", errno);
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+#endif
