@@ -59,7 +59,7 @@ const struct pw_chan_rec *pw_trace_chan_by_id(const struct pw_trace *t, uint32_t
 size_t pw_trace_nmodules(const struct pw_trace *t);
 const struct pw_module *pw_trace_module(const struct pw_trace *t, size_t i);
 
-/* Stack by depot id: 0 on success with *pcs/*n set (innermost first), -1 if the
+/* Stack by depot id: 0 on success with *pcs and *n set (innermost first), -1 if the
  * id is 0, out of bounds or the record is malformed. */
 int pw_trace_stack(const struct pw_trace *t, uint32_t id, const uint64_t **pcs, unsigned *n);
 
