@@ -1,0 +1,350 @@
+/* Blocked chains: for a parked thread, follow who could wake it, link by link,
+ * until the root cause.
+ *
+ *   mutex / rwlock / spin  -> the threads holding it
+ *   join                   -> the joined thread
+ *   channel read           -> the threads that send on it, else the holder of the
+ *                             send side (its creator)
+ *   channel write (full)   -> the threads that receive from it
+ *   cond                   -> the threads that ever signalled it
+ *
+ * The walk stops at a thread that is not parked (running or exited), at an
+ * object nobody can act on, or when it meets a thread already in the chain (a
+ * cycle; reported as a deadlock by the wait-for detector, never looped here). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finding.h"
+#include "model.h"
+#include "reader.h"
+
+#define MAX_LINKS 64
+
+/* A growing line of text. */
+struct text {
+    char *s;
+    size_t len;
+};
+
+static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void text_add(struct text *t, const char *fmt, ...)
+{
+    va_list ap;
+    char *piece = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&piece, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    char *ns = realloc(t->s, t->len + (size_t)n + 1);
+    if (!ns) {
+        free(piece);
+        return;
+    }
+    memcpy(ns + t->len, piece, (size_t)n + 1);
+    t->s = ns;
+    t->len += (size_t)n;
+    free(piece);
+}
+
+static const char *op_name(int op)
+{
+    return pw_park_op_name((unsigned)op);
+}
+
+static bool is_recv_op(enum pw_park_op op)
+{
+    return op == PW_OP_PIPE_READ || op == PW_OP_CHAN_READ || op == PW_OP_MQ_RECEIVE ||
+           op == PW_OP_USER_RECV;
+}
+
+static bool is_send_op(enum pw_park_op op)
+{
+    return op == PW_OP_PIPE_WRITE || op == PW_OP_CHAN_WRITE || op == PW_OP_MQ_SEND ||
+           op == PW_OP_USER_SEND;
+}
+
+static bool is_lock_op(enum pw_park_op op)
+{
+    return op == PW_OP_MUTEX_LOCK || op == PW_OP_RWLOCK_RD || op == PW_OP_RWLOCK_WR ||
+           op == PW_OP_SPIN_LOCK;
+}
+
+/* What the next step of the chain is. */
+struct step {
+    const char *relation;     /* "held by", "written by", ... */
+    struct pw_thread *next;   /* the thread to follow, NULL at a root */
+    struct pw_thread *blockers[8];
+    size_t nblockers;
+    char root[256];           /* the root text when next is NULL */
+    char reason[160];         /* headline phrase for the root */
+};
+
+static void add_blocker(struct step *s, struct pw_thread *t)
+{
+    if (s->nblockers < sizeof(s->blockers) / sizeof(s->blockers[0]))
+        s->blockers[s->nblockers++] = t;
+}
+
+/* "which exited", "which is still running", ... for a thread that ends a chain. */
+static const char *fate(const struct pw_thread *t)
+{
+    if (t->status == PW_THR_EXITED)
+        return "which exited";
+    if (t->proc->finished)
+        return t->is_main ? "which exited" : "which was still running at exit";
+    return "which is still running";
+}
+
+/* Follow the first parked candidate, else end at the first one. */
+static void pick(struct step *s, struct pw_thread **cand, size_t n, const char *what,
+                 const char *verb)
+{
+    for (size_t i = 0; i < n; i++)
+        add_blocker(s, cand[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (cand[i]->status == PW_THR_PARKED) {
+            s->next = cand[i];
+            return;
+        }
+    }
+    if (n) {
+        snprintf(s->root, sizeof(s->root), "%s %s, %s", what, cand[0]->name, fate(cand[0]));
+        snprintf(s->reason, sizeof(s->reason), "%s %s, %s", verb, cand[0]->name, fate(cand[0]));
+    }
+}
+
+static void step_lock(struct pw_thread *t, struct step *s)
+{
+    struct pw_thread *h[8];
+    size_t n = pw_model_holders(t->proc, t->waits_on, h, 8);
+    if (n > 8)
+        n = 8;
+    s->relation = "held by";
+    if (!n) {
+        snprintf(s->root, sizeof(s->root),
+                 "held by no thread the trace knows (taken before tracing or by an exited "
+                 "thread that was forgotten)");
+        snprintf(s->reason, sizeof(s->reason), "which no known thread holds");
+        return;
+    }
+    pick(s, h, n, "held by", "held by");
+    if (!s->next && h[0]->status == PW_THR_EXITED) {
+        snprintf(s->root, sizeof(s->root), "held by %s, which exited without unlocking it",
+                 h[0]->name);
+        snprintf(s->reason, sizeof(s->reason), "held by %s, which exited without unlocking it",
+                 h[0]->name);
+    }
+}
+
+static void step_join(struct pw_thread *t, struct step *s)
+{
+    struct pw_thread *target = t->waits_on->thread;
+    s->relation = "waits for";
+    if (!target) {
+        snprintf(s->root, sizeof(s->root), "a thread the trace does not know");
+        snprintf(s->reason, sizeof(s->reason), "which the trace does not know");
+        return;
+    }
+    pick(s, &target, 1, "waits for", "which is");
+    if (!s->next && target->status != PW_THR_EXITED)
+        snprintf(s->reason, sizeof(s->reason), "which never ended");
+}
+
+static size_t live(struct pw_thread **v, size_t n, struct pw_thread *self, struct pw_thread **out,
+                   size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++)
+        if (v[i] != self && v[i]->status != PW_THR_EXITED)
+            out[k++] = v[i];
+    return k;
+}
+
+static void step_cond(struct pw_thread *t, struct step *s)
+{
+    struct pw_object *o = t->waits_on;
+    struct pw_thread *c[8];
+    size_t n = live(o->signallers, o->nsignallers, t, c, 8);
+    s->relation = "signalled by";
+    if (n) {
+        pick(s, c, n, "signalled by", "signalled by");
+        return;
+    }
+    if (o->nsignallers) {
+        snprintf(s->root, sizeof(s->root), "%s was signalled only by %s, which exited", o->id,
+                 o->signallers[0]->name);
+        snprintf(s->reason, sizeof(s->reason), "whose only signaller %s exited",
+                 o->signallers[0]->name);
+        return;
+    }
+    snprintf(s->root, sizeof(s->root), "nobody ever signalled %s", o->id);
+    snprintf(s->reason, sizeof(s->reason), "which nobody ever signals");
+}
+
+static const char *side_name(const struct pw_object *o, int side)
+{
+    if (o->type == PW_OBJ_PIPE)
+        return side == PW_SIDE_SEND ? "write end" : "read end";
+    return side == PW_SIDE_SEND ? "send side" : "receive side";
+}
+
+static void add_children(struct step *s, const struct pw_object *o)
+{
+    if (!o->shared_with_child || !o->proc->nforks)
+        return;
+    size_t len = strlen(s->root);
+    snprintf(s->root + len, sizeof(s->root) - len, "; also held by child pid %d",
+             o->proc->fork_children[0]);
+}
+
+static void step_recv(struct pw_thread *t, struct step *s)
+{
+    struct pw_object *o = t->waits_on;
+    const char *side = side_name(o, PW_SIDE_SEND);
+    struct pw_thread *c[8];
+    size_t n = live(o->senders, o->nsenders, t, c, 8);
+    s->relation = "written by";
+    if (o->chan && o->chan->open[PW_SIDE_SEND] <= 0) {
+        snprintf(s->root, sizeof(s->root), "%s closed in this process", side);
+        snprintf(s->reason, sizeof(s->reason), "whose %s is held elsewhere", side);
+        add_children(s, o);
+        return;
+    }
+    if (n) {
+        pick(s, c, n, "written by", "written by");
+        if (s->next)
+            return;
+    }
+    struct pw_thread *creator = o->chan ? pw_model_thread(o->proc, o->chan->creator) : NULL;
+    s->relation = side;
+    if (creator && creator != t && creator->status == PW_THR_PARKED) {
+        add_blocker(s, creator);
+        s->next = creator;
+        s->relation = side;
+        return;
+    }
+    if (creator) {
+        add_blocker(s, creator);
+        snprintf(s->root, sizeof(s->root), "%s held by %s, %s without closing it", side,
+                 creator->name, fate(creator));
+    } else {
+        snprintf(s->root, sizeof(s->root), "%s still open and never closed", side);
+    }
+    snprintf(s->reason, sizeof(s->reason), "whose %s was never closed", side);
+    add_children(s, o);
+}
+
+static void step_send(struct pw_thread *t, struct step *s)
+{
+    struct pw_object *o = t->waits_on;
+    struct pw_thread *c[8];
+    size_t n = live(o->receivers, o->nreceivers, t, c, 8);
+    s->relation = "read by";
+    if (n) {
+        pick(s, c, n, "read by", "read by");
+        if (s->next)
+            return;
+    }
+    snprintf(s->root, sizeof(s->root), "nobody reads %s (full; %s still open)", o->id,
+             side_name(o, PW_SIDE_RECV));
+    snprintf(s->reason, sizeof(s->reason), "which is full and nobody reads");
+    add_children(s, o);
+}
+
+static void step_other(struct pw_thread *t, struct step *s)
+{
+    const char *id = t->waits_on->id;
+    s->relation = "";
+    switch (t->op) {
+    case PW_OP_SEM_WAIT:
+        snprintf(s->root, sizeof(s->root), "nobody posts %s", id);
+        snprintf(s->reason, sizeof(s->reason), "which nobody posts");
+        break;
+    case PW_OP_BARRIER_WAIT:
+        snprintf(s->root, sizeof(s->root), "the other participants of %s never arrived", id);
+        snprintf(s->reason, sizeof(s->reason), "which the other participants never reach");
+        break;
+    case PW_OP_POLL:
+        snprintf(s->root, sizeof(s->root), "no channel polled in %s ever becomes ready", id);
+        snprintf(s->reason, sizeof(s->reason), "none of whose channels ever becomes ready");
+        break;
+    default:
+        snprintf(s->root, sizeof(s->root), "nothing wakes %s", id);
+        snprintf(s->reason, sizeof(s->reason), "which nothing wakes");
+        break;
+    }
+}
+
+static void next_step(struct pw_thread *t, struct step *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (is_lock_op(t->op))
+        step_lock(t, s);
+    else if (t->op == PW_OP_JOIN)
+        step_join(t, s);
+    else if (t->op == PW_OP_COND_WAIT)
+        step_cond(t, s);
+    else if (is_recv_op(t->op))
+        step_recv(t, s);
+    else if (is_send_op(t->op))
+        step_send(t, s);
+    else
+        step_other(t, s);
+}
+
+static bool in_chain(const struct pw_finding *f, const struct pw_thread *t)
+{
+    for (size_t i = 0; i < f->nchain; i++)
+        if (f->chain[i].t == t)
+            return true;
+    return false;
+}
+
+const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t)
+{
+    struct text text = {0};
+    struct step s;
+    char reason[200] = "";
+
+    text_add(&text, "%s (%s %s)", t->name, op_name(t->op), t->waits_on ? t->waits_on->id : "?");
+    while (t && t->status == PW_THR_PARKED && t->waits_on && f->nchain < MAX_LINKS) {
+        struct pw_link *l = pw_finding_add_link(f);
+        l->t = t;
+        l->o = t->waits_on;
+        l->op = t->op;
+        next_step(t, &s);
+        for (size_t i = 0; i < s.nblockers; i++)
+            pw_link_add_blocker(l, s.blockers[i]);
+        if (!s.next) {
+            text_add(&text, " -> %s", s.root);
+            l->text = strdup(s.root);
+            snprintf(reason, sizeof(reason), "%s", s.reason);
+            break;
+        }
+        if (in_chain(f, s.next)) {
+            text_add(&text, " -> %s %s (cycle)", s.relation, s.next->name);
+            l->text = strdup("cycle");
+            snprintf(reason, sizeof(reason), "in a wait-for cycle with %s", s.next->name);
+            break;
+        }
+        text_add(&text, " -> %s %s (%s %s)", s.relation, s.next->name, op_name(s.next->op),
+                 s.next->waits_on ? s.next->waits_on->id : "?");
+        t = s.next;
+    }
+    free(f->chain_text);
+    f->chain_text = text.s;
+    /* a long chain is summarized by where it ends */
+    if (f->nchain > 1 && f->chain[f->nchain - 1].t) {
+        struct pw_link *last = &f->chain[f->nchain - 1];
+        char tmp[sizeof(reason) + 96];
+        snprintf(tmp, sizeof(tmp), "behind %s (%s %s), %s", last->t->name, op_name(last->op),
+                 last->o ? last->o->id : "?", reason);
+        snprintf(reason, sizeof(reason), "%.199s", tmp);
+    }
+    free(f->reason);
+    f->reason = strdup(reason);
+    return f->reason;
+}

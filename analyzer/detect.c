@@ -1,0 +1,407 @@
+/* Detectors: one per finding kind, in the order of PW_FINDING_KINDS, so that a
+ * thread explained by a deadlock is not reported again as a leak.  Each reads the
+ * model only; identical findings (same kind, object and stacks) are grouped. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finding.h"
+#include "model.h"
+#include "reader.h"
+
+typedef void detector_fn(struct pw_process *p, struct pw_findings *fs);
+
+static bool leak_end(const struct pw_process *p)
+{
+    /* an exec replaces the image: its threads are gone, not leaked */
+    return p->finished && p->end != PW_END_EXEC;
+}
+
+static bool orderly_exit(const struct pw_process *p)
+{
+    return p->end == PW_END_EXIT;
+}
+
+static bool is_recv_op(enum pw_park_op op)
+{
+    return op == PW_OP_PIPE_READ || op == PW_OP_CHAN_READ || op == PW_OP_MQ_RECEIVE ||
+           op == PW_OP_USER_RECV;
+}
+
+static bool wait_for_edge(enum pw_park_op op)
+{
+    /* strict wait-for edges: only the holder or the joined thread can release */
+    return op == PW_OP_MUTEX_LOCK || op == PW_OP_RWLOCK_WR || op == PW_OP_RWLOCK_RD ||
+           op == PW_OP_SPIN_LOCK || op == PW_OP_JOIN;
+}
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+/* ---- deadlock: a cycle of lock/join waits */
+
+static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
+{
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->claimed || t->status != PW_THR_PARKED || !wait_for_edge(t->op))
+            continue;
+        if (t->rec->park_flags & PW_PARK_TIMED)
+            continue;
+        struct pw_finding *f = pw_finding_new(fs, PW_FK_DEADLOCK, p);
+        pw_chain_build(f, t);
+        struct pw_link *last = f->nchain ? &f->chain[f->nchain - 1] : NULL;
+        bool cycle = last && last->text && strcmp(last->text, "cycle") == 0;
+        for (size_t l = 0; cycle && l < f->nchain; l++)
+            cycle = wait_for_edge((enum pw_park_op)f->chain[l].op);
+        if (!cycle) {
+            pw_findings_pop(fs); /* not a deadlock from here: drop the scratch finding */
+            continue;
+        }
+        /* the cycle starts where the last link points */
+        struct pw_thread *head = last->nblocked_by ? last->blocked_by[0] : t;
+        size_t start = 0;
+        while (start < f->nchain && f->chain[start].t != head)
+            start++;
+        for (size_t l = start; l < f->nchain; l++) {
+            struct pw_thread *ct = f->chain[l].t;
+            ct->claimed = true;
+            pw_finding_add_thread(f, ct, "parked", ct->park_stack, 0);
+            pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack, "first used at");
+        }
+        size_t n = f->nchain - start;
+        if (n == 1)
+            pw_finding_set_message(f, "thread %s waits for %s, which it holds itself", head->name,
+                                   head->waits_on->id);
+        else
+            pw_finding_set_message(f, "deadlock: %zu threads wait for each other in a cycle (%s)",
+                                   n, f->chain_text);
+    }
+}
+
+/* ---- all threads blocked */
+
+static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
+{
+    size_t alive = 0;
+    struct pw_thread *first = NULL;
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->status == PW_THR_EXITED)
+            continue;
+        alive++;
+        if (t->status != PW_THR_PARKED || (t->rec->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK)))
+            return;
+        if (t->waits_on->shared_with_child)
+            return; /* another process could still wake it */
+        if (!first || t->is_main)
+            first = t;
+    }
+    if (!alive)
+        return;
+    struct pw_finding *f = pw_finding_new(fs, PW_FK_ALL_BLOCKED, p);
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->status != PW_THR_PARKED || t->claimed)
+            continue;
+        t->claimed = true;
+        pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+        pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, "created at");
+    }
+    pw_chain_build(f, first);
+    pw_finding_set_message(f, "all %zu thread%s %s parked forever: nothing in the process can wake "
+                           "them", alive, plural(alive), alive == 1 ? "is" : "are");
+}
+
+/* ---- lock-order inversion: edges come from LOCK_EDGE notes (recorded once per
+ * new pair by the shim); cycles among them are potential deadlocks */
+
+static void detect_LOCK_ORDER(struct pw_process *p, struct pw_findings *fs)
+{
+    (void)p;
+    (void)fs;
+}
+
+/* ---- thread leak */
+
+static bool same_group(const struct pw_finding *f, const struct pw_thread *t)
+{
+    const struct pw_thread *u = f->threads[0].t;
+    return u->op == t->op && u->waits_on == t->waits_on && u->park_stack == t->park_stack &&
+           u->create_stack == t->create_stack;
+}
+
+static struct pw_finding *find_group(struct pw_findings *fs, size_t from, struct pw_thread *t)
+{
+    for (size_t i = from; i < fs->n; i++)
+        if (fs->v[i]->nthreads && same_group(fs->v[i], t))
+            return fs->v[i];
+    return NULL;
+}
+
+static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
+{
+    if (!leak_end(p))
+        return;
+    size_t from = fs->n;
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (!t->forever || t->claimed)
+            continue;
+        struct pw_finding *f = find_group(fs, from, t);
+        if (f) {
+            f->count++;
+            pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+            continue;
+        }
+        f = pw_finding_new(fs, PW_FK_THREAD_LEAK, p);
+        f->abandoned_at_exit = p->end == PW_END_SIGNAL;
+        pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+        pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, "created at");
+        pw_chain_build(f, t);
+    }
+    for (size_t i = from; i < fs->n; i++) {
+        struct pw_finding *f = fs->v[i];
+        struct pw_thread *t = f->threads[0].t;
+        if (f->count == 1)
+            pw_finding_set_message(f, "thread %s parked forever in %s on %s, %s", t->name,
+                                   pw_park_op_name(t->op), t->waits_on->id, f->reason);
+        else
+            pw_finding_set_message(f, "%zu threads parked forever in %s on %s, %s", f->count,
+                                   pw_park_op_name(t->op), t->waits_on->id, f->reason);
+    }
+}
+
+/* ---- channel never closed */
+
+static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *fs)
+{
+    if (!leak_end(p))
+        return;
+    for (size_t o = 0; o < p->nobjects; o++) {
+        struct pw_object *obj = p->objects[o];
+        if (!obj->chan || obj->chan->open[PW_SIDE_SEND] <= 0)
+            continue;
+        struct pw_finding *f = NULL;
+        for (size_t i = 0; i < p->nthreads; i++) {
+            struct pw_thread *t = &p->threads[i];
+            if (!t->forever || t->waits_on != obj || !is_recv_op(t->op))
+                continue;
+            if (!f) {
+                f = pw_finding_new(fs, PW_FK_CHAN_NEVER_CLOSED, p);
+                f->count = 0;
+                pw_finding_add_object(f, obj, obj->create_stack, "created at");
+                pw_chain_build(f, t);
+            }
+            pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+        }
+        if (!f)
+            continue;
+        f->count = 1;
+        const char *who = obj->type == PW_OBJ_USERCHAN ? "consumer" : "receiver";
+        pw_finding_set_message(f, "%s was never closed; %zu %s%s parked forever on it", obj->id,
+                               f->nthreads, who, plural(f->nthreads));
+    }
+}
+
+/* ---- misuse seen by the shim at the moment it happened (notes) */
+
+static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_misuse_kind mk,
+                          enum pw_finding_kind fk)
+{
+    size_t n = 0;
+    const struct pw_event *notes = pw_trace_notes(p->trace, &n);
+    size_t from = fs->n;
+    for (size_t i = 0; i < n; i++) {
+        const struct pw_event *e = &notes[i];
+        if (e->kind != PW_EV_MISUSE || e->op != mk)
+            continue;
+        struct pw_thread *t = pw_model_thread(p, e->thread);
+        struct pw_object *o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
+        if (!t || !o)
+            continue;
+        struct pw_finding *f = NULL;
+        for (size_t k = from; k < fs->n && !f; k++) {
+            struct pw_finding *g = fs->v[k];
+            if (g->objects[0].o == o && g->threads[0].stack == e->stack)
+                f = g;
+        }
+        if (f) {
+            f->count++;
+            continue;
+        }
+        f = pw_finding_new(fs, fk, p);
+        pw_finding_add_thread(f, t, "misuse", e->stack, e->stack2);
+        pw_finding_add_object(f, o, o->create_stack, "created at");
+        struct pw_thread *other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL;
+        if (other && other != t)
+            pw_finding_add_thread(f, other, "parked", other->park_stack, 0);
+        if (fk == PW_FK_DOUBLE_CLOSE)
+            pw_finding_set_message(f, "fd %lld of %s closed twice by %s", (long long)e->obj2,
+                                   o->id, t->name);
+        else if (fk == PW_FK_SEND_ON_CLOSED)
+            pw_finding_set_message(f, "%s sent into %s after its %s was closed (%s)", t->name,
+                                   o->id, o->type == PW_OBJ_PIPE ? "read end" : "receive side",
+                                   e->err ? "EPIPE" : "SIGPIPE");
+        else
+            pw_finding_set_message(f, "%s closed fd %lld of %s while %s is parked on it", t->name,
+                                   (long long)e->obj2, o->id, other ? other->name : "a thread");
+    }
+}
+
+static void detect_SEND_ON_CLOSED(struct pw_process *p, struct pw_findings *fs)
+{
+    detect_misuse(p, fs, PW_MISUSE_SEND_ON_CLOSED, PW_FK_SEND_ON_CLOSED);
+}
+
+static void detect_DOUBLE_CLOSE(struct pw_process *p, struct pw_findings *fs)
+{
+    detect_misuse(p, fs, PW_MISUSE_DOUBLE_CLOSE, PW_FK_DOUBLE_CLOSE);
+}
+
+static void detect_CLOSE_WHILE_BLOCKED(struct pw_process *p, struct pw_findings *fs)
+{
+    detect_misuse(p, fs, PW_MISUSE_CLOSE_WHILE_BLOCKED, PW_FK_CLOSE_WHILE_BLOCKED);
+}
+
+/* ---- lock held by an exited thread */
+
+static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings *fs)
+{
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->status != PW_THR_EXITED || !t->nheld)
+            continue;
+        for (size_t h = 0; h < t->nheld; h++) {
+            struct pw_object *lock = t->held[h];
+            struct pw_finding *f = pw_finding_new(fs, PW_FK_LOCK_HELD_BY_EXITED, p);
+            pw_finding_add_thread(f, t, "exited", t->rec->exit_stack, 0);
+            pw_finding_add_object(f, lock, lock->create_stack, "first used at");
+            size_t waiters = 0;
+            for (size_t w = 0; w < p->nthreads; w++) {
+                struct pw_thread *u = &p->threads[w];
+                if (u->status == PW_THR_PARKED && u->waits_on == lock) {
+                    pw_finding_add_thread(f, u, "parked", u->park_stack, 0);
+                    if (!waiters++)
+                        pw_chain_build(f, u);
+                }
+            }
+            if (waiters)
+                pw_finding_set_message(f, "thread %s exited while holding %s; %zu thread%s "
+                                       "parked on it", t->name, lock->id, waiters,
+                                       plural(waiters));
+            else
+                pw_finding_set_message(f, "thread %s exited while holding %s", t->name,
+                                       lock->id);
+        }
+    }
+}
+
+/* ---- channel data never received */
+
+static bool chan_local(const struct pw_object *o)
+{
+    return o->chan && !o->shared_with_child && !(o->chan->flags & PW_CF_INHERITED);
+}
+
+static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
+{
+    if (!orderly_exit(p))
+        return;
+    for (size_t o = 0; o < p->nobjects; o++) {
+        struct pw_object *obj = p->objects[o];
+        if (!chan_local(obj) || obj->chan->sent <= obj->chan->received)
+            continue;
+        struct pw_finding *f = pw_finding_new(fs, PW_FK_CHAN_UNREAD, p);
+        pw_finding_add_object(f, obj, obj->create_stack, "created at");
+        unsigned long long left = obj->chan->sent - obj->chan->received;
+        const char *unit = obj->type == PW_OBJ_MQUEUE || obj->type == PW_OBJ_USERCHAN
+                               ? "message"
+                               : "byte";
+        pw_finding_set_message(f, "%llu %s%s sent into %s %s never received", left, unit,
+                               left == 1 ? "" : "s", obj->id, left == 1 ? "was" : "were");
+    }
+}
+
+/* ---- unjoined thread */
+
+static void detect_UNJOINED(struct pw_process *p, struct pw_findings *fs)
+{
+    if (!orderly_exit(p))
+        return;
+    size_t from = fs->n;
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->status != PW_THR_EXITED || t->joined || t->detached || t->is_main || t->adopted)
+            continue;
+        struct pw_finding *f = NULL;
+        for (size_t k = from; k < fs->n && !f; k++)
+            if (fs->v[k]->threads[0].t->create_stack == t->create_stack)
+                f = fs->v[k];
+        if (f) {
+            f->count++;
+            pw_finding_add_thread(f, t, "exited", 0, 0);
+            continue;
+        }
+        f = pw_finding_new(fs, PW_FK_UNJOINED, p);
+        pw_finding_add_thread(f, t, "exited", 0, 0);
+    }
+    for (size_t k = from; k < fs->n; k++) {
+        struct pw_finding *f = fs->v[k];
+        if (f->count == 1)
+            pw_finding_set_message(f, "thread %s finished and was never joined",
+                                   f->threads[0].t->name);
+        else
+            pw_finding_set_message(f, "%zu threads created at the same place finished and were "
+                                   "never joined", f->count);
+    }
+}
+
+/* ---- fd leak */
+
+static bool parked_on(const struct pw_process *p, const struct pw_object *o)
+{
+    for (size_t i = 0; i < p->nthreads; i++)
+        if (p->threads[i].status == PW_THR_PARKED && p->threads[i].waits_on == o)
+            return true;
+    return false;
+}
+
+static void detect_FD_LEAK(struct pw_process *p, struct pw_findings *fs)
+{
+    if (!orderly_exit(p))
+        return;
+    for (size_t o = 0; o < p->nobjects; o++) {
+        struct pw_object *obj = p->objects[o];
+        if (!chan_local(obj) || parked_on(p, obj))
+            continue;
+        int r = obj->chan->open[PW_SIDE_RECV], w = obj->chan->open[PW_SIDE_SEND];
+        if (r <= 0 && w <= 0)
+            continue;
+        struct pw_finding *f = pw_finding_new(fs, PW_FK_FD_LEAK, p);
+        pw_finding_add_object(f, obj, obj->create_stack, "created at");
+        if (r > 0 && w > 0)
+            pw_finding_set_message(f, "both ends of %s (fds %d, %d) still open at exit", obj->id,
+                                   obj->chan->fd[0], obj->chan->fd[1]);
+        else
+            pw_finding_set_message(f, "%s of %s (fd %d) still open at exit",
+                                   r > 0 ? "the read end" : "the write end", obj->id,
+                                   obj->chan->fd[r > 0 ? 0 : 1]);
+    }
+}
+
+static detector_fn *const detectors[PW_FK__COUNT] = {
+#define PW_X(e, s, sev, d, h) [PW_FK_##e] = detect_##e,
+    PW_FINDING_KINDS(PW_X)
+#undef PW_X
+};
+
+int pw_detect_all(struct pw_model *m, struct pw_findings *fs)
+{
+    for (size_t i = 0; i < m->nprocs; i++)
+        for (int k = 0; k < PW_FK__COUNT; k++)
+            detectors[k](&m->procs[i], fs);
+    return 0;
+}

@@ -1,0 +1,147 @@
+/* Finding model helpers: constructors and the kind table. */
+#include "finding.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    enum pw_severity sev;
+    const char *desc;
+    const char *hint;
+} kinds[] = {
+#define PW_X(e, s, sev, d, h) {s, sev, d, h},
+    PW_FINDING_KINDS(PW_X)
+#undef PW_X
+};
+
+const char *pw_finding_kind_name(enum pw_finding_kind k)
+{
+    return k < PW_FK__COUNT ? kinds[k].name : "?";
+}
+
+enum pw_severity pw_finding_severity(enum pw_finding_kind k)
+{
+    return k < PW_FK__COUNT ? kinds[k].sev : PW_SEV_ERROR;
+}
+
+const char *pw_finding_description(enum pw_finding_kind k)
+{
+    return k < PW_FK__COUNT ? kinds[k].desc : "";
+}
+
+const char *pw_finding_hint(enum pw_finding_kind k)
+{
+    return k < PW_FK__COUNT ? kinds[k].hint : "";
+}
+
+int pw_finding_kind_parse(const char *name)
+{
+    for (int k = 0; k < PW_FK__COUNT; k++)
+        if (strcmp(kinds[k].name, name) == 0)
+            return k;
+    return -1;
+}
+
+/* Out-of-memory in the analyzer is fatal: a half-built report would lie. */
+static void *xrealloc(void *p, size_t n)
+{
+    void *r = realloc(p, n ? n : 1);
+    if (!r) {
+        fputs("parkwatch: out of memory\n", stderr);
+        exit(2);
+    }
+    return r;
+}
+
+struct pw_finding *pw_finding_new(struct pw_findings *fs, enum pw_finding_kind kind,
+                                  struct pw_process *p)
+{
+    struct pw_finding *f = xrealloc(NULL, sizeof(*f));
+    memset(f, 0, sizeof(*f));
+    f->kind = kind;
+    f->proc = p;
+    f->count = 1;
+    if (fs->n == fs->cap) {
+        fs->cap = fs->cap ? fs->cap * 2 : 16;
+        fs->v = xrealloc(fs->v, fs->cap * sizeof(*fs->v));
+    }
+    fs->v[fs->n++] = f;
+    return f;
+}
+
+void pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, const char *role,
+                           uint32_t stack, uint32_t stack2)
+{
+    f->threads = xrealloc(f->threads, (f->nthreads + 1) * sizeof(*f->threads));
+    f->threads[f->nthreads++] = (struct pw_fthread){t, role, stack, stack2};
+}
+
+void pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t stack,
+                           const char *label)
+{
+    for (size_t i = 0; i < f->nobjects; i++)
+        if (f->objects[i].o == o)
+            return;
+    f->objects = xrealloc(f->objects, (f->nobjects + 1) * sizeof(*f->objects));
+    f->objects[f->nobjects++] = (struct pw_fobject){o, stack, label};
+}
+
+void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(f->message);
+    if (vasprintf(&f->message, fmt, ap) < 0)
+        f->message = NULL;
+    va_end(ap);
+}
+
+struct pw_link *pw_finding_add_link(struct pw_finding *f)
+{
+    f->chain = xrealloc(f->chain, (f->nchain + 1) * sizeof(*f->chain));
+    struct pw_link *l = &f->chain[f->nchain++];
+    memset(l, 0, sizeof(*l));
+    return l;
+}
+
+void pw_link_add_blocker(struct pw_link *l, struct pw_thread *t)
+{
+    for (size_t i = 0; i < l->nblocked_by; i++)
+        if (l->blocked_by[i] == t)
+            return;
+    l->blocked_by = xrealloc(l->blocked_by, (l->nblocked_by + 1) * sizeof(*l->blocked_by));
+    l->blocked_by[l->nblocked_by++] = t;
+}
+
+static void finding_free(struct pw_finding *f)
+{
+    for (size_t i = 0; i < f->nchain; i++) {
+        free(f->chain[i].blocked_by);
+        free(f->chain[i].text);
+    }
+    free(f->chain);
+    free(f->chain_text);
+    free(f->reason);
+    free(f->threads);
+    free(f->objects);
+    free(f->message);
+    free(f);
+}
+
+void pw_findings_pop(struct pw_findings *fs)
+{
+    if (fs->n)
+        finding_free(fs->v[--fs->n]);
+}
+
+void pw_findings_free(struct pw_findings *fs)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        finding_free(fs->v[i]);
+    free(fs->v);
+    fs->v = NULL;
+    fs->n = fs->cap = 0;
+}

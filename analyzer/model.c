@@ -1,0 +1,484 @@
+/* Replay model: rebuilds threads and objects of each traced process.
+ *
+ * The current-state area is authoritative for the end state (who is parked on
+ * what, who holds which lock, which channel ends are open): it stays right when
+ * the rings wrap.  The ring events only add history that the state area does not
+ * keep (signallers, senders, receivers, forks, init sites); when rings wrapped,
+ * that history is incomplete and the detectors say less, never something wrong. */
+#include "model.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "reader.h"
+
+/* ---- small growable pointer arrays */
+
+static int ptr_push(void ***v, size_t *n, void *p)
+{
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i] == p)
+            return 0; /* sets, not lists: a thread is a sender once */
+    void **nv = realloc(*v, (*n + 1) * sizeof(**v));
+    if (!nv)
+        return -1;
+    nv[(*n)++] = p;
+    *v = nv;
+    return 0;
+}
+
+#define PTR_PUSH(arr, n, p) ptr_push((void ***)&(arr), &(n), (p))
+
+/* ---- objects */
+
+static bool is_chan_type(enum pw_obj_type type)
+{
+    return type == PW_OBJ_PIPE || type == PW_OBJ_SOCKETPAIR || type == PW_OBJ_EVENTFD ||
+           type == PW_OBJ_MQUEUE || type == PW_OBJ_USERCHAN;
+}
+
+/* Channels are one object whatever channel type a park op implied, so they hash
+ * under one class. */
+static unsigned obj_class(enum pw_obj_type type)
+{
+    return is_chan_type(type) ? PW_OBJ_PIPE : type;
+}
+
+static size_t obj_hash(enum pw_obj_type type, uint64_t key)
+{
+    uint64_t h = (key ^ ((uint64_t)obj_class(type) << 56)) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 17);
+}
+
+static struct pw_object *find_object(struct pw_process *p, enum pw_obj_type type, uint64_t key)
+{
+    if (!p->index_cap)
+        return NULL;
+    size_t mask = p->index_cap - 1;
+    for (size_t i = obj_hash(type, key) & mask;; i = (i + 1) & mask) {
+        uint32_t slot = p->index[i];
+        if (!slot)
+            return NULL;
+        struct pw_object *o = p->objects[slot - 1];
+        if (o->key == key && obj_class(o->type) == obj_class(type))
+            return o;
+    }
+}
+
+static void index_insert(struct pw_process *p, struct pw_object *o, uint32_t pos)
+{
+    size_t mask = p->index_cap - 1;
+    size_t i = obj_hash(o->type, o->key) & mask;
+    while (p->index[i])
+        i = (i + 1) & mask;
+    p->index[i] = pos + 1;
+}
+
+/* Keeps the index at most half full. */
+static int index_grow(struct pw_process *p)
+{
+    if (p->index_cap && (p->nobjects + 1) * 2 <= p->index_cap)
+        return 0;
+    size_t cap = p->index_cap ? p->index_cap * 2 : 256;
+    uint32_t *ni = calloc(cap, sizeof(*ni));
+    if (!ni)
+        return -1;
+    free(p->index);
+    p->index = ni;
+    p->index_cap = cap;
+    for (size_t i = 0; i < p->nobjects; i++)
+        index_insert(p, p->objects[i], (uint32_t)i);
+    return 0;
+}
+
+static void name_object(struct pw_process *p, struct pw_object *o)
+{
+    static const char *const names[] = {
+#define PW_X(e, s) s,
+        PW_OBJ_TYPES(PW_X)
+#undef PW_X
+    };
+    const char *tn = o->type < PW_OBJ__COUNT ? names[o->type] : "object";
+    if (o->type == PW_OBJ_THREAD && o->thread) {
+        snprintf(o->id, sizeof(o->id), "%s", o->thread->name);
+        return;
+    }
+    if (o->chan && o->chan->name[0]) {
+        snprintf(o->id, sizeof(o->id), "%s '%.24s'", tn, o->chan->name);
+        return;
+    }
+    if (is_chan_type(o->type)) {
+        snprintf(o->id, sizeof(o->id), "%s#%llu", tn, (unsigned long long)o->key);
+        return;
+    }
+    /* locks and conds are numbered in order of first appearance: addresses are
+     * meaningless to a reader and change from run to run */
+    snprintf(o->id, sizeof(o->id), "%s#%u", tn, ++p->type_count[o->type]);
+}
+
+struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, uint64_t key)
+{
+    struct pw_object *o = find_object(p, type, key);
+    if (o)
+        return o;
+    if (index_grow(p) < 0)
+        return NULL;
+    if (p->nobjects == p->cap_objects) {
+        size_t cap = p->cap_objects ? p->cap_objects * 2 : 64;
+        struct pw_object **nv = realloc(p->objects, cap * sizeof(*nv));
+        if (!nv)
+            return NULL;
+        p->objects = nv;
+        p->cap_objects = cap;
+    }
+    o = calloc(1, sizeof(*o));
+    if (!o)
+        return NULL;
+    o->proc = p;
+    o->type = type;
+    o->key = key;
+    if (is_chan_type(type)) {
+        o->chan = pw_trace_chan_by_id(p->trace, (uint32_t)key);
+        if (o->chan && o->chan->type < PW_OBJ__COUNT && is_chan_type(o->chan->type))
+            o->type = o->chan->type;
+        if (o->chan)
+            o->create_stack = o->chan->create_stack;
+    }
+    if (type == PW_OBJ_THREAD)
+        o->thread = pw_model_thread(p, (uint32_t)key);
+    index_insert(p, o, (uint32_t)p->nobjects);
+    p->objects[p->nobjects++] = o;
+    name_object(p, o);
+    return o;
+}
+
+struct pw_thread *pw_model_thread(struct pw_process *p, uint32_t serial)
+{
+    if (serial > p->max_serial || !p->by_serial || !p->by_serial[serial])
+        return NULL;
+    return &p->threads[p->by_serial[serial] - 1];
+}
+
+#define MAX_SERIAL (1u << 24)
+
+/* Serial -> thread map: serials are handed out densely, so an array will do. */
+static int map_serials(struct pw_process *p)
+{
+    /* the serials come from an untrusted file: bound the map, ignore the rest */
+    for (size_t i = 0; i < p->nthreads; i++)
+        if (p->threads[i].serial > p->max_serial && p->threads[i].serial <= MAX_SERIAL)
+            p->max_serial = p->threads[i].serial;
+    p->by_serial = calloc((size_t)p->max_serial + 1, sizeof(*p->by_serial));
+    if (!p->by_serial)
+        return -1;
+    for (size_t i = 0; i < p->nthreads; i++)
+        if (p->threads[i].serial <= p->max_serial)
+            p->by_serial[p->threads[i].serial] = (uint32_t)i + 1;
+    return 0;
+}
+
+size_t pw_model_holders(struct pw_process *p, const struct pw_object *obj, struct pw_thread **out,
+                        size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        for (size_t h = 0; h < t->nheld; h++) {
+            if (t->held[h] != obj)
+                continue;
+            if (n < max)
+                out[n] = t;
+            n++;
+            break;
+        }
+    }
+    return n;
+}
+
+/* ---- process end and liveness */
+
+static uint64_t now_rel_ns(const struct pw_trace_header *h)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return now > h->start_mono_ns ? now - h->start_mono_ns : 0;
+}
+
+/* A trace that says "running" is either a live process (same pid and start time)
+ * or one that was killed before anyone could write its end. */
+static bool process_alive(const struct pw_trace_header *h)
+{
+    if (h->pid <= 0 || kill(h->pid, 0) != 0)
+        return false;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", h->pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char buf[1024];
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = 0;
+    /* field 22 (starttime) counts from after the ")" that closes comm */
+    char *s = strrchr(buf, ')');
+    if (!s)
+        return false;
+    unsigned long long start = 0;
+    int field = 2;
+    for (char *tok = strtok(s + 1, " "); tok; tok = strtok(NULL, " ")) {
+        if (++field == 22) {
+            start = strtoull(tok, NULL, 10);
+            break;
+        }
+    }
+    return h->proc_start_ticks == 0 || start == h->proc_start_ticks;
+}
+
+static void set_end(struct pw_process *p, uint64_t last_event_ns)
+{
+    const struct pw_trace_header *h = p->hdr;
+    p->end = h->end_kind < PW_END__COUNT ? (enum pw_end_kind)h->end_kind : PW_END_UNKNOWN;
+    p->end_status = h->end_status;
+    uint64_t end_ns = h->end_ns;
+    if (p->end == PW_END_RUNNING) {
+        if (process_alive(h))
+            end_ns = now_rel_ns(h);
+        else
+            p->end = PW_END_UNKNOWN; /* killed before its end was written */
+    }
+    p->finished = p->end != PW_END_RUNNING;
+    if (end_ns == 0 || end_ns < last_event_ns)
+        end_ns = last_event_ns;
+    p->end_ms = end_ns / 1000000u;
+}
+
+/* ---- threads */
+
+static enum pw_obj_type held_type(uint8_t raw)
+{
+    unsigned t = raw & 0x7fu; /* 0x80 marks the read side of an rwlock */
+    return t < PW_OBJ__COUNT ? (enum pw_obj_type)t : PW_OBJ_MUTEX;
+}
+
+static enum pw_obj_type park_obj_type(enum pw_park_op op)
+{
+    switch (op) {
+    case PW_OP_MUTEX_LOCK: return PW_OBJ_MUTEX;
+    case PW_OP_COND_WAIT: return PW_OBJ_COND;
+    case PW_OP_JOIN: return PW_OBJ_THREAD;
+    case PW_OP_RWLOCK_RD:
+    case PW_OP_RWLOCK_WR: return PW_OBJ_RWLOCK;
+    case PW_OP_SEM_WAIT: return PW_OBJ_SEM;
+    case PW_OP_BARRIER_WAIT: return PW_OBJ_BARRIER;
+    case PW_OP_SPIN_LOCK: return PW_OBJ_SPIN;
+    case PW_OP_MQ_RECEIVE:
+    case PW_OP_MQ_SEND: return PW_OBJ_MQUEUE;
+    case PW_OP_POLL: return PW_OBJ_POLLSET;
+    case PW_OP_USER_RECV:
+    case PW_OP_USER_SEND: return PW_OBJ_USERCHAN;
+    case PW_OP_PIPE_READ:
+    case PW_OP_PIPE_WRITE:
+    case PW_OP_CHAN_READ:
+    case PW_OP_CHAN_WRITE: return PW_OBJ_PIPE;
+    default: return PW_OBJ_NONE;
+    }
+}
+
+static void init_thread(struct pw_process *p, struct pw_thread *t, const struct pw_thread_rec *r)
+{
+    t->proc = p;
+    t->rec = r;
+    t->serial = r->serial;
+    t->tid = r->tid;
+    t->is_main = r->flags & PW_TF_MAIN;
+    t->detached = r->flags & PW_TF_DETACHED;
+    t->joined = r->flags & PW_TF_JOINED;
+    t->adopted = r->flags & PW_TF_ADOPTED;
+    t->held_at_exit = r->flags & PW_TF_HELD_AT_EXIT;
+    t->create_stack = r->create_stack;
+    if (r->name[0])
+        snprintf(t->name, sizeof(t->name), "%.15s", r->name);
+    else if (t->is_main)
+        snprintf(t->name, sizeof(t->name), "main");
+    else
+        snprintf(t->name, sizeof(t->name), "T%u", r->serial);
+}
+
+/* Second pass: everything that refers to other threads or objects. */
+static int link_thread(struct pw_process *p, struct pw_thread *t)
+{
+    const struct pw_thread_rec *r = t->rec;
+    t->parent = r->parent_serial ? pw_model_thread(p, r->parent_serial) : NULL;
+    t->status = r->state == PW_TS_EXITED ? PW_THR_EXITED : PW_THR_RUNNING;
+    if (t->status != PW_THR_EXITED && r->park_op != PW_OP_NONE && r->park_op < PW_OP__COUNT) {
+        enum pw_obj_type ot = park_obj_type((enum pw_park_op)r->park_op);
+        t->waits_on = ot == PW_OBJ_NONE ? NULL : pw_model_object(p, ot, r->park_obj);
+        if (t->waits_on) {
+            t->status = PW_THR_PARKED;
+            t->op = (enum pw_park_op)r->park_op;
+            t->park_stack = r->park_stack;
+            uint64_t since = r->park_since_ns / 1000000u;
+            t->since_ms = p->end_ms > since ? p->end_ms - since : 0;
+            t->forever = p->finished && !(r->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK));
+            if (!t->waits_on->create_stack && t->waits_on->type != PW_OBJ_THREAD)
+                t->waits_on->create_stack = r->park_stack; /* first-use site */
+        }
+    }
+    size_t nheld = r->nheld < PW_HELD_MAX ? r->nheld : PW_HELD_MAX;
+    t->held = calloc(nheld ? nheld : 1, sizeof(*t->held));
+    if (!t->held)
+        return -1;
+    for (size_t i = 0; i < nheld; i++) {
+        struct pw_object *o = pw_model_object(p, held_type(r->held_type[i]), r->held[i]);
+        if (o)
+            t->held[t->nheld++] = o;
+    }
+    return 0;
+}
+
+/* ---- history from the rings */
+
+static bool chan_open_at(const struct pw_chan_rec *c, uint64_t ns)
+{
+    if (c->create_ns > ns)
+        return false;
+    for (int s = 0; s < 2; s++)
+        if (c->open[s] > 0 || c->close_ns[s] == 0 || c->close_ns[s] > ns)
+            return true;
+    return false;
+}
+
+static void replay_fork(struct pw_process *p, const struct pw_event *e)
+{
+    if (e->op != 0)
+        return; /* the child side: the parent's trace records the fork */
+    int *nv = realloc(p->fork_children, (p->nforks + 1) * sizeof(*nv));
+    if (!nv)
+        return;
+    nv[p->nforks++] = (int)e->arg;
+    p->fork_children = nv;
+    for (size_t i = 0; i < pw_trace_nchans(p->trace); i++) {
+        const struct pw_chan_rec *c = pw_trace_chan(p->trace, i);
+        if (!chan_open_at(c, e->time_ns))
+            continue;
+        struct pw_object *o = pw_model_object(p, (enum pw_obj_type)c->type, c->id);
+        if (o)
+            o->shared_with_child = true;
+    }
+}
+
+static void replay_event(struct pw_process *p, const struct pw_event *e)
+{
+    struct pw_thread *t = pw_model_thread(p, e->thread);
+    struct pw_object *o;
+    switch (e->kind) {
+    case PW_EV_COND_SIGNAL:
+        if (t && (o = pw_model_object(p, PW_OBJ_COND, e->obj)))
+            PTR_PUSH(o->signallers, o->nsignallers, t);
+        break;
+    case PW_EV_CHAN_SEND:
+        if (t && e->result >= 0 && (o = pw_model_object(p, PW_OBJ_PIPE, e->obj)))
+            PTR_PUSH(o->senders, o->nsenders, t);
+        break;
+    case PW_EV_CHAN_RECV:
+        if (t && e->result >= 0 && (o = pw_model_object(p, PW_OBJ_PIPE, e->obj)))
+            PTR_PUSH(o->receivers, o->nreceivers, t);
+        break;
+    case PW_EV_LOCK_INIT:
+        if (e->stack && (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj)))
+            o->create_stack = e->stack;
+        break;
+    case PW_EV_FORK:
+        replay_fork(p, e);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- build */
+
+static int build_process(struct pw_process *p, const struct pw_trace *tr)
+{
+    p->trace = tr;
+    p->hdr = pw_trace_header(tr);
+    p->pid = p->hdr->pid;
+    p->ppid = p->hdr->ppid;
+    p->exe = p->hdr->exe;
+
+    size_t nev = 0;
+    const struct pw_event *ev = pw_trace_events(tr, &nev);
+    set_end(p, nev ? ev[nev - 1].time_ns : 0);
+
+    p->nthreads = pw_trace_nthreads(tr);
+    p->threads = calloc(p->nthreads ? p->nthreads : 1, sizeof(*p->threads));
+    if (!p->threads)
+        return -1;
+    for (size_t i = 0; i < p->nthreads; i++)
+        init_thread(p, &p->threads[i], pw_trace_thread(tr, i));
+    if (map_serials(p) < 0)
+        return -1;
+    for (size_t i = 0; i < p->nthreads; i++)
+        if (link_thread(p, &p->threads[i]) < 0)
+            return -1;
+    /* every channel is an object, parked on or not: fd-leak and unread data need them */
+    for (size_t i = 0; i < pw_trace_nchans(tr); i++) {
+        const struct pw_chan_rec *c = pw_trace_chan(tr, i);
+        pw_model_object(p, c->type < PW_OBJ__COUNT ? (enum pw_obj_type)c->type : PW_OBJ_PIPE,
+                        c->id);
+    }
+    for (size_t i = 0; i < nev; i++)
+        replay_event(p, &ev[i]);
+    return 0;
+}
+
+struct pw_model *pw_model_build(struct pw_trace **traces, size_t n)
+{
+    struct pw_model *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->procs = calloc(n ? n : 1, sizeof(*m->procs));
+    if (!m->procs)
+        goto fail;
+    for (size_t i = 0; i < n; i++) {
+        m->nprocs++;
+        if (build_process(&m->procs[i], traces[i]) < 0)
+            goto fail;
+    }
+    return m;
+fail:
+    pw_model_free(m);
+    return NULL;
+}
+
+static void free_object(struct pw_object *o)
+{
+    free(o->signallers);
+    free(o->senders);
+    free(o->receivers);
+    free(o);
+}
+
+void pw_model_free(struct pw_model *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct pw_process *p = &m->procs[i];
+        for (size_t t = 0; t < p->nthreads; t++)
+            free(p->threads[t].held);
+        free(p->threads);
+        for (size_t o = 0; o < p->nobjects; o++)
+            free_object(p->objects[o]);
+        free(p->objects);
+        free(p->index);
+        free(p->by_serial);
+        free(p->fork_children);
+    }
+    free(m->procs);
+    free(m);
+}
