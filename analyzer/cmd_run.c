@@ -1,0 +1,331 @@
+/* `parkwatch run [OPTIONS] -- PROGRAM [ARGS...]`: run PROGRAM with the shim
+ * preloaded, record how it ended into its trace, then report. */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "reader.h"
+
+#ifndef PW_LIBDIR
+#define PW_LIBDIR "/usr/local/lib"
+#endif
+
+#define PW_SHIM_NAME "libparkwatch.so"
+
+/* The child's pid for the forwarding handler; 0 before fork, so a signal that
+ * arrives early (or in the child before exec) is never sent to pid 0, which
+ * would mean our whole process group. */
+static volatile pid_t child_pid;
+
+/* ---- locating the shim */
+
+static int usable(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+/* Tries DIR/REL; on success the canonical path is left in OUT. */
+static int try_shim(const char *dir, const char *rel, char *out)
+{
+    char cand[PATH_MAX];
+    if (snprintf(cand, sizeof(cand), "%s/%s", dir, rel) >= (int)sizeof(cand))
+        return -1;
+    return usable(cand) && realpath(cand, out) ? 0 : -1;
+}
+
+static int find_shim(char *out)
+{
+    const char *env = getenv("PARKWATCH_LIB");
+    if (env && *env) {
+        if (usable(env) && realpath(env, out))
+            return 0;
+        pw_err("PARKWATCH_LIB=%s: %s", env, strerror(errno ? errno : ENOENT));
+        return -1;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = '\0';
+        /* The build tree keeps the shim in a sibling directory. */
+        if (try_shim(exe, "../preload/" PW_SHIM_NAME, out) == 0 ||
+            try_shim(exe, PW_SHIM_NAME, out) == 0)
+            return 0;
+    }
+    if (try_shim(PW_LIBDIR, PW_SHIM_NAME, out) == 0)
+        return 0;
+    pw_err("cannot find %s (set PARKWATCH_LIB)", PW_SHIM_NAME);
+    return -1;
+}
+
+/* ---- the trace directory */
+
+static int mkdir_p(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0777);
+        *p = '/';
+        if (rc < 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(path, 0777) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int make_trace_dir(const char *want, char *out)
+{
+    if (!want) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(out, PATH_MAX, "%s/parkwatch.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(out)) {
+            pw_err("cannot create a trace directory in %s: %s", tmp && *tmp ? tmp : "/tmp",
+                   strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    char buf[PATH_MAX];
+    if (snprintf(buf, sizeof(buf), "%s", want) >= (int)sizeof(buf) || mkdir_p(buf) < 0 ||
+        !realpath(want, out)) {
+        pw_err("--trace-dir %s: %s", want, strerror(errno ? errno : ENAMETOOLONG));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the child's environment */
+
+/* Sets NAME to FIRST, followed by SEP and the current value if there is one. */
+static int prepend_env(const char *name, const char *first, char sep)
+{
+    const char *old = getenv(name);
+    size_t len = strlen(first) + (old ? strlen(old) + 1 : 0) + 1;
+    char *v = malloc(len);
+    if (!v)
+        return -1;
+    if (old && *old)
+        snprintf(v, len, "%s%c%s", first, sep, old);
+    else
+        snprintf(v, len, "%s", first);
+    int rc = setenv(name, v, 1);
+    free(v);
+    return rc;
+}
+
+static int set_child_env(const char *shim, const char *dir)
+{
+    char opt[PATH_MAX + 16];
+    snprintf(opt, sizeof(opt), "trace_dir=%s", dir);
+    /* User keys come later, so the shim's last-wins parsing lets them override. */
+    if (prepend_env("LD_PRELOAD", shim, ':') < 0 || prepend_env("PARKWATCH_OPTIONS", opt, ':') < 0) {
+        pw_err("cannot set the environment: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- running */
+
+static void forward(int sig)
+{
+    pid_t p = child_pid;
+    if (p > 0)
+        kill(p, sig);
+}
+
+static void install_forwarding(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    struct sigaction sa = { .sa_handler = forward };
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+/* In the child: exec, or report errno through the close-on-exec pipe. */
+static void __attribute__((noreturn)) exec_child(int errfd, char **argv)
+{
+    execvp(argv[0], argv);
+    int e = errno;
+    ssize_t w = write(errfd, &e, sizeof(e));
+    (void)w;
+    _exit(127);
+}
+
+static int wait_child(pid_t pid, int *status)
+{
+    while (waitpid(pid, status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return 0;
+}
+
+/* Starts PROGRAM; returns its pid, or -1 after reporting why it could not run. */
+static pid_t spawn(char **argv)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        pw_err("pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        exec_child(p[1], argv);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        pw_err("fork: %s", strerror(errno));
+        close(p[0]);
+        return -1;
+    }
+    child_pid = pid;
+    int e = 0;
+    ssize_t r;
+    while ((r = read(p[0], &e, sizeof(e))) < 0 && errno == EINTR)
+        ;
+    close(p[0]);
+    if (r == (ssize_t)sizeof(e)) {
+        int st;
+        wait_child(pid, &st);
+        child_pid = 0;
+        pw_err("cannot run '%s': %s", argv[0], strerror(e));
+        return -1;
+    }
+    return pid;
+}
+
+/* ---- recording how the program ended */
+
+static int read_header(int fd, struct pw_trace_header *h)
+{
+    return pread(fd, h, sizeof(*h), 0) == (ssize_t)sizeof(*h) &&
+                   memcmp(h->magic, PW_TRACE_MAGIC, sizeof(h->magic)) == 0 &&
+                   h->version_major == PW_TRACE_VERSION_MAJOR
+               ? 0
+               : -1;
+}
+
+/* The trace of PID's last image: header pid equal, highest exec_gen.  Files
+ * are matched by header, not by name, so a stale file of a reused pid from an
+ * earlier run into the same directory loses to the newer image.  Returns an
+ * open read-write fd or -1. */
+static int open_last_image(const char *dir, pid_t pid)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int best = -1;
+    uint32_t best_gen = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (fnmatch("parkwatch.*.trace", de->d_name, 0) != 0)
+            continue;
+        int fd = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        struct pw_trace_header h;
+        if (read_header(fd, &h) < 0 || h.pid != pid || (best >= 0 && h.exec_gen < best_gen)) {
+            close(fd);
+            continue;
+        }
+        if (best >= 0)
+            close(best);
+        best = fd;
+        best_gen = h.exec_gen;
+    }
+    closedir(d);
+    return best;
+}
+
+static void patch_end(const char *dir, pid_t pid, int status)
+{
+    int fd = open_last_image(dir, pid);
+    if (fd < 0)
+        return;
+    uint32_t kind;
+    int32_t code;
+    /* A watchdog's deadlock verdict is more precise than "killed by SIGABRT". */
+    if (pread(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) == sizeof(kind) &&
+        kind == PW_END_DEADLOCK_ABORT) {
+        close(fd);
+        return;
+    }
+    if (WIFSIGNALED(status)) {
+        kind = PW_END_SIGNAL;
+        code = WTERMSIG(status);
+    } else {
+        kind = PW_END_EXIT;
+        code = WEXITSTATUS(status);
+    }
+    if (pwrite(fd, &code, sizeof(code), offsetof(struct pw_trace_header, end_status)) != sizeof(code) ||
+        pwrite(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) != sizeof(kind))
+        pw_warn("cannot record how pid %d ended: %s", (int)pid, strerror(errno));
+    close(fd);
+}
+
+static int program_status(int status)
+{
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+static int report_dir(const char *dir, struct pw_report_opts *o)
+{
+    struct pw_trace **traces = NULL;
+    size_t n = 0;
+    /* A trace we cannot read is mentioned but does not hide PROGRAM's status. */
+    pw_load_dir(dir, 0, &traces, &n);
+    o->trace_dir = dir;
+    int rc = pw_analyze_and_report(traces, n, o);
+    pw_free_traces(traces, n);
+    return rc;
+}
+
+int pw_cmd_run(int argc, char **argv)
+{
+    struct pw_report_opts o;
+    int first = pw_parse_opts(argc, argv, 1, &o);
+    if (first == -2)
+        return PW_EXIT_OK;
+    if (first < 0)
+        return PW_EXIT_USAGE;
+    if (first >= argc) {
+        pw_err("run: expected -- PROGRAM [ARGS...] (try 'parkwatch run --help')");
+        return PW_EXIT_USAGE;
+    }
+    char shim[PATH_MAX], dir[PATH_MAX];
+    if (find_shim(shim) < 0 || make_trace_dir(o.trace_dir, dir) < 0 || set_child_env(shim, dir) < 0)
+        return PW_EXIT_USAGE;
+    install_forwarding();
+    pid_t pid = spawn(argv + first);
+    if (pid < 0)
+        return PW_EXIT_USAGE;
+    int status;
+    if (wait_child(pid, &status) < 0) {
+        pw_err("waitpid: %s", strerror(errno));
+        return PW_EXIT_USAGE;
+    }
+    child_pid = 0;
+    patch_end(dir, pid, status);
+    int rc = report_dir(dir, &o);
+    /* The report's verdict wins only when a finding matched --fail-on (or the
+     * report itself could not be written). */
+    if ((rc != PW_EXIT_OK && rc == o.exitcode) || rc == PW_EXIT_USAGE)
+        return rc;
+    return program_status(status);
+}

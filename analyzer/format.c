@@ -1,0 +1,144 @@
+/* Formatting helpers shared by dump and the reports, and trace loading for the
+ * commands that take many traces. */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "reader.h"
+
+uint64_t pw_rel_ns(const struct pw_trace_header *h, uint64_t ns)
+{
+    /* Thread-record timestamps may be absolute CLOCK_MONOTONIC; event times are
+     * relative to start_mono_ns.  Anything at or past the start is absolute. */
+    if (h->start_mono_ns && ns >= h->start_mono_ns)
+        return ns - h->start_mono_ns;
+    return ns;
+}
+
+const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len)
+{
+    snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ns / 1000000),
+             (unsigned long long)(ns / 1000 % 1000));
+    return buf;
+}
+
+static int is_chan_op(unsigned op)
+{
+    switch (op) {
+    case PW_OP_PIPE_READ: case PW_OP_PIPE_WRITE:
+    case PW_OP_CHAN_READ: case PW_OP_CHAN_WRITE:
+    case PW_OP_MQ_RECEIVE: case PW_OP_MQ_SEND:
+    case PW_OP_USER_RECV: case PW_OP_USER_SEND:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int names_chan(unsigned kind, unsigned op)
+{
+    switch (kind) {
+    case PW_EV_PARK: case PW_EV_UNPARK:
+        return is_chan_op(op);
+    case PW_EV_CHAN_CREATE: case PW_EV_CHAN_SEND: case PW_EV_CHAN_RECV:
+    case PW_EV_CHAN_CLOSE: case PW_EV_MISUSE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int names_thread(unsigned kind, unsigned op)
+{
+    switch (kind) {
+    case PW_EV_PARK: case PW_EV_UNPARK:
+        return op == PW_OP_JOIN;
+    case PW_EV_THREAD_CREATE: case PW_EV_THREAD_START: case PW_EV_THREAD_EXIT:
+    case PW_EV_THREAD_JOIN: case PW_EV_THREAD_DETACH: case PW_EV_THREAD_NAME:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *pw_fmt_object(const struct pw_trace *t, unsigned kind, unsigned op, uint64_t obj,
+                          char *buf, size_t len)
+{
+    if (names_chan(kind, op)) {
+        const struct pw_chan_rec *c = obj <= UINT32_MAX ? pw_trace_chan_by_id(t, (uint32_t)obj) : NULL;
+        snprintf(buf, len, "%s#%llu", pw_obj_type_name(c ? c->type : PW_OBJ_PIPE),
+                 (unsigned long long)obj);
+    } else if (names_thread(kind, op)) {
+        snprintf(buf, len, "T%llu", (unsigned long long)obj);
+    } else {
+        snprintf(buf, len, "0x%llx", (unsigned long long)obj);
+    }
+    return buf;
+}
+
+/* ---- loading */
+
+static int push(struct pw_trace ***traces, size_t *n, struct pw_trace *t)
+{
+    struct pw_trace **nt = realloc(*traces, (*n + 1) * sizeof(**traces));
+    if (!nt) {
+        pw_trace_close(t);
+        pw_err("out of memory");
+        return -1;
+    }
+    nt[(*n)++] = t;
+    *traces = nt;
+    return 0;
+}
+
+int pw_load_one(const char *path, struct pw_trace ***traces, size_t *n)
+{
+    char err[512];
+    struct pw_trace *t;
+    enum pw_read_status st = pw_trace_open(path, &t, err, sizeof(err));
+    if (st == PW_READ_ERROR) {
+        pw_err("%s", err);
+        return -1;
+    }
+    if (st == PW_READ_TRUNCATED)
+        pw_warn("%s", pw_trace_warning(t));
+    return push(traces, n, t);
+}
+
+static int is_trace_name(const char *name)
+{
+    return fnmatch("parkwatch.*.trace", name, 0) == 0;
+}
+
+int pw_load_dir(const char *dir, int strict, struct pw_trace ***traces, size_t *n)
+{
+    struct dirent **ents;
+    int ne = scandir(dir, &ents, NULL, alphasort);
+    if (ne < 0) {
+        pw_err("%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    for (int i = 0; i < ne; i++) {
+        if (rc == 0 && is_trace_name(ents[i]->d_name)) {
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
+            if (pw_load_one(path, traces, n) < 0 && strict)
+                rc = -1;
+        }
+        free(ents[i]);
+    }
+    free(ents);
+    return rc;
+}
+
+void pw_free_traces(struct pw_trace **traces, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        pw_trace_close(traces[i]);
+    free(traces);
+}

@@ -1,0 +1,73 @@
+/* parkwatch CLI entry: subcommand dispatch and the exit-status contract.
+ * Every failure ends up here as a status code; messages are one line each,
+ * "parkwatch: <reason>", so scripts can rely on a single stderr line. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define PW_VERSION "0.1.0"
+
+static void vmsg(const char *prefix, const char *fmt, va_list ap)
+{
+    /* One buffered line: concurrent writers (the traced program) cannot split it. */
+    char line[1024];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    fprintf(stderr, "parkwatch: %s%s\n", prefix, line);
+    fflush(stderr);
+}
+
+void pw_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("", fmt, ap);
+    va_end(ap);
+}
+
+void pw_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vmsg("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+static const struct {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+} commands[] = {
+    { "run", pw_cmd_run },
+    { "report", pw_cmd_report },
+    { "dump", pw_cmd_dump },
+};
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        pw_err("missing subcommand (try 'parkwatch --help')");
+        return PW_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("parkwatch %s\n", PW_VERSION);
+        return PW_EXIT_OK;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        pw_print_usage(stdout, NULL);
+        return PW_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(cmd, commands[i].name) == 0) {
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            /* A report written to stdout that cannot be flushed is an error too. */
+            if (fflush(stdout) != 0 && rc == PW_EXIT_OK) {
+                pw_err("cannot write the output");
+                return PW_EXIT_USAGE;
+            }
+            return rc;
+        }
+    pw_err("unknown subcommand '%s' (try 'parkwatch --help')", cmd);
+    return PW_EXIT_USAGE;
+}

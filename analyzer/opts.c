@@ -1,0 +1,263 @@
+/* Command-line options of `run` and `report`: one X-macro table drives the
+ * getopt_long table, the parser and the --help text. */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* name, short letter (0 = none), id, argument name, run-only, help */
+#define PW_CLI_OPTS(X)                                                                   \
+    X("format", 0, FORMAT, "text|json|sarif", 0, "report format (default text)")        \
+    X("output", 'o', OUTPUT, "FILE", 0, "write the report to FILE")                     \
+    X("fail-on", 0, FAIL_ON, "KINDS", 0,                                                \
+      "comma list of finding kinds, or errors, any, none (default errors)")            \
+    X("suppressions", 0, SUPPRESSIONS, "FILE", 0, "findings to ignore (kind:function-glob)") \
+    X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)") \
+    X("trace-dir", 0, TRACE_DIR, "DIR", 1, "where traces are written (default: a fresh directory)") \
+    X("help", 'h', HELP, NULL, 0, "print this help")
+
+enum {
+    PW_OPT__BASE = 256, /* above every short option letter */
+#define PW_X(name, sh, id, arg, run, help) PW_OPT_##id,
+    PW_CLI_OPTS(PW_X)
+#undef PW_X
+};
+
+static const struct option long_opts[] = {
+#define PW_X(name, sh, id, arg, run, help) { name, (arg) ? required_argument : no_argument, NULL, PW_OPT_##id },
+    PW_CLI_OPTS(PW_X)
+#undef PW_X
+    { NULL, 0, NULL, 0 },
+};
+
+static const struct {
+    const char *name;
+    char sh;
+    int id;
+    int run_only;
+    const char *arg;
+    const char *help;
+} opt_info[] = {
+#define PW_X(name, sh, id, arg, run, help) { name, sh, PW_OPT_##id, run, arg, help },
+    PW_CLI_OPTS(PW_X)
+#undef PW_X
+};
+
+static const char *const format_names[] = {
+#define PW_X(name, str) str,
+    PW_FORMATS(PW_X)
+#undef PW_X
+};
+
+/* Finding kinds in finding.h order, until the findings model (which owns the
+ * one list) lands; then --fail-on parses through pw_finding_kind_parse(). */
+static const struct {
+    const char *name;
+    int error;
+} finding_info[] = {
+    { "deadlock", 1 }, { "all-threads-blocked", 1 }, { "lock-order-inversion", 1 },
+    { "thread-leak", 1 }, { "channel-never-closed", 1 }, { "send-on-closed", 1 },
+    { "double-close", 1 }, { "close-while-blocked", 1 }, { "lock-held-by-exited-thread", 1 },
+    { "channel-unread-data", 0 }, { "unjoined-thread", 0 }, { "fd-leak", 0 },
+};
+#define PW_NKINDS (sizeof(finding_info) / sizeof(finding_info[0]))
+
+static uint32_t severity_mask(int errors_only)
+{
+    uint32_t m = 0;
+    for (unsigned k = 0; k < PW_NKINDS; k++)
+        if (!errors_only || finding_info[k].error)
+            m |= 1u << k;
+    return m;
+}
+
+static int parse_format(const char *s, enum pw_format *f)
+{
+    for (unsigned i = 0; i < PW_FMT__COUNT; i++)
+        if (strcmp(s, format_names[i]) == 0) {
+            *f = (enum pw_format)i;
+            return 0;
+        }
+    pw_err("--format: unknown format '%s' (expected text, json or sarif)", s);
+    return -1;
+}
+
+static int parse_kind(const char *s, size_t len, uint32_t *mask)
+{
+    static const struct {
+        const char *word;
+        int errors_only;
+    } groups[] = { { "errors", 1 }, { "any", 0 } };
+    if (len == 4 && strncmp(s, "none", 4) == 0)
+        return 0;
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+        if (strlen(groups[g].word) == len && strncmp(s, groups[g].word, len) == 0) {
+            *mask |= severity_mask(groups[g].errors_only);
+            return 0;
+        }
+    for (unsigned k = 0; k < PW_NKINDS; k++)
+        if (strlen(finding_info[k].name) == len && strncmp(s, finding_info[k].name, len) == 0) {
+            *mask |= 1u << k;
+            return 0;
+        }
+    pw_err("--fail-on: unknown finding kind '%.*s'", (int)len, s);
+    return -1;
+}
+
+static int parse_fail_on(const char *s, uint32_t *mask)
+{
+    *mask = 0;
+    if (!*s) {
+        pw_err("--fail-on: empty list");
+        return -1;
+    }
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        if (len == 0 || parse_kind(s, len, mask) < 0) {
+            if (len == 0)
+                pw_err("--fail-on: empty item in list");
+            return -1;
+        }
+        s += len;
+        if (*s == ',' && *++s == '\0') {
+            pw_err("--fail-on: empty item in list");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_exitcode(const char *s, int *code)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > 255) {
+        pw_err("--exitcode: '%s' is not a number in 0..255", s);
+        return -1;
+    }
+    *code = (int)v;
+    return 0;
+}
+
+static int apply(int id, const char *arg, struct pw_report_opts *o)
+{
+    switch (id) {
+    case PW_OPT_FORMAT: return parse_format(arg, &o->format);
+    case PW_OPT_OUTPUT: o->output = arg; return 0;
+    case PW_OPT_FAIL_ON: return parse_fail_on(arg, &o->fail_on);
+    case PW_OPT_SUPPRESSIONS: o->suppressions = arg; return 0;
+    case PW_OPT_EXITCODE: return parse_exitcode(arg, &o->exitcode);
+    case PW_OPT_TRACE_DIR: o->trace_dir = arg; return 0;
+    default: return -1;
+    }
+}
+
+/* Short options string, e.g. "+o:h". */
+static void short_opts(char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[n++] = '+'; /* stop at the first operand: PROGRAM's own options follow */
+    buf[n++] = ':'; /* report a missing argument as ':' */
+    for (size_t i = 0; i < sizeof(opt_info) / sizeof(opt_info[0]) && n + 3 < len; i++) {
+        if (!opt_info[i].sh)
+            continue;
+        buf[n++] = opt_info[i].sh;
+        if (long_opts[i].has_arg)
+            buf[n++] = ':';
+    }
+    buf[n] = '\0';
+}
+
+static int id_of_short(int c)
+{
+    for (size_t i = 0; i < sizeof(opt_info) / sizeof(opt_info[0]); i++)
+        if (opt_info[i].sh == c)
+            return opt_info[i].id;
+    return -1;
+}
+
+static int run_only(int id)
+{
+    for (size_t i = 0; i < sizeof(opt_info) / sizeof(opt_info[0]); i++)
+        if (opt_info[i].id == id)
+            return opt_info[i].run_only;
+    return 0;
+}
+
+int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
+{
+    char shorts[32];
+    short_opts(shorts, sizeof(shorts));
+    *o = (struct pw_report_opts){ .format = PW_FMT_TEXT, .to_stderr = is_run,
+                                  .fail_on = severity_mask(1), .exitcode = PW_EXIT_FINDINGS };
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int idx = -1;
+        int c = getopt_long(argc, argv, shorts, long_opts, &idx);
+        if (c == -1)
+            break;
+        if (c == '?' || c == ':') {
+            const char *what = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+            pw_err("%s: %s '%s'", argv[0], c == ':' ? "missing argument for" : "unknown option",
+                   what);
+            return -1;
+        }
+        int id = c < PW_OPT__BASE ? id_of_short(c) : c;
+        if (id == PW_OPT_HELP) {
+            pw_print_usage(stdout, argv[0]);
+            return -2;
+        }
+        if (run_only(id) && !is_run) {
+            pw_err("%s: --%s is only valid for run", argv[0], long_opts[id - PW_OPT__BASE - 1].name);
+            return -1;
+        }
+        if (apply(id, optarg, o) < 0)
+            return -1;
+    }
+    return optind;
+}
+
+static void print_opts(FILE *f, int is_run)
+{
+    fprintf(f, "Options:\n");
+    for (size_t i = 0; i < sizeof(opt_info) / sizeof(opt_info[0]); i++) {
+        if (opt_info[i].run_only && !is_run)
+            continue;
+        char left[64];
+        snprintf(left, sizeof(left), "%c%c%c --%s%s%s", opt_info[i].sh ? '-' : ' ',
+                 opt_info[i].sh ? opt_info[i].sh : ' ', opt_info[i].sh ? ',' : ' ',
+                 opt_info[i].name, opt_info[i].arg ? " " : "",
+                 opt_info[i].arg ? opt_info[i].arg : "");
+        fprintf(f, "  %-28s %s\n", left, opt_info[i].help);
+    }
+}
+
+void pw_print_usage(FILE *f, const char *cmd)
+{
+    int all = !cmd;
+    if (all)
+        fprintf(f, "parkwatch finds threads that will never wake up.\n\nUsage:\n");
+    if (all || strcmp(cmd, "run") == 0)
+        fprintf(f, "  parkwatch run [OPTIONS] -- PROGRAM [ARGS...]\n"
+                   "      run PROGRAM with the shim preloaded, then report on its traces\n");
+    if (all || strcmp(cmd, "report") == 0)
+        fprintf(f, "  parkwatch report [OPTIONS] TRACE-FILE|TRACE-DIR...\n"
+                   "      analyze traces after the fact, or of a running process\n");
+    if (all || strcmp(cmd, "dump") == 0)
+        fprintf(f, "  parkwatch dump TRACE-FILE\n"
+                   "      print the raw trace, one record per line\n");
+    if (all)
+        fprintf(f, "  parkwatch --version | --help | SUBCOMMAND --help\n");
+    if (all || strcmp(cmd, "dump") != 0) {
+        fprintf(f, "\n");
+        print_opts(f, all || strcmp(cmd, "run") == 0);
+    }
+    fprintf(f, "\nExit status: 66 (--exitcode) when a finding matches --fail-on; otherwise\n"
+               "run: PROGRAM's own status (128+N for signal N), report: 0.\n"
+               "2 on a usage error, an unreadable trace, or a PROGRAM that cannot start.\n");
+}

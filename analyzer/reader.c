@@ -1,0 +1,699 @@
+/* Trace reader: one read(2) snapshot of an untrusted file, validated section by
+ * section into private copies.  Nothing handed out points into the raw buffer
+ * except depot stacks, whose bounds are checked on every lookup. */
+#include "reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Per-thread view: the validated record and its surviving ring events. */
+struct pw_thread_view {
+    struct pw_thread_rec rec;
+    struct pw_event *events; /* oldest first */
+    size_t nevents;
+    uint64_t dropped;        /* overwritten or torn */
+};
+
+struct pw_trace {
+    char *path;
+    char *warning;
+    unsigned char *buf;      /* the snapshot; only the depot pool is read from it later */
+    size_t len;
+    struct pw_trace_header hdr;
+
+    char **argv;
+    unsigned argc;
+
+    struct pw_thread_view *threads;
+    size_t nthreads;
+    struct pw_event *merged;
+    size_t nmerged;
+    struct pw_event *notes;
+    size_t nnotes;
+    struct pw_chan_rec *chans;
+    size_t nchans;
+    const struct pw_chan_rec **chans_by_id; /* sorted by id for bsearch */
+    struct pw_module *modules;
+    size_t nmodules;
+
+    const unsigned char *pool; /* depot pool inside buf */
+    uint64_t pool_len;         /* bytes of the pool that are used and present */
+
+    uint64_t total_events;
+    uint64_t ring_dropped;
+};
+
+/* Error/warning sink: the first failure wins, later ones would only repeat it. */
+struct pw_ctx {
+    struct pw_trace *t;
+    const char *name;
+    char *err;
+    size_t errlen;
+    int truncated;
+};
+
+static int fail(struct pw_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct pw_ctx *c, const char *fmt, ...)
+{
+    if (!c->err || !c->errlen)
+        return -1;
+    int n = snprintf(c->err, c->errlen, "%s: ", c->name);
+    if (n < 0 || (size_t)n >= c->errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- names from the X-macro lists */
+
+#define PW_NAME_FN(fn, LIST)                                    \
+    const char *fn(unsigned v)                                  \
+    {                                                           \
+        static const char *const names[] = { LIST(PW_STR) };    \
+        return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?"; \
+    }
+#define PW_STR(name, str) str,
+PW_NAME_FN(pw_event_kind_name, PW_EVENT_KINDS)
+PW_NAME_FN(pw_park_op_name, PW_PARK_OPS)
+PW_NAME_FN(pw_obj_type_name, PW_OBJ_TYPES)
+PW_NAME_FN(pw_misuse_name, PW_MISUSE_KINDS)
+PW_NAME_FN(pw_end_kind_name, PW_END_KINDS)
+#undef PW_STR
+#undef PW_NAME_FN
+
+/* ---- bounds helpers (overflow-safe) */
+
+/* 1 if [off, off+size) lies within [0, limit). */
+static int in_bounds(uint64_t off, uint64_t size, uint64_t limit)
+{
+    return off <= limit && size <= limit - off;
+}
+
+/* Number of whole entries of STRIDE bytes starting at OFF that are present in
+ * the snapshot, capped at WANT. */
+static uint64_t entries_present(const struct pw_trace *t, uint64_t off, uint64_t stride,
+                                uint64_t want)
+{
+    if (off >= t->len || stride == 0)
+        return 0;
+    uint64_t have = (t->len - off) / stride;
+    return have < want ? have : want;
+}
+
+/* ---- header */
+
+static int check_magic(struct pw_ctx *c, const struct pw_trace_header *h, size_t len)
+{
+    if (len == 0)
+        return fail(c, "empty file, not a parkwatch trace");
+    if (len < sizeof(h->magic) || memcmp(h->magic, PW_TRACE_MAGIC, sizeof(h->magic)) != 0)
+        return fail(c, "not a parkwatch trace");
+    if (len < offsetof(struct pw_trace_header, header_size))
+        return fail(c, "trace is truncated inside its header (%zu bytes)", len);
+    if (h->version_major > PW_TRACE_VERSION_MAJOR)
+        return fail(c, "trace format version %u is newer than this parkwatch (%u)",
+                    h->version_major, PW_TRACE_VERSION_MAJOR);
+    if (h->version_major < PW_TRACE_VERSION_MAJOR)
+        return fail(c, "trace format version %u is not supported (expected %u)",
+                    h->version_major, PW_TRACE_VERSION_MAJOR);
+    if (len < sizeof(*h))
+        return fail(c, "trace is truncated inside its header (%zu bytes)", len);
+    return 0;
+}
+
+/* Record sizes may grow in minor versions: they must be at least what we know,
+ * and the file's sizes are used as strides. */
+static int check_sizes(struct pw_ctx *c, const struct pw_trace_header *h)
+{
+    if (h->header_size < sizeof(*h))
+        return fail(c, "corrupt trace: header_size %u too small", h->header_size);
+    if (h->event_size < sizeof(struct pw_event))
+        return fail(c, "corrupt trace: event_size %u too small", h->event_size);
+    if (h->thread_rec_size < sizeof(struct pw_thread_rec))
+        return fail(c, "corrupt trace: thread_rec_size %u too small", h->thread_rec_size);
+    if (h->chan_rec_size < sizeof(struct pw_chan_rec))
+        return fail(c, "corrupt trace: chan_rec_size %u too small", h->chan_rec_size);
+    if (h->module_size < sizeof(struct pw_module))
+        return fail(c, "corrupt trace: module_size %u too small", h->module_size);
+    if (h->header_size > h->file_size)
+        return fail(c, "corrupt trace: header larger than the file");
+    return 0;
+}
+
+/* A section must lie inside the declared file and hold COUNT entries of STRIDE. */
+static int check_section(struct pw_ctx *c, const struct pw_section *s, const char *what,
+                         uint64_t stride, uint64_t file_size)
+{
+    if (s->size == 0 && s->count == 0)
+        return 0;
+    if (s->offset < c->t->hdr.header_size || !in_bounds(s->offset, s->size, file_size))
+        return fail(c, "corrupt trace: %s section [%llu, +%llu) outside the file (%llu bytes)",
+                    what, (unsigned long long)s->offset, (unsigned long long)s->size,
+                    (unsigned long long)file_size);
+    if (stride && (uint64_t)s->count > s->size / stride)
+        return fail(c, "corrupt trace: %s section holds %llu bytes, not %u entries of %llu",
+                    what, (unsigned long long)s->size, s->count, (unsigned long long)stride);
+    return 0;
+}
+
+static uint64_t stride_of(const struct pw_section *s, uint64_t dflt)
+{
+    return s->entry_size ? s->entry_size : dflt;
+}
+
+static int check_strides(struct pw_ctx *c, const struct pw_trace_header *h)
+{
+    if (stride_of(&h->modules, h->module_size) < sizeof(struct pw_module) ||
+        stride_of(&h->chans, h->chan_rec_size) < sizeof(struct pw_chan_rec) ||
+        stride_of(&h->notes, h->event_size) < sizeof(struct pw_event))
+        return fail(c, "corrupt trace: section entry size too small");
+    /* Depot records are read in place as uint64_t arrays. */
+    if (h->depot_pool.offset % 8)
+        return fail(c, "corrupt trace: depot pool is not 8-byte aligned");
+    if (h->depot_index.entry_size && h->depot_index.entry_size != 4)
+        return fail(c, "corrupt trace: depot index entry size %u", h->depot_index.entry_size);
+    /* The ring follows the thread record in each slot; the slot must hold both. */
+    uint64_t ring = (uint64_t)h->ring_events * h->event_size;
+    if (h->ring_events == 0 || ring / h->event_size != h->ring_events ||
+        (uint64_t)h->thread_slot_size < ring ||
+        h->thread_slot_size - ring < sizeof(struct pw_thread_rec))
+        return fail(c, "corrupt trace: thread slot of %u bytes cannot hold %u events",
+                    h->thread_slot_size, h->ring_events);
+    if (h->threads.entry_size && h->threads.entry_size != h->thread_slot_size)
+        return fail(c, "corrupt trace: thread slot size mismatch");
+    return 0;
+}
+
+static int load_header(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    struct pw_trace_header *h = &t->hdr;
+    memcpy(h, t->buf, t->len < sizeof(*h) ? t->len : sizeof(*h));
+    if (check_magic(c, h, t->len) < 0 || check_sizes(c, h) < 0 || check_strides(c, h) < 0)
+        return -1;
+    const struct {
+        const struct pw_section *s;
+        const char *what;
+        uint64_t stride;
+    } secs[] = {
+        { &h->modules, "modules", stride_of(&h->modules, h->module_size) },
+        { &h->depot_index, "depot index", 4 },
+        { &h->depot_pool, "depot pool", 0 },
+        { &h->chans, "channels", stride_of(&h->chans, h->chan_rec_size) },
+        { &h->notes, "notes", stride_of(&h->notes, h->event_size) },
+        { &h->threads, "threads", h->thread_slot_size },
+    };
+    for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
+        if (check_section(c, secs[i].s, secs[i].what, secs[i].stride, h->file_size) < 0)
+            return -1;
+    /* Strings are written by a live process: terminate our copies. */
+    h->exe[PW_EXE_MAX - 1] = '\0';
+    h->argv[PW_ARGV_MAX - 1] = '\0';
+    h->options[sizeof(h->options) - 1] = '\0';
+    if (h->argv_len > PW_ARGV_MAX)
+        h->argv_len = PW_ARGV_MAX;
+    if (t->len < h->file_size) {
+        c->truncated = 1;
+        char w[256];
+        snprintf(w, sizeof(w), "%s: trace is truncated (%zu of %llu bytes); analyzing what is there",
+                 c->name, t->len, (unsigned long long)h->file_size);
+        t->warning = strdup(w);
+    }
+    return 0;
+}
+
+/* argv is NUL-separated; the last argument may be cut. */
+static int load_argv(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    const char *p = t->hdr.argv;
+    size_t len = t->hdr.argv_len;
+    unsigned n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (p[i] == '\0' || i + 1 == len)
+            n++;
+    if (n > t->hdr.argc)
+        n = t->hdr.argc;
+    t->argv = calloc(n ? n : 1, sizeof(*t->argv));
+    if (!t->argv)
+        return fail(c, "out of memory");
+    size_t off = 0;
+    for (unsigned i = 0; i < n && off < len; i++) {
+        size_t l = strnlen(p + off, len - off);
+        t->argv[i] = strndup(p + off, l);
+        if (!t->argv[i])
+            return fail(c, "out of memory");
+        t->argc = i + 1;
+        off += l + 1;
+    }
+    return 0;
+}
+
+/* ---- threads and rings */
+
+/* Event kinds unknown to us are kept only when a newer minor version could have
+ * added them; from our own version they mean a torn or corrupt record. */
+static int kind_ok(const struct pw_trace *t, const struct pw_event *e)
+{
+    return e->kind < PW_EV__COUNT || t->hdr.version_minor > PW_TRACE_VERSION_MINOR;
+}
+
+static void load_ring(struct pw_trace *t, const unsigned char *slot, struct pw_thread_view *v)
+{
+    const struct pw_trace_header *h = &t->hdr;
+    uint64_t head = v->rec.ring_head;
+    uint64_t first = head > h->ring_events ? head - h->ring_events : 0;
+    const unsigned char *ring = slot + (h->thread_slot_size - (uint64_t)h->ring_events * h->event_size);
+    t->total_events += head;
+    v->dropped = first;
+    for (uint64_t j = first; j < head; j++) {
+        struct pw_event e;
+        memcpy(&e, ring + (j % h->ring_events) * h->event_size, sizeof(e));
+        /* seq is stored last: a mismatch is a record being (over)written. */
+        if (e.seq != j + 1 || !kind_ok(t, &e)) {
+            v->dropped++;
+            continue;
+        }
+        v->events[v->nevents++] = e;
+    }
+}
+
+static int load_threads(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    const struct pw_trace_header *h = &t->hdr;
+    uint64_t want = h->threads_used < h->threads.count ? h->threads_used : h->threads.count;
+    uint64_t n = entries_present(t, h->threads.offset, h->thread_slot_size, want);
+    if (n < want)
+        c->truncated = 1;
+    t->threads = calloc(n ? n : 1, sizeof(*t->threads));
+    if (!t->threads)
+        return fail(c, "out of memory");
+    for (uint64_t i = 0; i < n; i++) {
+        const unsigned char *slot = t->buf + h->threads.offset + i * h->thread_slot_size;
+        struct pw_thread_view *v = &t->threads[t->nthreads];
+        memcpy(&v->rec, slot, sizeof(v->rec));
+        if (v->rec.state != PW_TS_ALIVE && v->rec.state != PW_TS_EXITED)
+            continue;
+        /* An odd seqlock means the park state was mid-update in our snapshot. */
+        if (v->rec.park_seq & 1)
+            v->rec.park_op = PW_OP_NONE;
+        if (v->rec.nheld > PW_HELD_MAX)
+            v->rec.nheld = PW_HELD_MAX;
+        v->rec.name[PW_THREAD_NAME_MAX - 1] = '\0';
+        v->events = malloc((size_t)h->ring_events * sizeof(*v->events));
+        if (!v->events)
+            return fail(c, "out of memory");
+        load_ring(t, slot, v);
+        t->ring_dropped += v->dropped;
+        t->nthreads++;
+    }
+    return 0;
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+    const struct pw_event *x = a, *y = b;
+    if (x->time_ns != y->time_ns)
+        return x->time_ns < y->time_ns ? -1 : 1;
+    if (x->thread != y->thread)
+        return x->thread < y->thread ? -1 : 1;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return 0;
+}
+
+static int merge_events(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    size_t n = 0;
+    for (size_t i = 0; i < t->nthreads; i++)
+        n += t->threads[i].nevents;
+    t->merged = malloc((n ? n : 1) * sizeof(*t->merged));
+    if (!t->merged)
+        return fail(c, "out of memory");
+    for (size_t i = 0; i < t->nthreads; i++) {
+        memcpy(t->merged + t->nmerged, t->threads[i].events,
+               t->threads[i].nevents * sizeof(*t->merged));
+        t->nmerged += t->threads[i].nevents;
+    }
+    qsort(t->merged, t->nmerged, sizeof(*t->merged), cmp_event);
+    return 0;
+}
+
+/* ---- notes, channels, modules, depot */
+
+static int load_notes(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    const struct pw_trace_header *h = &t->hdr;
+    uint64_t stride = stride_of(&h->notes, h->event_size);
+    uint64_t want = h->notes_used < h->notes.count ? h->notes_used : h->notes.count;
+    uint64_t n = entries_present(t, h->notes.offset, stride, want);
+    if (n < want)
+        c->truncated = 1;
+    t->notes = malloc((n ? n : 1) * sizeof(*t->notes));
+    if (!t->notes)
+        return fail(c, "out of memory");
+    for (uint64_t i = 0; i < n; i++) {
+        struct pw_event e;
+        memcpy(&e, t->buf + h->notes.offset + i * stride, sizeof(e));
+        /* A claimed note whose seq is not yet stored is still being written. */
+        if (e.seq == 0 || !kind_ok(t, &e))
+            continue;
+        t->notes[t->nnotes++] = e;
+    }
+    return 0;
+}
+
+static int cmp_chan_id(const void *a, const void *b)
+{
+    const struct pw_chan_rec *x = *(const struct pw_chan_rec *const *)a;
+    const struct pw_chan_rec *y = *(const struct pw_chan_rec *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int load_chans(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    const struct pw_trace_header *h = &t->hdr;
+    uint64_t stride = stride_of(&h->chans, h->chan_rec_size);
+    uint64_t want = h->chans_used < h->chans.count ? h->chans_used : h->chans.count;
+    uint64_t n = entries_present(t, h->chans.offset, stride, want);
+    if (n < want)
+        c->truncated = 1;
+    t->chans = calloc(n ? n : 1, sizeof(*t->chans));
+    t->chans_by_id = calloc(n ? n : 1, sizeof(*t->chans_by_id));
+    if (!t->chans || !t->chans_by_id)
+        return fail(c, "out of memory");
+    for (uint64_t i = 0; i < n; i++) {
+        struct pw_chan_rec *r = &t->chans[t->nchans];
+        memcpy(r, t->buf + h->chans.offset + i * stride, sizeof(*r));
+        if (r->state != PW_CS_OPEN && r->state != PW_CS_CLOSED)
+            continue;
+        r->name[sizeof(r->name) - 1] = '\0';
+        t->chans_by_id[t->nchans++] = r;
+    }
+    qsort(t->chans_by_id, t->nchans, sizeof(*t->chans_by_id), cmp_chan_id);
+    return 0;
+}
+
+static int load_modules(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    const struct pw_trace_header *h = &t->hdr;
+    uint64_t stride = stride_of(&h->modules, h->module_size);
+    uint64_t want = h->nmodules < h->modules.count ? h->nmodules : h->modules.count;
+    uint64_t n = entries_present(t, h->modules.offset, stride, want);
+    if (n < want)
+        c->truncated = 1;
+    t->modules = calloc(n ? n : 1, sizeof(*t->modules));
+    if (!t->modules)
+        return fail(c, "out of memory");
+    for (uint64_t i = 0; i < n; i++) {
+        struct pw_module *m = &t->modules[t->nmodules];
+        memcpy(m, t->buf + h->modules.offset + i * stride, sizeof(*m));
+        if (m->state != 1)
+            continue;
+        m->path[PW_MODULE_PATH_MAX - 1] = '\0';
+        if (m->build_id_len > PW_BUILD_ID_MAX)
+            m->build_id_len = PW_BUILD_ID_MAX;
+        t->nmodules++;
+    }
+    return 0;
+}
+
+static void load_depot(struct pw_ctx *c)
+{
+    struct pw_trace *t = c->t;
+    const struct pw_trace_header *h = &t->hdr;
+    uint64_t used = h->depot_used < h->depot_pool.size ? h->depot_used : h->depot_pool.size;
+    if (h->depot_pool.offset >= t->len) {
+        if (used)
+            c->truncated = 1;
+        return;
+    }
+    uint64_t have = t->len - h->depot_pool.offset;
+    if (have < used) {
+        c->truncated = 1;
+        used = have;
+    }
+    t->pool = t->buf + h->depot_pool.offset;
+    t->pool_len = used;
+}
+
+int pw_trace_stack(const struct pw_trace *t, uint32_t id, const uint64_t **pcs, unsigned *n)
+{
+    uint64_t off = (uint64_t)id * 8;
+    if (id == 0 || !t->pool || !in_bounds(off, sizeof(struct pw_stack_rec), t->pool_len))
+        return -1;
+    const struct pw_stack_rec *r = (const struct pw_stack_rec *)(t->pool + off);
+    if (r->nframes > PW_STACK_MAX_FRAMES ||
+        !in_bounds(off + sizeof(*r), (uint64_t)r->nframes * 8, t->pool_len))
+        return -1;
+    /* The pool starts page aligned in an aligned buffer and records are 8-byte
+     * aligned, so the pcs can be handed out in place. */
+    *pcs = r->pcs;
+    *n = r->nframes;
+    return 0;
+}
+
+/* ---- open / close */
+
+static int load_all(struct pw_ctx *c)
+{
+    if (load_header(c) < 0 || load_argv(c) < 0 || load_threads(c) < 0 ||
+        merge_events(c) < 0 || load_notes(c) < 0 || load_chans(c) < 0 ||
+        load_modules(c) < 0)
+        return -1;
+    load_depot(c);
+    if (c->truncated && !c->t->warning) {
+        char w[256];
+        snprintf(w, sizeof(w), "%s: trace is truncated (a section is cut off); analyzing what is there",
+                 c->name);
+        c->t->warning = strdup(w);
+    }
+    return 0;
+}
+
+/* Takes ownership of BUF (malloc'd, LEN bytes). */
+static enum pw_read_status open_buf(unsigned char *buf, size_t len, const char *name,
+                                    struct pw_trace **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct pw_trace *t = calloc(1, sizeof(*t));
+    struct pw_ctx c = { .t = t, .name = name, .err = err, .errlen = errlen };
+    if (!t || !(t->path = strdup(name))) {
+        free(buf);
+        free(t);
+        fail(&c, "out of memory");
+        return PW_READ_ERROR;
+    }
+    t->buf = buf;
+    t->len = len;
+    if (load_all(&c) < 0) {
+        pw_trace_close(t);
+        return PW_READ_ERROR;
+    }
+    *out = t;
+    return c.truncated ? PW_READ_TRUNCATED : PW_READ_OK;
+}
+
+enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *name,
+                                      struct pw_trace **out, char *err, size_t errlen)
+{
+    /* Page alignment keeps the depot's uint64_t pcs aligned in the copy. */
+    unsigned char *copy = NULL;
+    if (posix_memalign((void **)&copy, 4096, len ? len : 1) != 0) {
+        struct pw_ctx c = { .name = name, .err = err, .errlen = errlen };
+        *out = NULL;
+        fail(&c, "out of memory");
+        return PW_READ_ERROR;
+    }
+    if (len)
+        memcpy(copy, buf, len);
+    return open_buf(copy, len, name, out, err, errlen);
+}
+
+/* Reads the whole file with read(2): a live writer may still change it, and a
+ * mapping of a file that shrinks under us would SIGBUS. */
+static int slurp(int fd, size_t hint, unsigned char **bufp, size_t *lenp)
+{
+    size_t cap = hint ? hint : 65536, len = 0;
+    unsigned char *buf = NULL;
+    if (posix_memalign((void **)&buf, 4096, cap) != 0)
+        return -1;
+    for (;;) {
+        if (len == cap) {
+            unsigned char *nb = NULL;
+            if (cap > SIZE_MAX / 2 || posix_memalign((void **)&nb, 4096, cap * 2) != 0)
+                goto fail;
+            memcpy(nb, buf, len);
+            free(buf);
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            goto fail;
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    *bufp = buf;
+    *lenp = len;
+    return 0;
+fail:
+    free(buf);
+    return -1;
+}
+
+enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err,
+                                  size_t errlen)
+{
+    struct pw_ctx c = { .name = path, .err = err, .errlen = errlen };
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fail(&c, "%s", strerror(errno));
+        return PW_READ_ERROR;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        fail(&c, "%s", strerror(errno));
+        close(fd);
+        return PW_READ_ERROR;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fail(&c, "%s", S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+        close(fd);
+        return PW_READ_ERROR;
+    }
+    unsigned char *buf;
+    size_t len;
+    int rc = slurp(fd, (size_t)st.st_size, &buf, &len);
+    int e = errno;
+    close(fd);
+    if (rc < 0) {
+        fail(&c, "%s", strerror(e));
+        return PW_READ_ERROR;
+    }
+    return open_buf(buf, len, path, out, err, errlen);
+}
+
+void pw_trace_close(struct pw_trace *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->nthreads; i++)
+        free(t->threads[i].events);
+    /* Views that were skipped (free slots) never got events. */
+    for (unsigned i = 0; i < t->argc; i++)
+        free(t->argv[i]);
+    free(t->argv);
+    free(t->threads);
+    free(t->merged);
+    free(t->notes);
+    free(t->chans);
+    free(t->chans_by_id);
+    free(t->modules);
+    free(t->buf);
+    free(t->warning);
+    free(t->path);
+    free(t);
+}
+
+/* ---- accessors */
+
+const char *pw_trace_path(const struct pw_trace *t) { return t->path; }
+const char *pw_trace_warning(const struct pw_trace *t) { return t->warning; }
+const struct pw_trace_header *pw_trace_header(const struct pw_trace *t) { return &t->hdr; }
+unsigned pw_trace_argc(const struct pw_trace *t) { return t->argc; }
+
+const char *pw_trace_argv(const struct pw_trace *t, unsigned i)
+{
+    return i < t->argc ? t->argv[i] : NULL;
+}
+
+size_t pw_trace_nthreads(const struct pw_trace *t) { return t->nthreads; }
+
+const struct pw_thread_rec *pw_trace_thread(const struct pw_trace *t, size_t i)
+{
+    return i < t->nthreads ? &t->threads[i].rec : NULL;
+}
+
+const struct pw_event *pw_trace_thread_events(const struct pw_trace *t, size_t i, size_t *n,
+                                              uint64_t *dropped)
+{
+    if (i >= t->nthreads) {
+        *n = 0;
+        if (dropped)
+            *dropped = 0;
+        return NULL;
+    }
+    *n = t->threads[i].nevents;
+    if (dropped)
+        *dropped = t->threads[i].dropped;
+    return t->threads[i].events;
+}
+
+const struct pw_event *pw_trace_events(const struct pw_trace *t, size_t *n)
+{
+    *n = t->nmerged;
+    return t->merged;
+}
+
+const struct pw_event *pw_trace_notes(const struct pw_trace *t, size_t *n)
+{
+    *n = t->nnotes;
+    return t->notes;
+}
+
+size_t pw_trace_nchans(const struct pw_trace *t) { return t->nchans; }
+
+const struct pw_chan_rec *pw_trace_chan(const struct pw_trace *t, size_t i)
+{
+    return i < t->nchans ? &t->chans[i] : NULL;
+}
+
+const struct pw_chan_rec *pw_trace_chan_by_id(const struct pw_trace *t, uint32_t id)
+{
+    size_t lo = 0, hi = t->nchans;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint32_t m = t->chans_by_id[mid]->id;
+        if (m == id)
+            return t->chans_by_id[mid];
+        if (m < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+size_t pw_trace_nmodules(const struct pw_trace *t) { return t->nmodules; }
+
+const struct pw_module *pw_trace_module(const struct pw_trace *t, size_t i)
+{
+    return i < t->nmodules ? &t->modules[i] : NULL;
+}
+
+uint64_t pw_trace_dropped(const struct pw_trace *t)
+{
+    return t->hdr.dropped_events + t->ring_dropped;
+}
+
+uint64_t pw_trace_total_events(const struct pw_trace *t) { return t->total_events; }
