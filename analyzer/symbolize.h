@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct pw_trace;
+struct pw_module;
 
 /* One symbolized frame.  Strings are owned by the symbolizer (interned) and stay
  * valid until pw_sym_free.  function/file may be NULL (no symbols or no debug
@@ -29,6 +30,15 @@ struct pw_symbolizer;
  * fails for lack of debug info: frames then degrade to module+offset. */
 struct pw_symbolizer *pw_sym_new(const struct pw_trace *t);
 void pw_sym_free(struct pw_symbolizer *s);
+
+/* Same as pw_sym_new, from an explicit module list (copied; unit tests and
+ * callers that merge module maps).  Entries with state != 1 are ignored. */
+struct pw_symbolizer *pw_sym_new_modules(const struct pw_module *mods, size_t n);
+
+/* Where separate debuginfo and build-id trees are searched, in elfutils'
+ * debuginfo_path syntax (colon-separated; default ":.debug:/usr/lib/debug").
+ * Call before the first pw_sym_stack.  PATH is copied. */
+void pw_sym_set_debug_path(struct pw_symbolizer *s, const char *path);
 
 /* Symbolizes N raw return addresses (innermost first, as stored in the depot):
  * applies "pc - 1" for the line lookup, expands inlined frames (innermost
