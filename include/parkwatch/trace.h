@@ -65,8 +65,10 @@
  *                  still open after this close, stack=close stack
  *   MISUSE         op=PW_MISUSE_*, obj=channel id, obj2=fd, stack=misuse site,
  *                  stack2=earlier site (close or creation), arg=other thread serial
- *   LOCK_EDGE      obj=lock held (A), obj2=lock acquired (B), stack=where B was taken,
- *                  stack2=where A was taken (0 if unknown), arg=edge flags
+ *   LOCK_EDGE      (a note) obj=lock held (A), obj2=lock acquired (B), stack=where B was
+ *                  taken, stack2=where A was taken (0 if unknown), op=PW_OBJ_* of B,
+ *                  arg=PW_EDGE_GATE(arg) the outermost lock held at the time if not A
+ *                  (0 if none) | PW_EDGE_* flags; recorded once per new (A, B, thread)
  *   FORK           arg=child pid (parent side) / parent pid (child side), op=0 parent, 1 child
  *   EXEC           arg=0; recorded just before the real exec
  *   MODULES        arg=number of modules after a dlopen/dlclose refresh
@@ -195,6 +197,11 @@ enum pw_side { PW_SIDE_RECV = 0, PW_SIDE_SEND = 1 };
 /* PARK arg flags. */
 #define PW_PARK_TIMED   0x1u  /* a timed wait: never "forever" */
 #define PW_PARK_NONBLOCK 0x2u /* fd was non-blocking: not a real park */
+
+/* LOCK_EDGE arg: flags in the top byte, the gate lock address in the rest. */
+#define PW_EDGE_A_READ (1ull << 56) /* A is held for reading (rwlock) */
+#define PW_EDGE_B_READ (1ull << 57) /* B is taken for reading (rwlock) */
+#define PW_EDGE_GATE(arg) ((arg) & ((1ull << 56) - 1))
 
 /* How a thread ended (THREAD_EXIT op). */
 enum pw_exit_how { PW_EXIT_RETURN = 0, PW_EXIT_PTHREAD_EXIT = 1, PW_EXIT_CANCEL = 2 };
