@@ -172,7 +172,8 @@ static void check_frames(const char *what, const struct pw_frame *f, size_t n,
     }
 }
 
-static void check_chain(const char *what, struct pw_symbolizer *s, const char *module)
+static void check_chain(const char *what, struct pw_symbolizer *s, const uint64_t *pcs,
+                        const char *module)
 {
     const struct want w[] = {
         {"inl_step", line_grab, 1},
@@ -181,7 +182,7 @@ static void check_chain(const char *what, struct pw_symbolizer *s, const char *m
         {"run_chain", line_outer, 0},
     };
     struct pw_frame *f;
-    size_t n = pw_sym_stack(s, chain_pcs, 3, &f);
+    size_t n = pw_sym_stack(s, pcs, 3, &f);
     check_frames(what, f, n, w, 4, module);
     free(f);
 }
@@ -218,7 +219,7 @@ static void check_degraded(const char *what, const struct pw_module *m, const ch
 
 static void test_chain(struct pw_symbolizer *s)
 {
-    check_chain("chain", s, "/proc/self/exe");
+    check_chain("chain", s, chain_pcs, "/proc/self/exe");
     /* Second lookup comes from the cache: the very same interned strings. */
     struct pw_frame *a, *b;
     size_t na = pw_sym_stack(s, chain_pcs, 3, &a);
@@ -316,7 +317,7 @@ static void test_build_id_tree(const char *dir)
     snprintf(copy[exe_index].path, sizeof(copy[exe_index].path), "/bin/sh");
     struct pw_symbolizer *s = pw_sym_new_modules(copy, nmods);
     pw_sym_set_debug_path(s, dir);
-    check_chain("build-id-tree", s, "/bin/sh");
+    check_chain("build-id-tree", s, chain_pcs, "/bin/sh");
     pw_sym_free(s);
     unlink(link);
     rmdir(sub);
@@ -337,6 +338,61 @@ static void test_hidden(void)
     free(f);
     pw_sym_free(s);
 }
+
+#ifdef PW_TEST_WITH_READER
+#include "reader.h"
+
+/* The whole path the analyzer takes: a trace holding the module map and the
+ * chain as a depot stack, read back by the reader, symbolized by pw_sym_new. */
+static void test_from_trace(void)
+{
+    size_t mods_off = PW_HEADER_SIZE, mods_size = nmods * sizeof(struct pw_module);
+    size_t pool_off = (mods_off + mods_size + 4095) & ~(size_t)4095, pool_size = 4096;
+    size_t len = pool_off + pool_size;
+    unsigned char *buf = calloc(1, len);
+    struct pw_trace_header *h = (struct pw_trace_header *)buf;
+    memcpy(h->magic, PW_TRACE_MAGIC, sizeof(h->magic));
+    h->version_major = PW_TRACE_VERSION_MAJOR;
+    h->header_size = PW_HEADER_SIZE;
+    h->event_size = sizeof(struct pw_event);
+    h->thread_rec_size = PW_THREAD_REC_SIZE;
+    h->chan_rec_size = PW_CHAN_REC_SIZE;
+    h->module_size = PW_MODULE_SIZE;
+    h->file_size = len;
+    h->ring_events = 1;
+    h->thread_slot_size = PW_THREAD_REC_SIZE + sizeof(struct pw_event);
+    h->modules = (struct pw_section){mods_off, mods_size, (uint32_t)nmods, PW_MODULE_SIZE};
+    h->nmodules = (uint32_t)nmods;
+    memcpy(buf + mods_off, mods, mods_size);
+    h->depot_pool = (struct pw_section){pool_off, pool_size, 0, 0};
+    struct pw_stack_rec *r = (struct pw_stack_rec *)(buf + pool_off + 8); /* id 1 */
+    r->nframes = 3;
+    memcpy(r->pcs, chain_pcs, sizeof(chain_pcs));
+    h->depot_used = 8 + sizeof(*r) + sizeof(chain_pcs);
+
+    struct pw_trace *t = NULL;
+    char err[256] = "";
+    enum pw_read_status st = pw_trace_open_mem(buf, len, "synthetic", &t, err, sizeof(err));
+    free(buf);
+    check(st == PW_READ_OK && t, "synthetic trace refused: %s", err);
+    if (!t)
+        return;
+    const uint64_t *pcs = NULL;
+    unsigned n = 0;
+    check(pw_trace_stack(t, 1, &pcs, &n) == 0 && n == 3, "depot stack 1 not found");
+    struct pw_symbolizer *s = pw_sym_new(t);
+    pw_sym_set_debug_path(s, "");
+    if (n == 3)
+        check_chain("trace", s, pcs, "/proc/self/exe");
+    pw_sym_free(s);
+    pw_trace_close(t);
+}
+#else
+static void test_from_trace(void)
+{
+    printf("trace: skipped, built without the analyzer library\n");
+}
+#endif
 
 static double now_ns(void)
 {
@@ -392,6 +448,7 @@ int main(void)
     test_bad_modules(dir);
     test_build_id_tree(dir);
     test_hidden();
+    test_from_trace();
     test_speed();
     rmdir(dir);
 
