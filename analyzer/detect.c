@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "finding.h"
+#include "lockorder.h"
 #include "model.h"
 #include "reader.h"
 
@@ -115,13 +116,11 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
                            "them", alive, plural(alive), alive == 1 ? "is" : "are");
 }
 
-/* ---- lock-order inversion: edges come from LOCK_EDGE notes (recorded once per
- * new pair by the shim); cycles among them are potential deadlocks */
+/* ---- lock-order inversion: cycles among LOCK_EDGE notes (lockorder.c) */
 
 static void detect_LOCK_ORDER(struct pw_process *p, struct pw_findings *fs)
 {
-    (void)p;
-    (void)fs;
+    pw_detect_lock_order(p, fs);
 }
 
 /* ---- thread leak */
