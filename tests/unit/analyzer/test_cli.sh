@@ -1,0 +1,155 @@
+#!/bin/sh
+# The CLI contract: exit statuses, one-line errors, dump's line format, and
+# run's process handling (environment, exit status, signals, end patching).
+# Usage: test_cli.sh PARKWATCH PW-SYNTH NOOP-LIB
+PW=$1 SYNTH=$2 NOOP=$3
+T=$(mktemp -d "${TMPDIR:-/tmp}/pwcli.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+
+# expect STATUS STDERR-LINES CMD...: run CMD, check its status and the number
+# of stderr lines; output is left in $T/out and $T/err.
+expect() {
+    want=$1 lines=$2
+    shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    [ "$got" = "$want" ] || fail "$*: status $got, expected $want ($(head -c 300 "$T/err"))"
+    n=$(wc -l <"$T/err")
+    [ "$lines" = "-" ] || [ "$n" = "$lines" ] || fail "$*: $n stderr lines, expected $lines"
+}
+
+has() { grep -qxF -- "$2" "$1" || fail "missing line in $1: '$2'"; }
+has_prefix() { grep -q "^$2" "$1" || fail "no line starting '$2' in $1"; }
+
+# ---- basics
+expect 0 0 "$PW" --version
+has "$T/out" "parkwatch 0.1.0"
+expect 0 0 "$PW" --help
+has_prefix "$T/out" "  parkwatch run \[OPTIONS\] -- PROGRAM"
+expect 0 0 "$PW" dump --help
+expect 0 0 "$PW" report --help
+has_prefix "$T/out" "  parkwatch report"
+expect 2 1 "$PW"
+expect 2 1 "$PW" frobnicate
+expect 2 1 "$PW" report --format xml "$T"
+expect 2 1 "$PW" report --fail-on thread-leak,nope "$T"
+expect 2 1 "$PW" report --exitcode abc "$T"
+expect 2 1 "$PW" report --bogus "$T"
+expect 2 1 "$PW" report --trace-dir "$T" "$T"
+expect 2 1 "$PW" run --format
+expect 2 1 "$PW" run
+expect 2 1 "$PW" dump
+expect 2 1 "$PW" dump a b
+
+# ---- dump: bad input is one line on stderr and status 2, never a crash
+: >"$T/empty"
+head -c 9000 /dev/urandom >"$T/garbage"
+printf 'PWTRACE\0\7\0\0\0' >"$T/newer"
+for f in "$T/empty" "$T/garbage" "$T/missing" "$T" "$T/newer"; do
+    expect 2 1 "$PW" dump "$f"
+    has_prefix "$T/err" "parkwatch: $f: "
+    [ -s "$T/out" ] && fail "dump $f wrote to stdout"
+done
+expect 2 1 "$PW" dump "$T/newer"
+has_prefix "$T/err" "parkwatch: $T/newer: trace format version 7 is newer than this parkwatch (1)"
+
+# ---- dump of the synthetic sample: exact lines
+"$SYNTH" "$T/s.trace" || fail "pw-synth"
+expect 0 0 "$PW" dump "$T/s.trace"
+D=$T/out
+has "$D" "trace $T/s.trace version=1.0 pid=4242 ppid=4100 exec_gen=0 end=running status=-1 events=5 dropped=0"
+has "$D" "exe /usr/bin/prog"
+has "$D" "argv prog -v x"
+has "$D" "module 0 base=0x400000 lo=0x400000 hi=0x500000 build-id=ab01 path=/usr/bin/prog"
+has "$D" "thread T1 tid=5001 name=main state=alive flags=main parent=0 created_by=0"
+has "$D" "  held mutex 0x7000"
+has "$D" "thread T2 tid=5002 name=worker state=alive flags=- parent=T1 created_by=1"
+has "$D" "  parked op=pipe-read obj=pipe#3 since_ms=1.500 stack=4"
+has "$D" "chan pipe#3 state=open fds=5,6 open=1,1 sent=12 received=12 eofs=0 creator=T1 stack=1"
+has "$D" "event 1.000 T1 thread-create op=0 obj=T2 obj2=0x0 arg=0 result=0 err=0 stack=1 stack2=0"
+has "$D" "event 1.500 T2 park op=pipe-read obj=pipe#3 obj2=0x5 arg=0 result=0 err=0 stack=4 stack2=0"
+has "$D" "event 1.600 T1 unpark op=mutex-lock obj=0x7000 obj2=0x0 arg=0 result=0 err=EINTR stack=0 stack2=0"
+has "$D" "note 1.700 T1 misuse op=double-close obj=pipe#3 obj2=0x6 arg=0 result=0 err=0 stack=4 stack2=1"
+has "$D" "stack 1"
+has "$D" "stack 4"
+has_prefix "$D" "  #2 0x402200 "
+# section order, stacks sorted by id, events in time order
+order=$(grep -v '^ ' "$D" | cut -d' ' -f1 | uniq | tr '\n' ' ')
+[ "$order" = "trace exe argv module thread chan event note stack " ] || fail "dump order: $order"
+[ "$(grep '^stack ' "$D" | tr '\n' ' ')" = "stack 1 stack 4 " ] || fail "stacks not sorted"
+[ "$(grep '^event ' "$D" | cut -d' ' -f2 | sort -n -c 2>&1)" = "" ] || fail "events not in time order"
+[ "$(grep -c '^stack ' "$D")" = 2 ] || fail "each referenced stack once"
+
+# a truncated trace: warning, then what is there
+"$SYNTH" "$T/cut.trace" 30000
+expect 0 1 "$PW" dump "$T/cut.trace"
+has_prefix "$T/err" "parkwatch: warning: $T/cut.trace: trace is truncated (30000 of "
+has_prefix "$T/out" "trace $T/cut.trace "
+
+# ---- report
+mkdir "$T/rep" && cp "$T/s.trace" "$T/rep/parkwatch.4242.trace"
+expect 0 0 "$PW" report "$T/rep"
+has "$T/out" "parkwatch: pid 4242 (prog): 2 threads, 1 parked, 5 events, 0 dropped"
+has "$T/out" "parkwatch:   T2 worker parked in pipe-read on pipe#3 (since 1.500 ms)"
+expect 0 0 "$PW" report -o "$T/rep.txt" "$T/rep/parkwatch.4242.trace"
+has "$T/rep.txt" "parkwatch: pid 4242 (prog): 2 threads, 1 parked, 5 events, 0 dropped"
+expect 2 1 "$PW" report "$T/rep" "$T/garbage"
+mkdir "$T/nothing"
+expect 2 1 "$PW" report "$T/nothing"
+
+# ---- run: shim lookup, environment, exit status, end patching
+PARKWATCH_LIB=$T/missing.so expect 2 1 "$PW" run -- true
+export PARKWATCH_LIB="$NOOP"
+NOOP_ABS=$(realpath "$NOOP")
+expect 2 1 "$PW" run -- "$T/nonexistent-program"
+has_prefix "$T/err" "parkwatch: cannot run '$T/nonexistent-program': No such file or directory"
+
+PARKWATCH_OPTIONS=verbose=1 expect 5 - "$PW" run --trace-dir "$T/td/sub" -- "$SYNTH" --as-traced 5
+TD=$(realpath "$T/td/sub")
+has "$T/out" "$NOOP_ABS|trace_dir=$TD:verbose=1"
+has "$T/err" "parkwatch: traces in $TD"
+has_prefix "$T/err" "parkwatch: pid [0-9]* (prog): 2 threads, 1 parked, 5 events, 0 dropped"
+has "$T/err" "parkwatch:   T2 worker parked in pipe-read on pipe#3 (since 1.500 ms)"
+f=$(ls "$TD"/parkwatch.*.trace)
+"$PW" dump "$f" | head -1 | grep -q " end=exit status=5 " || fail "end not patched to exit 5"
+
+rm -rf "$T/td"
+expect 143 - "$PW" run --trace-dir "$T/td" -- "$SYNTH" --as-traced kill:15
+"$PW" dump "$T"/td/parkwatch.*.trace | head -1 | grep -q " end=signal status=15 " ||
+    fail "end not patched to signal 15"
+
+# the shim's deadlock verdict is kept
+rm -rf "$T/td"
+expect 134 - "$PW" run --trace-dir "$T/td" -- "$SYNTH" --as-traced deadlock
+"$PW" dump "$T"/td/parkwatch.*.trace | head -1 | grep -q " end=deadlock-abort " ||
+    fail "deadlock-abort overwritten"
+
+# an existing LD_PRELOAD is kept after the shim; a fresh directory by default
+LD_PRELOAD=$NOOP_ABS TMPDIR=$T expect 0 - "$PW" run -- "$SYNTH" --as-traced 0
+has_prefix "$T/out" "$NOOP_ABS:$NOOP_ABS|trace_dir=$T/parkwatch\."
+has_prefix "$T/err" "parkwatch: traces in $T/parkwatch\."
+
+# -o FILE for run; the program's status still decides
+expect 3 - "$PW" run -o "$T/run.txt" --trace-dir "$T/td2" -- sh -c 'exit 3'
+has "$T/run.txt" "parkwatch: traces in $T/td2"
+grep -q "traces in" "$T/err" && fail "run -o still wrote the report to stderr"
+
+# signals to parkwatch reach the program
+"$PW" run --trace-dir "$T/td3" -- sh -c 'trap "exit 9" TERM; touch '"$T"'/ready; while :; do sleep 0.05; done' \
+    >/dev/null 2>&1 &
+pid=$!
+i=0
+while [ ! -e "$T/ready" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid
+st=$?
+[ "$st" = 9 ] || fail "SIGTERM not forwarded: status $st"
+
+if [ $fails -ne 0 ]; then
+    echo "$fails failure(s)"
+    exit 1
+fi
+echo "cli: all checks passed"
