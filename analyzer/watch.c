@@ -1,0 +1,246 @@
+/* Live deadlock detection from outside the traced process.
+ *
+ * The traces are shared mappings, so a watcher can read them while the program
+ * runs.  Every interval it rebuilds the model of every live traced process and
+ * runs the same detectors as the offline report: the judgment exists once.
+ *   - all-threads-blocked: every thread parked in an untimed wait on an
+ *     in-process object, and nothing happened since the previous check (same
+ *     event count, same parks): the watcher marks the trace (end =
+ *     deadlock-abort), prints a short report and, with on_deadlock=abort,
+ *     terminates the process so CI never hangs.
+ *   - deadlock: a wait-for cycle while other threads still run: reported once,
+ *     the program is left alone.
+ * `parkwatch run` watches its child this way; `parkwatch watch` does the same
+ * for a process started with a plain LD_PRELOAD (the shim can start it). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "finding.h"
+#include "model.h"
+#include "reader.h"
+#include "watch.h"
+
+#define MAX_PROCS 64
+
+/* What the watcher remembers of a process between two checks. */
+struct seen {
+    int pid;
+    uint64_t signature;   /* events + parks: unchanged means nothing happened */
+    int stable_rounds;
+    bool cycle_reported;
+    bool fired;
+};
+
+struct watcher {
+    const char *dir;
+    const struct pw_watch_opts *o;
+    struct seen seen[MAX_PROCS];
+    size_t nseen;
+};
+
+static struct seen *seen_of(struct watcher *w, int pid)
+{
+    for (size_t i = 0; i < w->nseen; i++)
+        if (w->seen[i].pid == pid)
+            return &w->seen[i];
+    if (w->nseen == MAX_PROCS)
+        return NULL;
+    struct seen *s = &w->seen[w->nseen++];
+    memset(s, 0, sizeof(*s));
+    s->pid = pid;
+    return s;
+}
+
+static uint64_t signature(const struct pw_process *p)
+{
+    uint64_t sig = pw_trace_total_events(p->trace);
+    for (size_t i = 0; i < p->nthreads; i++)
+        sig = sig * 31 + p->threads[i].rec->parks + p->threads[i].rec->state;
+    return sig;
+}
+
+/* Marks the trace as ended by the watchdog: `run` and `report` then know the
+ * parks were cut short by us, not by the program. */
+static void mark_deadlock_abort(const struct pw_process *p)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", pw_trace_path(p->trace));
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return;
+    uint32_t kind = PW_END_DEADLOCK_ABORT;
+    int32_t status = SIGABRT;
+    if (pwrite(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) < 0 ||
+        pwrite(fd, &status, sizeof(status), offsetof(struct pw_trace_header, end_status)) < 0)
+        pw_warn("%s: cannot mark the trace: %s", path, strerror(errno));
+    close(fd);
+}
+
+static void terminate(int pid)
+{
+    kill(pid, SIGABRT);
+    /* a handler may catch SIGABRT and park again: insist after a grace period */
+    for (int i = 0; i < 40; i++) {
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        if (kill(pid, 0) != 0)
+            return;
+        int st;
+        if (waitpid(pid, &st, WNOHANG | WNOWAIT | __WALL) == pid)
+            return;
+    }
+    kill(pid, SIGKILL);
+}
+
+static void notice(const struct pw_finding *f, const char *what)
+{
+    fprintf(stderr, "parkwatch: %s in pid %d: %s\n", what, f->proc->pid,
+            f->message ? f->message : pw_finding_kind_name(f->kind));
+    if (f->chain_text)
+        fprintf(stderr, "parkwatch:   %s\n", f->chain_text);
+    for (size_t i = 0; i < f->nthreads && i < 16; i++) {
+        const struct pw_thread *t = f->threads[i].t;
+        fprintf(stderr, "parkwatch:   %s (tid %d) parked in %s on %s\n", t->name, t->tid,
+                pw_park_op_name(t->op), t->waits_on ? t->waits_on->id : "?");
+    }
+}
+
+static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *fs)
+{
+    struct seen *s = seen_of(w, p->pid);
+    if (!s || s->fired || p->end != PW_END_RUNNING)
+        return;
+    uint64_t sig = signature(p);
+    s->stable_rounds = sig == s->signature ? s->stable_rounds + 1 : 0;
+    s->signature = sig;
+    for (size_t i = 0; i < fs->n; i++) {
+        struct pw_finding *f = fs->v[i];
+        if (f->proc != p)
+            continue;
+        if (f->kind == PW_FK_DEADLOCK && !s->cycle_reported) {
+            s->cycle_reported = true;
+            notice(f, "deadlock");
+        }
+        /* one quiet interval: a thread about to post would have changed the signature */
+        if (f->kind == PW_FK_ALL_BLOCKED && s->stable_rounds >= 1) {
+            s->fired = true;
+            notice(f, "all threads are blocked forever");
+            if (w->o->action == PW_ON_DEADLOCK_ABORT) {
+                fprintf(stderr, "parkwatch: terminating pid %d (on_deadlock=abort)\n", p->pid);
+                mark_deadlock_abort(p);
+                terminate(p->pid);
+            }
+        }
+    }
+}
+
+int pw_on_deadlock_parse(const char *s)
+{
+    static const char *const names[] = {
+#define PW_X(e, str) str,
+        PW_ON_DEADLOCK(PW_X)
+#undef PW_X
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(s, names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* Loads the traces in DIR without a word about those that cannot be read yet: a
+ * trace being created is all zeros for a moment. */
+static int load_quiet(const char *dir, struct pw_trace ***out, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (strncmp(de->d_name, "parkwatch.", 10) != 0 || len < 16 ||
+            strcmp(de->d_name + len - 6, ".trace") != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        struct pw_trace *t = NULL;
+        if (pw_trace_open(path, &t, NULL, 0) == PW_READ_ERROR || !t)
+            continue;
+        struct pw_trace **nv = realloc(*out, (*n + 1) * sizeof(*nv));
+        if (!nv) {
+            pw_trace_close(t);
+            break;
+        }
+        nv[(*n)++] = t;
+        *out = nv;
+    }
+    closedir(d);
+    return 0;
+}
+
+static void check_once(struct watcher *w)
+{
+    struct pw_trace **traces = NULL;
+    size_t n = 0;
+    if (load_quiet(w->dir, &traces, &n) < 0 || !n)
+        goto out;
+    struct pw_model *m = pw_model_build(traces, n);
+    if (!m)
+        goto out;
+    struct pw_findings fs = {0};
+    pw_detect_all(m, &fs);
+    for (size_t i = 0; i < m->nprocs; i++)
+        judge(w, &m->procs[i], &fs);
+    pw_findings_free(&fs);
+    pw_model_free(m);
+out:
+    pw_free_traces(traces, n);
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status)
+{
+    struct watcher w = {.dir = dir, .o = o};
+    for (;;) {
+        pid_t r = waitpid(pid, status, o->action == PW_ON_DEADLOCK_OFF ? 0 : WNOHANG);
+        if (r == pid)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (r == 0) {
+            sleep_ms(o->interval_ms);
+            check_once(&w);
+        }
+    }
+}
+
+/* Is PID still the process we watch (and not a reused pid)? */
+static bool alive(int pid)
+{
+    return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+int pw_watch_pid(pid_t pid, const char *dir, const struct pw_watch_opts *o)
+{
+    struct watcher w = {.dir = dir, .o = o};
+    while (alive(pid)) {
+        sleep_ms(o->interval_ms);
+        check_once(&w);
+    }
+    return 0;
+}

@@ -1,0 +1,34 @@
+/* Live deadlock detection: watch traced processes while they run. */
+#ifndef PW_WATCH_H
+#define PW_WATCH_H
+
+#include <sys/types.h>
+
+/* on_deadlock: what to do when every thread of a process is blocked forever. */
+#define PW_ON_DEADLOCK(X)               \
+    X(ABORT, "abort")                   \
+    X(REPORT, "report")                 \
+    X(OFF, "off")
+
+enum pw_on_deadlock {
+#define PW_X(e, s) PW_ON_DEADLOCK_##e,
+    PW_ON_DEADLOCK(PW_X)
+#undef PW_X
+};
+
+struct pw_watch_opts {
+    unsigned interval_ms;          /* watchdog_ms, default 1000 */
+    enum pw_on_deadlock action;    /* OFF: no watching at all */
+};
+
+/* Parses "abort" / "report" / "off"; -1 if unknown. */
+int pw_on_deadlock_parse(const char *s);
+
+/* Waits for child PID like waitpid(PID, STATUS, 0), checking the traces in DIR
+ * every interval meanwhile.  Returns 0, or -1 with errno from waitpid. */
+int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status);
+
+/* Watches PID (not necessarily a child) until it is gone. */
+int pw_watch_pid(pid_t pid, const char *dir, const struct pw_watch_opts *o);
+
+#endif
