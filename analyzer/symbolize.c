@@ -455,57 +455,128 @@ static void buf_push(struct frame_buf *b, const char *fn, struct src_loc loc, in
     f->inlined = inlined;
 }
 
-/* Expands the inline chain at ADDR (module-relative DWARF address) into B,
- * innermost first.  dwarf_getscopes finds the innermost scope; its physical
- * parents (dwarf_getscopes_die) are the inlined instances and, last, the
- * concrete subprogram.  Each inlined instance's DW_AT_call_* is the location
- * in the frame above it.  Returns false if no subprogram was found. */
-static bool expand_scopes(Dwarf_Die *cu, Dwarf_Addr addr, const char *elf_name,
-                          struct frame_buf *b)
+/* DIEs that can hold code, and so sit on the path from a CU to a pc. */
+static bool is_code_scope(int tag)
+{
+    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+           tag == DW_TAG_lexical_block || tag == DW_TAG_try_block || tag == DW_TAG_catch_block;
+}
+
+/* C++ puts subprograms inside these; they have no pc range of their own. */
+static bool is_container(int tag)
+{
+    return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+           tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_module;
+}
+
+/* Finds, among PARENT's children (looking through containers), the code
+ * scope that contains ADDR.  DEPTH bounds the recursion: DWARF is untrusted. */
+static bool child_scope(Dwarf_Die *parent, Dwarf_Addr addr, Dwarf_Die *out, int depth)
+{
+    Dwarf_Die child;
+    if (depth <= 0 || dwarf_child(parent, &child) != 0)
+        return false;
+    do {
+        int tag = dwarf_tag(&child);
+        if (is_code_scope(tag) && dwarf_haspc(&child, addr) > 0) {
+            *out = child;
+            return true;
+        }
+        if (is_container(tag) && dwarf_haschildren(&child) &&
+            child_scope(&child, addr, out, depth - 1))
+            return true;
+    } while (dwarf_siblingof(&child, &child) == 0);
+    return false;
+}
+
+/* The code scopes containing ADDR, outermost (the concrete subprogram) first.
+ * A descent that only visits the siblings on the path: dwarf_getscopes and
+ * dwarf_getscopes_die walk the whole CU, about 100 us a pc on a large CU. */
+static int scope_path(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *path, int max)
+{
+    int n = 0;
+    Dwarf_Die cur = *cu;
+    while (n < max && child_scope(&cur, addr, &path[n], 8)) {
+        cur = path[n++];
+        /* Below the subprogram only code scopes nest; no container search. */
+    }
+    return n;
+}
+
+/* Same result the generic way (dwz partial units, unusual producers):
+ * dwarf_getscopes finds the innermost scope, dwarf_getscopes_die its physical
+ * parents, innermost first; reversed here. */
+static int scope_path_slow(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *path, int max)
 {
     Dwarf_Die *scopes = NULL;
     int n = dwarf_getscopes(cu, addr, &scopes);
     if (n <= 0) {
         free(scopes);
-        return false;
+        return 0;
     }
     Dwarf_Die inner = scopes[0];
     free(scopes);
     scopes = NULL;
     n = dwarf_getscopes_die(&inner, &scopes);
-    struct src_loc loc = line_table_loc(cu, addr);
-    bool found = false;
-    for (int i = 0; i < n && !found; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag == DW_TAG_inlined_subroutine) {
-            buf_push(b, die_name(&scopes[i]), loc, 1);
-            loc = call_site_loc(&scopes[i]);
-        } else if (tag == DW_TAG_subprogram) {
-            const char *fn = die_name(&scopes[i]);
-            buf_push(b, fn ? fn : elf_name, loc, 0);
-            found = true;
-        }
+    int k = 0;
+    for (int i = n - 1; i >= 0 && k < max; i--) {
+        if (is_code_scope(dwarf_tag(&scopes[i])))
+            path[k++] = scopes[i];
     }
     free(scopes);
-    if (!found)
-        b->n = 0;
-    return found;
+    return k;
+}
+
+/* Expands the inline chain at ADDR (CU-relative DWARF address) into B,
+ * innermost first: every inlined instance on the path is a frame, whose
+ * DW_AT_call_* is the location in the frame above it; the innermost
+ * subprogram ends the chain.  Returns false if no subprogram was found. */
+static bool expand_scopes(Dwarf_Die *cu, Dwarf_Addr addr, struct frame_buf *b)
+{
+    Dwarf_Die path[2 * MAX_INLINE_FRAMES];
+    int max = (int)(sizeof(path) / sizeof(path[0]));
+    int n = scope_path(cu, addr, path, max);
+    if (n == 0)
+        n = scope_path_slow(cu, addr, path, max);
+    struct src_loc loc = line_table_loc(cu, addr);
+    for (int i = n - 1; i >= 0; i--) {
+        int tag = dwarf_tag(&path[i]);
+        if (tag == DW_TAG_inlined_subroutine) {
+            buf_push(b, die_name(&path[i]), loc, 1);
+            loc = call_site_loc(&path[i]);
+        } else if (tag == DW_TAG_subprogram) {
+            buf_push(b, die_name(&path[i]), loc, 0);
+            return true;
+        }
+    }
+    b->n = 0;
+    return false;
+}
+
+/* The ELF symbol containing ADDR.  Only asked when DWARF has no name: libdwfl
+ * scans the whole symbol table for it (about 20 us in a mid-sized program). */
+static const char *elf_symbol(struct sym_mod *m, Dwarf_Addr addr)
+{
+    GElf_Off off;
+    GElf_Sym sym;
+    return dwfl_module_addrinfo(m->dwmod, addr, &off, &sym, NULL, NULL, NULL);
 }
 
 /* All frames for ADDR (= pc - 1) in a module that has symbols. */
 static void describe(struct sym_mod *m, Dwarf_Addr addr, struct frame_buf *b)
 {
-    GElf_Off off;
-    GElf_Sym sym;
-    const char *elf_name = dwfl_module_addrinfo(m->dwmod, addr, &off, &sym, NULL, NULL, NULL);
     Dwarf_Addr bias = 0;
     Dwarf_Die *cu = dwfl_module_addrdie(m->dwmod, addr, &bias);
-    if (cu && expand_scopes(cu, addr - bias, elf_name, b))
+    if (cu && expand_scopes(cu, addr - bias, b)) {
+        struct pw_frame *outer = &b->f[b->n - 1];
+        if (!outer->function)
+            outer->function = elf_symbol(m, addr);
         return;
+    }
     /* No DWARF subprogram (no debug info, or an assembly CU): the ELF symbol,
      * with a line only if the line table knows one. */
     struct src_loc loc = cu ? line_table_loc(cu, addr - bias) : (struct src_loc){0};
-    buf_push(b, elf_name, loc, 0);
+    buf_push(b, elf_symbol(m, addr), loc, 0);
 }
 
 /* ---- the cache */
