@@ -1,6 +1,7 @@
 /* Command-line options of `run` and `report`: one X-macro table drives the
  * getopt_long table, the parser and the --help text. */
 #include "cli.h"
+#include "finding.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -52,24 +53,13 @@ static const char *const format_names[] = {
 #undef PW_X
 };
 
-/* Finding kinds in finding.h order, until the findings model (which owns the
- * one list) lands; then --fail-on parses through pw_finding_kind_parse(). */
-static const struct {
-    const char *name;
-    int error;
-} finding_info[] = {
-    { "deadlock", 1 }, { "all-threads-blocked", 1 }, { "lock-order-inversion", 1 },
-    { "thread-leak", 1 }, { "channel-never-closed", 1 }, { "send-on-closed", 1 },
-    { "double-close", 1 }, { "close-while-blocked", 1 }, { "lock-held-by-exited-thread", 1 },
-    { "channel-unread-data", 0 }, { "unjoined-thread", 0 }, { "fd-leak", 0 },
-};
-#define PW_NKINDS (sizeof(finding_info) / sizeof(finding_info[0]))
+_Static_assert(PW_FK__COUNT <= 32, "--fail-on keeps one bit per finding kind");
 
 static uint32_t severity_mask(int errors_only)
 {
     uint32_t m = 0;
-    for (unsigned k = 0; k < PW_NKINDS; k++)
-        if (!errors_only || finding_info[k].error)
+    for (unsigned k = 0; k < PW_FK__COUNT; k++)
+        if (!errors_only || pw_finding_severity((enum pw_finding_kind)k) == PW_SEV_ERROR)
             m |= 1u << k;
     return m;
 }
@@ -98,11 +88,13 @@ static int parse_kind(const char *s, size_t len, uint32_t *mask)
             *mask |= severity_mask(groups[g].errors_only);
             return 0;
         }
-    for (unsigned k = 0; k < PW_NKINDS; k++)
-        if (strlen(finding_info[k].name) == len && strncmp(s, finding_info[k].name, len) == 0) {
-            *mask |= 1u << k;
-            return 0;
-        }
+    char name[64];
+    snprintf(name, sizeof(name), "%.*s", (int)len, s);
+    int k = len < sizeof(name) ? pw_finding_kind_parse(name) : -1;
+    if (k >= 0) {
+        *mask |= 1u << k;
+        return 0;
+    }
     pw_err("--fail-on: unknown finding kind '%.*s'", (int)len, s);
     return -1;
 }
