@@ -496,10 +496,8 @@ static int scope_path(Dwarf_Die *cu, Dwarf_Addr addr, Dwarf_Die *path, int max)
 {
     int n = 0;
     Dwarf_Die cur = *cu;
-    while (n < max && child_scope(&cur, addr, &path[n], 8)) {
+    while (n < max && child_scope(&cur, addr, &path[n], 8))
         cur = path[n++];
-        /* Below the subprogram only code scopes nest; no container search. */
-    }
     return n;
 }
 
