@@ -63,8 +63,6 @@ int pw_cmd_dump(int argc, char **argv);
 
 /* ---- formatting helpers shared by dump and the reports (format.c) */
 
-/* Nanoseconds since trace start for a thread-record timestamp. */
-uint64_t pw_rel_ns(const struct pw_trace_header *h, uint64_t ns);
 /* "12.345": milliseconds with 3 decimals. */
 const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len);
 /* The object an event/park names: "pipe#3", "T2" or "0x7f..". */

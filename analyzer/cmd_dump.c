@@ -100,7 +100,7 @@ static void dump_park(const struct pw_trace *t, const struct pw_thread_rec *r, s
         return;
     char obj[64], ms[32];
     pw_fmt_object(t, PW_EV_PARK, r->park_op, r->park_obj, obj, sizeof(obj));
-    pw_fmt_ms(pw_rel_ns(pw_trace_header(t), r->park_since_ns), ms, sizeof(ms));
+    pw_fmt_ms(r->park_since_ns, ms, sizeof(ms)); /* relative, like event times */
     printf("  parked op=%s obj=%s since_ms=%s stack=%u%s\n", pw_park_op_name(r->park_op), obj, ms,
            r->park_stack, (r->park_flags & PW_PARK_TIMED) ? " timed" : "");
     idset_add(ids, r->park_stack);

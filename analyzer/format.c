@@ -10,15 +10,6 @@
 #include "cli.h"
 #include "reader.h"
 
-uint64_t pw_rel_ns(const struct pw_trace_header *h, uint64_t ns)
-{
-    /* Thread-record timestamps may be absolute CLOCK_MONOTONIC; event times are
-     * relative to start_mono_ns.  Anything at or past the start is absolute. */
-    if (h->start_mono_ns && ns >= h->start_mono_ns)
-        return ns - h->start_mono_ns;
-    return ns;
-}
-
 const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len)
 {
     snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ns / 1000000),

@@ -368,8 +368,8 @@ static int load_notes(struct pw_ctx *c)
     for (uint64_t i = 0; i < n; i++) {
         struct pw_event e;
         memcpy(&e, t->buf + h->notes.offset + i * stride, sizeof(e));
-        /* A claimed note whose seq is not yet stored is still being written. */
-        if (e.seq == 0 || !kind_ok(t, &e))
+        /* seq (index + 1) is stored last: anything else is still being written. */
+        if (e.seq != i + 1 || !kind_ok(t, &e))
             continue;
         t->notes[t->nnotes++] = e;
     }

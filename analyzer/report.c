@@ -38,7 +38,7 @@ static void summarize(FILE *f, const struct pw_trace *t)
         pw_fmt_object(t, PW_EV_PARK, r->park_op, r->park_obj, obj, sizeof(obj));
         fprintf(f, "parkwatch:   T%u %s parked in %s on %s (since %s ms)\n", r->serial,
                 r->name[0] ? r->name : "-", pw_park_op_name(r->park_op), obj,
-                pw_fmt_ms(pw_rel_ns(h, r->park_since_ns), ms, sizeof(ms)));
+                pw_fmt_ms(r->park_since_ns, ms, sizeof(ms)));
     }
 }
 

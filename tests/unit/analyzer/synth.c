@@ -194,7 +194,7 @@ int synth_sample(struct synth *s, int32_t pid)
     t2->create_stack = create;
     t2->park_op = PW_OP_PIPE_READ;
     t2->park_obj = 3;
-    t2->park_since_ns = h->start_mono_ns + 1500000;
+    t2->park_since_ns = 1500000; /* relative to start_mono_ns */
     t2->park_stack = park;
 
     struct pw_chan_rec *c = synth_chan(s, 3, PW_OBJ_PIPE, 5, 6);

@@ -93,6 +93,7 @@ static void test_torn_event_and_seqlock(void)
     struct pw_thread_rec *w = pw_thread_slot(s.buf, s.h, 1);
     pw_thread_ring(w)[0].seq = 77; /* being overwritten by a later lap */
     w->park_seq = 3;               /* odd: park state mid-update */
+    ((struct pw_event *)(s.buf + s.h->notes.offset))[0].seq = 0; /* note claimed, unwritten */
     struct pw_trace *t;
     CHECK(open_synth(&s, s.len, &t) == PW_READ_OK);
     size_t n;
@@ -102,6 +103,8 @@ static void test_torn_event_and_seqlock(void)
     CHECK(pw_trace_thread(t, 1)->park_op == PW_OP_NONE);
     pw_trace_events(t, &n);
     CHECK(n == 4);
+    pw_trace_notes(t, &n);
+    CHECK(n == 0);
     pw_trace_close(t);
     synth_free(&s);
 }
