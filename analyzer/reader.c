@@ -56,6 +56,7 @@ struct pw_ctx {
     char *err;
     size_t errlen;
     int truncated;
+    int fd;                 /* the file, for a second look at live rings; -1 for memory */
 };
 
 static int fail(struct pw_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -268,24 +269,48 @@ static int kind_ok(const struct pw_trace *t, const struct pw_event *e)
     return e->kind < PW_EV__COUNT || t->hdr.version_minor > PW_TRACE_VERSION_MINOR;
 }
 
-static void load_ring(struct pw_trace *t, const unsigned char *slot, struct pw_thread_view *v)
+/* seq of the event at byte offset OFF in a slot copy. */
+static uint64_t seq_at(const unsigned char *slot, uint64_t off)
+{
+    uint64_t seq;
+    memcpy(&seq, slot + off + offsetof(struct pw_event, seq), sizeof(seq));
+    return seq;
+}
+
+/* AGAIN, if not NULL, is a second read of the same slot taken after SLOT. */
+static void load_ring(struct pw_trace *t, const unsigned char *slot, const unsigned char *again,
+                      struct pw_thread_view *v)
 {
     const struct pw_trace_header *h = &t->hdr;
     uint64_t head = v->rec.ring_head;
     uint64_t first = head > h->ring_events ? head - h->ring_events : 0;
-    const unsigned char *ring = slot + (h->thread_slot_size - (uint64_t)h->ring_events * h->event_size);
+    uint64_t ring = h->thread_slot_size - (uint64_t)h->ring_events * h->event_size;
     t->total_events += head;
     v->dropped = first;
     for (uint64_t j = first; j < head; j++) {
         struct pw_event e;
-        memcpy(&e, ring + (j % h->ring_events) * h->event_size, sizeof(e));
-        /* seq is stored last: a mismatch is a record being (over)written. */
-        if (e.seq != j + 1 || !kind_ok(t, &e)) {
+        uint64_t off = ring + (j % h->ring_events) * h->event_size;
+        memcpy(&e, slot + off, sizeof(e));
+        /* seq is stored last: a mismatch is a record being (over)written.  The
+         * snapshot copies seq before the payload, so a writer that started
+         * overwriting in between leaves an old seq over new data; it also
+         * changed seq (to 0, then to a later lap), which the second read sees. */
+        if (e.seq != j + 1 || !kind_ok(t, &e) || (again && seq_at(again, off) != e.seq)) {
             v->dropped++;
             continue;
         }
         v->events[v->nevents++] = e;
     }
+}
+
+/* Reads thread slot I from the file again into BUF; NULL if that fails (then
+ * the snapshot alone is trusted, as for a finished process). */
+static const unsigned char *reread_slot(struct pw_ctx *c, uint64_t i, unsigned char *buf)
+{
+    const struct pw_trace_header *h = &c->t->hdr;
+    off_t off = (off_t)(h->threads.offset + i * h->thread_slot_size);
+    ssize_t r = pread(c->fd, buf, h->thread_slot_size, off);
+    return r == (ssize_t)h->thread_slot_size ? buf : NULL;
 }
 
 static int load_threads(struct pw_ctx *c)
@@ -297,8 +322,11 @@ static int load_threads(struct pw_ctx *c)
     if (n < want)
         c->truncated = 1;
     t->threads = calloc(n ? n : 1, sizeof(*t->threads));
-    if (!t->threads)
+    unsigned char *slot2 = c->fd >= 0 ? malloc(h->thread_slot_size) : NULL;
+    if (!t->threads || (c->fd >= 0 && !slot2)) {
+        free(slot2);
         return fail(c, "out of memory");
+    }
     for (uint64_t i = 0; i < n; i++) {
         const unsigned char *slot = t->buf + h->threads.offset + i * h->thread_slot_size;
         struct pw_thread_view *v = &t->threads[t->nthreads];
@@ -312,12 +340,20 @@ static int load_threads(struct pw_ctx *c)
             v->rec.nheld = PW_HELD_MAX;
         v->rec.name[PW_THREAD_NAME_MAX - 1] = '\0';
         v->events = malloc((size_t)h->ring_events * sizeof(*v->events));
-        if (!v->events)
+        if (!v->events) {
+            free(slot2);
             return fail(c, "out of memory");
-        load_ring(t, slot, v);
+        }
+        const unsigned char *again = c->fd >= 0 ? reread_slot(c, i, slot2) : NULL;
+        /* Park state that changed during the snapshot is mid-update too. */
+        if (again && memcmp(again + offsetof(struct pw_thread_rec, park_seq),
+                            slot + offsetof(struct pw_thread_rec, park_seq), sizeof(uint32_t)))
+            v->rec.park_op = PW_OP_NONE;
+        load_ring(t, slot, again, v);
         t->ring_dropped += v->dropped;
         t->nthreads++;
     }
+    free(slot2);
     return 0;
 }
 
@@ -487,12 +523,12 @@ static int load_all(struct pw_ctx *c)
 }
 
 /* Takes ownership of BUF (malloc'd, LEN bytes). */
-static enum pw_read_status open_buf(unsigned char *buf, size_t len, const char *name,
+static enum pw_read_status open_buf(unsigned char *buf, size_t len, int fd, const char *name,
                                     struct pw_trace **out, char *err, size_t errlen)
 {
     *out = NULL;
     struct pw_trace *t = calloc(1, sizeof(*t));
-    struct pw_ctx c = { .t = t, .name = name, .err = err, .errlen = errlen };
+    struct pw_ctx c = { .t = t, .name = name, .err = err, .errlen = errlen, .fd = fd };
     if (!t || !(t->path = strdup(name))) {
         free(buf);
         free(t);
@@ -522,7 +558,7 @@ enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *n
     }
     if (len)
         memcpy(copy, buf, len);
-    return open_buf(copy, len, name, out, err, errlen);
+    return open_buf(copy, len, -1, name, out, err, errlen);
 }
 
 /* Reads the whole file with read(2): a live writer may still change it, and a
@@ -583,14 +619,14 @@ enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char 
     }
     unsigned char *buf;
     size_t len;
-    int rc = slurp(fd, (size_t)st.st_size, &buf, &len);
-    int e = errno;
-    close(fd);
-    if (rc < 0) {
-        fail(&c, "%s", strerror(e));
+    if (slurp(fd, (size_t)st.st_size, &buf, &len) < 0) {
+        fail(&c, "%s", strerror(errno));
+        close(fd);
         return PW_READ_ERROR;
     }
-    return open_buf(buf, len, path, out, err, errlen);
+    enum pw_read_status rs = open_buf(buf, len, fd, path, out, err, errlen);
+    close(fd);
+    return rs;
 }
 
 void pw_trace_close(struct pw_trace *t)
