@@ -1,0 +1,29 @@
+/* Stack id -> symbolized, filtered frames, for the report writers and the
+ * suppression matcher.  One symbolizer per trace, created on first use; every
+ * (trace, stack id) is symbolized once and cached until pw_frames_free. */
+#ifndef PW_FRAMES_H
+#define PW_FRAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "symbolize.h"
+
+struct pw_trace;
+struct pw_frames;
+
+struct pw_frames *pw_frames_new(void);
+void pw_frames_free(struct pw_frames *fr);
+
+/* Source paths under DIR are shown relative to it (default: the current
+ * directory at pw_frames_new).  NULL keeps every path as recorded. */
+void pw_frames_set_base_dir(struct pw_frames *fr, const char *dir);
+
+/* Frames of stack ID of trace T, innermost first, into *OUT (owned by FR).
+ * Process start-up frames below main and the clone frames below start_thread
+ * are dropped; file paths are shortened as above.  Returns the number of
+ * frames; 0 for stack 0, an unknown id, or out-of-memory. */
+size_t pw_frames_get(struct pw_frames *fr, const struct pw_trace *t, uint32_t id,
+                     const struct pw_frame **out);
+
+#endif

@@ -1,0 +1,318 @@
+/* Text report: one block per finding, readable in ten seconds, like a TSan or
+ * lockdep report crossed with a goroutine dump:
+ *
+ *   parkwatch: KIND: MESSAGE  (pid N, error)
+ *     <threads sharing the same stacks, one block each, park stack, created by>
+ *     <objects and where they were created>
+ *     chain: ...
+ *     hint: ...
+ *
+ * then a "parked now" dump of every process that is still running, then a
+ * one-line footer.  Each distinct stack of a finding is printed once. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "finding.h"
+#include "frames.h"
+#include "model.h"
+#include "reader.h"
+#include "report.h"
+
+#define MAX_SHOWN 64     /* stacks remembered per finding for "same as above" */
+#define MAX_NAMES 8      /* thread names listed in a group headline */
+
+/* Writer state for one finding (or one live dump). */
+struct tw {
+    FILE *f;
+    const struct pw_report *r;
+    const struct pw_trace *trace;
+    enum pw_finding_kind kind;   /* PW_FK__COUNT in the live dump */
+    uint32_t shown[MAX_SHOWN];
+    size_t nshown;
+};
+
+/* A thread as a writer shows it: the finding's view or the live view. */
+struct member {
+    struct pw_thread *t;
+    const char *role;
+    uint32_t stack, stack2;
+};
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* ---- frames */
+
+static void print_frame(FILE *f, size_t i, const struct pw_frame *fr)
+{
+    fprintf(f, "      #%zu ", i);
+    if (fr->function && fr->file && fr->line)
+        fprintf(f, "%s (%s:%d)", fr->function, fr->file, fr->line);
+    else if (fr->function && fr->file)
+        fprintf(f, "%s (%s)", fr->function, fr->file);
+    else if (fr->function && fr->module)
+        fprintf(f, "%s (%s+0x%llx)", fr->function, base_name(fr->module),
+                (unsigned long long)fr->module_offset);
+    else if (fr->function)
+        fprintf(f, "%s", fr->function);
+    else if (fr->module)
+        fprintf(f, "%s+0x%llx", base_name(fr->module), (unsigned long long)fr->module_offset);
+    else
+        fprintf(f, "0x%llx", (unsigned long long)fr->pc);
+    fputs(fr->inlined ? " [inlined]\n" : "\n", f);
+}
+
+static bool seen(struct tw *w, uint32_t id)
+{
+    for (size_t i = 0; i < w->nshown; i++)
+        if (w->shown[i] == id)
+            return true;
+    if (w->nshown < MAX_SHOWN)
+        w->shown[w->nshown++] = id;
+    return false;
+}
+
+static void print_stack(struct tw *w, uint32_t id)
+{
+    if (seen(w, id)) {
+        fputs("      (same stack as above)\n", w->f);
+        return;
+    }
+    const struct pw_frame *v;
+    size_t n = pw_frames_get(w->r->frames, w->trace, id, &v);
+    if (!n)
+        fputs("      (stack not available)\n", w->f);
+    for (size_t i = 0; i < n; i++)
+        print_frame(w->f, i, &v[i]);
+}
+
+/* ---- thread groups */
+
+/* What the stacks of a non-parked thread are, per finding kind and role. */
+static const char *stack_label(enum pw_finding_kind k, const char *role, int second)
+{
+    if (role && strcmp(role, "exited") == 0)
+        return second ? "earlier at" : "exited at";
+    if (k == PW_FK_DOUBLE_CLOSE)
+        return second ? "first closed at" : "closed again at";
+    if (k == PW_FK_SEND_ON_CLOSED)
+        return second ? "receive side closed at" : "sent at";
+    if (k == PW_FK_CLOSE_WHILE_BLOCKED)
+        return second ? "earlier at" : "closed at";
+    if (k == PW_FK_LOCK_ORDER)
+        return second ? "holding the first lock, taken at" : "took the second lock at";
+    return second ? "and at" : "at";
+}
+
+static bool same_role(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_group(const struct member *a, const struct member *b)
+{
+    return same_role(a->role, b->role) && a->stack == b->stack && a->stack2 == b->stack2 &&
+           a->t->create_stack == b->t->create_stack && a->t->parent == b->t->parent &&
+           a->t->status == b->t->status && a->t->op == b->t->op &&
+           a->t->waits_on == b->t->waits_on;
+}
+
+static bool is_parked_view(const struct member *m)
+{
+    return m->t->status == PW_THR_PARKED && m->t->waits_on &&
+           (!m->role || strcmp(m->role, "parked") == 0);
+}
+
+/* "worker-1 (tid 4245), worker-2 (tid 4246) and 3 more": the members V[i] with IN[i]. */
+static void print_names(FILE *f, const struct member *v, size_t n, const bool *in, size_t count)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < MAX_NAMES; i++) {
+        if (!in[i])
+            continue;
+        fprintf(f, "%s%s (tid %d)", k ? ", " : "", v[i].t->name, v[i].t->tid);
+        k++;
+    }
+    if (count > k)
+        fprintf(f, " and %zu more", count - k);
+}
+
+static void print_group_head(struct tw *w, const struct member *v, size_t n, const bool *in,
+                             size_t count, const struct member *m)
+{
+    const struct pw_thread *t = m->t;
+    fputs("  ", w->f);
+    if (is_parked_view(m)) {
+        if (count > 1)
+            fprintf(w->f, "%zu threads parked in %s on %s for %llu ms: ", count,
+                    pw_park_op_name(t->op), t->waits_on->id, (unsigned long long)t->since_ms);
+        print_names(w->f, v, n, in, count);
+        if (count == 1)
+            fprintf(w->f, " parked in %s on %s for %llu ms", pw_park_op_name(t->op),
+                    t->waits_on->id, (unsigned long long)t->since_ms);
+        fputc('\n', w->f);
+        return;
+    }
+    print_names(w->f, v, n, in, count);
+    if (m->stack)
+        fprintf(w->f, " %s:\n", stack_label(w->kind, m->role, 0));
+    else if (m->role)
+        fprintf(w->f, " %s\n", m->role);
+    else
+        fprintf(w->f, " %s\n", t->status == PW_THR_EXITED ? "exited" : "running");
+}
+
+static void print_group(struct tw *w, const struct member *v, size_t n, const bool *in,
+                        size_t count, const struct member *m)
+{
+    print_group_head(w, v, n, in, count, m);
+    if (m->stack)
+        print_stack(w, m->stack);
+    if (m->stack2) {
+        fprintf(w->f, "    %s:\n", stack_label(w->kind, m->role, 1));
+        print_stack(w, m->stack2);
+    }
+    const struct pw_thread *t = m->t;
+    if (!t->create_stack)
+        return;
+    if (t->parent)
+        fprintf(w->f, "    created by %s (tid %d) at:\n", t->parent->name, t->parent->tid);
+    else
+        fputs("    created at:\n", w->f);
+    print_stack(w, t->create_stack);
+}
+
+/* Prints members V[0..N) grouped by identical stacks, in order of first member. */
+static int print_members(struct tw *w, const struct member *v, size_t n)
+{
+    bool *done = calloc(n ? n : 1, sizeof(*done)), *in = calloc(n ? n : 1, sizeof(*in));
+    int rc = done && in ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (done[i])
+            continue;
+        size_t count = 0;
+        for (size_t j = i; j < n; j++) {
+            in[j] = !done[j] && same_group(&v[i], &v[j]);
+            if (in[j]) {
+                done[j] = true;
+                count++;
+            }
+        }
+        print_group(w, v, n, in, count, &v[i]);
+        memset(in, 0, n * sizeof(*in));
+    }
+    free(done);
+    free(in);
+    return rc;
+}
+
+/* ---- findings */
+
+static void print_headline(FILE *f, const struct pw_finding *fd)
+{
+    enum pw_finding_kind k = fd->kind;
+    fprintf(f, "parkwatch: %s: %s  (pid %d, %s", pw_finding_kind_name(k),
+            fd->message ? fd->message : pw_finding_description(k), fd->proc->pid,
+            pw_finding_severity(k) == PW_SEV_ERROR ? "error" : "warning");
+    /* the message already counts grouped threads; other repeats are shown here */
+    if (fd->count > 1 && fd->count > fd->nthreads)
+        fprintf(f, ", %zu times", fd->count);
+    fputs(")\n\n", f);
+}
+
+static int print_finding(const struct pw_report *r, FILE *f, const struct pw_finding *fd)
+{
+    struct tw w = {.f = f, .r = r, .trace = fd->proc->trace, .kind = fd->kind};
+    print_headline(f, fd);
+    struct member *v = calloc(fd->nthreads ? fd->nthreads : 1, sizeof(*v));
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < fd->nthreads; i++)
+        v[i] = (struct member){fd->threads[i].t, fd->threads[i].role, fd->threads[i].stack,
+                               fd->threads[i].stack2};
+    int rc = print_members(&w, v, fd->nthreads);
+    free(v);
+    for (size_t i = 0; i < fd->nobjects; i++) {
+        const struct pw_fobject *o = &fd->objects[i];
+        if (!o->stack)
+            continue;
+        fprintf(f, "\n  %s %s:\n", o->o->id, o->stack_label ? o->stack_label : "created at");
+        print_stack(&w, o->stack);
+    }
+    if (fd->chain_text)
+        fprintf(f, "\n  chain: %s\n", fd->chain_text);
+    fprintf(f, "  hint: %s\n\n", pw_finding_hint(fd->kind));
+    return rc;
+}
+
+/* ---- live dump of a running process */
+
+static int print_live(const struct pw_report *r, FILE *f, struct pw_process *p)
+{
+    struct tw w = {.f = f, .r = r, .trace = p->trace, .kind = PW_FK__COUNT};
+    fprintf(f, "parkwatch: pid %d is still running; threads parked now:\n\n", p->pid);
+    struct member *v = calloc(p->nthreads ? p->nthreads : 1, sizeof(*v));
+    if (!v)
+        return -1;
+    /* parked threads first: they are what the reader is looking for */
+    size_t n = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < p->nthreads; i++) {
+            struct pw_thread *t = &p->threads[i];
+            if ((t->status == PW_THR_PARKED) != (pass == 0))
+                continue;
+            v[n++] = (struct member){t, t->status == PW_THR_PARKED ? "parked" : NULL,
+                                     t->status == PW_THR_PARKED ? t->park_stack : 0, 0};
+        }
+    int rc = print_members(&w, v, n);
+    free(v);
+    fputc('\n', f);
+    return rc;
+}
+
+/* ---- footer */
+
+static void print_footer(FILE *f, const struct pw_report *r)
+{
+    struct pw_report_summary s;
+    pw_report_summarize(r, &s);
+    if (s.errors || s.warnings)
+        fprintf(f, "parkwatch: %zu error%s, %zu warning%s (%zu suppressed)", s.errors,
+                plural(s.errors), s.warnings, plural(s.warnings), s.suppressed);
+    else if (s.suppressed)
+        fprintf(f, "parkwatch: no findings (%zu suppressed)", s.suppressed);
+    else
+        fputs("parkwatch: no findings", f);
+    fprintf(f, " in %zu process%s; %zu thread%s, %llu events, %llu dropped", s.processes,
+            s.processes == 1 ? "" : "es", s.threads, plural(s.threads),
+            (unsigned long long)s.events, (unsigned long long)s.dropped);
+    if (r->trace_dir)
+        fprintf(f, "; traces in %s", r->trace_dir);
+    fputc('\n', f);
+}
+
+int pw_report_text(FILE *f, const struct pw_report *r)
+{
+    for (size_t i = 0; i < r->findings->n; i++) {
+        const struct pw_finding *fd = r->findings->v[i];
+        if (!fd->suppressed && print_finding(r, f, fd) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->model->nprocs; i++) {
+        struct pw_process *p = &r->model->procs[i];
+        if (p->end == PW_END_RUNNING && print_live(r, f, p) < 0)
+            return -1;
+    }
+    print_footer(f, r);
+    return 0;
+}
