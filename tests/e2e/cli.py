@@ -41,11 +41,15 @@ def dump_case(parkwatch, tmp, kind):
     return expect_dump_error(parkwatch, path)
 
 
-def run_status(parkwatch, tmp, cmd, want):
+def run_status(parkwatch, tmp, cmd, want, stderr_names_program=False):
     p = pwtest.run([parkwatch, "run", "--trace-dir", os.path.join(tmp, "t"), "--"] + cmd)
-    print("run %s -> %d, stderr %r" % (cmd, p.returncode, p.stderr.decode(errors="replace")))
+    err = p.stderr.decode(errors="replace")
+    print("run %s -> %d, stderr %r" % (cmd, p.returncode, err))
     if p.returncode != want:
         return "exit status %d, wanted %d" % (p.returncode, want)
+    # Status 2 also means "usage error": make sure it is the program that failed.
+    if stderr_names_program and cmd[0] not in err:
+        return "stderr does not name %s" % cmd[0]
     return None
 
 
@@ -79,7 +83,7 @@ def main(argv):
         if case.startswith("dump-"):
             fail = dump_case(parkwatch, tmp, case[5:])
         elif case == "run-nonexistent":
-            fail = run_status(parkwatch, tmp, [os.path.join(tmp, "nonexistent")], 2)
+            fail = run_status(parkwatch, tmp, [os.path.join(tmp, "nonexistent")], 2, True)
         elif case == "run-exit7":
             fail = run_status(parkwatch, tmp, ["sh", "-c", "exit 7"], 7)
         elif case == "run-sigterm":
