@@ -1,67 +1,124 @@
-/* Interim report: a short per-process summary of who is parked where.  The
- * findings pipeline (model, detectors, text/JSON/SARIF writers) replaces this
- * file behind the same pw_analyze_and_report() entry point. */
+/* The report pipeline behind `run` and `report`: model -> detectors ->
+ * suppressions -> one writer -> the --fail-on decision.  Writers are chosen
+ * by format from one table that expands PW_FORMATS, so a new format is one
+ * writer function and one table entry. */
 #include <errno.h>
 #include <string.h>
 
 #include "cli.h"
+#include "finding.h"
+#include "frames.h"
+#include "model.h"
 #include "reader.h"
+#include "report.h"
+#include "suppress.h"
 
-static const char *basename_of(const char *path)
-{
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
-}
+typedef int writer_fn(FILE *f, const struct pw_report *r);
 
-static size_t count_parked(const struct pw_trace *t)
+/* NULL: the format is parsed but not written yet (SARIF is a later issue). */
+static writer_fn *const writers[PW_FMT__COUNT] = {
+    [PW_FMT_TEXT] = pw_report_text,
+    [PW_FMT_JSON] = pw_report_json,
+    [PW_FMT_SARIF] = NULL,
+};
+
+static const char *const format_names[] = {
+#define PW_X(name, str) str,
+    PW_FORMATS(PW_X)
+#undef PW_X
+};
+
+void pw_report_summarize(const struct pw_report *r, struct pw_report_summary *s)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < pw_trace_nthreads(t); i++) {
-        const struct pw_thread_rec *r = pw_trace_thread(t, i);
-        n += r->state == PW_TS_ALIVE && r->park_op != PW_OP_NONE;
+    memset(s, 0, sizeof(*s));
+    for (size_t i = 0; i < r->findings->n; i++) {
+        const struct pw_finding *f = r->findings->v[i];
+        if (f->suppressed)
+            s->suppressed++;
+        else if (pw_finding_severity(f->kind) == PW_SEV_ERROR)
+            s->errors++;
+        else
+            s->warnings++;
     }
-    return n;
-}
-
-static void summarize(FILE *f, const struct pw_trace *t)
-{
-    const struct pw_trace_header *h = pw_trace_header(t);
-    fprintf(f, "parkwatch: pid %d (%s): %zu threads, %zu parked, %llu events, %llu dropped\n",
-            h->pid, h->exe[0] ? basename_of(h->exe) : "?", pw_trace_nthreads(t),
-            count_parked(t), (unsigned long long)pw_trace_total_events(t),
-            (unsigned long long)pw_trace_dropped(t));
-    for (size_t i = 0; i < pw_trace_nthreads(t); i++) {
-        const struct pw_thread_rec *r = pw_trace_thread(t, i);
-        if (r->state != PW_TS_ALIVE || r->park_op == PW_OP_NONE)
-            continue;
-        char obj[64], ms[32];
-        pw_fmt_object(t, PW_EV_PARK, r->park_op, r->park_obj, obj, sizeof(obj));
-        fprintf(f, "parkwatch:   T%u %s parked in %s on %s (since %s ms)\n", r->serial,
-                r->name[0] ? r->name : "-", pw_park_op_name(r->park_op), obj,
-                pw_fmt_ms(r->park_since_ns, ms, sizeof(ms)));
+    s->processes = r->model->nprocs;
+    for (size_t i = 0; i < r->model->nprocs; i++)
+        s->threads += r->model->procs[i].nthreads;
+    for (size_t i = 0; i < r->ntraces; i++) {
+        s->events += pw_trace_total_events(r->traces[i]);
+        s->dropped += pw_trace_dropped(r->traces[i]);
     }
 }
 
-int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_report_opts *o)
+bool pw_report_fails(const struct pw_findings *fs, uint32_t fail_on)
+{
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct pw_finding *f = fs->v[i];
+        if (!f->suppressed && f->kind < 32 && (fail_on & (1u << f->kind)))
+            return true;
+    }
+    return false;
+}
+
+/* Writes the report to -o FILE or the default stream.  0 or -1 (reported). */
+static int write_report(const struct pw_report *r, const struct pw_report_opts *o,
+                        writer_fn *writer)
 {
     FILE *f = o->to_stderr ? stderr : stdout;
     if (o->output && !(f = fopen(o->output, "w"))) {
         pw_err("%s: %s", o->output, strerror(errno));
-        return PW_EXIT_USAGE;
+        return -1;
     }
-    if (o->trace_dir)
-        fprintf(f, "parkwatch: traces in %s\n", o->trace_dir);
-    for (size_t i = 0; i < n; i++)
-        summarize(f, traces[i]);
+    int rc = writer(f, r);
     int bad = ferror(f);
-    if (o->output && fclose(f) != 0)
-        bad = 1;
-    else if (!o->output)
-        fflush(f);
-    if (bad) {
+    if (o->output)
+        bad |= fclose(f) != 0;
+    else
+        bad |= fflush(f) != 0;
+    if (rc < 0)
+        pw_err("out of memory while writing the report");
+    else if (bad)
         pw_err("%s: cannot write the report", o->output ? o->output : "output");
+    return rc < 0 || bad ? -1 : 0;
+}
+
+static int analyze(struct pw_report *r, const struct pw_report_opts *o, writer_fn *writer)
+{
+    if (pw_detect_all(r->model, r->findings) < 0) {
+        pw_err("analysis failed (out of memory)");
         return PW_EXIT_USAGE;
     }
-    /* No detectors yet: nothing can match --fail-on. */
-    return PW_EXIT_OK;
+    if (o->suppressions) {
+        struct pw_suppressions *s = pw_supp_load(o->suppressions);
+        if (!s)
+            return PW_EXIT_USAGE;
+        pw_supp_apply(s, r->findings, r->frames);
+        pw_supp_free(s);
+    }
+    if (write_report(r, o, writer) < 0)
+        return PW_EXIT_USAGE;
+    return pw_report_fails(r->findings, o->fail_on) ? o->exitcode : PW_EXIT_OK;
+}
+
+int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_report_opts *o)
+{
+    writer_fn *writer = o->format < PW_FMT__COUNT ? writers[o->format] : NULL;
+    if (!writer) {
+        pw_err("--format %s is not implemented yet",
+               o->format < PW_FMT__COUNT ? format_names[o->format] : "?");
+        return PW_EXIT_USAGE;
+    }
+    struct pw_findings fs = {0};
+    struct pw_report r = {.traces = traces, .ntraces = n, .findings = &fs,
+                          .trace_dir = o->trace_dir};
+    r.model = pw_model_build(traces, n);
+    r.frames = pw_frames_new();
+    int rc = PW_EXIT_USAGE;
+    if (!r.model || !r.frames)
+        pw_err("out of memory");
+    else
+        rc = analyze(&r, o, writer);
+    pw_findings_free(&fs);
+    pw_frames_free(r.frames);
+    pw_model_free(r.model);
+    return rc;
 }
