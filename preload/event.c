@@ -1,0 +1,80 @@
+/* Event recording for the calling thread: ring events, notes, park state. */
+#include <errno.h>
+#include <stdint.h>
+
+#include "shim.h"
+
+void pw_emit(struct pw_event *ev)
+{
+    struct pw_thread_rec *t = pw_self();
+    if (t == NULL) {
+        if (pw_g.hdr != NULL)
+            __atomic_add_fetch(&pw_g.hdr->dropped_events, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (ev->time_ns == 0)
+        ev->time_ns = pw_now();
+    ev->thread = pw_tls.serial;
+    pw_ring_put(t, pw_g.ring_events, ev);
+}
+
+void pw_note(struct pw_event *ev)
+{
+    if (pw_g.hdr == NULL)
+        return;
+    ev->time_ns = pw_now();
+    ev->thread = pw_tls.serial;
+    pw_notes_put(pw_g.hdr, pw_g.base, ev);
+}
+
+/* The park fields are covered by park_seq: odd while they change, so that a
+ * reader of a live process never pairs one park's op with another's object. */
+static void park_write(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_t obj,
+                       uint64_t obj2, int32_t fd, uint32_t stack, uint64_t now)
+{
+    uint32_t s = t->park_seq;
+    PW_STORE_RELAXED(&t->park_seq, s + 1);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    t->park_op = op;
+    t->park_flags = flags;
+    t->park_obj = obj;
+    t->park_obj2 = obj2;
+    t->park_fd = fd;
+    t->park_stack = stack;
+    t->park_since_ns = now;
+    PW_STORE(&t->park_seq, s + 2);
+}
+
+void pw_park_begin(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_t obj,
+                   uint64_t obj2, int32_t fd, uint32_t stack)
+{
+    uint64_t now = pw_now();
+    park_write(t, op, flags, obj, obj2, fd, stack, now);
+    t->parks++;
+    struct pw_event ev = {.time_ns = now, .kind = PW_EV_PARK, .op = op, .obj = obj,
+                          .obj2 = obj2, .arg = flags, .stack = stack};
+    pw_emit(&ev);
+}
+
+void pw_park_end(struct pw_thread_rec *t, uint16_t op, uint64_t obj, int64_t result, int err,
+                 uint64_t arg)
+{
+    uint64_t now = pw_now();
+    park_write(t, PW_OP_NONE, 0, 0, 0, -1, 0, now);
+    struct pw_event ev = {.time_ns = now, .kind = PW_EV_UNPARK, .op = op, .obj = obj,
+                          .arg = arg, .result = (int32_t)result, .err = err};
+    pw_emit(&ev);
+}
+
+/* Cancellation (or a forced unwind) inside a park skips the code after the real
+ * call: this handler, pushed around every cancellable park, closes the park so
+ * the record does not show a dead thread parked forever. */
+void pw_park_cancelled(void *arg)
+{
+    struct pw_thread_rec *t = pw_tls.rec;
+    if (t == NULL || t->park_op == PW_OP_NONE)
+        return;
+    pw_tls.guard++;
+    pw_park_end(t, (uint16_t)(uintptr_t)arg, t->park_obj, -1, ECANCELED, 0);
+    pw_tls.guard--;
+}

@@ -1,0 +1,107 @@
+/* Condition variable interposers (the GLIBC_2.3.2 versions, see real.h).
+ *
+ * A wait is a park on the cond; the mutex it releases leaves the held set for
+ * the wait and comes back after, also on cancellation (glibc re-acquires the
+ * mutex before running cleanup handlers).  Signals are recorded once per run of
+ * signals on the same cond by the same thread, so a producer loop costs one
+ * compare per signal. */
+#include <errno.h>
+#include <pthread.h>
+
+#include "real.h"
+#include "shim.h"
+
+struct cond_wait_ctx {
+    struct pw_thread_rec *t;
+    pthread_mutex_t *m;
+};
+
+static void cond_wait_cancelled(void *p)
+{
+    struct cond_wait_ctx *ctx = p;
+    if (ctx->t == NULL)
+        return;
+    pw_park_cancelled((void *)(uintptr_t)PW_OP_COND_WAIT);
+    if (pw_tls.rec == ctx->t)
+        pw_held_push(ctx->t, (uint64_t)(uintptr_t)ctx->m, PW_OBJ_MUTEX);
+}
+
+static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
+{
+    return abs != NULL ? PW_REAL(pthread_cond_timedwait)(c, m, abs)
+                       : PW_REAL(pthread_cond_wait)(c, m);
+}
+
+static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
+{
+    int err = errno;
+    struct cond_wait_ctx ctx = {NULL, m};
+    pw_tls.guard++;
+    ctx.t = pw_self();
+    if (ctx.t != NULL) {
+        pw_held_pop(ctx.t, (uint64_t)(uintptr_t)m);
+        pw_park_begin(ctx.t, PW_OP_COND_WAIT, abs != NULL ? PW_PARK_TIMED : 0,
+                      (uint64_t)(uintptr_t)c, (uint64_t)(uintptr_t)m, -1, pw_stack_capture());
+    }
+    pw_tls.guard--;
+    int rc;
+    pthread_cleanup_push(cond_wait_cancelled, &ctx);
+    errno = err;
+    rc = real_wait(c, m, abs);
+    pthread_cleanup_pop(0);
+    err = errno;
+    pw_tls.guard++;
+    if (ctx.t != NULL) {
+        pw_park_end(ctx.t, PW_OP_COND_WAIT, (uint64_t)(uintptr_t)c, rc, 0, 0);
+        if (rc != EINVAL && rc != EPERM) /* otherwise the mutex was never released */
+            pw_held_push(ctx.t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX);
+    }
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+PW_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_cond_wait)(c, m);
+    return cond_wait_work(c, m, NULL);
+}
+
+PW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                     const struct timespec *abs)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_cond_timedwait)(c, m, abs);
+    return cond_wait_work(c, m, abs);
+}
+
+static void signal_seen(pthread_cond_t *c, uint64_t broadcast)
+{
+    /* conds are 8-byte aligned: the low bit tells a broadcast run apart */
+    uint64_t key = (uint64_t)(uintptr_t)c | broadcast;
+    if (PW_LIKELY(pw_tls.last_cond == key))
+        return;
+    pw_tls.last_cond = key;
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_event ev = {.kind = PW_EV_COND_SIGNAL, .obj = (uint64_t)(uintptr_t)c,
+                          .arg = broadcast};
+    pw_emit(&ev);
+    pw_tls.guard--;
+    errno = err;
+}
+
+PW_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+    if (pw_on())
+        signal_seen(c, 0);
+    return PW_REAL(pthread_cond_signal)(c);
+}
+
+PW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+    if (pw_on())
+        signal_seen(c, 1);
+    return PW_REAL(pthread_cond_broadcast)(c);
+}

@@ -1,0 +1,128 @@
+/* Mutex interposers.  The uncontended path is the hot path of most programs:
+ * a real trylock, then the held-set push in the thread record (no event, no
+ * stack, no clock).  Only EBUSY makes a park: stack, seqlocked park state,
+ * PARK, the real blocking lock, UNPARK (mutrace's contention probe). */
+#include <errno.h>
+#include <pthread.h>
+
+#include "real.h"
+#include "shim.h"
+
+static void held_push_self(pthread_mutex_t *m)
+{
+    struct pw_thread_rec *t = pw_self();
+    if (t != NULL)
+        pw_held_push(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX);
+}
+
+static int real_lock(pthread_mutex_t *m, const struct timespec *abs)
+{
+    return abs != NULL ? PW_REAL(pthread_mutex_timedlock)(m, abs) : PW_REAL(pthread_mutex_lock)(m);
+}
+
+/* The trylock said TRY_RC (not a success): block for real, as a park if the
+ * mutex is simply taken, or plainly for any other answer (EINVAL, EAGAIN...). */
+static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs)
+{
+    int err = errno;
+    int rc;
+    if (try_rc != EBUSY) {
+        rc = real_lock(m, abs);
+        if (rc == 0 || rc == EOWNERDEAD)
+            held_push_self(m);
+        errno = err;
+        return rc;
+    }
+    pw_tls.guard++;
+    struct pw_thread_rec *t = pw_self();
+    uint16_t flags = abs != NULL ? PW_PARK_TIMED : 0;
+    if (t != NULL)
+        pw_park_begin(t, PW_OP_MUTEX_LOCK, flags, (uint64_t)(uintptr_t)m, 0, -1, pw_stack_capture());
+    pw_tls.guard--;
+    rc = real_lock(m, abs);
+    pw_tls.guard++;
+    if (t != NULL) {
+        pw_park_end(t, PW_OP_MUTEX_LOCK, (uint64_t)(uintptr_t)m, rc, 0, 0);
+        if (rc == 0 || rc == EOWNERDEAD)
+            pw_held_push(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX);
+    }
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+PW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    if (PW_UNLIKELY(!pw_on())) /* no table yet: single-threaded, nothing to lock */
+        return PW_REAL(pthread_mutex_lock) ? PW_REAL(pthread_mutex_lock)(m) : 0;
+    int rc = PW_REAL(pthread_mutex_trylock)(m);
+    if (PW_LIKELY(rc == 0 || rc == EOWNERDEAD)) {
+        held_push_self(m);
+        return rc;
+    }
+    return lock_slow(m, rc, NULL);
+}
+
+PW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_mutex_timedlock)(m, abs);
+    int rc = PW_REAL(pthread_mutex_trylock)(m);
+    if (rc == 0 || rc == EOWNERDEAD) {
+        held_push_self(m);
+        return rc;
+    }
+    return lock_slow(m, rc, abs);
+}
+
+PW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    if (PW_UNLIKELY(!pw_on()))
+        return PW_REAL(pthread_mutex_trylock) ? PW_REAL(pthread_mutex_trylock)(m) : 0;
+    int rc = PW_REAL(pthread_mutex_trylock)(m);
+    if (rc == 0 || rc == EOWNERDEAD)
+        held_push_self(m);
+    return rc;
+}
+
+/* The lock leaves the held set before the real unlock: once it is released
+ * another thread may take it, and both must never claim it at once. */
+PW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    if (PW_UNLIKELY(!pw_on()))
+        return PW_REAL(pthread_mutex_unlock) ? PW_REAL(pthread_mutex_unlock)(m) : 0;
+    struct pw_thread_rec *t = pw_tls.rec;
+    if (PW_LIKELY(t != NULL))
+        pw_held_pop(t, (uint64_t)(uintptr_t)m);
+    return PW_REAL(pthread_mutex_unlock)(m);
+}
+
+/* init/destroy bound an object's life: a reused address is a new object. */
+static void lock_life(uint16_t kind, pthread_mutex_t *m, int rc)
+{
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_event ev = {.kind = kind, .op = PW_OBJ_MUTEX, .obj = (uint64_t)(uintptr_t)m,
+                          .result = rc};
+    pw_emit(&ev);
+    pw_tls.guard--;
+    errno = err;
+}
+
+PW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_mutex_init) ? PW_REAL(pthread_mutex_init)(m, attr) : 0;
+    int rc = PW_REAL(pthread_mutex_init)(m, attr);
+    lock_life(PW_EV_LOCK_INIT, m, rc);
+    return rc;
+}
+
+PW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_mutex_destroy) ? PW_REAL(pthread_mutex_destroy)(m) : 0;
+    int rc = PW_REAL(pthread_mutex_destroy)(m);
+    lock_life(PW_EV_LOCK_DESTROY, m, rc);
+    return rc;
+}

@@ -1,0 +1,205 @@
+/* Process-level interposers: fork, the exec family, dlopen/dlclose.
+ *
+ * vfork is deliberately NOT interposed: the child borrows the parent's memory
+ * and stack until it execs or _exits, so a wrapper could neither return into
+ * the child safely nor record anything without writing into the parent's
+ * trace.  Passing it through untouched preserves the program's behaviour; the
+ * exec and channel-close wrappers notice a vfork child (getpid differs) and
+ * leave the parent's records alone. */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "real.h"
+#include "shim.h"
+
+/* Hold the guard across the real fork: the atfork handlers of other libraries
+ * run inside it and their locking is not the program's. */
+PW_EXPORT pid_t fork(void)
+{
+    if (!pw_on())
+        return PW_REAL(fork)();
+    pw_tls.guard++;
+    pid_t pid = PW_REAL(fork)();
+    int err = errno;
+    if (pid > 0) {
+        struct pw_event ev = {.kind = PW_EV_FORK, .op = 0, .arg = (uint64_t)pid};
+        pw_emit(&ev);
+    }
+    pw_tls.guard--;
+    errno = err;
+    return pid;
+}
+
+/* ---- exec: the trace says "exec" only if the exec succeeds, and exec does not
+ * return then, so end_kind is set before and restored if it comes back. */
+
+static bool exec_before(void)
+{
+    if (!pw_on() || syscall(SYS_getpid) != pw_g.pid) /* off, or a vfork child */
+        return false;
+    pw_tls.guard++;
+    struct pw_event ev = {.kind = PW_EV_EXEC};
+    pw_emit(&ev);
+    pw_g.hdr->end_ns = pw_now();
+    PW_STORE(&pw_g.hdr->end_kind, PW_END_EXEC);
+    pw_tls.guard--;
+    return true;
+}
+
+static int exec_after(bool recorded, int rc)
+{
+    if (!recorded)
+        return rc;
+    int err = errno;
+    PW_STORE(&pw_g.hdr->end_kind, PW_END_RUNNING);
+    pw_g.hdr->end_ns = 0;
+    errno = err;
+    return rc;
+}
+
+enum exec_via { VIA_EXECVE, VIA_EXECV, VIA_EXECVP, VIA_EXECVPE, VIA_FEXECVE };
+
+static int exec_work(enum exec_via via, const char *path, int fd, char *const argv[],
+                     char *const envp[])
+{
+    bool rec = exec_before();
+    int rc;
+    switch (via) {
+    case VIA_EXECVE:
+        rc = PW_REAL(execve)(path, argv, envp);
+        break;
+    case VIA_EXECV:
+        rc = PW_REAL(execv)(path, argv);
+        break;
+    case VIA_EXECVP:
+        rc = PW_REAL(execvp)(path, argv);
+        break;
+    case VIA_EXECVPE:
+        rc = PW_REAL(execvpe)(path, argv, envp);
+        break;
+    default:
+        rc = PW_REAL(fexecve)(fd, argv, envp);
+        break;
+    }
+    return exec_after(rec, rc);
+}
+
+/* glibc's execv/execvp/execl* reach execve internally, not through the PLT, so
+ * each entry point is wrapped; the execl forms are rebuilt as their v forms. */
+PW_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+    return exec_work(VIA_EXECVE, path, -1, argv, envp);
+}
+
+PW_EXPORT int execv(const char *path, char *const argv[])
+{
+    return exec_work(VIA_EXECV, path, -1, argv, NULL);
+}
+
+PW_EXPORT int execvp(const char *file, char *const argv[])
+{
+    return exec_work(VIA_EXECVP, file, -1, argv, NULL);
+}
+
+PW_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    return exec_work(VIA_EXECVPE, file, -1, argv, envp);
+}
+
+PW_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    return exec_work(VIA_FEXECVE, NULL, fd, argv, envp);
+}
+
+/* Counts the variadic arguments after ARG up to the terminating NULL. */
+#define PW_COUNT_ARGS(n, arg)                          \
+    do {                                               \
+        va_list ap_;                                   \
+        va_start(ap_, arg);                            \
+        for (n = 1; va_arg(ap_, const char *) != NULL;) \
+            n++;                                       \
+        va_end(ap_);                                   \
+    } while (0)
+
+/* Fills ARGV[0..N] from ARG and the variadic list; returns the list position
+ * after the NULL (for execle's envp). */
+#define PW_FILL_ARGS(argv, n, arg, envp_out)                      \
+    do {                                                          \
+        va_list ap_;                                              \
+        va_start(ap_, arg);                                       \
+        argv[0] = (char *)arg;                                    \
+        for (size_t i_ = 1; i_ <= n; i_++)                        \
+            argv[i_] = va_arg(ap_, char *);                       \
+        envp_out = va_arg(ap_, char **);                          \
+        va_end(ap_);                                              \
+    } while (0)
+
+PW_EXPORT int execl(const char *path, const char *arg, ...)
+{
+    size_t n;
+    char **envp;
+    PW_COUNT_ARGS(n, arg);
+    char *argv[n + 1];
+    PW_FILL_ARGS(argv, n, arg, envp);
+    (void)envp;
+    return exec_work(VIA_EXECV, path, -1, argv, NULL);
+}
+
+PW_EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    size_t n;
+    char **envp;
+    PW_COUNT_ARGS(n, arg);
+    char *argv[n + 1];
+    PW_FILL_ARGS(argv, n, arg, envp);
+    (void)envp;
+    return exec_work(VIA_EXECVP, file, -1, argv, NULL);
+}
+
+PW_EXPORT int execle(const char *path, const char *arg, ...)
+{
+    size_t n;
+    char **envp;
+    PW_COUNT_ARGS(n, arg);
+    char *argv[n + 1];
+    PW_FILL_ARGS(argv, n, arg, envp);
+    return exec_work(VIA_EXECVE, path, -1, argv, envp);
+}
+
+/* ---- dlopen/dlclose: refresh the module map; hold the guard across the real
+ * call (constructors of the loaded library and the loader's own locks are not
+ * the program's). */
+
+PW_EXPORT void *dlopen(const char *file, int mode)
+{
+    if (!pw_on())
+        return PW_REAL(dlopen)(file, mode);
+    if (mode & RTLD_DEEPBIND) {
+        /* a deep-bound library would call libc directly, around our wrappers */
+        pw_warn("RTLD_DEEPBIND dropped so the library stays observable: ", file, NULL);
+        mode &= ~RTLD_DEEPBIND;
+    }
+    pw_tls.guard++;
+    void *h = PW_REAL(dlopen)(file, mode);
+    int err = errno;
+    if (h != NULL)
+        pw_modules_refresh();
+    pw_tls.guard--;
+    errno = err;
+    return h;
+}
+
+PW_EXPORT int dlclose(void *handle)
+{
+    if (!pw_on())
+        return PW_REAL(dlclose)(handle);
+    pw_tls.guard++;
+    int rc = PW_REAL(dlclose)(handle);
+    int err = errno;
+    pw_modules_refresh();
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}

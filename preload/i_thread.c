@@ -1,0 +1,197 @@
+/* Thread interposers: create (with a start trampoline), exit, join, detach,
+ * setname.
+ *
+ * The child's slot is claimed in the parent, so THREAD_CREATE names the
+ * child's serial and the start routine and its argument travel through the
+ * slot's private hand-over area (no allocation).  The trampoline records the
+ * start, and the end through a cleanup handler, so a return, pthread_exit and
+ * cancellation are all seen. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include "real.h"
+#include "shim.h"
+#include "threads.h"
+
+static void thread_end_unwound(void *unused)
+{
+    (void)unused;
+    uint32_t how = pw_tls.exit_how == PW_EXIT_PTHREAD_EXIT ? PW_EXIT_PTHREAD_EXIT : PW_EXIT_CANCEL;
+    pw_thread_end(how, pw_tls.exit_stack);
+}
+
+static void *trampoline(void *p)
+{
+    uint32_t slot = (uint32_t)(uintptr_t)p;
+    struct pw_slot_priv hand = pw_g.slots[slot];
+    pw_tls.guard++;
+    pw_thread_begin(slot, 1);
+    pw_tls.guard--;
+    void *ret;
+    pthread_cleanup_push(thread_end_unwound, NULL);
+    ret = hand.fn(hand.arg);
+    pthread_cleanup_pop(0);
+    pw_thread_end(PW_EXIT_RETURN, 0);
+    return ret;
+}
+
+static uint32_t attr_flags(const pthread_attr_t *attr)
+{
+    int st = PTHREAD_CREATE_JOINABLE;
+    if (attr != NULL && pthread_attr_getdetachstate(attr, &st) == 0 &&
+        st == PTHREAD_CREATE_DETACHED)
+        return PW_TF_DETACHED;
+    return 0;
+}
+
+/* Runs with the guard raised, which stays up across the real pthread_create
+ * (its internal locking must not look like the program's). */
+static int create_work(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    uint32_t stack = pw_stack_capture();
+    struct pw_thread_rec *self = pw_self();
+    int32_t slot = pw_slot_take();
+    if (slot < 0) {
+        int rc = PW_REAL(pthread_create)(th, attr, fn, arg);
+        struct pw_event ev = {.kind = PW_EV_THREAD_CREATE, .arg = rc == 0 ? (uint64_t)*th : 0,
+                              .stack = stack, .result = rc};
+        pw_emit(&ev);
+        return rc;
+    }
+    uint32_t serial = pw_new_serial();
+    pw_g.slots[slot].fn = fn;
+    pw_g.slots[slot].arg = arg;
+    pw_slot_publish((uint32_t)slot, serial, self ? self->serial : 0, attr_flags(attr), stack,
+                    (uint64_t)(uintptr_t)fn);
+    int rc = PW_REAL(pthread_create)(th, attr, trampoline, (void *)(uintptr_t)slot);
+    if (rc != 0)
+        pw_slot_give_back(slot);
+    else
+        pw_thread_map((uint64_t)*th, (uint32_t)slot); /* the parent may join first */
+    struct pw_event ev = {.kind = PW_EV_THREAD_CREATE, .obj = rc == 0 ? serial : 0,
+                          .arg = rc == 0 ? (uint64_t)*th : 0, .stack = stack, .result = rc};
+    pw_emit(&ev);
+    return rc;
+}
+
+PW_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+                             void *arg)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_create)(th, attr, fn, arg);
+    int err = errno;
+    pw_tls.guard++;
+    int rc = create_work(th, attr, fn, arg);
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+PW_EXPORT void pthread_exit(void *ret)
+{
+    if (pw_on()) {
+        pw_tls.guard++;
+        uint32_t stack = pw_stack_capture();
+        pw_tls.guard--;
+        pw_tls.exit_how = PW_EXIT_PTHREAD_EXIT;
+        pw_tls.exit_stack = stack;
+        /* the main thread or an adopted one has no trampoline to see the end */
+        if (!pw_tls.trampoline)
+            pw_thread_end(PW_EXIT_PTHREAD_EXIT, stack);
+    }
+    PW_REAL(pthread_exit)(ret);
+    __builtin_unreachable();
+}
+
+static void join_done(struct pw_thread_rec *target, uint32_t serial, pthread_t th, int rc)
+{
+    if (rc == 0 && target != NULL && target->serial == serial) {
+        target->joined_by = pw_tls.serial;
+        /* JOINED makes the slot recyclable: nothing may touch it after this */
+        PW_OR(&target->flags, PW_TF_JOINED);
+    }
+    struct pw_event ev = {.kind = PW_EV_THREAD_JOIN, .obj = serial, .arg = (uint64_t)th,
+                          .result = rc};
+    pw_emit(&ev);
+}
+
+PW_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_join)(th, ret);
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_thread_rec *self = pw_self();
+    struct pw_thread_rec *target = pw_thread_find((uint64_t)th);
+    uint32_t serial = target != NULL ? target->serial : 0;
+    if (self != NULL)
+        pw_park_begin(self, PW_OP_JOIN, 0, serial, 0, -1, pw_stack_capture());
+    pw_tls.guard--;
+    int rc;
+    pthread_cleanup_push(pw_park_cancelled, (void *)(uintptr_t)PW_OP_JOIN);
+    rc = PW_REAL(pthread_join)(th, ret);
+    pthread_cleanup_pop(0);
+    pw_tls.guard++;
+    if (self != NULL)
+        pw_park_end(self, PW_OP_JOIN, serial, rc, 0, 0);
+    join_done(target, serial, th, rc);
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+PW_EXPORT int pthread_detach(pthread_t th)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_detach)(th);
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_thread_rec *target = pw_thread_find((uint64_t)th);
+    uint32_t serial = target != NULL ? target->serial : 0;
+    int rc = PW_REAL(pthread_detach)(th);
+    if (rc == 0 && target != NULL && target->serial == serial)
+        PW_OR(&target->flags, PW_TF_DETACHED);
+    struct pw_event ev = {.kind = PW_EV_THREAD_DETACH, .obj = serial, .arg = (uint64_t)th,
+                          .result = rc};
+    pw_emit(&ev);
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+PW_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_setname_np)(th, name);
+    int rc = PW_REAL(pthread_setname_np)(th, name);
+    if (rc != 0)
+        return rc;
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_thread_rec *t = pthread_equal(th, pthread_self()) ? pw_self()
+                                                               : pw_thread_find((uint64_t)th);
+    uint64_t first8 = 0;
+    size_t len = strnlen(name, PW_THREAD_NAME_MAX - 1);
+    memcpy(&first8, name, len < 8 ? len : 8);
+    if (t != NULL) {
+        memcpy(t->name, name, len);
+        t->name[len] = '\0';
+    }
+    struct pw_event ev = {.kind = PW_EV_THREAD_NAME, .obj = t != NULL ? t->serial : 0,
+                          .arg = first8};
+    pw_emit(&ev);
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+/* The kernel's name for the calling thread (inherited from the creator until
+ * renamed): one prctl at registration. */
+void pw_thread_name_self(struct pw_thread_rec *t)
+{
+    char name[PW_THREAD_NAME_MAX] = {0};
+    if (prctl(PR_GET_NAME, name, 0, 0, 0) == 0)
+        memcpy(t->name, name, sizeof name - 1);
+}

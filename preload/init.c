@@ -1,0 +1,210 @@
+/* Lazy, idempotent initialisation, fork handling and the exit path.
+ *
+ * Every interposer calls pw_on(); the first call (from our constructor or from
+ * another library's constructor that ran before ours: constructor order is not
+ * guaranteed) initialises.  While the real-function table is being filled the
+ * guard is up, so re-entrant calls (dlsym -> calloc -> an interposing
+ * allocator -> our mutex wrapper) pass straight through. */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fdtab.h"
+#include "real.h"
+#include "shim.h"
+#include "threads.h"
+
+__thread struct pw_tls pw_tls __attribute__((tls_model("initial-exec")));
+struct pw_global pw_g;
+
+static struct pw_proc pw_proc_boot;
+struct pw_proc *pw_proc = &pw_proc_boot;
+
+enum { PW_INIT_NONE, PW_INIT_RUNNING, PW_INIT_DONE };
+static uint32_t pw_init_state;
+
+static uint32_t pow2_up(uint64_t x)
+{
+    uint32_t p = 1;
+    while (p < x)
+        p <<= 1;
+    return p;
+}
+
+/* The trace directory is made absolute once, so that a later chdir does not
+ * scatter the traces of forked children. */
+static void set_trace_dir(const char *dir)
+{
+    size_t n = 0;
+    if (dir[0] != '/' && getcwd(pw_g.trace_dir, sizeof pw_g.trace_dir) != NULL) {
+        n = strlen(pw_g.trace_dir);
+        n = pw_append(pw_g.trace_dir, n, sizeof pw_g.trace_dir, "/");
+    }
+    pw_append(pw_g.trace_dir, n, sizeof pw_g.trace_dir, dir);
+}
+
+static void apply_options(void)
+{
+    pw_options_parse(&pw_g.opt, getenv("PARKWATCH_OPTIONS"));
+    pw_g.ring_events = pow2_up(pw_g.opt.ring_events);
+    pw_g.opt.ring_events = pw_g.ring_events;
+    pw_g.max_threads = (uint32_t)pw_g.opt.max_threads;
+    pw_g.stack_depth = (uint32_t)pw_g.opt.stack_depth;
+    set_trace_dir(pw_g.opt.trace_dir);
+}
+
+/* The readiness word, in a page the kernel zeroes in a fork child. */
+static void map_proc_page(void)
+{
+    struct pw_proc *p = pw_anon_map(sizeof *p < 4096 ? 4096 : sizeof *p);
+    if (p == NULL)
+        return;
+    if (madvise(p, 4096, MADV_WIPEONFORK) != 0) {
+        munmap(p, 4096); /* older kernel: only atfork handlers see forks */
+        return;
+    }
+    pw_proc = p;
+}
+
+/* Trace, first thread, modules: once per process (and once per fork child). */
+static void start_process(int32_t ppid, uint32_t thread_flags)
+{
+    pw_g.pid = (int32_t)syscall(SYS_getpid);
+    pw_proc->pid = pw_g.pid;
+    if (pw_trace_create(ppid) != 0) {
+        PW_STORE(&pw_proc->ready, PW_READY_OFF);
+        return;
+    }
+    pw_register_self(thread_flags);
+    pw_modules_refresh();
+    if (pw_g.opt.verbose)
+        pw_warn("recording to ", pw_g.trace_path, NULL);
+}
+
+static void init_first(void)
+{
+    pw_real_resolve();
+    apply_options();
+    map_proc_page();
+    if (pw_fdtab_init() != 0 || pw_threads_init() != 0) {
+        pw_warn("out of memory at start; recording is off", NULL, NULL);
+        PW_STORE(&pw_proc->ready, PW_READY_OFF);
+        return;
+    }
+    pw_stack_warmup();
+    start_process((int32_t)getppid(), 0);
+    pthread_atfork(pw_fork_prepare, pw_fork_parent, pw_fork_child);
+    if (pw_g.hdr != NULL)
+        PW_STORE(&pw_proc->ready, PW_READY_REC);
+}
+
+static bool forked_child(void)
+{
+    /* initialised before, but the readiness page was wiped: a fork that did not
+     * run our atfork handlers (_Fork, a raw clone) */
+    return PW_LOAD(&pw_init_state) == PW_INIT_DONE && pw_proc != &pw_proc_boot;
+}
+
+bool pw_on_slow(void)
+{
+    if (pw_tls.guard != 0)
+        return false;
+    uint32_t r = PW_LOAD(&pw_proc->ready);
+    if (r != PW_READY_NO)
+        return r == PW_READY_REC;
+    if (forked_child()) {
+        pw_fork_child();
+        return PW_LOAD(&pw_proc->ready) == PW_READY_REC;
+    }
+    uint32_t exp = PW_INIT_NONE;
+    if (__atomic_compare_exchange_n(&pw_init_state, &exp, PW_INIT_RUNNING, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        pw_tls.guard++;
+        init_first();
+        pw_tls.guard--;
+        PW_STORE(&pw_init_state, PW_INIT_DONE);
+    } else {
+        while (PW_LOAD(&pw_init_state) != PW_INIT_DONE)
+            sched_yield(); /* another thread is initialising: it is quick */
+    }
+    return PW_LOAD(&pw_proc->ready) == PW_READY_REC;
+}
+
+/* ---- fork */
+
+void pw_fork_prepare(void)
+{
+    pw_modules_lock(); /* the only shim lock: never inherited held */
+}
+
+void pw_fork_parent(void)
+{
+    pw_modules_unlock();
+}
+
+/* In the child: the same thread, a new process.  It must never write into the
+ * parent's mapping again; it gets its own trace, where the forking thread is
+ * the main thread (PW_TF_FORKED) and the channels still open are inherited. */
+void pw_fork_child(void)
+{
+    pw_modules_unlock();
+    int32_t pid = (int32_t)syscall(SYS_getpid);
+    if (pw_g.pid == pid && PW_LOAD(&pw_proc->ready) != PW_READY_NO)
+        return; /* already done (lazy path ran first) */
+    struct pw_trace_header *old = pw_g.hdr;
+    char *old_base = pw_g.base;
+    uint64_t old_size = pw_g.size;
+    int32_t ppid = pw_g.pid;
+    char name[PW_THREAD_NAME_MAX] = {0};
+    if (pw_tls.rec != NULL)
+        memcpy(name, pw_tls.rec->name, sizeof name - 1);
+    pw_tls.guard++;
+    pw_trace_detach();
+    pw_tls.rec = NULL;
+    pw_tls.state = PW_TLS_NEW;
+    pw_tls.serial = 0;
+    pw_tls.last_cond = 0;
+    pw_threads_reset_private();
+    start_process(ppid, PW_TF_FORKED);
+    if (pw_g.hdr != NULL) {
+        if (old != NULL)
+            pw_chans_inherit(old, old_base);
+        if (pw_tls.rec != NULL && name[0] != '\0')
+            memcpy(pw_tls.rec->name, name, sizeof name);
+        struct pw_event ev = {.kind = PW_EV_FORK, .op = 1, .arg = (uint64_t)ppid};
+        pw_emit(&ev);
+        PW_STORE(&pw_proc->ready, PW_READY_REC);
+    }
+    if (old_base != NULL)
+        munmap(old_base, old_size);
+    pw_tls.guard--;
+}
+
+/* ---- life cycle */
+
+__attribute__((constructor)) static void pw_ctor(void)
+{
+    pw_on();
+}
+
+/* Normal exit: say so in the header.  _exit, signals and SIGKILL skip this and
+ * leave end_kind RUNNING; `parkwatch run` patches the real status after
+ * waitpid, and a reader can tell a dead pid by proc_start_ticks. */
+__attribute__((destructor)) static void pw_dtor(void)
+{
+    struct pw_trace_header *h = pw_g.hdr;
+    if (h == NULL || PW_LOAD(&pw_proc->ready) != PW_READY_REC)
+        return;
+    pw_tls.guard++;
+    h->end_status = -1;
+    h->end_ns = pw_now();
+    struct pw_event ev = {.kind = PW_EV_PROC_END, .op = PW_END_EXIT, .result = -1};
+    pw_note(&ev);
+    PW_STORE(&h->end_kind, PW_END_EXIT);
+    pw_tls.guard--;
+}

@@ -1,0 +1,18 @@
+/* Per-thread event rings and the shared notes log, over trace.h's layout.
+ * No globals: the unit tests drive these on plain memory. */
+#ifndef PW_RING_H
+#define PW_RING_H
+
+#include <stdint.h>
+
+#include "parkwatch/trace.h"
+
+/* Appends EV to T's ring of RING_EVENTS entries (single writer: the owner).
+ * EV->seq is ignored; the stored seq is the event's index + 1. */
+void pw_ring_put(struct pw_thread_rec *t, uint32_t ring_events, const struct pw_event *ev);
+
+/* Appends EV to the notes section of H (mapped at BASE); any thread may call it.
+ * Returns 0, or -1 when the log is full (header.dropped_notes counts it). */
+int pw_notes_put(struct pw_trace_header *h, void *base, const struct pw_event *ev);
+
+#endif

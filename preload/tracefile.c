@@ -1,0 +1,212 @@
+/* The trace file: created once per process image, sized in full (sparse),
+ * mapped MAP_SHARED and its fd closed at once, so that every store is in the
+ * page cache (complete after SIGKILL) and the host can neither close nor
+ * overwrite it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+#define PW_PAGE 4096u
+#define PW_MAX_EXEC_GEN 4096u
+
+static uint64_t page_up(uint64_t x)
+{
+    return (x + PW_PAGE - 1) & ~(uint64_t)(PW_PAGE - 1);
+}
+
+static uint32_t pow2_up(uint64_t x)
+{
+    uint32_t p = 1;
+    while (p < x && p < (1u << 31))
+        p <<= 1;
+    return p;
+}
+
+/* Places the sections one after another, page aligned; returns the file size. */
+static uint64_t layout(struct pw_trace_header *h, const struct pw_options *o)
+{
+    uint64_t pool = o->depot_kb * 1024;
+    struct {
+        struct pw_section *s;
+        uint64_t count, entry, bytes;
+    } secs[] = {
+        {&h->modules, PW_DEFAULT_MAX_MODULES, PW_MODULE_SIZE, 0},
+        {&h->depot_index, pow2_up(pool / 128 < 1024 ? 1024 : pool / 128), 4, 0},
+        {&h->depot_pool, 0, 0, pool},
+        {&h->chans, o->max_chans, PW_CHAN_REC_SIZE, 0},
+        {&h->notes, o->max_notes, sizeof(struct pw_event), 0},
+        {&h->threads, o->max_threads, h->thread_slot_size, 0},
+    };
+    uint64_t off = page_up(PW_HEADER_SIZE);
+    for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
+        uint64_t bytes = secs[i].bytes ? secs[i].bytes : secs[i].count * secs[i].entry;
+        secs[i].s->offset = off;
+        secs[i].s->size = bytes;
+        secs[i].s->count = (uint32_t)secs[i].count;
+        secs[i].s->entry_size = (uint32_t)secs[i].entry;
+        off = page_up(off + bytes);
+    }
+    return off;
+}
+
+static size_t trace_name(char *buf, size_t cap, uint32_t gen)
+{
+    size_t n = pw_append(buf, 0, cap, pw_g.trace_dir);
+    n = pw_append(buf, n, cap, "/parkwatch.");
+    n = pw_append_u64(buf, n, cap, (uint64_t)pw_g.pid);
+    if (gen != 0) {
+        n = pw_append(buf, n, cap, ".");
+        n = pw_append_u64(buf, n, cap, gen);
+    }
+    return pw_append(buf, n, cap, ".trace");
+}
+
+/* O_EXCL|O_NOFOLLOW: never overwrite, never follow a planted symlink.  An exec'd
+ * image keeps the pid, so the first free ".<n>" suffix is its exec generation. */
+static int open_trace(uint32_t *gen)
+{
+    for (uint32_t g = 0; g < PW_MAX_EXEC_GEN; g++) {
+        trace_name(pw_g.trace_path, sizeof pw_g.trace_path, g);
+        int fd = open(pw_g.trace_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST) {
+            *gen = g;
+            return fd;
+        }
+    }
+    return -1;
+}
+
+static uint64_t read_small_file(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t n = 0;
+    ssize_t r;
+    while (n < cap && (r = pw_sys_read(fd, buf + n, cap - n)) > 0)
+        n += (size_t)r;
+    pw_sys_close(fd);
+    return n;
+}
+
+/* Field 22 of /proc/self/stat, counted after the ")" that ends the comm. */
+static uint64_t proc_start_ticks(void)
+{
+    char buf[1024];
+    uint64_t n = read_small_file("/proc/self/stat", buf, sizeof buf - 1);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (p == NULL)
+        return 0;
+    for (int field = 2; field < 22 && p != NULL; field++)
+        p = strchr(p + 1, ' ');
+    uint64_t v = 0;
+    for (p = p ? p + 1 : NULL; p != NULL && *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return v;
+}
+
+/* argv as NUL-separated strings, truncated at a whole argument. */
+static void fill_argv(struct pw_trace_header *h)
+{
+    char buf[PW_ARGV_MAX];
+    uint64_t n = read_small_file("/proc/self/cmdline", buf, sizeof buf);
+    uint32_t used = 0, argc = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (buf[i] != '\0')
+            continue;
+        used = i + 1;
+        argc++;
+    }
+    memcpy(h->argv, buf, used);
+    h->argv_len = used;
+    h->argc = argc;
+}
+
+static void fill_header(struct pw_trace_header *h, uint64_t size, uint32_t gen, int32_t ppid)
+{
+    struct timespec rt;
+    memcpy(h->magic, PW_TRACE_MAGIC, sizeof h->magic);
+    h->version_major = PW_TRACE_VERSION_MAJOR;
+    h->version_minor = PW_TRACE_VERSION_MINOR;
+    h->header_size = PW_HEADER_SIZE;
+    h->event_size = sizeof(struct pw_event);
+    h->thread_rec_size = PW_THREAD_REC_SIZE;
+    h->chan_rec_size = PW_CHAN_REC_SIZE;
+    h->module_size = PW_MODULE_SIZE;
+    h->file_size = size;
+    h->pid = pw_g.pid;
+    h->ppid = ppid;
+    h->clock_id = CLOCK_MONOTONIC;
+    h->exec_gen = gen;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    h->start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
+    h->start_mono_ns = pw_mono_abs();
+    h->proc_start_ticks = proc_start_ticks();
+    h->depot_used = 8;  /* offset 0 is reserved: stack id 0 means "none" */
+    h->next_serial = 1; /* serial 1 is kept for the main thread */
+    h->recording = 1;
+    h->end_kind = PW_END_RUNNING;
+    h->end_status = -1;
+    ssize_t n = readlink("/proc/self/exe", h->exe, PW_EXE_MAX - 1);
+    h->exe[n > 0 ? n : 0] = '\0';
+    fill_argv(h);
+    const char *env = getenv("PARKWATCH_OPTIONS");
+    pw_strlcpy(h->options, env ? env : "", sizeof h->options);
+}
+
+static void warn_off(const char *what)
+{
+    pw_warn(what, pw_g.trace_path, NULL);
+    pw_warn("recording is off; the program runs normally: ", strerrordesc_np(errno), NULL);
+}
+
+int pw_trace_create(int32_t ppid)
+{
+    struct pw_trace_header tmp;
+    memset(&tmp, 0, sizeof tmp);
+    tmp.ring_events = pw_g.ring_events;
+    tmp.thread_slot_size = PW_THREAD_REC_SIZE + pw_g.ring_events * (uint32_t)sizeof(struct pw_event);
+    uint64_t size = layout(&tmp, &pw_g.opt);
+    uint32_t gen = 0;
+    int fd = open_trace(&gen);
+    if (fd < 0) {
+        warn_off("cannot create trace file ");
+        return -1;
+    }
+    void *base = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0)
+        base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int saved = errno;
+    pw_sys_close(fd);
+    if (base == MAP_FAILED) {
+        errno = saved;
+        warn_off("cannot map trace file ");
+        unlink(pw_g.trace_path);
+        return -1;
+    }
+    struct pw_trace_header *h = base;
+    memcpy(h, &tmp, sizeof tmp);
+    fill_header(h, size, gen, ppid);
+    pw_depot_bind(&pw_g.depot, h, base);
+    pw_g.base = base;
+    pw_g.size = size;
+    PW_STORE(&pw_g.hdr, h);
+    return 0;
+}
+
+/* The fork child stops using the parent's mapping (it must never write into
+ * it); the caller unmaps it when done copying. */
+void pw_trace_detach(void)
+{
+    pw_g.hdr = NULL;
+    pw_g.base = NULL;
+    pw_g.size = 0;
+    memset(&pw_g.depot, 0, sizeof pw_g.depot);
+}

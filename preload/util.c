@@ -1,0 +1,107 @@
+/* Small helpers that avoid stdio and malloc: the shim runs inside allocators,
+ * signal-unsafe states and half-initialised processes. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+uint64_t pw_mono_abs(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t pw_now(void)
+{
+    struct pw_trace_header *h = pw_g.hdr;
+    uint64_t t = pw_mono_abs();
+    return h != NULL ? t - h->start_mono_ns : t;
+}
+
+size_t pw_strlcpy(char *dst, const char *src, size_t cap)
+{
+    size_t n = strlen(src);
+    if (cap == 0)
+        return n;
+    size_t c = n < cap - 1 ? n : cap - 1;
+    memcpy(dst, src, c);
+    dst[c] = '\0';
+    return n;
+}
+
+/* Appends SRC at POS, truncating so that DST stays NUL-terminated within CAP;
+ * returns the new length. */
+size_t pw_append(char *dst, size_t pos, size_t cap, const char *src)
+{
+    if (cap == 0)
+        return 0;
+    if (pos >= cap)
+        pos = cap - 1;
+    size_t n = strlen(src);
+    size_t room = cap - 1 - pos;
+    if (n > room)
+        n = room;
+    memcpy(dst + pos, src, n);
+    dst[pos + n] = '\0';
+    return pos + n;
+}
+
+size_t pw_append_u64(char *dst, size_t pos, size_t cap, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp - 1;
+    tmp[i] = '\0';
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return pw_append(dst, pos, cap, tmp + i);
+}
+
+/* One line on stderr: "parkwatch: A B C".  write(2) straight to the kernel so
+ * that it works before the real-function table exists and never re-enters us. */
+void pw_warn(const char *a, const char *b, const char *c)
+{
+    char line[512];
+    int saved = errno;
+    size_t n = pw_append(line, 0, sizeof line - 1, "parkwatch: ");
+    n = pw_append(line, n, sizeof line - 1, a);
+    if (b != NULL)
+        n = pw_append(line, n, sizeof line - 1, b);
+    if (c != NULL) {
+        n = pw_append(line, n, sizeof line - 1, "=");
+        n = pw_append(line, n, sizeof line - 1, c);
+    }
+    line[n++] = '\n';
+    if (syscall(SYS_write, 2, line, n) < 0)
+        errno = saved; /* nothing else to do: stderr is gone */
+    errno = saved;
+}
+
+int pw_gettid(void)
+{
+    return (int)syscall(SYS_gettid);
+}
+
+ssize_t pw_sys_read(int fd, void *buf, size_t n)
+{
+    return syscall(SYS_read, fd, buf, n);
+}
+
+int pw_sys_close(int fd)
+{
+    return (int)syscall(SYS_close, fd);
+}
+
+/* Anonymous private memory; untouched pages cost nothing. */
+void *pw_anon_map(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
