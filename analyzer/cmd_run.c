@@ -5,16 +5,19 @@
 #include <fnmatch.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "reader.h"
+#include "watch.h"
 
 #ifndef PW_LIBDIR
 #define PW_LIBDIR "/usr/local/lib"
@@ -136,6 +139,71 @@ static int set_child_env(const char *shim, const char *dir)
         return -1;
     }
     return 0;
+}
+
+/* ---- the live watchdog (watch.c), configured by the shim's own keys */
+
+/* Applies one "key=value" item of PARKWATCH_OPTIONS; the last one wins. */
+static void watch_opt(const char *item, size_t len, struct pw_watch_opts *w)
+{
+    static const char ms_key[] = "watchdog_ms=", act_key[] = "on_deadlock=";
+    char val[64];
+    if (len > sizeof(ms_key) - 1 && strncmp(item, ms_key, sizeof(ms_key) - 1) == 0) {
+        snprintf(val, sizeof(val), "%.*s", (int)(len - (sizeof(ms_key) - 1)), item + sizeof(ms_key) - 1);
+        char *end;
+        unsigned long v = strtoul(val, &end, 10);
+        if (*end || v > 3600000)
+            pw_warn("watchdog_ms=%s ignored", val);
+        else
+            w->interval_ms = (unsigned)v;
+    } else if (len > sizeof(act_key) - 1 && strncmp(item, act_key, sizeof(act_key) - 1) == 0) {
+        snprintf(val, sizeof(val), "%.*s", (int)(len - (sizeof(act_key) - 1)), item + sizeof(act_key) - 1);
+        int a = pw_on_deadlock_parse(val);
+        if (a < 0)
+            pw_warn("on_deadlock=%s ignored (abort, report or off)", val);
+        else
+            w->action = (enum pw_on_deadlock)a;
+    }
+}
+
+static void watch_opts(struct pw_watch_opts *w)
+{
+    *w = (struct pw_watch_opts){ .interval_ms = 1000, .action = PW_ON_DEADLOCK_ABORT };
+    for (const char *p = getenv("PARKWATCH_OPTIONS"); p && *p;) {
+        size_t len = strcspn(p, ":");
+        watch_opt(p, len, w);
+        p += len + (p[len] == ':');
+    }
+    if (w->interval_ms == 0)
+        w->action = PW_ON_DEADLOCK_OFF;
+}
+
+static int wait_child(pid_t pid, int *status);
+
+/* Waits up to MS for PID to end, without reaping it; 1 if it ended. */
+static int ended_within(pid_t pid, unsigned ms)
+{
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0)
+        return 0;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    int r;
+    while ((r = poll(&p, 1, (int)ms)) < 0 && errno == EINTR)
+        ;
+    close(fd);
+    return r > 0;
+}
+
+/* Waits for the child under the watchdog.  The watcher sleeps whole intervals,
+ * so a short program would always pay one; most programs end within the first
+ * interval, and a pidfd lets us see that at once. */
+static int wait_watched(pid_t pid, const char *dir, int *status)
+{
+    struct pw_watch_opts wo;
+    watch_opts(&wo);
+    if (wo.action == PW_ON_DEADLOCK_OFF || ended_within(pid, wo.interval_ms))
+        return wait_child(pid, status);
+    return pw_watch_wait(pid, dir, &wo, status);
 }
 
 /* ---- running */
@@ -316,7 +384,7 @@ int pw_cmd_run(int argc, char **argv)
     if (pid < 0)
         return PW_EXIT_USAGE;
     int status;
-    if (wait_child(pid, &status) < 0) {
+    if (wait_watched(pid, dir, &status) < 0) {
         pw_err("waitpid: %s", strerror(errno));
         return PW_EXIT_USAGE;
     }

@@ -497,8 +497,8 @@ int pw_trace_stack(const struct pw_trace *t, uint32_t id, const uint64_t **pcs, 
     if (r->nframes > PW_STACK_MAX_FRAMES ||
         !in_bounds(off + sizeof(*r), (uint64_t)r->nframes * 8, t->pool_len))
         return -1;
-    /* The pool starts page aligned in an aligned buffer and records are 8-byte
-     * aligned, so the pcs can be handed out in place. */
+    /* The pool offset and records are 8-byte aligned (checked) in a malloc'd
+     * buffer, so the pcs can be handed out in place. */
     *pcs = r->pcs;
     *n = r->nframes;
     return 0;
@@ -548,9 +548,9 @@ static enum pw_read_status open_buf(unsigned char *buf, size_t len, int fd, cons
 enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *name,
                                       struct pw_trace **out, char *err, size_t errlen)
 {
-    /* Page alignment keeps the depot's uint64_t pcs aligned in the copy. */
-    unsigned char *copy = NULL;
-    if (posix_memalign((void **)&copy, 4096, len ? len : 1) != 0) {
+    /* malloc's alignment keeps the depot's uint64_t pcs aligned in the copy. */
+    unsigned char *copy = malloc(len ? len : 1);
+    if (!copy) {
         struct pw_ctx c = { .name = name, .err = err, .errlen = errlen };
         *out = NULL;
         fail(&c, "out of memory");
@@ -561,39 +561,73 @@ enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *n
     return open_buf(copy, len, -1, name, out, err, errlen);
 }
 
-/* Reads the whole file with read(2): a live writer may still change it, and a
- * mapping of a file that shrinks under us would SIGBUS. */
-static int slurp(int fd, size_t hint, unsigned char **bufp, size_t *lenp)
+/* ---- reading a file: one pass over the parts in use.
+ * Never mmap the trace: a file that shrinks under us would SIGBUS.  A trace is
+ * mostly sparse (tens of MB reserved, kilobytes used), so instead of reading
+ * it whole we read the header, then each section up to its used count, into a
+ * zero-filled buffer the size of the file (calloc's fresh pages cost nothing
+ * until touched).  Everything read is validated afterwards as usual. */
+
+/* Reads [off, off+len) clipped to *size; a short read means the file shrank:
+ * *size then ends there. */
+static int read_span(int fd, unsigned char *buf, size_t *size, uint64_t off, uint64_t len)
 {
-    size_t cap = hint ? hint : 65536, len = 0;
-    unsigned char *buf = NULL;
-    if (posix_memalign((void **)&buf, 4096, cap) != 0)
-        return -1;
-    for (;;) {
-        if (len == cap) {
-            unsigned char *nb = NULL;
-            if (cap > SIZE_MAX / 2 || posix_memalign((void **)&nb, 4096, cap * 2) != 0)
-                goto fail;
-            memcpy(nb, buf, len);
-            free(buf);
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + len, cap - len);
+    if (off >= *size)
+        return 0;
+    if (len > *size - off)
+        len = *size - off;
+    while (len) {
+        ssize_t r = pread(fd, buf + off, len, (off_t)off);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
-            goto fail;
-        if (r == 0)
-            break;
-        len += (size_t)r;
+            return -1;
+        if (r == 0) {
+            *size = off;
+            return 0;
+        }
+        off += (uint64_t)r;
+        len -= (uint64_t)r;
     }
-    *bufp = buf;
-    *lenp = len;
     return 0;
-fail:
-    free(buf);
-    return -1;
+}
+
+/* Bytes of section S in use: USED entries of STRIDE, within the section. */
+static uint64_t used_bytes(const struct pw_section *s, uint64_t used, uint64_t stride)
+{
+    if (!stride) /* a byte pool: USED is bytes */
+        return used < s->size ? used : s->size;
+    if (used > s->count)
+        used = s->count;
+    if (used > s->size / stride)
+        used = s->size / stride;
+    return used * stride;
+}
+
+static int read_used(int fd, unsigned char *buf, size_t *size)
+{
+    size_t hlen = *size < PW_HEADER_SIZE ? *size : PW_HEADER_SIZE;
+    if (read_span(fd, buf, size, 0, hlen) < 0)
+        return -1;
+    if (*size < sizeof(struct pw_trace_header))
+        return 0; /* validation reports it */
+    struct pw_trace_header h;
+    memcpy(&h, buf, sizeof(h));
+    const struct {
+        const struct pw_section *s;
+        uint64_t used, stride;
+    } secs[] = {
+        { &h.modules, h.nmodules, h.modules.entry_size ? h.modules.entry_size : h.module_size },
+        { &h.depot_pool, h.depot_used, 0 },
+        { &h.chans, h.chans_used, h.chans.entry_size ? h.chans.entry_size : h.chan_rec_size },
+        { &h.notes, h.notes_used, h.notes.entry_size ? h.notes.entry_size : h.event_size },
+        { &h.threads, h.threads_used, h.thread_slot_size },
+    };
+    for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
+        if (read_span(fd, buf, size, secs[i].s->offset,
+                      used_bytes(secs[i].s, secs[i].used, secs[i].stride)) < 0)
+            return -1;
+    return 0;
 }
 
 enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err,
@@ -617,10 +651,12 @@ enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char 
         close(fd);
         return PW_READ_ERROR;
     }
-    unsigned char *buf;
-    size_t len;
-    if (slurp(fd, (size_t)st.st_size, &buf, &len) < 0) {
-        fail(&c, "%s", strerror(errno));
+    size_t len = (size_t)st.st_size;
+    /* calloc, not malloc: parts we do not read must read as zero (unused). */
+    unsigned char *buf = calloc(1, len ? len : 1);
+    if (!buf || read_used(fd, buf, &len) < 0) {
+        fail(&c, "%s", buf ? strerror(errno) : "out of memory");
+        free(buf);
         close(fd);
         return PW_READ_ERROR;
     }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "reader.h"
 #include "synth.h"
@@ -276,6 +277,43 @@ static void test_damage(void)
     synth_free(&s);
 }
 
+/* Through a file: only the used parts are read; the result must equal the
+ * in-memory read of the same bytes, and a file cut short must say so. */
+static void test_file(void)
+{
+    struct synth s;
+    CHECK(synth_sample(&s, 1) == 0);
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/pwreader.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, s.buf, s.len) == (ssize_t)s.len);
+    struct pw_trace *f, *m;
+    CHECK(pw_trace_open(path, &f, err, sizeof(err)) == PW_READ_OK);
+    CHECK(open_synth(&s, s.len, &m) == PW_READ_OK);
+    if (f && m) {
+        size_t nf, nm;
+        const struct pw_event *ef = pw_trace_events(f, &nf), *em = pw_trace_events(m, &nm);
+        CHECK(nf == nm && nf && memcmp(ef, em, nf * sizeof(*ef)) == 0);
+        CHECK(pw_trace_nthreads(f) == 2 && pw_trace_nchans(f) == 1 && pw_trace_nmodules(f) == 1);
+        const uint64_t *pcs;
+        unsigned np;
+        CHECK(pw_trace_stack(f, pw_trace_thread(f, 1)->park_stack, &pcs, &np) == 0 && np == 3 &&
+              pcs[0] == 0x402000);
+        pw_trace_notes(f, &nf);
+        CHECK(nf == 1);
+    }
+    pw_trace_close(f);
+    pw_trace_close(m);
+    CHECK(ftruncate(fd, (off_t)(s.h->threads.offset + 10)) == 0);
+    CHECK(pw_trace_open(path, &f, err, sizeof(err)) == PW_READ_TRUNCATED);
+    CHECK(f && pw_trace_nthreads(f) == 0 && pw_trace_nchans(f) == 1);
+    pw_trace_close(f);
+    close(fd);
+    unlink(path);
+    synth_free(&s);
+}
+
 int main(void)
 {
     test_round_trip();
@@ -286,6 +324,7 @@ int main(void)
     test_errors();
     test_clamps_and_stacks();
     test_damage();
+    test_file();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else
