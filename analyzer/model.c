@@ -300,10 +300,12 @@ static void init_thread(struct pw_process *p, struct pw_thread *t, const struct 
     t->adopted = r->flags & PW_TF_ADOPTED;
     t->held_at_exit = r->flags & PW_TF_HELD_AT_EXIT;
     t->create_stack = r->create_stack;
-    if (r->name[0])
-        snprintf(t->name, sizeof(t->name), "%.15s", r->name);
-    else if (t->is_main)
+    /* the main thread's recorded name is the program's comm: "main" says more,
+     * as in a goroutine dump */
+    if (t->is_main)
         snprintf(t->name, sizeof(t->name), "main");
+    else if (r->name[0])
+        snprintf(t->name, sizeof(t->name), "%.15s", r->name);
     else
         snprintf(t->name, sizeof(t->name), "T%u", r->serial);
 }
