@@ -4,11 +4,12 @@
  * PARK, the real blocking lock, UNPARK (mutrace's contention probe). */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/single_threaded.h>
 
 #include "real.h"
 #include "shim.h"
 
-static void held_push_self(pthread_mutex_t *m)
+static inline __attribute__((always_inline)) void held_push_self(pthread_mutex_t *m)
 {
     struct pw_thread_rec *t = pw_self();
     if (t != NULL)
@@ -51,11 +52,21 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs)
     return rc;
 }
 
+/* glibc's lock skips its atomic while the process is single-threaded; trylock
+ * never does (it costs twice a lock+unlock pair there).  With one thread and a
+ * free lock word (0 = free for every mutex kind) the real lock cannot block,
+ * so it is called directly: no park can be missed. */
+static inline bool lock_cannot_block(pthread_mutex_t *m)
+{
+    return __libc_single_threaded && PW_LOAD_RELAXED(&m->__data.__lock) == 0;
+}
+
 PW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
     if (PW_UNLIKELY(!pw_on())) /* no table yet: single-threaded, nothing to lock */
         return PW_REAL(pthread_mutex_lock) ? PW_REAL(pthread_mutex_lock)(m) : 0;
-    int rc = PW_REAL(pthread_mutex_trylock)(m);
+    int rc = lock_cannot_block(m) ? PW_REAL(pthread_mutex_lock)(m)
+                                  : PW_REAL(pthread_mutex_trylock)(m);
     if (PW_LIKELY(rc == 0 || rc == EOWNERDEAD)) {
         held_push_self(m);
         return rc;
