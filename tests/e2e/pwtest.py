@@ -2,7 +2,7 @@
 and check expectation files against the parsed traces.
 
 Expectation files (tests/progs/<name>.expect) are data, one directive a line;
-`#` starts a comment.  A directive names a record kind, an optional positional
+a `#` at the start of a word starts a comment.  A directive names a record kind, an optional positional
 value, and key=value filters; it holds when the number of matching records
 satisfies the count (default: at least one).
 
@@ -194,7 +194,8 @@ def parse_expect(path):
     directives = []
     with open(path) as f:
         for i, line in enumerate(f, 1):
-            line = line.split("#", 1)[0].strip()
+            # A comment starts at a '#' that begins a word (pipe#1 is a value).
+            line = re.sub(r"(^|\s)#.*$", "", line).strip()
             if line:
                 directives.append(Directive(i, line))
     return directives

@@ -19,14 +19,36 @@ static inline void die(const char *what, int err)
     exit(99);
 }
 
-/* Starts a joinable thread and names it, so expectations can say thread=NAME. */
+struct named_start {
+    void *(*fn)(void *);
+    void *arg;
+    char name[16];
+};
+
+/* The thread names itself before anything else: naming it from the creator
+ * races with a thread that has already exited (pthread_setname_np then fails
+ * and the thread keeps the process's name). */
+static inline void *named_trampoline(void *p)
+{
+    struct named_start s = *(struct named_start *)p;
+    free(p);
+    pthread_setname_np(pthread_self(), s.name);
+    return s.fn(s.arg);
+}
+
+/* Starts a joinable thread named NAME, so expectations can say thread=NAME. */
 static inline pthread_t start_named(void *(*fn)(void *), void *arg, const char *name)
 {
+    struct named_start *s = malloc(sizeof *s);
+    if (!s)
+        die("malloc", ENOMEM);
+    s->fn = fn;
+    s->arg = arg;
+    snprintf(s->name, sizeof s->name, "%s", name);
     pthread_t t;
-    int rc = pthread_create(&t, NULL, fn, arg);
+    int rc = pthread_create(&t, NULL, named_trampoline, s);
     if (rc)
         die("pthread_create", rc);
-    pthread_setname_np(t, name);
     return t;
 }
 
