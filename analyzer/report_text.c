@@ -208,6 +208,8 @@ static int print_members(struct tw *w, const struct member *v, size_t n)
                 count++;
             }
         }
+        if (i)
+            fputc('\n', w->f); /* one paragraph per group, like a goroutine dump */
         print_group(w, v, n, in, count, &v[i]);
         memset(in, 0, n * sizeof(*in));
     }
