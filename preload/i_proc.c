@@ -178,7 +178,7 @@ PW_EXPORT void *dlopen(const char *file, int mode)
         return PW_REAL(dlopen)(file, mode);
     if (mode & RTLD_DEEPBIND) {
         /* a deep-bound library would call libc directly, around our wrappers */
-        pw_warn("RTLD_DEEPBIND dropped so the library stays observable: ", file, NULL);
+        pw_warn("RTLD_DEEPBIND dropped so the library stays observable: ", file ? file : "(main program)", NULL);
         mode &= ~RTLD_DEEPBIND;
     }
     pw_tls.guard++;

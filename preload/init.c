@@ -92,7 +92,7 @@ static void init_first(void)
     apply_options();
     map_proc_page();
     if (pw_fdtab_init() != 0 || pw_threads_init() != 0) {
-        pw_warn("out of memory at start; recording is off", NULL, NULL);
+        pw_warn("out of memory at start; recording is off", NULL);
         PW_STORE(&pw_proc->ready, PW_READY_OFF);
         return;
     }

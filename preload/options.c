@@ -60,11 +60,11 @@ static void set_value(struct pw_options *opt, const struct pw_opt_desc *d, const
     }
     uint64_t v;
     if (parse_u64(val, &v) != 0) {
-        pw_warn("ignoring bad value for option ", d->name, val);
+        pw_warn("ignoring bad value for option ", d->name, "=", val, NULL);
         return;
     }
     if (v < d->lo || v > d->hi) {
-        pw_warn("option value out of range, clamped: ", d->name, val);
+        pw_warn("option value out of range, clamped: ", d->name, "=", val, NULL);
         v = v < d->lo ? d->lo : d->hi;
     }
     memcpy(field, &v, sizeof v);
@@ -95,7 +95,7 @@ void pw_options_parse(struct pw_options *opt, const char *env)
     if (env == NULL)
         return;
     if (pw_strlcpy(pw_opt_buf, env, sizeof pw_opt_buf) >= sizeof pw_opt_buf)
-        pw_warn("PARKWATCH_OPTIONS too long, truncated", NULL, NULL);
+        pw_warn("PARKWATCH_OPTIONS too long, truncated", NULL);
     char *p = pw_opt_buf;
     while (p != NULL) {
         char *colon = strchr(p, ':');

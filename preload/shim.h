@@ -114,7 +114,7 @@ static inline bool pw_on(void)
 /* ---- util.c: no stdio, no malloc */
 uint64_t pw_now(void);           /* CLOCK_MONOTONIC ns since header.start_mono_ns */
 uint64_t pw_mono_abs(void);
-void pw_warn(const char *a, const char *b, const char *c);
+void pw_warn(const char *first, ...) __attribute__((sentinel));
 size_t pw_strlcpy(char *dst, const char *src, size_t cap);
 size_t pw_append(char *dst, size_t pos, size_t cap, const char *src);
 size_t pw_append_u64(char *dst, size_t pos, size_t cap, uint64_t v);

@@ -14,7 +14,9 @@
 
 /* 4 x 2.3 us < 1/60 of the first unw_backtrace: cheap insurance for short-
  * lived threads, noise for long-lived ones. */
+#ifndef PW_BT_CUTOFF
 #define PW_BT_CUTOFF 4u
+#endif
 /* Frames of the shim itself above the caller (capture, worker, interposer;
  * libunwind/libgcc frames too): room for them beyond stack_depth. */
 #define PW_SKIP_ROOM 8

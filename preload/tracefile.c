@@ -163,8 +163,8 @@ static void fill_header(struct pw_trace_header *h, uint64_t size, uint32_t gen, 
 
 static void warn_off(const char *what)
 {
-    pw_warn(what, pw_g.trace_path, NULL);
-    pw_warn("recording is off; the program runs normally: ", strerrordesc_np(errno), NULL);
+    const char *why = strerrordesc_np(errno);
+    pw_warn(what, pw_g.trace_path, ": ", why ? why : "error", "; recording is off", NULL);
 }
 
 int pw_trace_create(int32_t ppid)

@@ -1,6 +1,7 @@
 /* Small helpers that avoid stdio and malloc: the shim runs inside allocators,
  * signal-unsafe states and half-initialised processes. */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -63,20 +64,19 @@ size_t pw_append_u64(char *dst, size_t pos, size_t cap, uint64_t v)
     return pw_append(dst, pos, cap, tmp + i);
 }
 
-/* One line on stderr: "parkwatch: A B C".  write(2) straight to the kernel so
- * that it works before the real-function table exists and never re-enters us. */
-void pw_warn(const char *a, const char *b, const char *c)
+/* One line on stderr: "parkwatch: " and the NULL-terminated strings.  write(2)
+ * straight to the kernel so that it works before the real-function table
+ * exists and never re-enters us. */
+void pw_warn(const char *first, ...)
 {
     char line[512];
     int saved = errno;
     size_t n = pw_append(line, 0, sizeof line - 1, "parkwatch: ");
-    n = pw_append(line, n, sizeof line - 1, a);
-    if (b != NULL)
-        n = pw_append(line, n, sizeof line - 1, b);
-    if (c != NULL) {
-        n = pw_append(line, n, sizeof line - 1, "=");
-        n = pw_append(line, n, sizeof line - 1, c);
-    }
+    va_list ap;
+    va_start(ap, first);
+    for (const char *s = first; s != NULL; s = va_arg(ap, const char *))
+        n = pw_append(line, n, sizeof line - 1, s);
+    va_end(ap);
     line[n++] = '\n';
     if (syscall(SYS_write, 2, line, n) < 0)
         errno = saved; /* nothing else to do: stderr is gone */
