@@ -70,7 +70,7 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
             struct pw_thread *ct = f->chain[l].t;
             ct->claimed = true;
             pw_finding_add_thread(f, ct, "parked", ct->park_stack, 0);
-            pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack, "first used at");
+            pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack, ct->waits_on->site_label);
         }
         size_t n = f->nchain - start;
         if (n == 1)
@@ -109,7 +109,7 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
             continue;
         t->claimed = true;
         pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
-        pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, "created at");
+        pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
     }
     pw_chain_build(f, first);
     pw_finding_set_message(f, "all %zu thread%s %s parked forever: nothing in the process can wake "
@@ -158,7 +158,7 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
         f = pw_finding_new(fs, PW_FK_THREAD_LEAK, p);
         f->abandoned_at_exit = p->end == PW_END_SIGNAL;
         pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
-        pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, "created at");
+        pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
         pw_chain_build(f, t);
     }
     for (size_t i = from; i < fs->n; i++) {
@@ -186,12 +186,13 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
         struct pw_finding *f = NULL;
         for (size_t i = 0; i < p->nthreads; i++) {
             struct pw_thread *t = &p->threads[i];
-            if (!t->forever || t->waits_on != obj || !is_recv_op(t->op))
+            if (!t->forever || t->claimed || t->waits_on != obj || !is_recv_op(t->op))
                 continue;
+            t->claimed = true; /* one finding per root cause: not a thread-leak too */
             if (!f) {
                 f = pw_finding_new(fs, PW_FK_CHAN_NEVER_CLOSED, p);
                 f->count = 0;
-                pw_finding_add_object(f, obj, obj->create_stack, "created at");
+                pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
                 pw_chain_build(f, t);
             }
             pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
@@ -233,7 +234,7 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
         }
         f = pw_finding_new(fs, fk, p);
         pw_finding_add_thread(f, t, "misuse", e->stack, e->stack2);
-        pw_finding_add_object(f, o, o->create_stack, "created at");
+        pw_finding_add_object(f, o, o->create_stack, o->site_label);
         struct pw_thread *other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL;
         if (other && other != t)
             pw_finding_add_thread(f, other, "parked", other->park_stack, 0);
@@ -277,7 +278,7 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
             struct pw_object *lock = t->held[h];
             struct pw_finding *f = pw_finding_new(fs, PW_FK_LOCK_HELD_BY_EXITED, p);
             pw_finding_add_thread(f, t, "exited", t->rec->exit_stack, 0);
-            pw_finding_add_object(f, lock, lock->create_stack, "first used at");
+            pw_finding_add_object(f, lock, lock->create_stack, lock->site_label);
             size_t waiters = 0;
             for (size_t w = 0; w < p->nthreads; w++) {
                 struct pw_thread *u = &p->threads[w];
@@ -314,7 +315,7 @@ static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
         if (!chan_local(obj) || obj->chan->sent <= obj->chan->received)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_CHAN_UNREAD, p);
-        pw_finding_add_object(f, obj, obj->create_stack, "created at");
+        pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
         unsigned long long left = obj->chan->sent - obj->chan->received;
         const char *unit = obj->type == PW_OBJ_MQUEUE || obj->type == PW_OBJ_USERCHAN
                                ? "message"
@@ -380,7 +381,7 @@ static void detect_FD_LEAK(struct pw_process *p, struct pw_findings *fs)
         if (r <= 0 && w <= 0)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_FD_LEAK, p);
-        pw_finding_add_object(f, obj, obj->create_stack, "created at");
+        pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
         if (r > 0 && w > 0)
             pw_finding_set_message(f, "both ends of %s (fds %d, %d) still open at exit", obj->id,
                                    obj->chan->fd[0], obj->chan->fd[1]);

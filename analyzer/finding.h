@@ -15,7 +15,9 @@ struct pw_model;
 
 enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING };
 
-/* X(enum suffix, kind string, severity, short description, hint) */
+/* X(enum suffix, kind string, severity, short description, hint).  The order is
+ * the detectors' order: a thread explained by a more specific finding (a cycle,
+ * a channel never closed) is claimed by it and not reported again as a leak. */
 #define PW_FINDING_KINDS(X)                                                                   \
     X(DEADLOCK, "deadlock", PW_SEV_ERROR,                                                     \
       "a cycle in the wait-for graph: each thread waits for an object only the next one can " \
@@ -28,13 +30,13 @@ enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING };
     X(LOCK_ORDER, "lock-order-inversion", PW_SEV_ERROR,                                       \
       "locks taken in conflicting orders by different threads: a potential deadlock",         \
       "always acquire these locks in the same order")                                         \
+    X(CHAN_NEVER_CLOSED, "channel-never-closed", PW_SEV_ERROR,                                \
+      "receivers parked on a channel whose send side was never closed",                       \
+      "close the write end when the producer is done so readers see EOF")                     \
     X(THREAD_LEAK, "thread-leak", PW_SEV_ERROR,                                               \
       "a thread still parked forever when the process exited",                                \
       "make sure every thread is woken and joined before exit (close its channel, signal "    \
       "its condition, unlock its mutex)")                                                     \
-    X(CHAN_NEVER_CLOSED, "channel-never-closed", PW_SEV_ERROR,                                \
-      "receivers parked on a channel whose send side was never closed",                       \
-      "close the write end when the producer is done so readers see EOF")                     \
     X(SEND_ON_CLOSED, "send-on-closed", PW_SEV_ERROR,                                         \
       "a send into a channel whose receive side is closed (EPIPE / SIGPIPE)",                 \
       "stop the producer before closing the read end, or check for EPIPE")                    \

@@ -288,7 +288,7 @@ static void report_cycle(struct search *s, void *vctx)
         struct pw_thread *t = pw_model_thread(c->p, chosen[i]->thread);
         if (!a || !b || !t)
             continue;
-        pw_finding_add_object(f, a, a->create_stack, "first used at");
+        pw_finding_add_object(f, a, a->create_stack, a->site_label);
         pw_finding_add_thread(f, t, "acquires", chosen[i]->stack, chosen[i]->stack2);
         if (m)
             fprintf(m, "%s%s takes %s while holding %s", i ? " -> " : "", t->name, b->id, a->id);

@@ -8,6 +8,7 @@
 #include "model.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,12 +141,15 @@ struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, u
     o->proc = p;
     o->type = type;
     o->key = key;
+    o->site_label = "first used at";
     if (is_chan_type(type)) {
         o->chan = pw_trace_chan_by_id(p->trace, (uint32_t)key);
         if (o->chan && o->chan->type < PW_OBJ__COUNT && is_chan_type(o->chan->type))
             o->type = o->chan->type;
-        if (o->chan)
+        if (o->chan) {
             o->create_stack = o->chan->create_stack;
+            o->site_label = "created at";
+        }
     }
     if (type == PW_OBJ_THREAD)
         o->thread = pw_model_thread(p, (uint32_t)key);
@@ -238,6 +242,17 @@ static bool process_alive(const struct pw_trace_header *h)
     return h->proc_start_ticks == 0 || start == h->proc_start_ticks;
 }
 
+/* The last write into a killed process's shared mapping is as close to its death
+ * as the trace can tell (the kernel stamps mtime when the mapping is written). */
+static uint64_t mtime_rel_ns(const struct pw_process *p)
+{
+    struct stat st;
+    if (stat(pw_trace_path(p->trace), &st) != 0)
+        return 0;
+    uint64_t m = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+    return m > p->hdr->start_realtime_ns ? m - p->hdr->start_realtime_ns : 0;
+}
+
 static void set_end(struct pw_process *p, uint64_t last_event_ns)
 {
     const struct pw_trace_header *h = p->hdr;
@@ -245,10 +260,13 @@ static void set_end(struct pw_process *p, uint64_t last_event_ns)
     p->end_status = h->end_status;
     uint64_t end_ns = h->end_ns;
     if (p->end == PW_END_RUNNING) {
-        if (process_alive(h))
+        if (process_alive(h)) {
             end_ns = now_rel_ns(h);
-        else
+        } else {
             p->end = PW_END_UNKNOWN; /* killed before its end was written */
+            end_ns = mtime_rel_ns(p);
+            p->end_estimated = end_ns != 0;
+        }
     }
     p->finished = p->end != PW_END_RUNNING;
     if (end_ns == 0 || end_ns < last_event_ns)
@@ -288,6 +306,17 @@ static enum pw_obj_type park_obj_type(enum pw_park_op op)
     }
 }
 
+/* A thread that never set a name carries the program's comm, inherited from the
+ * main thread: that says nothing about the thread, its serial says more. */
+static bool inherited_name(const struct pw_process *p, const struct pw_thread_rec *r)
+{
+    const char *exe = p->exe ? strrchr(p->exe, '/') : NULL;
+    exe = exe ? exe + 1 : p->exe;
+    if (!exe)
+        return false;
+    return strncmp(r->name, exe, PW_THREAD_NAME_MAX - 1) == 0;
+}
+
 static void init_thread(struct pw_process *p, struct pw_thread *t, const struct pw_thread_rec *r)
 {
     t->proc = p;
@@ -304,7 +333,7 @@ static void init_thread(struct pw_process *p, struct pw_thread *t, const struct 
      * as in a goroutine dump */
     if (t->is_main)
         snprintf(t->name, sizeof(t->name), "main");
-    else if (r->name[0])
+    else if (r->name[0] && !inherited_name(p, r))
         snprintf(t->name, sizeof(t->name), "%.15s", r->name);
     else
         snprintf(t->name, sizeof(t->name), "T%u", r->serial);
@@ -391,8 +420,10 @@ static void replay_event(struct pw_process *p, const struct pw_event *e)
             PTR_PUSH(o->receivers, o->nreceivers, t);
         break;
     case PW_EV_LOCK_INIT:
-        if (e->stack && (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj)))
+        if (e->stack && (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj))) {
             o->create_stack = e->stack;
+            o->site_label = "initialized at";
+        }
         break;
     case PW_EV_FORK:
         replay_fork(p, e);

@@ -52,6 +52,7 @@ struct pw_object {
     const struct pw_chan_rec *chan; /* channels only */
     struct pw_thread *thread;  /* PW_OBJ_THREAD only: the thread joined */
     uint32_t create_stack;     /* channel creation, lock init, or first park stack */
+    const char *site_label;    /* what create_stack is: "created at" or "first used at" */
     /* threads that ever signalled this cond / sent or received on this channel,
      * as far as the rings remember */
     size_t nsignallers, nsenders, nreceivers;
@@ -68,6 +69,7 @@ struct pw_process {
     int end_status;
     bool finished;             /* end is not RUNNING: parks can be "forever" */
     uint64_t end_ms;           /* time of the end (or of the snapshot), ms since start */
+    bool end_estimated;        /* killed without a recorded end: end_ms is the file's mtime */
     size_t nthreads;
     struct pw_thread *threads;
     size_t nobjects, cap_objects;
