@@ -101,15 +101,17 @@ static ssize_t chan_io(enum io_kind k, int fd, uint64_t e, void *buf, size_t n, 
     struct pw_chan_rec *c = pw_chan_rec(PW_FD_CHAN(e));
     struct chan_park cp = {.idx = PW_FD_CHAN(e), .side = (uint8_t)PW_FD_SIDE(e)};
     cp.op = chan_op(c, cp.side);
+    int err = errno;
     pw_tls.guard++;
     io_before(&cp, c, fd, e, n);
     pw_tls.guard--;
+    errno = err; /* a successful call leaves errno as the caller had it */
     ssize_t rc;
     /* read and write are cancellation points: the park must not outlive them */
     pthread_cleanup_push(chan_park_cleanup, &cp);
     rc = real_io(k, fd, buf, n, buflen);
     pthread_cleanup_pop(0);
-    int err = errno;
+    err = errno;
     pw_tls.guard++;
     io_after(&cp, c, fd, e, rc, err, n);
     pw_tls.guard--;
@@ -188,12 +190,14 @@ PW_EXPORT int close(int fd)
         return PW_REAL(close)(fd);
     if (in_vfork_child())
         return PW_REAL(close)(fd);
+    int err = errno;
     pw_tls.guard++;
     if (e & PW_FD_LIVE)
         pw_chan_fd_closing(fd, e);
     pw_tls.guard--;
+    errno = err;
     int rc = PW_REAL(close)(fd);
-    int err = errno;
+    err = errno;
     if (e & PW_FD_STALE) {
         /* closed before: EBADF is a double close; success means the number had
          * been reused by something we do not track, so forget the old channel */

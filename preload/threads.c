@@ -5,6 +5,7 @@
  * recycled only when slots run out, and only if its thread was joined or
  * detached and did not end holding locks: such a record no longer feeds any
  * finding.  Recycling is a CAS EXITED -> FREE, so exactly one claimer wins. */
+#include <errno.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -239,9 +240,11 @@ struct pw_thread_rec *pw_self_slow(void)
 {
     if (pw_tls.state != PW_TLS_NEW || pw_g.hdr == NULL)
         return NULL;
+    int err = errno; /* called from hot paths that do not save it */
     pw_tls.guard++;
     pw_register_self(PW_TF_ADOPTED);
     pw_tls.guard--;
+    errno = err;
     return pw_tls.rec;
 }
 
