@@ -248,7 +248,8 @@ static void dump_stack(const struct pw_trace *t, struct pw_symbolizer *sym, uint
 
 static void dump_stacks(const struct pw_trace *t, struct idset *ids)
 {
-    qsort(ids->ids, ids->n, sizeof(*ids->ids), cmp_u32);
+    if (ids->n) /* ids is NULL when nothing referenced a stack */
+        qsort(ids->ids, ids->n, sizeof(*ids->ids), cmp_u32);
     struct pw_symbolizer *sym = pw_sym_new(t);
     for (size_t i = 0; i < ids->n; i++)
         if (i == 0 || ids->ids[i] != ids->ids[i - 1])
