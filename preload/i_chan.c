@@ -124,7 +124,7 @@ PW_EXPORT ssize_t read(int fd, void *buf, size_t n)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(read) ? PW_REAL(read)(fd, buf, n) : syscall(SYS_read, fd, buf, n);
     uint64_t e = pw_fd_get(fd);
-    if (PW_LIKELY(!(e & PW_FD_LIVE)))
+    if (PW_LIKELY(!(e & PW_FD_LIVE)) || PW_FD_SIDE(e) != PW_SIDE_RECV) /* EBADF anyway */
         return PW_REAL(read)(fd, buf, n);
     return chan_io(IO_READ, fd, e, buf, n, n);
 }
@@ -132,7 +132,7 @@ PW_EXPORT ssize_t read(int fd, void *buf, size_t n)
 PW_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
     uint64_t e = pw_on() ? pw_fd_get(fd) : 0;
-    if (PW_LIKELY(!(e & PW_FD_LIVE)))
+    if (PW_LIKELY(!(e & PW_FD_LIVE)) || PW_FD_SIDE(e) != PW_SIDE_RECV)
         return PW_REAL(__read_chk)(fd, buf, n, buflen);
     return chan_io(IO_READ_CHK, fd, e, buf, n, buflen);
 }
@@ -142,7 +142,7 @@ PW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(write) ? PW_REAL(write)(fd, buf, n) : syscall(SYS_write, fd, buf, n);
     uint64_t e = pw_fd_get(fd);
-    if (PW_LIKELY(!(e & PW_FD_LIVE)))
+    if (PW_LIKELY(!(e & PW_FD_LIVE)) || PW_FD_SIDE(e) != PW_SIDE_SEND)
         return PW_REAL(write)(fd, buf, n);
     return chan_io(IO_WRITE, fd, e, (void *)buf, n, n);
 }
