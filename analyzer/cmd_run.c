@@ -180,28 +180,12 @@ static void watch_opts(struct pw_watch_opts *w)
 
 static int wait_child(pid_t pid, int *status);
 
-/* Waits up to MS for PID to end, without reaping it; 1 if it ended. */
-static int ended_within(pid_t pid, unsigned ms)
-{
-    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (fd < 0)
-        return 0;
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    int r;
-    while ((r = poll(&p, 1, (int)ms)) < 0 && errno == EINTR)
-        ;
-    close(fd);
-    return r > 0;
-}
-
-/* Waits for the child under the watchdog.  The watcher sleeps whole intervals,
- * so a short program would always pay one; most programs end within the first
- * interval, and a pidfd lets us see that at once. */
+/* Waits for the child under the watchdog (which wakes as soon as it ends). */
 static int wait_watched(pid_t pid, const char *dir, int *status)
 {
     struct pw_watch_opts wo;
     watch_opts(&wo);
-    if (wo.action == PW_ON_DEADLOCK_OFF || ended_within(pid, wo.interval_ms))
+    if (wo.action == PW_ON_DEADLOCK_OFF)
         return wait_child(pid, status);
     return pw_watch_wait(pid, dir, &wo, status);
 }

@@ -41,6 +41,41 @@ static const char *plural(size_t n)
     return n == 1 ? "" : "s";
 }
 
+/* Rewrites F's chain as the cycle alone, lockdep style:
+ * "T1 waits mutex#2 (held by T2) -> T2 waits mutex#1 (held by T1)". */
+static void describe_cycle(struct pw_finding *f, size_t start)
+{
+    char *text = NULL;
+    size_t len = 0, n = f->nchain - start;
+    FILE *m = open_memstream(&text, &len);
+    for (size_t l = start; l < f->nchain; l++) {
+        struct pw_thread *ct = f->chain[l].t;
+        struct pw_thread *next = l + 1 < f->nchain ? f->chain[l + 1].t : f->chain[start].t;
+        ct->claimed = true;
+        pw_finding_add_thread(f, ct, "parked", ct->park_stack, 0);
+        pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack,
+                              ct->waits_on->site_label);
+        if (!m)
+            continue;
+        if (ct->op == PW_OP_JOIN)
+            fprintf(m, "%s%s joins %s", l > start ? " -> " : "", ct->name, next->name);
+        else
+            fprintf(m, "%s%s waits %s (held by %s)", l > start ? " -> " : "", ct->name,
+                    ct->waits_on->id, next->name);
+    }
+    if (m && fclose(m) == 0) {
+        free(f->chain_text);
+        f->chain_text = text;
+    }
+    struct pw_thread *head = f->chain[start].t;
+    if (n == 1)
+        pw_finding_set_message(f, "thread %s waits for %s, which it holds itself", head->name,
+                               head->waits_on->id);
+    else
+        pw_finding_set_message(f, "%zu threads wait for each other in a cycle: %s", n,
+                               f->chain_text);
+}
+
 /* ---- deadlock: a cycle of lock/join waits */
 
 static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
@@ -66,19 +101,7 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
         size_t start = 0;
         while (start < f->nchain && f->chain[start].t != head)
             start++;
-        for (size_t l = start; l < f->nchain; l++) {
-            struct pw_thread *ct = f->chain[l].t;
-            ct->claimed = true;
-            pw_finding_add_thread(f, ct, "parked", ct->park_stack, 0);
-            pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack, ct->waits_on->site_label);
-        }
-        size_t n = f->nchain - start;
-        if (n == 1)
-            pw_finding_set_message(f, "thread %s waits for %s, which it holds itself", head->name,
-                                   head->waits_on->id);
-        else
-            pw_finding_set_message(f, "deadlock: %zu threads wait for each other in a cycle (%s)",
-                                   n, f->chain_text);
+        describe_cycle(f, start);
     }
 }
 

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,7 +38,7 @@
 struct seen {
     int pid;
     uint64_t signature;   /* events + parks: unchanged means nothing happened */
-    int stable_rounds;
+    uint64_t stable_since; /* CLOCK_MONOTONIC ns when the signature last changed */
     bool cycle_reported;
     bool fired;
 };
@@ -69,6 +71,13 @@ static uint64_t signature(const struct pw_process *p)
     return sig;
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* Marks the trace as ended by the watchdog: `run` and `report` then know the
  * parks were cut short by us, not by the program. */
 static void mark_deadlock_abort(const struct pw_process *p)
@@ -80,8 +89,11 @@ static void mark_deadlock_abort(const struct pw_process *p)
         return;
     uint32_t kind = PW_END_DEADLOCK_ABORT;
     int32_t status = SIGABRT;
+    uint64_t end_ns = now_ns();
+    end_ns = end_ns > p->hdr->start_mono_ns ? end_ns - p->hdr->start_mono_ns : 0;
     if (pwrite(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) < 0 ||
-        pwrite(fd, &status, sizeof(status), offsetof(struct pw_trace_header, end_status)) < 0)
+        pwrite(fd, &status, sizeof(status), offsetof(struct pw_trace_header, end_status)) < 0 ||
+        pwrite(fd, &end_ns, sizeof(end_ns), offsetof(struct pw_trace_header, end_ns)) < 0)
         pw_warn("%s: cannot mark the trace: %s", path, strerror(errno));
     close(fd);
 }
@@ -95,8 +107,9 @@ static void terminate(int pid)
         nanosleep(&ts, NULL);
         if (kill(pid, 0) != 0)
             return;
-        int st;
-        if (waitpid(pid, &st, WNOHANG | WNOWAIT | __WALL) == pid)
+        /* our own child stays a zombie until run reaps it: ask without reaping */
+        siginfo_t si = {0};
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
             return;
     }
     kill(pid, SIGKILL);
@@ -120,9 +133,12 @@ static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *f
     struct seen *s = seen_of(w, p->pid);
     if (!s || s->fired || p->end != PW_END_RUNNING)
         return;
-    uint64_t sig = signature(p);
-    s->stable_rounds = sig == s->signature ? s->stable_rounds + 1 : 0;
-    s->signature = sig;
+    uint64_t sig = signature(p), now = now_ns();
+    if (sig != s->signature || !s->stable_since) {
+        s->signature = sig;
+        s->stable_since = now;
+    }
+    bool quiet = now - s->stable_since >= (uint64_t)w->o->interval_ms * 1000000u;
     for (size_t i = 0; i < fs->n; i++) {
         struct pw_finding *f = fs->v[i];
         if (f->proc != p)
@@ -131,8 +147,9 @@ static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *f
             s->cycle_reported = true;
             notice(f, "deadlock");
         }
-        /* one quiet interval: a thread about to post would have changed the signature */
-        if (f->kind == PW_FK_ALL_BLOCKED && s->stable_rounds >= 1) {
+        /* quiet for a whole interval: a thread about to post would have changed
+         * the signature */
+        if (f->kind == PW_FK_ALL_BLOCKED && quiet) {
             s->fired = true;
             notice(f, "all threads are blocked forever");
             if (w->o->action == PW_ON_DEADLOCK_ABORT) {
@@ -213,20 +230,49 @@ static void sleep_ms(unsigned ms)
         ;
 }
 
+/* Checks come four times per interval, so a hang is acted on within about 1.25
+ * intervals of its start rather than two. */
+static unsigned poll_ms(const struct pw_watch_opts *o)
+{
+    return o->interval_ms >= 4 ? o->interval_ms / 4 : 1;
+}
+
+/* Sleeps up to MS, waking early when the process behind PIDFD ends. */
+static void wait_interval(int pidfd, unsigned ms)
+{
+    if (pidfd < 0) {
+        sleep_ms(ms);
+        return;
+    }
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    while (poll(&pfd, 1, (int)ms) < 0 && errno == EINTR)
+        ;
+}
+
 int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status)
 {
     struct watcher w = {.dir = dir, .o = o};
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int rc = 0;
     for (;;) {
         pid_t r = waitpid(pid, status, o->action == PW_ON_DEADLOCK_OFF ? 0 : WNOHANG);
         if (r == pid)
-            return 0;
-        if (r < 0 && errno != EINTR)
-            return -1;
+            break;
+        if (r < 0 && errno != EINTR) {
+            rc = -1;
+            break;
+        }
         if (r == 0) {
-            sleep_ms(o->interval_ms);
+            wait_interval(pidfd, poll_ms(o));
             check_once(&w);
         }
     }
+    if (pidfd >= 0) {
+        int err = errno;
+        close(pidfd);
+        errno = err;
+    }
+    return rc;
 }
 
 /* Is PID still the process we watch (and not a reused pid)? */
@@ -239,7 +285,7 @@ int pw_watch_pid(pid_t pid, const char *dir, const struct pw_watch_opts *o)
 {
     struct watcher w = {.dir = dir, .o = o};
     while (alive(pid)) {
-        sleep_ms(o->interval_ms);
+        sleep_ms(poll_ms(o));
         check_once(&w);
     }
     return 0;
