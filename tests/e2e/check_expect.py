@@ -65,6 +65,12 @@ def sigkill_mode(parkwatch, shim, program, trace_dir, directives):
                 try:
                     tr, _ = pwtest.dump(parkwatch, path)
                     if not pwtest.check(directives, [tr], skip=("end", "finding")):
+                        live = report_json(parkwatch, trace_dir)
+                        failures = pwtest.check(directives, [tr], skip=("end", "finding"),
+                                                live_report=live)
+                        if failures:
+                            raise AssertionError("report of the live process: " +
+                                                 "; ".join(failures))
                         break
                 except AssertionError:
                     pass  # a live trace may be caught mid-initialisation

@@ -22,6 +22,9 @@ satisfies the count (default: at least one).
     finding KIND [thread=NAME] [function=FN]
                              findings of `parkwatch report --format json`;
                              count sums the findings' own counts
+    live-thread [NAME] [state=S] [op=OP]
+                             (sigkill mode) processes[].threads of the JSON
+                             report taken while the process still runs
 
 Every directive takes count=N (exactly N) or count>=N.  A value may list
 alternatives with `|` (end running|unknown).  function=FN holds when any frame
@@ -303,13 +306,29 @@ def count_findings(report, d):
     return n
 
 
-def check(directives, traces, report=None, skip=()):
+def count_report_threads(report, d):
+    n = 0
+    for proc in report.get("processes", []):
+        for t in proc.get("threads", []):
+            if d.positional and not _alt(d.positional, t.get("name")):
+                continue
+            if all(_alt(v, None if t.get(k) is None else str(t.get(k)))
+                   for k, v in d.filters.items()):
+                n += 1
+    return n
+
+
+def check(directives, traces, report=None, skip=(), live_report=None):
     """Returns a list of failure strings (empty when every directive holds)."""
     failures = []
     for d in directives:
         if d.what in ("mode",) or d.what in skip:
             continue
-        if d.what == "finding":
+        if d.what == "live-thread":
+            if live_report is None:
+                continue  # checked only where a live report was taken
+            n = count_report_threads(live_report, d)
+        elif d.what == "finding":
             if report is None:
                 failures.append("%s: no JSON report available" % d)
                 continue
