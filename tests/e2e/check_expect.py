@@ -50,6 +50,15 @@ def run_mode(parkwatch, program, trace_dir):
         raise AssertionError("parkwatch run could not run the program")
 
 
+def ready(parkwatch, path, directives):
+    """True once the live trace shows everything but the end state."""
+    try:
+        tr, _ = pwtest.dump(parkwatch, path)
+    except AssertionError:
+        return False  # a live trace may be caught mid-initialisation
+    return not pwtest.check(directives, [tr], skip=("end", "finding"))
+
+
 def sigkill_mode(parkwatch, shim, program, trace_dir, directives):
     """Plain LD_PRELOAD; waits until the live trace satisfies everything but
     the end state, then SIGKILLs the process."""
@@ -61,22 +70,16 @@ def sigkill_mode(parkwatch, shim, program, trace_dir, directives):
         while True:
             if proc.poll() is not None:
                 raise AssertionError("program exited early with %d" % proc.returncode)
-            if os.path.exists(path):
-                try:
-                    tr, _ = pwtest.dump(parkwatch, path)
-                    if not pwtest.check(directives, [tr], skip=("end", "finding")):
-                        live = report_json(parkwatch, trace_dir)
-                        failures = pwtest.check(directives, [tr], skip=("end", "finding"),
-                                                live_report=live)
-                        if failures:
-                            raise AssertionError("report of the live process: " +
-                                                 "; ".join(failures))
-                        break
-                except AssertionError:
-                    pass  # a live trace may be caught mid-initialisation
+            if os.path.exists(path) and ready(parkwatch, path, directives):
+                break
             if time.monotonic() > deadline:
                 raise AssertionError("trace never showed the expected parks")
             time.sleep(0.1)
+        # While it still runs, `report` must see the same parked threads.
+        failures = pwtest.check(directives, [pwtest.dump(parkwatch, path)[0]],
+                                skip=("end", "finding"), live_report=report_json(parkwatch, trace_dir))
+        if failures:
+            raise AssertionError("report of the live process: " + "; ".join(failures))
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
