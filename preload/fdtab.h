@@ -16,10 +16,12 @@
 #define PW_FD_SIDE(e) ((unsigned)((e) >> 32) & 1u)
 #define PW_FD_CHAN(e) ((uint32_t)(e) - 1u)
 
-/* Shim-private per-channel state (the file holds the rest). */
+/* Shim-private per-channel state (the file holds the rest).  One cache line
+ * each: neighbouring channels are often used by different threads (a ping-pong
+ * pair), and a shared line would bounce between them on every park. */
 struct pw_chan_priv {
     uint32_t parked[2]; /* threads parked on each side right now */
-};
+} __attribute__((aligned(64)));
 
 static inline uint64_t pw_fd_get(int fd)
 {

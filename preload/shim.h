@@ -80,6 +80,7 @@ struct pw_global {
     struct pw_trace_header *hdr; /* NULL while recording is off */
     char *base;                  /* == (char *)hdr */
     uint64_t size;
+    uint64_t start_mono;         /* header.start_mono_ns, kept here for pw_now */
     struct pw_depot depot;
     uint32_t max_threads;
     uint32_t ring_events;

@@ -148,6 +148,7 @@ static void fill_header(struct pw_trace_header *h, uint64_t size, uint32_t gen, 
     clock_gettime(CLOCK_REALTIME, &rt);
     h->start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
     h->start_mono_ns = pw_mono_abs();
+    pw_g.start_mono = h->start_mono_ns;
     h->proc_start_ticks = proc_start_ticks();
     h->depot_used = 8;  /* offset 0 is reserved: stack id 0 means "none" */
     h->next_serial = 1; /* serial 1 is kept for the main thread */

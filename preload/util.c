@@ -19,9 +19,7 @@ uint64_t pw_mono_abs(void)
 
 uint64_t pw_now(void)
 {
-    struct pw_trace_header *h = pw_g.hdr;
-    uint64_t t = pw_mono_abs();
-    return h != NULL ? t - h->start_mono_ns : t;
+    return pw_mono_abs() - pw_g.start_mono;
 }
 
 size_t pw_strlcpy(char *dst, const char *src, size_t cap)
