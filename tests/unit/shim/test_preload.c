@@ -2,7 +2,8 @@
  * the trace it leaves checked field by field: a thread parked forever in a
  * pipe read with a stack inside the victim, a cancelled cond waiter that ended
  * holding its mutex, and a fork child with its own trace that inherited the
- * pipe.  Usage: test_preload LIBPARKWATCH */
+ * pipe; the public API answers through the shim (active, a leaked thread found
+ * by verify_none).  Usage: test_preload LIBPARKWATCH */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "parkwatch.h"
 #include "parkwatch/trace.h"
 
 static int failures;
@@ -49,7 +51,7 @@ static void *waiter(void *arg)
 static int victim(void)
 {
     pthread_t r, w;
-    if (pipe(pfd) != 0)
+    if (pipe(pfd) != 0 || parkwatch_active() != 1 || parkwatch_checkpoint("victim") != 0)
         return 2;
     pthread_create(&r, NULL, reader, NULL);
     pthread_create(&w, NULL, waiter, NULL);
@@ -61,7 +63,8 @@ static int victim(void)
         _exit(0);
     waitpid(child, NULL, 0);
     usleep(50000);
-    return 0; /* the reader is still parked */
+    /* the reader is still parked: exactly one leak since the checkpoint */
+    return parkwatch_verify_none(10) == 1 ? 0 : 3;
 }
 
 /* ---- the checker */
