@@ -1,6 +1,8 @@
 /* Channel interposers: pipe, pipe2, read, __read_chk, write, close and the dup
  * family (dup2 onto a channel fd closes it; a dup keeps the side open).
  *
+ * close_range, closefrom and fclose close channel fds too.
+ *
  * An fd that is not a channel costs one table lookup and nothing else.  A read
  * or write is a park only when it can block: read with nothing unread (sent ==
  * received), write that would overflow the pipe buffer; fds opened O_NONBLOCK
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -210,6 +213,63 @@ PW_EXPORT int close(int fd)
     }
     errno = err;
     return rc;
+}
+
+/* ---- closes that do not go through close(): without them a stale table entry
+ * would book the next user of that fd number to the old channel. */
+
+/* Books the close of every live channel fd in [lo, hi]. */
+static void close_span(unsigned lo, unsigned hi)
+{
+    uint32_t top = PW_LOAD(&pw_g.fd_hi);
+    if (hi >= top)
+        hi = top == 0 ? 0 : top - 1;
+    pw_tls.guard++;
+    for (unsigned fd = lo; fd <= hi && top != 0; fd++) {
+        uint64_t e = pw_fd_get((int)fd);
+        if (e & PW_FD_LIVE)
+            pw_chan_fd_closing((int)fd, e);
+        else if (e & PW_FD_STALE)
+            pw_fd_set((int)fd, 0);
+    }
+    pw_tls.guard--;
+}
+
+PW_EXPORT int close_range(unsigned lo, unsigned hi, int flags)
+{
+    if (!pw_on() || (flags & CLOSE_RANGE_CLOEXEC) || lo > hi || in_vfork_child())
+        return PW_REAL(close_range)(lo, hi, flags);
+    int err = errno;
+    close_span(lo, hi);
+    errno = err;
+    return PW_REAL(close_range)(lo, hi, flags);
+}
+
+PW_EXPORT void closefrom(int lo)
+{
+    if (pw_on() && lo >= 0 && !in_vfork_child()) {
+        int err = errno;
+        close_span((unsigned)lo, UINT32_MAX);
+        errno = err;
+    }
+    PW_REAL(closefrom)(lo);
+}
+
+/* A pipe end wrapped with fdopen is closed inside libc by fclose. */
+PW_EXPORT int fclose(FILE *fp)
+{
+    if (!pw_on() || fp == NULL)
+        return PW_REAL(fclose)(fp);
+    int fd = fileno(fp);
+    uint64_t e = fd >= 0 ? pw_fd_get(fd) : 0;
+    if (PW_LIKELY(!(e & PW_FD_LIVE)) || in_vfork_child())
+        return PW_REAL(fclose)(fp);
+    int err = errno;
+    pw_tls.guard++;
+    pw_chan_fd_closing(fd, e);
+    pw_tls.guard--;
+    errno = err;
+    return PW_REAL(fclose)(fp);
 }
 
 /* NEWFD was just made a copy of OLDFD (rc >= 0); DEST_WORD is what the table

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <unistd.h>
 
 /* Not declared unless _FORTIFY_SOURCE is on. */
@@ -41,6 +42,9 @@ ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
     X(dup2, NULL)                                 \
     X(dup3, NULL)                                 \
     X(fcntl, NULL)                                \
+    X(close_range, NULL)                          \
+    X(closefrom, NULL)                            \
+    X(fclose, NULL)                               \
     X(fork, NULL)                                 \
     X(execve, NULL)                               \
     X(execv, NULL)                                \
