@@ -63,6 +63,10 @@ static int create_work(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(vo
     uint32_t serial = pw_new_serial();
     pw_g.slots[slot].fn = fn;
     pw_g.slots[slot].arg = arg;
+    struct pw_thread_rec *child = pw_slot((uint32_t)slot);
+    /* the kernel names a new thread after its creator: no prctl in the child */
+    if (self != NULL)
+        memcpy(child->name, self->name, sizeof child->name);
     pw_slot_publish((uint32_t)slot, serial, self ? self->serial : 0, attr_flags(attr), stack,
                     (uint64_t)(uintptr_t)fn);
     int rc = PW_REAL(pthread_create)(th, attr, trampoline, (void *)(uintptr_t)slot);

@@ -211,7 +211,8 @@ void pw_thread_begin(uint32_t slot, uint32_t trampoline)
     t->tid = pw_gettid();
     PW_STORE_RELAXED(&t->pthread, (uint64_t)self);
     t->start_ns = pw_now();
-    pw_thread_name_self(t);
+    if (!trampoline) /* created threads got their creator's name in the parent */
+        pw_thread_name_self(t);
     pw_thread_map((uint64_t)self, slot);
     struct pw_event ev = {.kind = PW_EV_THREAD_START, .obj = t->serial,
                           .obj2 = t->parent_serial, .arg = (uint64_t)t->tid};
