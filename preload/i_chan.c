@@ -42,12 +42,18 @@ static uint16_t chan_op(const struct pw_chan_rec *c, unsigned side)
     return side == PW_SIDE_RECV ? PW_OP_CHAN_READ : PW_OP_CHAN_WRITE;
 }
 
+/* Signed: the counters are this process's view and can run backwards (bytes
+ * written by another process, or by a signal handler while our guard was up,
+ * are received here but never counted as sent).  Unsigned, that would wrap and
+ * hide every later read park. */
 static bool can_block(const struct pw_chan_rec *c, unsigned side, size_t n)
 {
-    uint64_t pending = PW_LOAD(&c->sent) - PW_LOAD(&c->received);
+    int64_t pending = (int64_t)(PW_LOAD(&c->sent) - PW_LOAD(&c->received));
+    if (pending < 0)
+        pending = 0;
     if (side == PW_SIDE_RECV)
         return n > 0 && pending == 0;
-    return c->capacity != 0 && pending + n > c->capacity;
+    return c->capacity != 0 && (uint64_t)pending + n > c->capacity;
 }
 
 /* Before the real call: the park, if this call can block. */
