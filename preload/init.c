@@ -160,6 +160,12 @@ void pw_fork_child(void)
     char *old_base = pw_g.base;
     uint64_t old_size = pw_g.size;
     int32_t ppid = pw_g.pid;
+    if (old == NULL) {
+        /* the parent could not record (it already said why): neither do we */
+        pw_g.pid = pid;
+        PW_STORE(&pw_proc->ready, PW_READY_OFF);
+        return;
+    }
     char name[PW_THREAD_NAME_MAX] = {0};
     if (pw_tls.rec != NULL)
         memcpy(name, pw_tls.rec->name, sizeof name - 1);
