@@ -190,8 +190,10 @@ int main(int argc, char **argv)
         return victim();
     if (argc < 2)
         return 2;
-    char dir[] = "/tmp/pw-shim-test-XXXXXX";
+    const char *tmp = getenv("TMPDIR");
+    char dir[512];
     char exe[1024];
+    snprintf(dir, sizeof dir, "%s/pw-shim-test-XXXXXX", tmp != NULL && tmp[0] ? tmp : P_tmpdir);
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (mkdtemp(dir) == NULL || n <= 0)
         return 2;
