@@ -15,11 +15,11 @@
 
 typedef int writer_fn(FILE *f, const struct pw_report *r);
 
-/* NULL: the format is parsed but not written yet (SARIF is a later issue). */
+/* NULL: the format is parsed but not written yet. */
 static writer_fn *const writers[PW_FMT__COUNT] = {
     [PW_FMT_TEXT] = pw_report_text,
     [PW_FMT_JSON] = pw_report_json,
-    [PW_FMT_SARIF] = NULL,
+    [PW_FMT_SARIF] = pw_report_sarif,
 };
 
 static const char *const format_names[] = {

@@ -46,5 +46,6 @@ bool pw_report_fails(const struct pw_findings *fs, uint32_t fail_on);
  * write errors are left in ferror(F) for the caller. */
 int pw_report_text(FILE *f, const struct pw_report *r);
 int pw_report_json(FILE *f, const struct pw_report *r);
+int pw_report_sarif(FILE *f, const struct pw_report *r);
 
 #endif

@@ -477,10 +477,16 @@ static void test_fail_on(void)
     o.fail_on = (1u << PW_FK__COUNT) - 1;             /* any */
     CHECK(run(UNJOINED_ONLY, &o) == 7);
 
+    /* SARIF follows the same --fail-on decision (its content: tests/sarif/sarif_check.py) */
     o.format = PW_FMT_SARIF;
-    last_err[0] = '\0';
-    CHECK(run(POOL_LEAK, &o) == PW_EXIT_USAGE);
-    CHECK(strcmp(last_err, "--format sarif is not implemented yet") == 0);
+    o.fail_on = errors_mask();
+    CHECK(run(POOL_LEAK, &o) == 7);
+    char *sarif = read_out();
+    CHECK(sarif && strstr(sarif, "\"version\": \"2.1.0\""));
+    CHECK(sarif && strstr(sarif, "\"ruleId\": \"channel-never-closed\""));
+    free(sarif);
+    o.fail_on = 0;
+    CHECK(run(POOL_LEAK, &o) == PW_EXIT_OK);
 
     o.format = PW_FMT_TEXT;
     o.output = "/nonexistent/dir/report.txt";

@@ -1,0 +1,643 @@
+/* SARIF 2.1.0 report (`--format sarif`), for GitHub code scanning and every
+ * other SARIF viewer.  The same finding model as the text and JSON writers,
+ * laid out the SARIF way:
+ *
+ *   runs[0].tool.driver.rules   one rule per finding kind (PW_FINDING_KINDS)
+ *   runs[0].results             one result per finding group, not suppressed
+ *     locations[0]              the innermost frame with source of the first
+ *                               stack the finding shows (thread, then object)
+ *     relatedLocations          the other threads and the objects
+ *     stacks                    every thread's park / misuse / created-by stack
+ *                               and every object's creation site
+ *     codeFlows                 the blocked chain, one threadFlow per waiter
+ *     partialFingerprints       kind + function names, stable across runs
+ *                               (pcs move with ASLR, line numbers with edits)
+ *
+ * Source paths come as pw_frames_get gives them: relative to the directory
+ * the analyzer runs in when they are under it (then anchored at %SRCROOT%,
+ * which originalUriBaseIds maps to that directory), absolute otherwise.
+ * Paths relative to something else (a DWARF comp_dir: "./nptl/x.c") are
+ * left without a base, since guessing one would point at the wrong file. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "finding.h"
+#include "frames.h"
+#include "model.h"
+#include "reader.h"
+#include "report.h"
+
+#define SARIF_SCHEMA_URI \
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+#define SRCROOT "%SRCROOT%"
+
+/* Out-of-memory is fatal here as in the JSON writer: a report silently
+ * missing a key would mislead a script more than no report at all. */
+static void oom(void)
+{
+    fputs("parkwatch: out of memory\n", stderr);
+    exit(2);
+}
+
+static void jset(json_t *o, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new(o, key, v) != 0)
+        oom();
+}
+
+static void jpush(json_t *a, json_t *v)
+{
+    if (!v || json_array_append_new(a, v) != 0)
+        oom();
+}
+
+/* Strings from the traced program need not be UTF-8 (json_string refuses
+ * them): bytes >= 0x80 become '?', as in the JSON report. */
+static json_t *jstr(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *copy = strdup(s);
+    if (!copy)
+        oom();
+    for (char *c = copy; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    j = json_string(copy);
+    free(copy);
+    return j;
+}
+
+/* {"text": S}: SARIF's message object. */
+static json_t *msg(const char *s)
+{
+    json_t *o = json_object();
+    jset(o, "text", jstr(s));
+    return o;
+}
+
+static const char *level_of(enum pw_finding_kind k)
+{
+    return pw_finding_severity(k) == PW_SEV_ERROR ? "error" : "warning";
+}
+
+/* ---- URIs */
+
+/* A file path as a URI reference: RFC 3986 unreserved characters and '/'
+ * stay, everything else is percent-encoded (spaces, '%', '#', '?', ...).
+ * An absolute path becomes a file:// URI. */
+static json_t *path_uri(const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(path);
+    char *u = malloc(n * 3 + sizeof("file://"));
+    if (!u)
+        oom();
+    char *p = u;
+    if (path[0] == '/')
+        p = stpcpy(p, "file://");
+    for (const unsigned char *c = (const unsigned char *)path; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+            strchr("-._~/", *c)) {
+            *p++ = (char)*c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[*c >> 4];
+            *p++ = hex[*c & 15];
+        }
+    }
+    *p = '\0';
+    json_t *j = jstr(u);
+    free(u);
+    return j;
+}
+
+static json_t *artifact_location(const char *path)
+{
+    json_t *o = json_object();
+    jset(o, "uri", path_uri(path));
+    /* A relative path is anchored at the analyzer's directory only when the
+     * file is there (frames.c shortened it); otherwise it was relative to
+     * some DWARF comp_dir ("./nptl/x.c" of a distribution's libc) and is
+     * left unanchored rather than pointed at the wrong file. */
+    if (path[0] != '/' && access(path, F_OK) == 0)
+        jset(o, "uriBaseId", jstr(SRCROOT));
+    return o;
+}
+
+/* ---- frames and locations */
+
+static bool has_source(const struct pw_frame *fr)
+{
+    return fr->file && fr->line > 0;
+}
+
+/* A location for one frame: file and line when known, otherwise the module
+ * and the instruction address; the function as a logical location. */
+static json_t *frame_location(const struct pw_frame *fr, const char *text)
+{
+    json_t *loc = json_object(), *phys = json_object();
+    if (fr->file) {
+        jset(phys, "artifactLocation", artifact_location(fr->file));
+        if (fr->line > 0) {
+            json_t *region = json_object();
+            jset(region, "startLine", json_integer(fr->line));
+            if (fr->column > 0)
+                jset(region, "startColumn", json_integer(fr->column));
+            jset(phys, "region", region);
+        }
+    } else {
+        if (fr->module)
+            jset(phys, "artifactLocation", artifact_location(fr->module));
+        json_t *addr = json_object();
+        jset(addr, "absoluteAddress", json_integer((json_int_t)fr->pc));
+        jset(addr, "kind", jstr("instruction"));
+        if (fr->module) {
+            char off[40];
+            const char *slash = strrchr(fr->module, '/');
+            snprintf(off, sizeof(off), "+0x%llx", (unsigned long long)fr->module_offset);
+            char *fq = malloc(strlen(fr->module) + sizeof(off));
+            if (!fq)
+                oom();
+            strcpy(stpcpy(fq, slash ? slash + 1 : fr->module), off);
+            jset(addr, "fullyQualifiedName", jstr(fq));
+            free(fq);
+        }
+        jset(phys, "address", addr);
+    }
+    jset(loc, "physicalLocation", phys);
+    if (fr->function) {
+        json_t *logical = json_object();
+        jset(logical, "name", jstr(fr->function));
+        jset(logical, "kind", jstr("function"));
+        json_t *a = json_array();
+        jpush(a, logical);
+        jset(loc, "logicalLocations", a);
+    }
+    if (text)
+        jset(loc, "message", msg(text));
+    return loc;
+}
+
+/* The frame a location should point at: the innermost one with source, else
+ * the innermost one.  NULL for an empty stack. */
+static const struct pw_frame *best_frame(const struct pw_frame *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (has_source(&v[i]))
+            return &v[i];
+    return n ? &v[0] : NULL;
+}
+
+/* Writer state for one finding. */
+struct sw {
+    const struct pw_report *r;
+    const struct pw_finding *f;
+    const struct pw_trace *trace;
+};
+
+static size_t frames_of(const struct sw *w, uint32_t id, const struct pw_frame **v)
+{
+    return id ? pw_frames_get(w->r->frames, w->trace, id, v) : 0;
+}
+
+/* A SARIF stack: frames innermost first, each with its module and thread. */
+static json_t *stack_json(const struct sw *w, uint32_t id, int tid, const char *text)
+{
+    const struct pw_frame *v;
+    size_t n = frames_of(w, id, &v);
+    json_t *st = json_object(), *frames = json_array();
+    jset(st, "message", msg(text));
+    for (size_t i = 0; i < n; i++) {
+        json_t *sf = json_object();
+        jset(sf, "location", frame_location(&v[i], NULL));
+        if (v[i].module)
+            jset(sf, "module", jstr(v[i].module));
+        if (tid > 0)
+            jset(sf, "threadId", json_integer(tid));
+        jpush(frames, sf);
+    }
+    jset(st, "frames", frames);
+    return st;
+}
+
+/* ---- what each thread and object of a finding is, in words */
+
+/* What a thread's main stack shows, for the roles that are not a park. */
+static const char *role_words(enum pw_finding_kind k, const char *role)
+{
+    if (!role || strcmp(role, "misuse") != 0)
+        return role;
+    switch (k) {
+    case PW_FK_DOUBLE_CLOSE: return "closed again";
+    case PW_FK_SEND_ON_CLOSED: return "sent into the closed channel";
+    case PW_FK_CLOSE_WHILE_BLOCKED: return "closed the channel";
+    case PW_FK_LOCK_ORDER: return "took the second lock";
+    default: return role;
+    }
+}
+
+/* "worker (tid 4245) parked in pipe-read on pipe#1" / "main (tid 4242): closed again". */
+static char *thread_phrase(enum pw_finding_kind k, const struct pw_fthread *ft)
+{
+    const struct pw_thread *t = ft->t;
+    char *s = NULL;
+    int rc;
+    if (t->status == PW_THR_PARKED && t->waits_on && (!ft->role || !strcmp(ft->role, "parked")))
+        rc = asprintf(&s, "%s (tid %d) parked in %s on %s", t->name, t->tid,
+                      pw_park_op_name(t->op), t->waits_on->id);
+    else
+        rc = asprintf(&s, "%s (tid %d)%s%s", t->name, t->tid, ft->role ? ": " : "",
+                      ft->role ? role_words(k, ft->role) : "");
+    if (rc < 0)
+        oom();
+    return s;
+}
+
+static char *object_phrase(const struct pw_fobject *fo)
+{
+    char *s = NULL;
+    if (asprintf(&s, "%s (%s) %s", fo->o->id, pw_obj_type_name(fo->o->type),
+                 fo->stack_label ? fo->stack_label : "created at") < 0)
+        oom();
+    return s;
+}
+
+/* ---- one result */
+
+/* The primary location: the innermost frame with source of the first stack
+ * the finding shows, threads first (the parked or misusing thread is what the
+ * user fixes), then objects.  A frame without source is the fallback. */
+static json_t *primary_location(const struct sw *w)
+{
+    const struct pw_frame *fallback = NULL;
+    for (size_t pass = 0; pass < 2; pass++) {
+        size_t n = pass == 0 ? w->f->nthreads : w->f->nobjects;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t id = pass == 0 ? w->f->threads[i].stack : w->f->objects[i].stack;
+            const struct pw_frame *v;
+            size_t nv = frames_of(w, id, &v);
+            const struct pw_frame *b = best_frame(v, nv);
+            if (b && has_source(b))
+                return frame_location(b, NULL);
+            if (b && !fallback)
+                fallback = b;
+        }
+    }
+    return fallback ? frame_location(fallback, NULL) : NULL;
+}
+
+/* SARIF wants result.stacks unique: a thread listed twice in one finding (a
+ * lock-order cycle through the same thread) must not repeat its stack. */
+static void push_stack(json_t *stacks, json_t *st)
+{
+    for (size_t i = 0; i < json_array_size(stacks); i++)
+        if (json_equal(json_array_get(stacks, i), st)) {
+            json_decref(st);
+            return;
+        }
+    jpush(stacks, st);
+}
+
+static void add_related(const struct sw *w, json_t *related, uint32_t stack, const char *text)
+{
+    const struct pw_frame *v;
+    size_t n = frames_of(w, stack, &v);
+    const struct pw_frame *b = best_frame(v, n);
+    if (!b)
+        return;
+    json_t *loc = frame_location(b, text);
+    jset(loc, "id", json_integer((json_int_t)json_array_size(related)));
+    jpush(related, loc);
+}
+
+static void add_thread_stacks(const struct sw *w, json_t *stacks, const struct pw_fthread *ft,
+                              const char *phrase)
+{
+    const struct pw_thread *t = ft->t;
+    char *text = NULL;
+    if (ft->stack)
+        push_stack(stacks, stack_json(w, ft->stack, t->tid, phrase));
+    if (ft->stack2) {
+        if (asprintf(&text, "%s (earlier stack)", phrase) < 0)
+            oom();
+        push_stack(stacks, stack_json(w, ft->stack2, t->tid, text));
+        free(text);
+    }
+    if (!t->create_stack)
+        return;
+    /* the creation stack is the creator's, so its frames carry the creator's tid */
+    const struct pw_thread *by = t->parent;
+    if ((by ? asprintf(&text, "%s (tid %d) created by %s (tid %d) at", t->name, t->tid,
+                       by->name, by->tid)
+            : asprintf(&text, "%s (tid %d) created at", t->name, t->tid)) < 0)
+        oom();
+    push_stack(stacks, stack_json(w, t->create_stack, by ? by->tid : 0, text));
+    free(text);
+}
+
+/* threadFlowLocations of a park stack in execution order: outermost caller
+ * first, the park itself last, nested by call depth. */
+static json_t *flow_locations(const struct sw *w, uint32_t stack, const char *text)
+{
+    const struct pw_frame *v;
+    size_t n = frames_of(w, stack, &v);
+    json_t *a = json_array();
+    for (size_t i = n; i-- > 0;) {
+        json_t *tfl = json_object();
+        jset(tfl, "location", frame_location(&v[i], i == 0 ? text : NULL));
+        jset(tfl, "nestingLevel", json_integer((json_int_t)(n - 1 - i)));
+        jpush(a, tfl);
+    }
+    return a;
+}
+
+/* The blocked chain as one codeFlow: a threadFlow per waiting thread, ending
+ * at its park with the link's words ("waits on pipe#1: write end held by
+ * main ...").  NULL when no link has a thread with a stack. */
+static json_t *code_flow(const struct sw *w)
+{
+    json_t *flows = json_array();
+    for (size_t i = 0; i < w->f->nchain; i++) {
+        const struct pw_link *l = &w->f->chain[i];
+        if (!l->t || !l->t->park_stack)
+            continue;
+        char *text = NULL;
+        if (asprintf(&text, "%s (tid %d) waits in %s on %s%s%s", l->t->name, l->t->tid,
+                     pw_park_op_name((unsigned)l->op), l->o ? l->o->id : "?",
+                     l->text ? ": " : "", l->text ? l->text : "") < 0)
+            oom();
+        json_t *locs = flow_locations(w, l->t->park_stack, text);
+        if (json_array_size(locs) == 0) {
+            json_decref(locs);
+            free(text);
+            continue;
+        }
+        json_t *tf = json_object();
+        char id[32];
+        snprintf(id, sizeof(id), "tid %d", l->t->tid);
+        jset(tf, "id", jstr(id));
+        jset(tf, "message", msg(text));
+        jset(tf, "locations", locs);
+        jpush(flows, tf);
+        free(text);
+    }
+    if (json_array_size(flows) == 0) {
+        json_decref(flows);
+        return NULL;
+    }
+    json_t *cf = json_object();
+    if (w->f->chain_text)
+        jset(cf, "message", msg(w->f->chain_text));
+    jset(cf, "threadFlows", flows);
+    return cf;
+}
+
+/* FNV-1a over the kind and the function names of every stack the finding
+ * shows: the same bug found again in a later CI run gets the same
+ * fingerprint, so code scanning tracks one alert instead of opening new ones. */
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    return (h ^ 0xff) * 0x100000001b3ull; /* separator: "ab"+"c" != "a"+"bc" */
+}
+
+static json_t *fingerprints(const struct sw *w)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ull, pw_finding_kind_name(w->f->kind));
+    for (size_t i = 0; i < w->f->nthreads; i++) {
+        const struct pw_frame *v;
+        size_t n = frames_of(w, w->f->threads[i].stack, &v);
+        for (size_t k = 0; k < n; k++)
+            h = fnv(h, v[k].function ? v[k].function : "?");
+    }
+    char hex[40];
+    snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
+    json_t *o = json_object();
+    jset(o, "parkwatchStack/v1", jstr(hex));
+    return o;
+}
+
+static json_t *result_properties(const struct sw *w)
+{
+    const struct pw_finding *f = w->f;
+    json_t *p = json_object();
+    jset(p, "pid", json_integer(f->proc->pid));
+    jset(p, "severity", jstr(level_of(f->kind)));
+    if (f->chain_text)
+        jset(p, "chain", jstr(f->chain_text));
+    if (f->reason)
+        jset(p, "reason", jstr(f->reason));
+    json_t *tids = json_array();
+    for (size_t i = 0; i < f->nthreads; i++)
+        jpush(tids, json_integer(f->threads[i].t->tid));
+    jset(p, "threads", tids);
+    json_t *objs = json_array();
+    for (size_t i = 0; i < f->nobjects; i++)
+        jpush(objs, jstr(f->objects[i].o->id));
+    jset(p, "objects", objs);
+    return p;
+}
+
+static json_t *result_json(const struct pw_report *r, const struct pw_finding *f)
+{
+    struct sw w = {r, f, f->proc->trace};
+    json_t *res = json_object();
+    jset(res, "ruleId", jstr(pw_finding_kind_name(f->kind)));
+    jset(res, "ruleIndex", json_integer(f->kind));
+    jset(res, "level", jstr(level_of(f->kind)));
+    jset(res, "message", msg(f->message ? f->message : pw_finding_description(f->kind)));
+
+    json_t *locs = json_array(), *primary = primary_location(&w);
+    if (primary)
+        jpush(locs, primary);
+    jset(res, "locations", locs);
+
+    json_t *related = json_array(), *stacks = json_array();
+    for (size_t i = 0; i < f->nthreads; i++) {
+        char *phrase = thread_phrase(f->kind, &f->threads[i]);
+        /* the first thread is the primary location already */
+        if (i > 0)
+            add_related(&w, related, f->threads[i].stack, phrase);
+        add_thread_stacks(&w, stacks, &f->threads[i], phrase);
+        free(phrase);
+    }
+    for (size_t i = 0; i < f->nobjects; i++) {
+        char *phrase = object_phrase(&f->objects[i]);
+        add_related(&w, related, f->objects[i].stack, phrase);
+        if (f->objects[i].stack)
+            push_stack(stacks, stack_json(&w, f->objects[i].stack, 0, phrase));
+        free(phrase);
+    }
+    if (json_array_size(related))
+        jset(res, "relatedLocations", related);
+    else
+        json_decref(related);
+    if (json_array_size(stacks))
+        jset(res, "stacks", stacks);
+    else
+        json_decref(stacks);
+
+    json_t *cf = code_flow(&w);
+    if (cf) {
+        json_t *a = json_array();
+        jpush(a, cf);
+        jset(res, "codeFlows", a);
+    }
+    jset(res, "occurrenceCount", json_integer((json_int_t)(f->count ? f->count : 1)));
+    jset(res, "partialFingerprints", fingerprints(&w));
+    jset(res, "properties", result_properties(&w));
+    return res;
+}
+
+/* ---- rules: one per finding kind, from the X-macro list */
+
+/* "channel-never-closed" -> "ChannelNeverClosed" (SARIF's rule name style). */
+static json_t *rule_name(const char *kind)
+{
+    char buf[64];
+    size_t n = 0;
+    bool up = true;
+    for (const char *c = kind; *c && n + 1 < sizeof(buf); c++) {
+        if (*c == '-') {
+            up = true;
+            continue;
+        }
+        buf[n++] = up && *c >= 'a' && *c <= 'z' ? (char)(*c - 'a' + 'A') : *c;
+        up = false;
+    }
+    buf[n] = '\0';
+    return jstr(buf);
+}
+
+/* "a thread ended ..." -> "A thread ended ...." */
+static json_t *sentence(const char *a, const char *b)
+{
+    char *s = NULL;
+    if (asprintf(&s, "%s%s%s%s", a, b ? ". " : "", b ? b : "", ".") < 0)
+        oom();
+    if (s[0] >= 'a' && s[0] <= 'z')
+        s[0] = (char)(s[0] - 'a' + 'A');
+    json_t *j = jstr(s);
+    free(s);
+    return j;
+}
+
+static json_t *rule_json(enum pw_finding_kind k)
+{
+    const char *name = pw_finding_kind_name(k);
+    json_t *rule = json_object();
+    jset(rule, "id", jstr(name));
+    jset(rule, "name", rule_name(name));
+    json_t *sd = json_object(), *fd = json_object(), *help = json_object();
+    jset(sd, "text", sentence(pw_finding_description(k), NULL));
+    jset(rule, "shortDescription", sd);
+    jset(fd, "text", sentence(pw_finding_description(k),
+                              "parkwatch saw it in a run of the program: the result shows the "
+                              "threads' park stacks and the blocked chain"));
+    jset(rule, "fullDescription", fd);
+    jset(help, "text", sentence(pw_finding_hint(k), NULL));
+    jset(rule, "help", help);
+    json_t *cfg = json_object();
+    jset(cfg, "level", jstr(level_of(k)));
+    jset(rule, "defaultConfiguration", cfg);
+    json_t *props = json_object(), *tags = json_array();
+    jpush(tags, jstr("concurrency"));
+    jpush(tags, jstr("reliability"));
+    jset(props, "tags", tags);
+    jset(props, "precision", jstr("high"));
+    jset(props, "problem.severity", jstr(level_of(k)));
+    jset(rule, "properties", props);
+    return rule;
+}
+
+/* ---- the whole log */
+
+static json_t *run_properties(const struct pw_report *r)
+{
+    struct pw_report_summary s;
+    pw_report_summarize(r, &s);
+    json_t *p = json_object(), *traces = json_array();
+    for (size_t i = 0; i < r->ntraces; i++)
+        jpush(traces, jstr(pw_trace_path(r->traces[i])));
+    jset(p, "traces", traces);
+    if (r->trace_dir)
+        jset(p, "traceDir", jstr(r->trace_dir));
+    json_t *sum = json_object();
+    jset(sum, "errors", json_integer((json_int_t)s.errors));
+    jset(sum, "warnings", json_integer((json_int_t)s.warnings));
+    jset(sum, "suppressed", json_integer((json_int_t)s.suppressed));
+    jset(sum, "processes", json_integer((json_int_t)s.processes));
+    jset(sum, "threads", json_integer((json_int_t)s.threads));
+    jset(sum, "events", json_integer((json_int_t)s.events));
+    jset(sum, "droppedEvents", json_integer((json_int_t)s.dropped));
+    jset(p, "summary", sum);
+    return p;
+}
+
+/* %SRCROOT% is the directory frames.c made paths relative to: ours. */
+static json_t *uri_base_ids(void)
+{
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd)
+        return NULL;
+    size_t n = strlen(cwd);
+    char *dir = malloc(n + 2);
+    if (!dir)
+        oom();
+    memcpy(dir, cwd, n);
+    strcpy(dir + n, n && cwd[n - 1] == '/' ? "" : "/");
+    free(cwd);
+    json_t *base = json_object(), *o = json_object();
+    jset(base, "uri", path_uri(dir));
+    free(dir);
+    jset(o, SRCROOT, base);
+    return o;
+}
+
+static json_t *sarif_log(const struct pw_report *r)
+{
+    json_t *driver = json_object(), *rules = json_array();
+    jset(driver, "name", jstr("parkwatch"));
+    jset(driver, "version", jstr(PW_REPORT_TOOL_VERSION));
+    jset(driver, "semanticVersion", jstr(PW_REPORT_TOOL_VERSION));
+    for (int k = 0; k < PW_FK__COUNT; k++)
+        jpush(rules, rule_json((enum pw_finding_kind)k));
+    jset(driver, "rules", rules);
+    json_t *tool = json_object();
+    jset(tool, "driver", driver);
+
+    json_t *run = json_object(), *results = json_array();
+    jset(run, "tool", tool);
+    json_t *bases = uri_base_ids();
+    if (bases)
+        jset(run, "originalUriBaseIds", bases);
+    for (size_t i = 0; i < r->findings->n; i++)
+        if (!r->findings->v[i]->suppressed)
+            jpush(results, result_json(r, r->findings->v[i]));
+    jset(run, "results", results);
+    jset(run, "properties", run_properties(r));
+
+    json_t *log = json_object(), *runs = json_array();
+    jset(log, "$schema", jstr(SARIF_SCHEMA_URI));
+    jset(log, "version", jstr("2.1.0"));
+    jpush(runs, run);
+    jset(log, "runs", runs);
+    return log;
+}
+
+int pw_report_sarif(FILE *f, const struct pw_report *r)
+{
+    json_t *root = sarif_log(r);
+    if (!root)
+        return -1;
+    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', f);
+    json_decref(root);
+    return rc == 0 ? 0 : -1;
+}
