@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -32,6 +33,35 @@ ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
     X(pthread_cond_timedwait, "GLIBC_2.3.2")      \
     X(pthread_cond_signal, "GLIBC_2.3.2")         \
     X(pthread_cond_broadcast, "GLIBC_2.3.2")      \
+    X(pthread_timedjoin_np, NULL)                 \
+    X(pthread_tryjoin_np, NULL)                   \
+    X(pthread_clockjoin_np, NULL)                 \
+    X(pthread_rwlock_init, NULL)                  \
+    X(pthread_rwlock_destroy, NULL)               \
+    X(pthread_rwlock_rdlock, NULL)                \
+    X(pthread_rwlock_wrlock, NULL)                \
+    X(pthread_rwlock_tryrdlock, NULL)             \
+    X(pthread_rwlock_trywrlock, NULL)             \
+    X(pthread_rwlock_timedrdlock, NULL)           \
+    X(pthread_rwlock_timedwrlock, NULL)           \
+    X(pthread_rwlock_clockrdlock, NULL)           \
+    X(pthread_rwlock_clockwrlock, NULL)           \
+    X(pthread_rwlock_unlock, NULL)                \
+    X(pthread_spin_lock, NULL)                    \
+    X(pthread_spin_trylock, NULL)                 \
+    X(pthread_spin_unlock, NULL)                  \
+    X(pthread_barrier_init, NULL)                 \
+    X(pthread_barrier_destroy, NULL)              \
+    X(pthread_barrier_wait, NULL)                 \
+    X(sem_init, NULL)                             \
+    X(sem_destroy, NULL)                          \
+    X(sem_open, NULL)                             \
+    X(sem_close, NULL)                            \
+    X(sem_wait, NULL)                             \
+    X(sem_trywait, NULL)                          \
+    X(sem_timedwait, NULL)                        \
+    X(sem_clockwait, NULL)                        \
+    X(sem_post, NULL)                             \
     X(pipe, NULL)                                 \
     X(pipe2, NULL)                                \
     X(read, NULL)                                 \

@@ -1,0 +1,50 @@
+/* Spinlock interposers.  Spinning is not parking: a thread spinning is running
+ * and burning its CPU, so no park is ever recorded and the uncontended and the
+ * contended path are the same (real call, then the held-set push).  The held
+ * set is what matters: a spinlock still held when its thread ends is reported
+ * as lock-held-by-exited-thread, like a mutex. */
+#include <pthread.h>
+
+#include "real.h"
+#include "shim.h"
+
+static inline void held_push_self(pthread_spinlock_t *s)
+{
+    struct pw_thread_rec *t = pw_self();
+    if (t != NULL)
+        pw_held_push(t, (uint64_t)(uintptr_t)s, PW_OBJ_SPIN);
+}
+
+/* Before the real table exists the process is single-threaded (see
+ * i_mutex.c): a spinlock cannot be contended, nothing to do. */
+PW_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
+{
+    if (PW_UNLIKELY(!pw_on()))
+        return PW_REAL(pthread_spin_lock) ? PW_REAL(pthread_spin_lock)(s) : 0;
+    int rc = PW_REAL(pthread_spin_lock)(s);
+    if (PW_LIKELY(rc == 0))
+        held_push_self(s);
+    return rc;
+}
+
+PW_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
+{
+    if (PW_UNLIKELY(!pw_on()))
+        return PW_REAL(pthread_spin_trylock) ? PW_REAL(pthread_spin_trylock)(s) : 0;
+    int rc = PW_REAL(pthread_spin_trylock)(s);
+    if (rc == 0)
+        held_push_self(s);
+    return rc;
+}
+
+/* Leaves the held set before the real unlock: once released another thread
+ * may take it, and both must never claim it at once. */
+PW_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
+{
+    if (PW_UNLIKELY(!pw_on()))
+        return PW_REAL(pthread_spin_unlock) ? PW_REAL(pthread_spin_unlock)(s) : 0;
+    struct pw_thread_rec *t = pw_tls.rec;
+    if (PW_LIKELY(t != NULL))
+        pw_held_pop(t, (uint64_t)(uintptr_t)s);
+    return PW_REAL(pthread_spin_unlock)(s);
+}
