@@ -6,16 +6,45 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 /* Per-thread view: the validated record and its surviving ring events. */
+/* Big buffers (the snapshot, the merged events) come straight from mmap with
+ * transparent huge pages: faulting in hundreds of megabytes 4 KiB at a time
+ * costs more than everything else a report does.  Small ones use malloc. */
+#define BIG_ALLOC (4u << 20)
+
+static void *big_zalloc(size_t n)
+{
+    if (n < BIG_ALLOC)
+        return calloc(1, n ? n : 1);
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    madvise(p, n, MADV_HUGEPAGE);
+    return p;
+}
+
+static void big_free(void *p, size_t n)
+{
+    if (!p)
+        return;
+    if (n < BIG_ALLOC)
+        free(p);
+    else
+        munmap(p, n);
+}
+
 struct pw_thread_view {
     struct pw_thread_rec rec;
-    struct pw_event *events; /* oldest first */
+    struct pw_event *events; /* oldest first; inside the snapshot unless owned */
+    bool owned;
     size_t nevents;
     uint64_t dropped;        /* overwritten or torn */
 };
@@ -25,6 +54,7 @@ struct pw_trace {
     char *warning;
     unsigned char *buf;      /* the snapshot; only the depot pool is read from it later */
     size_t len;
+    size_t buf_size;         /* bytes allocated for buf (big_zalloc) */
     struct pw_trace_header hdr;
 
     char **argv;
@@ -34,6 +64,7 @@ struct pw_trace {
     size_t nthreads;
     struct pw_event *merged;
     size_t nmerged;
+    size_t merged_size;      /* bytes allocated for merged (big_zalloc) */
     struct pw_event *notes;
     size_t nnotes;
     struct pw_chan_rec *chans;
@@ -277,30 +308,79 @@ static uint64_t seq_at(const unsigned char *slot, uint64_t off)
     return seq;
 }
 
-/* AGAIN, if not NULL, is a second read of the same slot taken after SLOT. */
-static void load_ring(struct pw_trace *t, const unsigned char *slot, const unsigned char *again,
-                      struct pw_thread_view *v)
+/* Is the event at ring index J (byte offset OFF in the slot) complete?  seq is
+ * stored last: a mismatch is a record being (over)written.  The snapshot copies
+ * seq before the payload, so a writer that started overwriting in between
+ * leaves an old seq over new data; it also changed seq (to 0, then to a later
+ * lap), which the second read AGAIN sees. */
+static bool event_ok(const struct pw_trace *t, const struct pw_event *e, uint64_t j,
+                     const unsigned char *again, uint64_t off)
+{
+    return e->seq == j + 1 && kind_ok(t, e) && (!again || seq_at(again, off) == e->seq);
+}
+
+static void reverse(struct pw_event *a, size_t n)
+{
+    for (size_t i = 0, k = n; i + 1 < k; i++, k--) {
+        struct pw_event tmp = a[i];
+        a[i] = a[k - 1];
+        a[k - 1] = tmp;
+    }
+}
+
+/* Rings are used in place, in the snapshot: a copy of hundreds of megabytes
+ * costs more in page faults than everything else the analyzer does.  A wrapped
+ * ring is rotated oldest-first (three reversals, no memory), then torn records
+ * are squeezed out.  Records of another size (a newer minor version) are
+ * copied into a separate array instead.  AGAIN, if not NULL, is a second read of
+ * the same slot taken after SLOT. */
+static int load_ring(struct pw_trace *t, unsigned char *slot, const unsigned char *again,
+                     struct pw_thread_view *v)
 {
     const struct pw_trace_header *h = &t->hdr;
-    uint64_t head = v->rec.ring_head;
-    uint64_t first = head > h->ring_events ? head - h->ring_events : 0;
-    uint64_t ring = h->thread_slot_size - (uint64_t)h->ring_events * h->event_size;
+    uint64_t head = v->rec.ring_head, cap = h->ring_events;
+    uint64_t first = head > cap ? head - cap : 0;
+    uint64_t ring = h->thread_slot_size - cap * h->event_size;
     t->total_events += head;
     v->dropped = first;
+    if (h->event_size != sizeof(struct pw_event)) {
+        v->events = malloc((size_t)cap * sizeof(*v->events));
+        if (!v->events)
+            return -1;
+        v->owned = true;
+        for (uint64_t j = first; j < head; j++) {
+            struct pw_event e;
+            uint64_t off = ring + (j % cap) * h->event_size;
+            memcpy(&e, slot + off, sizeof(e));
+            if (event_ok(t, &e, j, again, off))
+                v->events[v->nevents++] = e;
+            else
+                v->dropped++;
+        }
+        return 0;
+    }
+    struct pw_event *ev = (struct pw_event *)(slot + ring);
+    uint64_t n = head - first, start = first % cap;
+    /* validate at the recorded positions (the second read is laid out so) */
     for (uint64_t j = first; j < head; j++) {
-        struct pw_event e;
-        uint64_t off = ring + (j % h->ring_events) * h->event_size;
-        memcpy(&e, slot + off, sizeof(e));
-        /* seq is stored last: a mismatch is a record being (over)written.  The
-         * snapshot copies seq before the payload, so a writer that started
-         * overwriting in between leaves an old seq over new data; it also
-         * changed seq (to 0, then to a later lap), which the second read sees. */
-        if (e.seq != j + 1 || !kind_ok(t, &e) || (again && seq_at(again, off) != e.seq)) {
+        uint64_t pos = j % cap;
+        if (!event_ok(t, &ev[pos], j, again, ring + pos * sizeof(*ev)))
+            ev[pos].kind = UINT16_MAX; /* torn: dropped below */
+    }
+    if (start && n == cap) {
+        reverse(ev, start);
+        reverse(ev + start, cap - start);
+        reverse(ev, cap);
+    }
+    v->events = ev;
+    for (uint64_t i = 0; i < n; i++) {
+        if (ev[i].kind == UINT16_MAX) {
             v->dropped++;
             continue;
         }
-        v->events[v->nevents++] = e;
+        ev[v->nevents++] = ev[i];
     }
+    return 0;
 }
 
 /* Reads thread slot I from the file again into BUF; NULL if that fails (then
@@ -339,17 +419,19 @@ static int load_threads(struct pw_ctx *c)
         if (v->rec.nheld > PW_HELD_MAX)
             v->rec.nheld = PW_HELD_MAX;
         v->rec.name[PW_THREAD_NAME_MAX - 1] = '\0';
-        v->events = malloc((size_t)h->ring_events * sizeof(*v->events));
-        if (!v->events) {
-            free(slot2);
-            return fail(c, "out of memory");
-        }
-        const unsigned char *again = c->fd >= 0 ? reread_slot(c, i, slot2) : NULL;
+        /* Only a process that may still be writing needs the second read: a
+         * finished one's trace no longer changes (and rereading a big ring
+         * doubles the cost of the whole report). */
+        const unsigned char *again =
+            c->fd >= 0 && h->end_kind == PW_END_RUNNING ? reread_slot(c, i, slot2) : NULL;
         /* Park state that changed during the snapshot is mid-update too. */
         if (again && memcmp(again + offsetof(struct pw_thread_rec, park_seq),
                             slot + offsetof(struct pw_thread_rec, park_seq), sizeof(uint32_t)))
             v->rec.park_op = PW_OP_NONE;
-        load_ring(t, slot, again, v);
+        if (load_ring(t, (unsigned char *)slot, again, v) < 0) {
+            free(slot2);
+            return fail(c, "out of memory");
+        }
         t->ring_dropped += v->dropped;
         t->nthreads++;
     }
@@ -369,21 +451,84 @@ static int cmp_event(const void *a, const void *b)
     return 0;
 }
 
+/* K-way merge of the per-thread rings (each already in time order, since one
+ * thread writes its ring in order) with a binary heap of ring cursors: n log k
+ * instead of sorting n 64-byte records. */
+struct cursor {
+    const struct pw_event *e, *end;
+};
+
+static int cursor_less(const struct cursor *a, const struct cursor *b)
+{
+    return cmp_event(a->e, b->e) < 0;
+}
+
+static void sift_down(struct cursor *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && cursor_less(&h[l], &h[m]))
+            m = l;
+        if (r < n && cursor_less(&h[r], &h[m]))
+            m = r;
+        if (m == i)
+            return;
+        struct cursor tmp = h[i];
+        h[i] = h[m];
+        h[m] = tmp;
+        i = m;
+    }
+}
+
+static bool ring_sorted(const struct pw_thread_view *v)
+{
+    for (size_t j = 1; j < v->nevents; j++)
+        if (cmp_event(&v->events[j - 1], &v->events[j]) > 0)
+            return false;
+    return true;
+}
+
 static int merge_events(struct pw_ctx *c)
 {
     struct pw_trace *t = c->t;
-    size_t n = 0;
-    for (size_t i = 0; i < t->nthreads; i++)
-        n += t->threads[i].nevents;
-    t->merged = malloc((n ? n : 1) * sizeof(*t->merged));
-    if (!t->merged)
-        return fail(c, "out of memory");
+    size_t n = 0, k = 0;
+    bool sorted = true;
     for (size_t i = 0; i < t->nthreads; i++) {
-        memcpy(t->merged + t->nmerged, t->threads[i].events,
-               t->threads[i].nevents * sizeof(*t->merged));
-        t->nmerged += t->threads[i].nevents;
+        n += t->threads[i].nevents;
+        sorted = sorted && ring_sorted(&t->threads[i]);
     }
-    qsort(t->merged, t->nmerged, sizeof(*t->merged), cmp_event);
+    t->merged_size = (n ? n : 1) * sizeof(*t->merged);
+    t->merged = big_zalloc(t->merged_size);
+    struct cursor *heap = malloc((t->nthreads ? t->nthreads : 1) * sizeof(*heap));
+    if (!t->merged || !heap) {
+        free(heap);
+        return fail(c, "out of memory");
+    }
+    if (!sorted) {
+        /* a clock that went backwards inside one ring (a corrupt or hostile
+         * file): fall back to a plain sort, the result is the same */
+        for (size_t i = 0; i < t->nthreads; i++) {
+            memcpy(t->merged + t->nmerged, t->threads[i].events,
+                   t->threads[i].nevents * sizeof(*t->merged));
+            t->nmerged += t->threads[i].nevents;
+        }
+        qsort(t->merged, t->nmerged, sizeof(*t->merged), cmp_event);
+        free(heap);
+        return 0;
+    }
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (t->threads[i].nevents)
+            heap[k++] = (struct cursor){t->threads[i].events,
+                                        t->threads[i].events + t->threads[i].nevents};
+    for (size_t i = k; i-- > 0;)
+        sift_down(heap, k, i);
+    while (k) {
+        t->merged[t->nmerged++] = *heap[0].e++;
+        if (heap[0].e == heap[0].end)
+            heap[0] = heap[--k];
+        sift_down(heap, k, 0);
+    }
+    free(heap);
     return 0;
 }
 
@@ -522,20 +667,22 @@ static int load_all(struct pw_ctx *c)
     return 0;
 }
 
-/* Takes ownership of BUF (malloc'd, LEN bytes). */
-static enum pw_read_status open_buf(unsigned char *buf, size_t len, int fd, const char *name,
-                                    struct pw_trace **out, char *err, size_t errlen)
+/* Takes ownership of BUF (big_zalloc'd, SIZE bytes, LEN of them meaningful). */
+static enum pw_read_status open_buf(unsigned char *buf, size_t size, size_t len, int fd,
+                                    const char *name, struct pw_trace **out, char *err,
+                                    size_t errlen)
 {
     *out = NULL;
     struct pw_trace *t = calloc(1, sizeof(*t));
     struct pw_ctx c = { .t = t, .name = name, .err = err, .errlen = errlen, .fd = fd };
     if (!t || !(t->path = strdup(name))) {
-        free(buf);
+        big_free(buf, size);
         free(t);
         fail(&c, "out of memory");
         return PW_READ_ERROR;
     }
     t->buf = buf;
+    t->buf_size = size;
     t->len = len;
     if (load_all(&c) < 0) {
         pw_trace_close(t);
@@ -548,8 +695,9 @@ static enum pw_read_status open_buf(unsigned char *buf, size_t len, int fd, cons
 enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *name,
                                       struct pw_trace **out, char *err, size_t errlen)
 {
-    /* malloc's alignment keeps the depot's uint64_t pcs aligned in the copy. */
-    unsigned char *copy = malloc(len ? len : 1);
+    /* malloc's (and mmap's) alignment keeps the depot's uint64_t pcs aligned. */
+    size_t size = len ? len : 1;
+    unsigned char *copy = big_zalloc(size);
     if (!copy) {
         struct pw_ctx c = { .name = name, .err = err, .errlen = errlen };
         *out = NULL;
@@ -558,7 +706,7 @@ enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *n
     }
     if (len)
         memcpy(copy, buf, len);
-    return open_buf(copy, len, -1, name, out, err, errlen);
+    return open_buf(copy, size, len, -1, name, out, err, errlen);
 }
 
 /* ---- reading a file: one pass over the parts in use.
@@ -652,15 +800,16 @@ enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char 
         return PW_READ_ERROR;
     }
     size_t len = (size_t)st.st_size;
-    /* calloc, not malloc: parts we do not read must read as zero (unused). */
-    unsigned char *buf = calloc(1, len ? len : 1);
+    /* zero-filled: parts we do not read must read as zero (unused) */
+    size_t size = len ? len : 1;
+    unsigned char *buf = big_zalloc(size);
     if (!buf || read_used(fd, buf, &len) < 0) {
         fail(&c, "%s", buf ? strerror(errno) : "out of memory");
-        free(buf);
+        big_free(buf, size);
         close(fd);
         return PW_READ_ERROR;
     }
-    enum pw_read_status rs = open_buf(buf, len, fd, path, out, err, errlen);
+    enum pw_read_status rs = open_buf(buf, size, len, fd, path, out, err, errlen);
     close(fd);
     return rs;
 }
@@ -670,18 +819,19 @@ void pw_trace_close(struct pw_trace *t)
     if (!t)
         return;
     for (size_t i = 0; i < t->nthreads; i++)
-        free(t->threads[i].events);
+        if (t->threads[i].owned)
+            free(t->threads[i].events);
     /* Views that were skipped (free slots) never got events. */
     for (unsigned i = 0; i < t->argc; i++)
         free(t->argv[i]);
     free(t->argv);
     free(t->threads);
-    free(t->merged);
+    big_free(t->merged, t->merged_size);
     free(t->notes);
     free(t->chans);
     free(t->chans_by_id);
     free(t->modules);
-    free(t->buf);
+    big_free(t->buf, t->buf_size);
     free(t->warning);
     free(t->path);
     free(t);
