@@ -1,19 +1,35 @@
-/* Channel interposers: pipe, pipe2, read, __read_chk, write, close and the dup
- * family (dup2 onto a channel fd closes it; a dup keeps the side open).
+/* Channel interposers: pipe, pipe2, the read and write families (read,
+ * __read_chk, readv, recv, recvfrom, recvmsg and their fortified forms; write,
+ * writev, send, sendto, sendmsg), close and the dup family (dup2 onto a channel
+ * fd closes it; a dup keeps the side open).  close_range, closefrom and fclose
+ * close channel fds too.  socketpair/shutdown/eventfd are in i_sock.c.
  *
- * close_range, closefrom and fclose close channel fds too.
+ * An fd that is not a channel costs one table lookup and nothing else.
  *
- * An fd that is not a channel costs one table lookup and nothing else.  A read
- * or write is a park only when it can block: read with nothing unread (sent ==
- * received), write that would overflow the pipe buffer; fds opened O_NONBLOCK
- * never park.  Byte counters are this process's view: a channel shared with
- * another process may look emptier than it is (a park recorded, never missed). */
+ * A read is a park exactly when it would block.  The read is first attempted
+ * without blocking (preadv2(RWF_NOWAIT) on a pipe or eventfd, MSG_DONTWAIT on a
+ * socket): if that returns anything but EAGAIN it is the call's result and no
+ * park happened; otherwise the park is recorded (with its stack) and the real
+ * blocking call made.  Deciding from the byte counters instead was wrong both
+ * ways: another reader can take the bytes the counters promised (the read then
+ * blocks unrecorded), and the counters lag behind a writer whose write has not
+ * returned yet.  A kernel without RWF_NOWAIT on pipes (EOPNOTSUPP) falls back
+ * to the counters.
+ *
+ * A write parks when it would overflow the pipe buffer (counters: a write is
+ * not attempted twice, since a partial non-blocking write cannot be undone);
+ * fds opened O_NONBLOCK never park.  Byte counters are this process's view: a
+ * channel shared with another process may look emptier than it is. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/eventfd.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "fdtab.h"
@@ -39,6 +55,8 @@ static uint16_t chan_op(const struct pw_chan_rec *c, unsigned side)
 {
     if (c->type == PW_OBJ_PIPE)
         return side == PW_SIDE_RECV ? PW_OP_PIPE_READ : PW_OP_PIPE_WRITE;
+    if (c->type == PW_OBJ_MQUEUE)
+        return side == PW_SIDE_RECV ? PW_OP_MQ_RECEIVE : PW_OP_MQ_SEND;
     return side == PW_SIDE_RECV ? PW_OP_CHAN_READ : PW_OP_CHAN_WRITE;
 }
 
@@ -56,11 +74,141 @@ static bool can_block(const struct pw_chan_rec *c, unsigned side, size_t n)
     return c->capacity != 0 && (uint64_t)pending + n > c->capacity;
 }
 
-/* Before the real call: the park, if this call can block. */
-static void io_before(struct chan_park *cp, struct pw_chan_rec *c, int fd, uint64_t e, size_t n)
+/* ---- one read or write call, whatever its entry point */
+
+enum io_kind {
+    IO_READ, IO_READ_CHK, IO_READV, IO_RECV, IO_RECV_CHK, IO_RECVFROM, IO_RECVFROM_CHK,
+    IO_RECVMSG, IO_EVENTFD_READ,
+    IO_WRITE, IO_WRITEV, IO_SEND, IO_SENDTO, IO_SENDMSG, IO_EVENTFD_WRITE,
+};
+
+struct io {
+    enum io_kind k;
+    int fd;
+    int flags;              /* MSG_* of the socket calls */
+    void *buf;
+    size_t n;               /* bytes asked for (total of an iovec) */
+    size_t buflen;          /* fortified forms: the buffer's real size */
+    const struct iovec *iov;
+    int iovcnt;
+    void *addr;             /* recvfrom: struct sockaddr *; sendto: const struct sockaddr * */
+    socklen_t *alenp;       /* recvfrom */
+    socklen_t alen;         /* sendto */
+    struct msghdr *msg;     /* recvmsg, sendmsg */
+    uint64_t value;         /* eventfd_write */
+};
+
+static ssize_t real_io(struct io *io)
+{
+    switch (io->k) {
+    case IO_READ: return PW_REAL(read)(io->fd, io->buf, io->n);
+    case IO_READ_CHK: return PW_REAL(__read_chk)(io->fd, io->buf, io->n, io->buflen);
+    case IO_READV: return PW_REAL(readv)(io->fd, io->iov, io->iovcnt);
+    case IO_RECV: return PW_REAL(recv)(io->fd, io->buf, io->n, io->flags);
+    case IO_RECV_CHK: return PW_REAL(__recv_chk)(io->fd, io->buf, io->n, io->buflen, io->flags);
+    case IO_RECVFROM:
+        return PW_REAL(recvfrom)(io->fd, io->buf, io->n, io->flags, io->addr, io->alenp);
+    case IO_RECVFROM_CHK:
+        return PW_REAL(__recvfrom_chk)(io->fd, io->buf, io->n, io->buflen, io->flags, io->addr,
+                                       io->alenp);
+    case IO_RECVMSG: return PW_REAL(recvmsg)(io->fd, io->msg, io->flags);
+    case IO_EVENTFD_READ: return PW_REAL(eventfd_read)(io->fd, io->buf);
+    case IO_WRITE: return PW_REAL(write)(io->fd, io->buf, io->n);
+    case IO_WRITEV: return PW_REAL(writev)(io->fd, io->iov, io->iovcnt);
+    case IO_SEND: return PW_REAL(send)(io->fd, io->buf, io->n, io->flags);
+    case IO_SENDTO:
+        return PW_REAL(sendto)(io->fd, io->buf, io->n, io->flags, io->addr, io->alen);
+    case IO_SENDMSG: return PW_REAL(sendmsg)(io->fd, io->msg, io->flags);
+    default: return PW_REAL(eventfd_write)(io->fd, io->value);
+    }
+}
+
+/* eventfd_read/eventfd_write return 0 / -1: a success moved 8 bytes. */
+static ssize_t io_bytes(const struct io *io, ssize_t rc)
+{
+    if (io->k == IO_EVENTFD_READ || io->k == IO_EVENTFD_WRITE)
+        return rc == 0 ? 8 : rc;
+    return rc;
+}
+
+static uint32_t nowait_unsupported; /* the kernel refused RWF_NOWAIT once */
+
+/* The read attempted without blocking.  Returns 1 when *RC is the call's
+ * result (data, EOF or an error other than EAGAIN), 0 when the call would
+ * block, -1 when it cannot be tried (the caller decides from the counters). */
+static int try_read(struct io *io, const struct pw_chan_rec *c, ssize_t *rc)
+{
+    struct iovec one = {io->buf, io->n};
+    const struct iovec *iov = io->k == IO_READV ? io->iov : &one;
+    int cnt = io->k == IO_READV ? io->iovcnt : 1;
+    int dw = io->flags | MSG_DONTWAIT;
+    if ((io->k == IO_READ_CHK || io->k == IO_RECV_CHK || io->k == IO_RECVFROM_CHK) &&
+        io->n > io->buflen)
+        return -1; /* the real call reports the overflow */
+    if (c->type == PW_OBJ_SOCKETPAIR) {
+        /* MSG_WAITALL without blocking returns part of what the real call waits for */
+        if (io->flags & MSG_WAITALL)
+            return -1;
+        struct msghdr m = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)cnt};
+        switch (io->k) {
+        case IO_RECVFROM:
+        case IO_RECVFROM_CHK:
+            *rc = PW_REAL(recvfrom)(io->fd, io->buf, io->n, dw, io->addr, io->alenp);
+            break;
+        case IO_RECVMSG:
+            *rc = PW_REAL(recvmsg)(io->fd, io->msg, dw);
+            break;
+        default:
+            *rc = PW_REAL(recvmsg)(io->fd, &m, dw);
+            break;
+        }
+    } else {
+        if (io->k == IO_RECVMSG || io->k == IO_RECV || io->k == IO_RECV_CHK ||
+            io->k == IO_RECVFROM || io->k == IO_RECVFROM_CHK || PW_LOAD_RELAXED(&nowait_unsupported))
+            return -1; /* not a socket: the real call fails (ENOTSOCK) */
+        uint64_t v;
+        struct iovec ev = {&v, sizeof v};
+        if (io->k == IO_EVENTFD_READ)
+            iov = &ev;
+        *rc = preadv2(io->fd, iov, cnt, -1, RWF_NOWAIT);
+        if (*rc < 0 && errno == EOPNOTSUPP) {
+            PW_STORE_RELAXED(&nowait_unsupported, 1);
+            return -1;
+        }
+        if (io->k == IO_EVENTFD_READ && *rc == (ssize_t)sizeof v) {
+            *(uint64_t *)io->buf = v;
+            *rc = 0;
+        }
+    }
+    return *rc >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ? 1 : 0;
+}
+
+/* Whether a send into C is sure to fail with EPIPE: its receive side is closed
+ * and no other process can hold it (not inherited, never passed to a child). */
+static bool send_on_closed(const struct pw_chan_rec *c)
+{
+    return c->type != PW_OBJ_MQUEUE && PW_LOAD(&c->open[PW_SIDE_RECV]) <= 0 &&
+           !(PW_LOAD(&c->flags) & (PW_CF_INHERITED | PW_CF_FORKED));
+}
+
+/* Whether the EPIPE of this send comes with a SIGPIPE the program sees (the
+ * default action kills it before the write returns). */
+static bool sigpipe_delivered(const struct io *io)
+{
+    if ((io->k == IO_SEND || io->k == IO_SENDTO || io->k == IO_SENDMSG) &&
+        (io->flags & MSG_NOSIGNAL))
+        return false;
+    struct sigaction sa;
+    sigset_t cur;
+    if (sigaction(SIGPIPE, NULL, &sa) != 0 || sa.sa_handler == SIG_IGN)
+        return false;
+    return pthread_sigmask(SIG_BLOCK, NULL, &cur) != 0 || !sigismember(&cur, SIGPIPE);
+}
+
+static void park_now(struct chan_park *cp, const struct pw_chan_rec *c, int fd)
 {
     struct pw_thread_rec *t = pw_self();
-    if (t == NULL || (e & PW_FD_NONBLOCK) || !can_block(c, cp->side, n))
+    if (t == NULL)
         return;
     uint32_t stack = pw_stack_capture();
     __atomic_add_fetch(&pw_g.chans[cp->idx].parked[cp->side], 1, __ATOMIC_RELAXED);
@@ -68,9 +216,9 @@ static void io_before(struct chan_park *cp, struct pw_chan_rec *c, int fd, uint6
     pw_park_begin(t, cp->op, 0, c->id, (uint64_t)fd, fd, stack);
 }
 
-/* After it: counters, the unpark, the send/recv event, misuse. */
-static void io_after(struct chan_park *cp, struct pw_chan_rec *c, int fd, uint64_t e,
-                     ssize_t rc, int err, size_t n)
+/* After the call: counters, the unpark, the send/recv event, misuse. */
+static void io_after(struct chan_park *cp, struct pw_chan_rec *c, const struct io *io, ssize_t rc,
+                     int err, bool noted)
 {
     uint64_t bytes = rc > 0 ? (uint64_t)rc : 0;
     if (cp->parked) {
@@ -78,54 +226,107 @@ static void io_after(struct chan_park *cp, struct pw_chan_rec *c, int fd, uint64
         pw_park_end(pw_tls.rec, cp->op, c->id, rc, rc < 0 ? err : 0, bytes);
     }
     bool recv = cp->side == PW_SIDE_RECV;
-    if (rc > 0)
+    if (rc > 0 && c->type == PW_OBJ_EVENTFD && recv) {
+        /* a read takes the whole counter, however many writes made it */
+        uint64_t sent = PW_LOAD(&c->sent);
+        if (PW_LOAD(&c->received) < sent)
+            PW_STORE(&c->received, sent);
+    } else if (rc > 0) {
         __atomic_add_fetch(recv ? &c->received : &c->sent, bytes, __ATOMIC_ACQ_REL);
-    else if (rc == 0 && recv && n > 0)
+    } else if (rc == 0 && recv && io->n > 0) {
         __atomic_add_fetch(&c->eofs, 1, __ATOMIC_RELAXED);
+    }
     struct pw_event ev = {.kind = recv ? PW_EV_CHAN_RECV : PW_EV_CHAN_SEND, .obj = c->id,
-                          .obj2 = (uint64_t)fd, .arg = bytes, .result = (int32_t)rc,
+                          .obj2 = (uint64_t)io->fd, .arg = bytes, .result = (int32_t)rc,
                           .err = rc < 0 ? err : 0};
     pw_emit(&ev);
-    if (!recv && rc < 0 && err == EPIPE)
-        pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, fd, e, c->close_stack[PW_SIDE_RECV], 0);
+    if (!recv && rc < 0 && err == EPIPE && !noted)
+        pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, io->fd, cp->idx, c->close_stack[PW_SIDE_RECV],
+                       0, sigpipe_delivered(io) ? 0 : EPIPE);
 }
 
-enum io_kind { IO_READ, IO_READ_CHK, IO_WRITE };
-
-static ssize_t real_io(enum io_kind k, int fd, void *buf, size_t n, size_t buflen)
+/* The worker behind every read/write entry point on channel record IDX. */
+static ssize_t chan_io(struct io *io, uint64_t e, uint32_t idx, unsigned side)
 {
-    switch (k) {
-    case IO_READ:
-        return PW_REAL(read)(fd, buf, n);
-    case IO_READ_CHK:
-        return PW_REAL(__read_chk)(fd, buf, n, buflen);
-    default:
-        return PW_REAL(write)(fd, buf, n);
-    }
-}
-
-/* The worker shared by read, __read_chk and write on a channel fd. */
-static ssize_t chan_io(enum io_kind k, int fd, uint64_t e, void *buf, size_t n, size_t buflen)
-{
-    struct pw_chan_rec *c = pw_chan_rec(PW_FD_CHAN(e));
-    struct chan_park cp = {.idx = PW_FD_CHAN(e), .side = (uint8_t)PW_FD_SIDE(e)};
-    cp.op = chan_op(c, cp.side);
+    struct pw_chan_rec *c = pw_chan_rec(idx);
+    struct chan_park cp = {.idx = idx, .side = (uint8_t)side};
+    cp.op = chan_op(c, side);
+    bool blocking = !(e & PW_FD_NONBLOCK) && !(io->flags & MSG_DONTWAIT) && io->n > 0;
+    bool noted = false;
+    ssize_t rc;
     int err = errno;
     pw_tls.guard++;
-    io_before(&cp, c, fd, e, n);
+    if (side == PW_SIDE_RECV && blocking) {
+        int tried = try_read(io, c, &rc);
+        if (tried == 1) {
+            int got = errno;
+            io_after(&cp, c, io, io_bytes(io, rc), got, false);
+            pw_tls.guard--;
+            errno = rc < 0 ? got : err; /* a success leaves errno as the caller had it */
+            return rc;
+        }
+        if (tried == 0 || can_block(c, side, io->n))
+            park_now(&cp, c, io->fd);
+    } else if (side == PW_SIDE_SEND) {
+        if (send_on_closed(c)) {
+            /* noted before the call: a default SIGPIPE kills us inside it */
+            bool sig = sigpipe_delivered(io);
+            pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, io->fd, idx, c->close_stack[PW_SIDE_RECV], 0,
+                           sig ? 0 : EPIPE);
+            noted = true;
+        } else if (blocking && can_block(c, side, io->n)) {
+            park_now(&cp, c, io->fd);
+        }
+    }
     pw_tls.guard--;
-    errno = err; /* a successful call leaves errno as the caller had it */
-    ssize_t rc;
+    errno = err;
     /* read and write are cancellation points: the park must not outlive them */
     pthread_cleanup_push(chan_park_cleanup, &cp);
-    rc = real_io(k, fd, buf, n, buflen);
+    rc = real_io(io);
     pthread_cleanup_pop(0);
     err = errno;
     pw_tls.guard++;
-    io_after(&cp, c, fd, e, rc, err, n);
+    io_after(&cp, c, io, io_bytes(io, rc), err, noted);
     pw_tls.guard--;
     errno = err;
     return rc;
+}
+
+/* The channel an fd word reads from / writes to, and dispatch. */
+static ssize_t recv_io(struct io *io, uint64_t e)
+{
+    return chan_io(io, e, (uint32_t)pw_fd_recv_chan(e), PW_SIDE_RECV);
+}
+
+static ssize_t send_io(struct io *io, uint64_t e)
+{
+    return chan_io(io, e, (uint32_t)pw_fd_send_chan(e), PW_SIDE_SEND);
+}
+
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+    size_t n = 0;
+    for (int i = 0; iov != NULL && i < cnt; i++)
+        n += iov[i].iov_len;
+    return n;
+}
+
+/* The word of FD if it is a channel fd that can receive (send), else 0: the
+ * caller passes straight through.  Also 0 while the shim is off. */
+static uint64_t recv_word(int fd)
+{
+    if (PW_UNLIKELY(!pw_on()))
+        return 0;
+    uint64_t e = pw_fd_get(fd);
+    return PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_recv_chan(e) < 0 ? 0 : e;
+}
+
+static uint64_t send_word(int fd)
+{
+    if (PW_UNLIKELY(!pw_on()))
+        return 0;
+    uint64_t e = pw_fd_get(fd);
+    return PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_send_chan(e) < 0 ? 0 : e;
 }
 
 PW_EXPORT ssize_t read(int fd, void *buf, size_t n)
@@ -133,17 +334,98 @@ PW_EXPORT ssize_t read(int fd, void *buf, size_t n)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(read) ? PW_REAL(read)(fd, buf, n) : syscall(SYS_read, fd, buf, n);
     uint64_t e = pw_fd_get(fd);
-    if (PW_LIKELY(!(e & PW_FD_LIVE)) || PW_FD_SIDE(e) != PW_SIDE_RECV) /* EBADF anyway */
+    if (PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_recv_chan(e) < 0) /* EBADF anyway */
         return PW_REAL(read)(fd, buf, n);
-    return chan_io(IO_READ, fd, e, buf, n, n);
+    struct io io = {.k = IO_READ, .fd = fd, .buf = buf, .n = n};
+    return recv_io(&io, e);
 }
 
 PW_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
-    uint64_t e = pw_on() ? pw_fd_get(fd) : 0;
-    if (PW_LIKELY(!(e & PW_FD_LIVE)) || PW_FD_SIDE(e) != PW_SIDE_RECV)
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
         return PW_REAL(__read_chk)(fd, buf, n, buflen);
-    return chan_io(IO_READ_CHK, fd, e, buf, n, buflen);
+    struct io io = {.k = IO_READ_CHK, .fd = fd, .buf = buf, .n = n, .buflen = buflen};
+    return recv_io(&io, e);
+}
+
+PW_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(readv)(fd, iov, cnt);
+    struct io io = {.k = IO_READV, .fd = fd, .iov = iov, .iovcnt = cnt, .n = iov_total(iov, cnt)};
+    return recv_io(&io, e);
+}
+
+PW_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(recv)(fd, buf, n, flags);
+    struct io io = {.k = IO_RECV, .fd = fd, .buf = buf, .n = n, .flags = flags};
+    return recv_io(&io, e);
+}
+
+PW_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(__recv_chk)(fd, buf, n, buflen, flags);
+    struct io io = {.k = IO_RECV_CHK, .fd = fd, .buf = buf, .n = n, .buflen = buflen,
+                    .flags = flags};
+    return recv_io(&io, e);
+}
+
+PW_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+                           socklen_t *alen)
+{
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
+    struct io io = {.k = IO_RECVFROM, .fd = fd, .buf = buf, .n = n, .flags = flags, .addr = addr,
+                    .alenp = alen};
+    return recv_io(&io, e);
+}
+
+PW_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+                                 struct sockaddr *addr, socklen_t *alen)
+{
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, addr, alen);
+    struct io io = {.k = IO_RECVFROM_CHK, .fd = fd, .buf = buf, .n = n, .buflen = buflen,
+                    .flags = flags, .addr = addr, .alenp = alen};
+    return recv_io(&io, e);
+}
+
+PW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(recvmsg)(fd, msg, flags);
+    struct io io = {.k = IO_RECVMSG, .fd = fd, .msg = msg, .flags = flags,
+                    .n = msg ? iov_total(msg->msg_iov, (int)msg->msg_iovlen) : 0};
+    return recv_io(&io, e);
+}
+
+/* glibc's eventfd_read/eventfd_write call read/write internally, past our wrappers. */
+PW_EXPORT int eventfd_read(int fd, eventfd_t *value)
+{
+    uint64_t e = recv_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(eventfd_read)(fd, value);
+    struct io io = {.k = IO_EVENTFD_READ, .fd = fd, .buf = value, .n = sizeof *value};
+    return (int)recv_io(&io, e);
+}
+
+PW_EXPORT int eventfd_write(int fd, eventfd_t value)
+{
+    uint64_t e = send_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(eventfd_write)(fd, value);
+    struct io io = {.k = IO_EVENTFD_WRITE, .fd = fd, .value = value, .n = sizeof value};
+    return (int)send_io(&io, e);
 }
 
 PW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
@@ -151,9 +433,49 @@ PW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(write) ? PW_REAL(write)(fd, buf, n) : syscall(SYS_write, fd, buf, n);
     uint64_t e = pw_fd_get(fd);
-    if (PW_LIKELY(!(e & PW_FD_LIVE)) || PW_FD_SIDE(e) != PW_SIDE_SEND)
+    if (PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_send_chan(e) < 0)
         return PW_REAL(write)(fd, buf, n);
-    return chan_io(IO_WRITE, fd, e, (void *)buf, n, n);
+    struct io io = {.k = IO_WRITE, .fd = fd, .buf = (void *)buf, .n = n};
+    return send_io(&io, e);
+}
+
+PW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+    uint64_t e = send_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(writev)(fd, iov, cnt);
+    struct io io = {.k = IO_WRITEV, .fd = fd, .iov = iov, .iovcnt = cnt, .n = iov_total(iov, cnt)};
+    return send_io(&io, e);
+}
+
+PW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    uint64_t e = send_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(send)(fd, buf, n, flags);
+    struct io io = {.k = IO_SEND, .fd = fd, .buf = (void *)buf, .n = n, .flags = flags};
+    return send_io(&io, e);
+}
+
+PW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+                         const struct sockaddr *addr, socklen_t alen)
+{
+    uint64_t e = send_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(sendto)(fd, buf, n, flags, addr, alen);
+    struct io io = {.k = IO_SENDTO, .fd = fd, .buf = (void *)buf, .n = n, .flags = flags,
+                    .addr = (void *)addr, .alen = alen};
+    return send_io(&io, e);
+}
+
+PW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    uint64_t e = send_word(fd);
+    if (PW_LIKELY(e == 0))
+        return PW_REAL(sendmsg)(fd, msg, flags);
+    struct io io = {.k = IO_SENDMSG, .fd = fd, .msg = (struct msghdr *)msg, .flags = flags,
+                    .n = msg ? iov_total(msg->msg_iov, (int)msg->msg_iovlen) : 0};
+    return send_io(&io, e);
 }
 
 static int pipe_after(int rc, int fds[2], int flags)
@@ -207,6 +529,8 @@ PW_EXPORT int close(int fd)
     errno = err;
     int rc = PW_REAL(close)(fd);
     err = errno;
+    if ((e & PW_FD_EPOLL) && rc == 0)
+        pw_epoll_closed(fd, e);
     if (e & PW_FD_STALE) {
         /* closed before: EBADF is a double close; success means the number had
          * been reused by something we do not track, so forget the old channel */

@@ -9,12 +9,17 @@
 #include "real.h"
 #include "shim.h"
 
-static inline __attribute__((always_inline)) void held_push_self(pthread_mutex_t *m)
+/* PC: the interposer's return address, the "A acquired here" site of later
+ * lock-order edges (lockorder.c).  TRY: a trylock, which orders nothing. */
+static inline __attribute__((always_inline)) void held_push_self(pthread_mutex_t *m, bool try,
+                                                                 uint64_t pc)
 {
     struct pw_thread_rec *t = pw_self();
     if (t != NULL)
-        pw_held_push(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX);
+        pw_lock_acquired(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX, try, pc);
 }
+
+#define CALLER_PC() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
 static int real_lock(pthread_mutex_t *m, const struct timespec *abs)
 {
@@ -23,14 +28,14 @@ static int real_lock(pthread_mutex_t *m, const struct timespec *abs)
 
 /* The trylock said TRY_RC (not a success): block for real, as a park if the
  * mutex is simply taken, or plainly for any other answer (EINVAL, EAGAIN...). */
-static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs)
+static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs, uint64_t pc)
 {
     int err = errno;
     int rc;
     if (try_rc != EBUSY) {
         rc = real_lock(m, abs);
         if (rc == 0 || rc == EOWNERDEAD)
-            held_push_self(m);
+            held_push_self(m, false, pc);
         errno = err;
         return rc;
     }
@@ -45,7 +50,7 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs)
     if (t != NULL) {
         pw_park_end(t, PW_OP_MUTEX_LOCK, (uint64_t)(uintptr_t)m, rc, 0, 0);
         if (rc == 0 || rc == EOWNERDEAD)
-            pw_held_push(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX);
+            pw_lock_acquired(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX, false, pc);
     }
     pw_tls.guard--;
     errno = err;
@@ -68,10 +73,10 @@ PW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     int rc = lock_cannot_block(m) ? PW_REAL(pthread_mutex_lock)(m)
                                   : PW_REAL(pthread_mutex_trylock)(m);
     if (PW_LIKELY(rc == 0 || rc == EOWNERDEAD)) {
-        held_push_self(m);
+        held_push_self(m, false, CALLER_PC());
         return rc;
     }
-    return lock_slow(m, rc, NULL);
+    return lock_slow(m, rc, NULL, CALLER_PC());
 }
 
 PW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
@@ -80,10 +85,10 @@ PW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
         return PW_REAL(pthread_mutex_timedlock)(m, abs);
     int rc = PW_REAL(pthread_mutex_trylock)(m);
     if (rc == 0 || rc == EOWNERDEAD) {
-        held_push_self(m);
+        held_push_self(m, false, CALLER_PC());
         return rc;
     }
-    return lock_slow(m, rc, abs);
+    return lock_slow(m, rc, abs, CALLER_PC());
 }
 
 PW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -92,7 +97,7 @@ PW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
         return PW_REAL(pthread_mutex_trylock) ? PW_REAL(pthread_mutex_trylock)(m) : 0;
     int rc = PW_REAL(pthread_mutex_trylock)(m);
     if (rc == 0 || rc == EOWNERDEAD)
-        held_push_self(m);
+        held_push_self(m, true, CALLER_PC());
     return rc;
 }
 
@@ -113,9 +118,16 @@ static void lock_life(uint16_t kind, pthread_mutex_t *m, int rc)
 {
     int err = errno;
     pw_tls.guard++;
+    /* the init site names the lock in reports ("initialized at") */
     struct pw_event ev = {.kind = kind, .op = PW_OBJ_MUTEX, .obj = (uint64_t)(uintptr_t)m,
-                          .result = rc};
-    pw_emit(&ev);
+                          .result = rc,
+                          .stack = kind == PW_EV_LOCK_INIT ? pw_stack_capture() : 0};
+    /* an address that appears in a lock-order edge must keep its generation
+     * changes, whatever the ring forgets: those go to the notes */
+    if (pw_lock_reborn(ev.obj))
+        pw_note(&ev);
+    else
+        pw_emit(&ev);
     pw_tls.guard--;
     errno = err;
 }

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdtab.h"
 #include "real.h"
 #include "shim.h"
 
@@ -26,10 +27,52 @@ PW_EXPORT pid_t fork(void)
     if (pid > 0) {
         struct pw_event ev = {.kind = PW_EV_FORK, .op = 0, .arg = (uint64_t)pid};
         pw_emit(&ev);
+        pw_chans_mark_forked(); /* the child holds copies: EPIPE is no longer certain */
     }
     pw_tls.guard--;
     errno = err;
     return pid;
+}
+
+/* posix_spawn skips atfork handlers (the child runs in our memory until it
+ * execs, like vfork): the child is not followed here but traces itself after its
+ * exec, and the parent books the fork (its channel ends were copied). */
+static int spawned(int rc, pid_t *pidp)
+{
+    if (rc != 0 || pidp == NULL)
+        return rc;
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_event ev = {.kind = PW_EV_FORK, .op = 0, .arg = (uint64_t)*pidp};
+    pw_emit(&ev);
+    pw_chans_mark_forked();
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+PW_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                          const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    if (!pw_on())
+        return PW_REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
+    pid_t child = 0;
+    int rc = PW_REAL(posix_spawn)(&child, path, fa, attr, argv, envp);
+    if (pid != NULL && rc == 0)
+        *pid = child;
+    return spawned(rc, &child);
+}
+
+PW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                           const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    if (!pw_on())
+        return PW_REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
+    pid_t child = 0;
+    int rc = PW_REAL(posix_spawnp)(&child, file, fa, attr, argv, envp);
+    if (pid != NULL && rc == 0)
+        *pid = child;
+    return spawned(rc, &child);
 }
 
 /* ---- exec: the trace says "exec" only if the exec succeeds, and exec does not

@@ -121,27 +121,94 @@ static void join_done(struct pw_thread_rec *target, uint32_t serial, pthread_t t
     pw_emit(&ev);
 }
 
-PW_EXPORT int pthread_join(pthread_t th, void **ret)
+enum join_mode { JOIN_PLAIN, JOIN_TIMED, JOIN_CLOCK };
+
+struct join_call {
+    enum join_mode mode;
+    clockid_t clock;
+    const struct timespec *abs;
+};
+
+static int real_join(pthread_t th, void **ret, const struct join_call *c)
 {
-    if (!pw_on())
+    switch (c->mode) {
+    case JOIN_TIMED:
+        return PW_REAL(pthread_timedjoin_np)(th, ret, c->abs);
+    case JOIN_CLOCK:
+        return PW_REAL(pthread_clockjoin_np)(th, ret, c->clock, c->abs);
+    default:
         return PW_REAL(pthread_join)(th, ret);
+    }
+}
+
+/* pthread_join and its timed variants: a park on the joined thread (timed
+ * ones never count as "forever").  All are cancellation points. */
+static int join_work(pthread_t th, void **ret, const struct join_call *c)
+{
     int err = errno;
     pw_tls.guard++;
     struct pw_thread_rec *self = pw_self();
     struct pw_thread_rec *target = pw_thread_find((uint64_t)th);
     uint32_t serial = target != NULL ? target->serial : 0;
     if (self != NULL)
-        pw_park_begin(self, PW_OP_JOIN, 0, serial, 0, -1, pw_stack_capture());
+        pw_park_begin(self, PW_OP_JOIN, c->mode != JOIN_PLAIN ? PW_PARK_TIMED : 0, serial, 0, -1,
+                      pw_stack_capture());
     pw_tls.guard--;
     int rc;
     pthread_cleanup_push(pw_park_cancelled, (void *)(uintptr_t)PW_OP_JOIN);
-    rc = PW_REAL(pthread_join)(th, ret);
+    rc = real_join(th, ret, c);
     pthread_cleanup_pop(0);
     pw_tls.guard++;
     if (self != NULL)
         pw_park_end(self, PW_OP_JOIN, serial, rc, 0, 0);
     join_done(target, serial, th, rc);
     pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+PW_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_join)(th, ret);
+    struct join_call c = {.mode = JOIN_PLAIN};
+    return join_work(th, ret, &c);
+}
+
+PW_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abs)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_timedjoin_np)(th, ret, abs);
+    struct join_call c = {.mode = JOIN_TIMED, .abs = abs};
+    return join_work(th, ret, &c);
+}
+
+PW_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clock,
+                                   const struct timespec *abs)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_clockjoin_np)(th, ret, clock, abs);
+    struct join_call c = {.mode = JOIN_CLOCK, .clock = clock, .abs = abs};
+    return join_work(th, ret, &c);
+}
+
+/* Never blocks: no park, only the join when it happened (EBUSY = still
+ * running, and the thread stays joinable). */
+PW_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
+{
+    if (!pw_on())
+        return PW_REAL(pthread_tryjoin_np)(th, ret);
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_thread_rec *target = pw_thread_find((uint64_t)th);
+    uint32_t serial = target != NULL ? target->serial : 0;
+    pw_tls.guard--;
+    int rc = PW_REAL(pthread_tryjoin_np)(th, ret);
+    if (rc != EBUSY) {
+        pw_tls.guard++;
+        join_done(target, serial, th, rc);
+        pw_tls.guard--;
+    }
     errno = err;
     return rc;
 }

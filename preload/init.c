@@ -97,6 +97,7 @@ static void init_first(void)
         return;
     }
     pw_stack_warmup();
+    pw_lockorder_init();
     start_process((int32_t)getppid(), 0);
     pthread_atfork(pw_fork_prepare, pw_fork_parent, pw_fork_child);
     if (pw_g.hdr != NULL)

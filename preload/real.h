@@ -14,6 +14,23 @@
 /* Not declared unless _FORTIFY_SOURCE is on. */
 ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
 
+/* Channels beyond pipes (the fortified forms are declared here for the same reason). */
+#include <mqueue.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
+ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+                       struct sockaddr *addr, socklen_t *alen);
+int __poll_chk(struct pollfd *fds, nfds_t nfds, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t nfds, const struct timespec *ts, const sigset_t *ss,
+                size_t fdslen);
+mqd_t __mq_open_2(const char *name, int oflag);
+
 /* X(name, version): version is the symbol version to ask dlvsym for first
  * (NULL: plain dlsym).  pthread_cond_* exist twice in glibc; the 2.3.2 ones are
  * what every program built since 2003 calls. */
@@ -82,7 +99,44 @@ ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
     X(execvpe, NULL)                              \
     X(fexecve, NULL)                              \
     X(dlopen, NULL)                               \
-    X(dlclose, NULL)
+    X(dlclose, NULL)                              \
+    X(readv, NULL)                                \
+    X(writev, NULL)                               \
+    X(recv, NULL)                                 \
+    X(__recv_chk, NULL)                           \
+    X(recvfrom, NULL)                             \
+    X(__recvfrom_chk, NULL)                       \
+    X(recvmsg, NULL)                              \
+    X(send, NULL)                                 \
+    X(sendto, NULL)                               \
+    X(sendmsg, NULL)                              \
+    X(socketpair, NULL)                           \
+    X(shutdown, NULL)                             \
+    X(eventfd, NULL)                              \
+    X(eventfd_read, NULL)                         \
+    X(eventfd_write, NULL)                        \
+    X(poll, NULL)                                 \
+    X(__poll_chk, NULL)                           \
+    X(ppoll, NULL)                                \
+    X(__ppoll_chk, NULL)                          \
+    X(select, NULL)                               \
+    X(pselect, NULL)                              \
+    X(epoll_create, NULL)                         \
+    X(epoll_create1, NULL)                        \
+    X(epoll_ctl, NULL)                            \
+    X(epoll_wait, NULL)                           \
+    X(epoll_pwait, NULL)                          \
+    X(epoll_pwait2, NULL)                         \
+    X(mq_open, NULL)                              \
+    X(__mq_open_2, NULL)                          \
+    X(mq_close, NULL)                             \
+    X(mq_unlink, NULL)                            \
+    X(mq_send, NULL)                              \
+    X(mq_timedsend, NULL)                         \
+    X(mq_receive, NULL)                           \
+    X(mq_timedreceive, NULL)                      \
+    X(posix_spawn, NULL)                          \
+    X(posix_spawnp, NULL)
 
 struct pw_real_table {
 #define PW_X(name, ver) union { void *obj; __typeof__(&name) fn; } name;

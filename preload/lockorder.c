@@ -1,0 +1,223 @@
+/* Lock-order edges: "B taken while holding A", recorded once per (A, B, thread)
+ * as LOCK_EDGE notes for the analyzer's cycle search (analyzer/lockorder.c).
+ *
+ * Cost model (the uncontended lock is every program's hot path):
+ *   - no lock held: pw_lock_acquired (shim.h) only pushes the held entry and
+ *     remembers the caller's return address;
+ *   - locks held: one hash over the held set and B, looked up in a small
+ *     per-thread direct-mapped cache of (held set, B) keys already processed:
+ *     a hit (the steady state of any loop) costs a few multiplications;
+ *   - a miss checks each (Ai, B) against a process-wide lock-free set of edge
+ *     fingerprints; only an edge never seen from this thread captures B's stack
+ *     and writes a note.
+ * Nothing here allocates, takes a lock or prints; tables are mapped at init.
+ *
+ * The site that took A.  Capturing a stack at every acquisition would cost
+ * 150 ns - 2.3 us per lock, so the shim keeps per held position the return
+ * address of the call that took the lock (a one-frame "A acquired here" that
+ * names function, file and line) and, when that acquisition itself recorded an
+ * edge, the whole stack that was captured then.  stack2 is the whole stack when
+ * known, else the one-frame site, else 0 (the entry was pushed by code that did
+ * not say where: a cond wait re-taking its mutex, or a lock taken before the
+ * shim saw the thread).
+ *
+ * Degrading: the edge set is fixed-size; when a probe sequence finds no room
+ * the edge is counted in header.dropped_edges and not recorded.  Locks beyond
+ * the PW_HELD_MAX entries mirrored in the thread record still count as held but
+ * give no edges (also counted). */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "shim.h"
+
+__thread struct pw_lo_tls pw_lo __attribute__((tls_model("initial-exec")));
+
+#define EDGE_SLOTS (1u << 16)  /* fingerprints: 512 KiB of address space */
+#define LOCK_SLOTS (1u << 14)  /* addresses that appear in an edge: 256 KiB */
+#define MAX_PROBE 64u
+
+/* An address that appears in a recorded edge, with its generation: init or
+ * destroy of such an address bumps gen (and writes a note), so a lock reborn at
+ * the same address has new edge fingerprints and the analyzer never joins the
+ * two lives.  addr is claimed by CAS (0 = free); entries are never removed. */
+struct lo_lock {
+    uint64_t addr;
+    uint32_t gen;
+    uint32_t pad;
+};
+
+/* Shared by all threads, wiped in a fork child (MADV_WIPEONFORK): the child's
+ * trace starts empty, so it must see every edge as new.  epoch is 0 there, which
+ * differs from the 1 the parent starts with, so per-thread caches are flushed. */
+struct lo_shared {
+    uint32_t epoch;          /* bumped when any cached answer may be stale */
+    uint32_t ready;
+    uint64_t edges[EDGE_SLOTS];
+    struct lo_lock locks[LOCK_SLOTS];
+};
+
+static struct lo_shared *lo;
+
+void pw_lockorder_init(void)
+{
+    size_t bytes = (sizeof *lo + 4095) & ~(size_t)4095;
+    struct lo_shared *p = pw_anon_map(bytes);
+    if (p == NULL)
+        return; /* no lock-order edges: pw_lock_edges returns at once */
+    if (madvise(p, bytes, MADV_WIPEONFORK) != 0) {
+        /* an older kernel: a fork child re-learns nothing, it only misses the
+         * edges its parent had already recorded */
+    }
+    p->epoch = 1;
+    PW_STORE(&p->ready, 1);
+    lo = p;
+}
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 31);
+}
+
+static struct lo_lock *lock_find(uint64_t addr, bool insert)
+{
+    uint32_t h = (uint32_t)(mix(0, addr) >> 40);
+    for (uint32_t i = 0; i < MAX_PROBE; i++) {
+        struct lo_lock *e = &lo->locks[(h + i) & (LOCK_SLOTS - 1)];
+        uint64_t a = PW_LOAD(&e->addr);
+        if (a == addr)
+            return e;
+        if (a != 0)
+            continue;
+        if (!insert)
+            return NULL;
+        if (__atomic_compare_exchange_n(&e->addr, &a, addr, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE) || a == addr)
+            return e;
+    }
+    return NULL;
+}
+
+static uint32_t gen_of(uint64_t addr)
+{
+    struct lo_lock *e = lock_find(addr, true);
+    return e != NULL ? PW_LOAD(&e->gen) : 0;
+}
+
+/* Inserts fingerprint FP; true if it was not there (a new edge). */
+static bool edge_insert(uint64_t fp, bool *full)
+{
+    for (uint32_t i = 0; i < MAX_PROBE; i++) {
+        uint64_t *e = &lo->edges[(fp + i) & (EDGE_SLOTS - 1)];
+        uint64_t v = PW_LOAD(e);
+        if (v == fp)
+            return false;
+        if (v != 0)
+            continue;
+        if (__atomic_compare_exchange_n(e, &v, fp, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            return true;
+        if (v == fp)
+            return false;
+    }
+    *full = true;
+    return false;
+}
+
+static void count_dropped_edge(void)
+{
+    if (pw_g.hdr != NULL)
+        __atomic_add_fetch(&pw_g.hdr->dropped_edges, 1, __ATOMIC_RELAXED);
+}
+
+/* "A acquired here": the whole stack of that acquisition if one was captured,
+ * else the one-frame site, stored once and kept for the next edges. */
+static uint32_t site_of(const struct pw_thread_rec *t, uint32_t i)
+{
+    if (pw_lo.obj[i] != t->held[i])
+        return 0; /* pushed without pw_lock_acquired: site unknown */
+    if (pw_lo.stack[i] == 0 && pw_lo.pc[i] != 0) {
+        uint64_t pc = pw_lo.pc[i];
+        pw_lo.stack[i] = pw_depot_put(&pw_g.depot, &pc, 1);
+    }
+    return pw_lo.stack[i];
+}
+
+/* The per-thread cache missed: check every held lock against the edge set.
+ * N locks are held (N >= 1) besides B at position N. */
+static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btype)
+{
+    uint32_t listed = n < PW_HELD_MAX ? n : PW_HELD_MAX;
+    uint32_t bstack = 0;
+    uint32_t bgen = gen_of(b);
+    for (uint32_t i = 0; i < listed; i++) {
+        uint64_t a = t->held[i];
+        uint8_t atype = t->held_type[i];
+        if (a == b)
+            continue; /* a recursive relock orders nothing */
+        uint64_t arg = (i > 0 && t->held[0] != a ? PW_EDGE_GATE(t->held[0]) : 0) |
+                       ((atype & PW_HELD_READ) ? PW_EDGE_A_READ : 0) |
+                       ((btype & PW_HELD_READ) ? PW_EDGE_B_READ : 0);
+        uint64_t fp = mix(mix(mix(mix(mix(0x5eed, a), gen_of(a)), b), bgen),
+                          arg ^ ((uint64_t)pw_tls.serial << 32));
+        fp |= 1; /* 0 marks a free slot */
+        bool full = false;
+        if (!edge_insert(fp, &full)) {
+            if (full)
+                count_dropped_edge();
+            continue;
+        }
+        if (bstack == 0)
+            bstack = pw_stack_capture();
+        struct pw_event ev = {.kind = PW_EV_LOCK_EDGE, .op = btype & 0x7f, .obj = a, .obj2 = b,
+                              .arg = arg, .stack = bstack, .stack2 = site_of(t, i),
+                              .result = atype & 0x7f};
+        pw_note(&ev);
+        __atomic_add_fetch(&pw_g.hdr->lock_edges, 1, __ATOMIC_RELAXED);
+    }
+    if (n > PW_HELD_MAX)
+        count_dropped_edge(); /* edges from the unlisted locks are not known */
+    if (bstack != 0 && n < PW_HELD_MAX)
+        pw_lo.stack[n] = bstack; /* B's whole stack, for edges where B is A */
+}
+
+void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btype)
+{
+    if (PW_UNLIKELY(lo == NULL || pw_g.hdr == NULL))
+        return;
+    uint32_t epoch = PW_LOAD_RELAXED(&lo->epoch);
+    if (PW_UNLIKELY(pw_lo.epoch != epoch)) {
+        memset(pw_lo.cache, 0, sizeof pw_lo.cache);
+        pw_lo.epoch = epoch;
+    }
+    uint32_t listed = n < PW_HELD_MAX ? n : PW_HELD_MAX;
+    uint64_t key = mix(n, b ^ btype);
+    for (uint32_t i = 0; i < listed; i++)
+        key = mix(key, t->held[i] ^ t->held_type[i]);
+    key |= 1;
+    uint64_t *slot = &pw_lo.cache[(key >> 20) & (PW_LO_CACHE - 1)];
+    if (PW_LIKELY(*slot == key))
+        return;
+    int err = errno;
+    pw_tls.guard++;
+    edges_slow(t, n, b, btype);
+    pw_tls.guard--;
+    errno = err;
+    *slot = key;
+}
+
+/* init/destroy of a lock address: if it appears in an edge, the lock that lives
+ * there next is a new object.  Returns true if the caller must record the event
+ * as a note (the rings wrap; the analyzer needs every generation change of an
+ * address that appears in a note). */
+bool pw_lock_reborn(uint64_t addr)
+{
+    if (lo == NULL)
+        return false;
+    struct lo_lock *e = lock_find(addr, false);
+    if (e == NULL)
+        return false;
+    __atomic_add_fetch(&e->gen, 1, __ATOMIC_ACQ_REL);
+    __atomic_add_fetch(&lo->epoch, 1, __ATOMIC_ACQ_REL);
+    return true;
+}
