@@ -66,6 +66,11 @@ static int find_shim(char *out)
         if (try_shim(exe, "../preload/" PW_SHIM_NAME, out) == 0 ||
             try_shim(exe, PW_SHIM_NAME, out) == 0)
             return 0;
+#ifdef PW_BIN_TO_LIBDIR
+        /* An installed tree, wherever it was unpacked (DESTDIR, a moved prefix). */
+        if (try_shim(exe, PW_BIN_TO_LIBDIR "/" PW_SHIM_NAME, out) == 0)
+            return 0;
+#endif
     }
     if (try_shim(PW_LIBDIR, PW_SHIM_NAME, out) == 0)
         return 0;
