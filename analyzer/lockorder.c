@@ -180,7 +180,9 @@ static void dfs(struct search *s, uint32_t n)
         return;
     for (size_t e = s->g->first[n]; e < s->g->first[n + 1]; e++) {
         uint32_t to = s->g->edges[e].to;
-        if (to < s->start || s->on_path[to])
+        /* the start node is on the path too: closing the cycle is the one
+         * visit to a node on the path that is allowed */
+        if (to < s->start || (s->on_path[to] && to != s->start))
             continue;
         /* several notes of one (A, B) pair: the first one stands for all here;
          * validation below looks at every note of each pair */

@@ -67,8 +67,11 @@
  *                  stack2=earlier site (close or creation), arg=other thread serial
  *   LOCK_EDGE      (a note) obj=lock held (A), obj2=lock acquired (B), stack=where B was
  *                  taken, stack2=where A was taken (0 if unknown), op=PW_OBJ_* of B,
+ *                  result=PW_OBJ_* of A,
  *                  arg=PW_EDGE_GATE(arg) the outermost lock held at the time if not A
  *                  (0 if none) | PW_EDGE_* flags; recorded once per new (A, B, thread)
+ *                  (and per gate / read flags); LOCK_INIT and LOCK_DESTROY of an
+ *                  address that appears in a LOCK_EDGE are notes too
  *   FORK           arg=child pid (parent side) / parent pid (child side), op=0 parent, 1 child
  *   EXEC           arg=0; recorded just before the real exec
  *   MODULES        arg=number of modules after a dlopen/dlclose refresh
@@ -403,6 +406,9 @@ struct pw_trace_header {
     char exe[PW_EXE_MAX];
     char argv[PW_ARGV_MAX];
     char options[512];         /* PARKWATCH_OPTIONS as seen by the shim */
+    uint64_t lock_edges;       /* LOCK_EDGE notes written */
+    uint64_t dropped_edges;    /* lock-order edges not recorded (edge set full, or
+                                  taken while holding more than PW_HELD_MAX locks) */
     /* reserved up to PW_HEADER_SIZE */
 };
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static inline void die(const char *what, int err)
@@ -63,6 +64,47 @@ static inline void sleep_ms(long ms)
 static inline void settle(void)
 {
     sleep_ms(300);
+}
+
+/* The calling thread's kernel tid, for wait_asleep. */
+static inline pid_t self_tid(void)
+{
+    return (pid_t)syscall(SYS_gettid);
+}
+
+/* True when thread TID of this process sleeps in the kernel (state S with a
+ * wait channel): it has reached its blocking call, whatever that is. */
+static inline int task_asleep(pid_t tid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *s = strrchr(buf, ')');
+    if (!s || s[1] != ' ' || s[2] != 'S')
+        return 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)tid);
+    f = fopen(path, "r");
+    if (!f)
+        return 1; /* no wchan file: state S is all we can know */
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return n > 0 && strcmp(buf, "0") != 0;
+}
+
+/* Waits (polling, no deadline: the test's own timeout bounds it) until thread
+ * *TIDP (published by the thread itself, 0 until then) sleeps in the kernel. */
+static inline void wait_asleep(volatile pid_t *tidp)
+{
+    while (*tidp == 0 || !task_asleep(*tidp)) {
+        struct timespec ts = {0, 2000000L};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static inline void write_all(int fd, const void *buf, size_t len)
