@@ -7,6 +7,8 @@
  *                             send side (its creator)
  *   channel write (full)   -> the threads that receive from it
  *   cond                   -> the threads that ever signalled it
+ *   sem                    -> the threads that ever posted it
+ *   barrier                -> how many participants arrived, of how many
  *
  * The walk stops at a thread that is not parked (running or exited), at an
  * object nobody can act on, or when it meets a thread already in the chain (a
@@ -116,6 +118,44 @@ static void pick(struct step *s, struct pw_thread **cand, size_t n, const char *
     }
 }
 
+/* Does T hold O for reading (an rwlock's read side)? */
+static bool holds_for_read(const struct pw_thread *t, const struct pw_object *o)
+{
+    for (size_t h = 0; h < t->nheld; h++)
+        if (t->held[h] == o)
+            return t->held_read[h];
+    return false;
+}
+
+/* An rwlock: a writer waits for every holder (readers or the writer); a reader
+ * waits for the writer, and when no writer holds it, for the writers queued on
+ * it (a writer-preferring lock lets no new reader in while one waits). */
+static size_t rwlock_blockers(struct pw_thread *t, struct pw_thread **h, size_t n,
+                              const char **relation)
+{
+    if (t->op != PW_OP_RWLOCK_RD) {
+        *relation = n && holds_for_read(h[0], t->waits_on) ? "held for reading by"
+                                                            : "held for writing by";
+        return n;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!holds_for_read(h[i], t->waits_on))
+            h[k++] = h[i];
+    *relation = "held for writing by";
+    if (k)
+        return k;
+    struct pw_process *p = t->proc;
+    for (size_t i = 0; i < p->nthreads && k < 8; i++) {
+        struct pw_thread *u = &p->threads[i];
+        if (u != t && u->status == PW_THR_PARKED && u->op == PW_OP_RWLOCK_WR &&
+            u->waits_on == t->waits_on)
+            h[k++] = u;
+    }
+    *relation = "behind the queued writer";
+    return k;
+}
+
 static void step_lock(struct pw_thread *t, struct step *s)
 {
     struct pw_thread *h[8];
@@ -123,6 +163,8 @@ static void step_lock(struct pw_thread *t, struct step *s)
     if (n > 8)
         n = 8;
     s->relation = "held by";
+    if (t->waits_on->type == PW_OBJ_RWLOCK)
+        n = rwlock_blockers(t, h, n, &s->relation);
     if (!n) {
         snprintf(s->root, sizeof(s->root),
                  "held by no thread the trace knows (taken before tracing or by an exited "
@@ -130,12 +172,12 @@ static void step_lock(struct pw_thread *t, struct step *s)
         snprintf(s->reason, sizeof(s->reason), "which no known thread holds");
         return;
     }
-    pick(s, h, n, "held by", "held by");
+    pick(s, h, n, s->relation, s->relation);
     if (!s->next && h[0]->status == PW_THR_EXITED) {
-        snprintf(s->root, sizeof(s->root), "held by %s, which exited without unlocking it",
-                 h[0]->name);
-        snprintf(s->reason, sizeof(s->reason), "held by %s, which exited without unlocking it",
-                 h[0]->name);
+        snprintf(s->root, sizeof(s->root), "%s %s, which exited without unlocking it",
+                 s->relation, h[0]->name);
+        snprintf(s->reason, sizeof(s->reason), "%s %s, which exited without unlocking it",
+                 s->relation, h[0]->name);
     }
 }
 
@@ -254,19 +296,69 @@ static void step_send(struct pw_thread *t, struct step *s)
     add_children(s, o);
 }
 
+/* A semaphore: follow the threads that posted it before (a poster parked on
+ * something else is the next link); else nobody is left to post. */
+static void step_sem(struct pw_thread *t, struct step *s)
+{
+    struct pw_object *o = t->waits_on;
+    struct pw_thread *c[8];
+    size_t n = live(o->signallers, o->nsignallers, t, c, 8);
+    const char *elsewhere = o->outside ? " (it is shared: another process may post it)" : "";
+    s->relation = "posted by";
+    if (n) {
+        pick(s, c, n, "posted by", "posted by");
+        if (s->next || !t->proc->finished)
+            return;
+        /* every poster was still there at the end, none of them parked: they
+         * simply stopped posting */
+        snprintf(s->root, sizeof(s->root), "%s was posted by %s, which posted no more", o->id,
+                 c[0]->name);
+        snprintf(s->reason, sizeof(s->reason), "whose poster %s posted no more", c[0]->name);
+        return;
+    }
+    if (o->nsignallers) {
+        snprintf(s->root, sizeof(s->root), "%s was posted only by %s, which exited%s", o->id,
+                 o->signallers[0]->name, elsewhere);
+        snprintf(s->reason, sizeof(s->reason), "whose only poster %s exited",
+                 o->signallers[0]->name);
+        return;
+    }
+    snprintf(s->root, sizeof(s->root), "nobody posts %s%s", o->id, elsewhere);
+    snprintf(s->reason, sizeof(s->reason), "which nobody posts");
+}
+
+/* A barrier: how many participants arrived (the threads parked on it) of how
+ * many it was initialised for. */
+static void step_barrier(struct pw_thread *t, struct step *s)
+{
+    struct pw_object *o = t->waits_on;
+    size_t arrived = 0;
+    for (size_t i = 0; i < t->proc->nthreads; i++) {
+        struct pw_thread *u = &t->proc->threads[i];
+        if (u->status == PW_THR_PARKED && u->waits_on == o)
+            arrived++;
+    }
+    const char *elsewhere = o->outside ? " (it is shared: they may be in another process)" : "";
+    s->relation = "";
+    if (o->init_seen && o->init_arg > arrived) {
+        unsigned long long total = o->init_arg, missing = total - arrived;
+        snprintf(s->root, sizeof(s->root),
+                 "%zu of %llu participants arrived at %s; %llu never came%s", arrived, total,
+                 o->id, missing, elsewhere);
+        snprintf(s->reason, sizeof(s->reason), "where %zu of %llu participants arrived", arrived,
+                 total);
+        return;
+    }
+    snprintf(s->root, sizeof(s->root), "%zu participant%s arrived at %s; the others never came%s",
+             arrived, arrived == 1 ? "" : "s", o->id, elsewhere);
+    snprintf(s->reason, sizeof(s->reason), "which the other participants never reach");
+}
+
 static void step_other(struct pw_thread *t, struct step *s)
 {
     const char *id = t->waits_on->id;
     s->relation = "";
     switch (t->op) {
-    case PW_OP_SEM_WAIT:
-        snprintf(s->root, sizeof(s->root), "nobody posts %s", id);
-        snprintf(s->reason, sizeof(s->reason), "which nobody posts");
-        break;
-    case PW_OP_BARRIER_WAIT:
-        snprintf(s->root, sizeof(s->root), "the other participants of %s never arrived", id);
-        snprintf(s->reason, sizeof(s->reason), "which the other participants never reach");
-        break;
     case PW_OP_POLL:
         snprintf(s->root, sizeof(s->root), "no channel polled in %s ever becomes ready", id);
         snprintf(s->reason, sizeof(s->reason), "none of whose channels ever becomes ready");
@@ -291,6 +383,10 @@ static void next_step(struct pw_thread *t, struct step *s)
         step_recv(t, s);
     else if (is_send_op(t->op))
         step_send(t, s);
+    else if (t->op == PW_OP_SEM_WAIT)
+        step_sem(t, s);
+    else if (t->op == PW_OP_BARRIER_WAIT)
+        step_barrier(t, s);
     else
         step_other(t, s);
 }

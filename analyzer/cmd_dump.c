@@ -177,6 +177,8 @@ static const char *fmt_op(const struct pw_event *e, char *buf, size_t len)
         if (e->op < 2)
             return forks[e->op];
         break;
+    case PW_EV_COND_SIGNAL: /* a cond signal (op 0) or a sem_post (op sem) */
+        return e->op ? held_name((uint8_t)e->op) : "cond";
     case PW_EV_MISUSE:
         return pw_misuse_name(e->op);
     case PW_EV_PROC_END: case PW_EV_DEADLOCK:

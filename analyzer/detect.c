@@ -311,13 +311,16 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
                         pw_chain_build(f, u);
                 }
             }
+            const char *side = lock->type != PW_OBJ_RWLOCK ? ""
+                               : t->held_read[h]          ? " for reading"
+                                                          : " for writing";
             if (waiters)
-                pw_finding_set_message(f, "thread %s exited while holding %s; %zu thread%s "
-                                       "parked on it", t->name, lock->id, waiters,
+                pw_finding_set_message(f, "thread %s exited while holding %s%s; %zu thread%s "
+                                       "parked on it", t->name, lock->id, side, waiters,
                                        plural(waiters));
             else
-                pw_finding_set_message(f, "thread %s exited while holding %s", t->name,
-                                       lock->id);
+                pw_finding_set_message(f, "thread %s exited while holding %s%s", t->name,
+                                       lock->id, side);
         }
     }
 }

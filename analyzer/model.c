@@ -361,12 +361,15 @@ static int link_thread(struct pw_process *p, struct pw_thread *t)
     }
     size_t nheld = r->nheld < PW_HELD_MAX ? r->nheld : PW_HELD_MAX;
     t->held = calloc(nheld ? nheld : 1, sizeof(*t->held));
-    if (!t->held)
+    t->held_read = calloc(nheld ? nheld : 1, sizeof(*t->held_read));
+    if (!t->held || !t->held_read)
         return -1;
     for (size_t i = 0; i < nheld; i++) {
         struct pw_object *o = pw_model_object(p, held_type(r->held_type[i]), r->held[i]);
-        if (o)
-            t->held[t->nheld++] = o;
+        if (!o)
+            continue;
+        t->held_read[t->nheld] = (r->held_type[i] & 0x80u) != 0;
+        t->held[t->nheld++] = o;
     }
     return 0;
 }
@@ -407,8 +410,8 @@ static void replay_event(struct pw_process *p, const struct pw_event *e)
     struct pw_thread *t = pw_model_thread(p, e->thread);
     struct pw_object *o;
     switch (e->kind) {
-    case PW_EV_COND_SIGNAL:
-        if (t && (o = pw_model_object(p, PW_OBJ_COND, e->obj)))
+    case PW_EV_COND_SIGNAL: /* op PW_OBJ_SEM: a sem_post */
+        if (t && (o = pw_model_object(p, e->op == PW_OBJ_SEM ? PW_OBJ_SEM : PW_OBJ_COND, e->obj)))
             PTR_PUSH(o->signallers, o->nsignallers, t);
         break;
     case PW_EV_CHAN_SEND:
@@ -423,6 +426,11 @@ static void replay_event(struct pw_process *p, const struct pw_event *e)
         if (e->stack && (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj))) {
             o->create_stack = e->stack;
             o->site_label = "initialized at";
+        }
+        if ((e->op == PW_OBJ_SEM || e->op == PW_OBJ_BARRIER) && (o = find_object(p, e->op, e->obj))) {
+            o->init_arg = e->arg;
+            o->init_seen = true;
+            o->outside = e->obj2 != 0;
         }
         break;
     case PW_EV_FORK:
@@ -466,6 +474,12 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     }
     for (size_t i = 0; i < nev; i++)
         replay_event(p, &ev[i]);
+    /* barrier counts and named semaphores are born in the notes (they never wrap) */
+    size_t nnotes = 0;
+    const struct pw_event *notes = pw_trace_notes(tr, &nnotes);
+    for (size_t i = 0; i < nnotes; i++)
+        if (notes[i].kind == PW_EV_LOCK_INIT)
+            replay_event(p, &notes[i]);
     return 0;
 }
 
@@ -502,8 +516,10 @@ void pw_model_free(struct pw_model *m)
         return;
     for (size_t i = 0; i < m->nprocs; i++) {
         struct pw_process *p = &m->procs[i];
-        for (size_t t = 0; t < p->nthreads; t++)
+        for (size_t t = 0; t < p->nthreads; t++) {
             free(p->threads[t].held);
+            free(p->threads[t].held_read);
+        }
         free(p->threads);
         for (size_t o = 0; o < p->nobjects; o++)
             free_object(p->objects[o]);

@@ -36,6 +36,7 @@ struct pw_thread {
     struct pw_thread *parent;
     size_t nheld;
     struct pw_object **held;   /* locks held (only those mirrored in the file) */
+    bool *held_read;           /* held[i] is an rwlock held for reading */
     bool joined, detached, is_main, adopted, held_at_exit;
     bool claimed;              /* already explained by a deadlock finding: not reported again */
 };
@@ -58,6 +59,11 @@ struct pw_object {
     size_t nsignallers, nsenders, nreceivers;
     struct pw_thread **signallers, **senders, **receivers;
     bool shared_with_child;    /* a fork happened while the channel was open */
+    /* sem / barrier (LOCK_INIT): a sem's initial value or a barrier's participant
+     * count, valid when init_seen; a sem's posters are its signallers */
+    uint64_t init_arg;
+    bool init_seen;
+    bool outside;              /* process-shared or named: another process may act on it */
 };
 
 struct pw_process {
