@@ -22,6 +22,12 @@ void pw_note(struct pw_event *ev)
 {
     if (pw_g.hdr == NULL)
         return;
+    /* notes fill the section from the front, into holes of the file */
+    static struct pw_backing notes;
+    struct pw_trace_header *h = pw_g.hdr;
+    if (!pw_trace_back(&notes, pw_g.base + h->notes.offset, h->notes.size,
+                       (PW_LOAD_RELAXED(&h->notes_used) + 1ull) * sizeof *ev))
+        return;
     ev->time_ns = pw_now();
     ev->thread = pw_tls.serial;
     pw_notes_put(pw_g.hdr, pw_g.base, ev);

@@ -37,8 +37,14 @@ static int32_t claim_chans(uint32_t k)
     uint32_t n = PW_LOAD_RELAXED(&h->chans_used);
     while (n + k <= h->chans.count)
         if (__atomic_compare_exchange_n(&h->chans_used, &n, n + k, 1, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED))
-            return (int32_t)n;
+                                        __ATOMIC_RELAXED)) {
+            /* records fill the section from the front, into holes of the file */
+            static struct pw_backing backed;
+            if (pw_trace_back(&backed, (char *)pw_chan_rec(0), h->chans.size,
+                              (uint64_t)(n + k) * sizeof(struct pw_chan_rec)))
+                return (int32_t)n;
+            break;
+        }
     PW_ADD(&h->dropped_chans, 1);
     return -1;
 }

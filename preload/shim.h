@@ -127,6 +127,14 @@ void *pw_anon_map(size_t bytes);
 /* ---- tracefile.c */
 int pw_trace_create(int32_t ppid);  /* 0 = recording; -1 = off (warned) */
 void pw_trace_detach(void);         /* forget the current mapping (fork child) */
+bool pw_trace_reserve(void *addr, uint64_t len); /* back pages before use; false = recording stopped */
+/* How far a front-filled section is backed (pw_trace_back). */
+struct pw_backing {
+    char *sec;
+    uint64_t to;
+};
+#define PW_BACK_STEP 16384u
+bool pw_trace_back(struct pw_backing *b, char *sec, uint64_t sec_size, uint64_t upto);
 
 /* ---- event.c (ring.h has the raw writers) */
 void pw_emit(struct pw_event *ev);   /* into the calling thread's ring */

@@ -48,6 +48,11 @@ uint32_t pw_stack_capture(void)
         if (pc < pw_g.self_lo || pc >= pw_g.self_hi)
             pcs[k++] = pc;
     }
+    /* the pool grows into holes of the file: back them first (full disk) */
+    static struct pw_backing pool;
+    if (!pw_trace_back(&pool, pw_g.depot.pool, pw_g.depot.pool_size,
+                       PW_LOAD_RELAXED(pw_g.depot.used) + sizeof(struct pw_stack_rec) + sizeof pcs))
+        return 0;
     return pw_depot_put(&pw_g.depot, pcs, k);
 }
 

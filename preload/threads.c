@@ -122,7 +122,8 @@ static int32_t claim_fresh(void)
     while (n < h->threads.count)
         if (__atomic_compare_exchange_n(&h->threads_used, &n, n + 1, 1, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED))
-            return (int32_t)n;
+            /* a fresh slot is a hole of the file: back it first (full disk) */
+            return pw_trace_reserve(pw_slot(n), h->thread_slot_size) ? (int32_t)n : -1;
     return -1;
 }
 

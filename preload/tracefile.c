@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +192,71 @@ static void warn_off(const char *what)
     pw_warn(what, pw_g.trace_path, ": ", why ? why : "error", "; recording is off", NULL);
 }
 
+/* The file is sparse, so running out of room never shows at ftruncate: a store
+ * into a hole the filesystem cannot back (disk or tmpfs full) kills the host
+ * with SIGBUS, and a file grown past RLIMIT_FSIZE gets SIGXFSZ (default action:
+ * terminate).  Both were seen killing hosts; check before mapping, with one
+ * line that says how to make the trace smaller. */
+static int check_room(int fd, uint64_t size)
+{
+    const char *why = NULL;
+    struct rlimit rl;
+    struct statvfs vs;
+    if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && size > rl.rlim_cur)
+        why = " KiB, over the file size limit (RLIMIT_FSIZE)";
+    else if (fstatvfs(fd, &vs) == 0 && (uint64_t)vs.f_bavail * vs.f_frsize < size)
+        why = " KiB, more than the free space there";
+    if (why == NULL)
+        return 0;
+    char kib[24];
+    pw_append_u64(kib, 0, sizeof kib, size >> 10);
+    pw_warn("trace file ", pw_g.trace_path, " would need ", kib, why,
+            "; recording is off (lower max_threads, ring_events or depot_kb)", NULL);
+    return -1;
+}
+
+/* Backs [ADDR, ADDR+LEN) of the mapping with real blocks before first use, so
+ * that a filesystem that filled up after the start gives an error here rather
+ * than SIGBUS in the host.  On failure recording stops for good, with one line;
+ * kernels without MADV_POPULATE_WRITE (before 5.14) keep the sparse behaviour. */
+bool pw_trace_reserve(void *addr, uint64_t len)
+{
+    static uint32_t unsupported, warned;
+    uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)(PW_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)addr + len + PW_PAGE - 1) & ~(uintptr_t)(PW_PAGE - 1);
+    if (PW_LOAD_RELAXED(&unsupported) || madvise((void *)lo, hi - lo, 23 /* MADV_POPULATE_WRITE */) == 0)
+        return true;
+    if (errno == EINVAL) {
+        PW_STORE_RELAXED(&unsupported, 1);
+        return true;
+    }
+    if (pw_g.hdr != NULL)
+        PW_STORE(&pw_g.hdr->recording, 0);
+    PW_STORE(&pw_proc->ready, PW_READY_OFF);
+    if (__atomic_exchange_n(&warned, 1, __ATOMIC_ACQ_REL) == 0)
+        pw_warn("trace file ", pw_g.trace_path, ": no space left to grow it; recording stops", NULL);
+    return false;
+}
+
+/* Sections that fill from the front (depot pool, notes, channels) are backed
+ * ahead of use in steps: B remembers how far, for the mapping it belongs to (a
+ * fork child maps a new trace).  Racing writers are covered by the step, which
+ * is far larger than what the threads between two checks can add. */
+bool pw_trace_back(struct pw_backing *b, char *sec, uint64_t sec_size, uint64_t upto)
+{
+    if (PW_LOAD_RELAXED(&b->sec) == sec && PW_LOAD_RELAXED(&b->to) >= upto)
+        return true;
+    uint64_t from = PW_LOAD_RELAXED(&b->sec) == sec ? PW_LOAD_RELAXED(&b->to) : 0;
+    uint64_t to = upto + PW_BACK_STEP < sec_size ? upto + PW_BACK_STEP : sec_size;
+    if (to <= from)
+        return true;
+    if (!pw_trace_reserve(sec + from, to - from))
+        return false;
+    PW_STORE_RELAXED(&b->to, to);
+    PW_STORE_RELAXED(&b->sec, sec);
+    return true;
+}
+
 int pw_trace_create(int32_t ppid)
 {
     struct pw_trace_header tmp;
@@ -201,6 +268,11 @@ int pw_trace_create(int32_t ppid)
     int fd = open_trace(&gen);
     if (fd < 0) {
         warn_off("cannot create trace file ");
+        return -1;
+    }
+    if (check_room(fd, size) != 0) {
+        pw_sys_close(fd);
+        unlink(pw_g.trace_path);
         return -1;
     }
     void *base = MAP_FAILED;
