@@ -37,6 +37,8 @@
 #define PW_THREAD_NAME_MAX 16u
 #define PW_HELD_MAX 32u          /* held locks mirrored in the file; more are counted */
 #define PW_STACK_MAX_FRAMES 64u
+#define PW_PARK_SET_MAX 14u      /* channels of a poll set listed in the thread record */
+#define PW_SET_SEND 0x80000000u  /* park_set entry: waits for the send side (POLLOUT) */
 
 /* ---- enumerations: one X-macro list each; writer, reader, dump, reports expand them */
 
@@ -53,10 +55,14 @@
  *                  arg=flags (PW_PARK_*), stack=park stack
  *   UNPARK         op=PW_OP_*, obj=object, result=return value, err=errno,
  *                  arg=bytes for channel ops
- *   LOCK_INIT      obj=address, op=PW_OBJ_* (mutex reinitialised: a new object)
+ *   LOCK_INIT      obj=address, op=PW_OBJ_* (mutex reinitialised: a new object);
+ *                  sem: arg=initial value, obj2=1 if process-shared or named,
+ *                  stack=init site; barrier: arg=participant count, obj2 as for
+ *                  a sem (sem_open and barrier inits go to the notes)
  *   LOCK_DESTROY   obj=address, op=PW_OBJ_*, result=rc
  *   HELD_AT_EXIT   obj=lock address, op=PW_OBJ_* (one per lock held when the thread ended)
- *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run)
+ *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run);
+ *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond)
  *   CHAN_CREATE    obj=channel id, op=PW_OBJ_*, arg=(fd of side 0) | (fd of side 1) << 32,
  *                  stack=creation stack
  *   CHAN_SEND      obj=channel id, obj2=fd, arg=bytes (or messages), result=rc, err=errno
@@ -200,6 +206,9 @@ enum pw_side { PW_SIDE_RECV = 0, PW_SIDE_SEND = 1 };
 /* PARK arg flags. */
 #define PW_PARK_TIMED   0x1u  /* a timed wait: never "forever" */
 #define PW_PARK_NONBLOCK 0x2u /* fd was non-blocking: not a real park */
+#define PW_PARK_OUTSIDE 0x4u  /* a poll set with fds that are not channels: another
+                               * process could wake it; also set on a
+                               * process-shared or named sem and barrier */
 
 /* LOCK_EDGE arg: flags in the top byte, the gate lock address in the rest. */
 #define PW_EDGE_A_READ (1ull << 56) /* A is held for reading (rwlock) */
@@ -284,7 +293,13 @@ struct pw_thread_rec {
     uint8_t held_type[PW_HELD_MAX]; /* enum pw_obj_type; rwlock read side = PW_OBJ_RWLOCK|0x80 */
 
     uint64_t ring_head;      /* events ever written into this slot's ring */
-    uint8_t reserved[80];   /* pads the record to PW_THREAD_REC_SIZE */
+    /* PW_OP_POLL parks (poll, select, epoll): the channels of the set, covered by
+     * park_seq like park_*.  park_set_n may exceed PW_PARK_SET_MAX (only the first
+     * ones are listed); park_set_other counts members that are not channels. */
+    uint16_t park_set_n;
+    uint16_t park_set_other;
+    uint32_t park_set[PW_PARK_SET_MAX]; /* channel id | PW_SET_SEND for a send-side wait */
+    uint8_t reserved[20];   /* pads the record to PW_THREAD_REC_SIZE */
     /* followed by header.ring_events struct pw_event */
 };
 
@@ -297,6 +312,10 @@ enum pw_chan_state { PW_CS_FREE = 0, PW_CS_OPEN = 1, PW_CS_CLOSED = 2 };
 
 #define PW_CF_INHERITED 0x1u  /* ends copied from the parent at fork */
 #define PW_CF_NAMED     0x2u  /* has a user-given name (annotated queue, mq name) */
+#define PW_CF_FORKED    0x4u  /* a child (fork, posix_spawn) got copies of its ends */
+#define PW_CF_SHUT_RECV 0x8u  /* receive side shut down (shutdown(SHUT_RD) / peer SHUT_WR) */
+#define PW_CF_SHUT_SEND 0x10u /* send side shut down: receivers see EOF */
+#define PW_CF_UNLINKED  0x20u /* mqueue name removed: a new mq_open is a new channel */
 
 struct pw_chan_rec {
     uint32_t state;          /* enum pw_chan_state */
