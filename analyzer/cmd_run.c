@@ -1,6 +1,7 @@
 /* `parkwatch run [OPTIONS] -- PROGRAM [ARGS...]`: run PROGRAM with the shim
  * preloaded, record how it ended into its trace, then report. */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -341,12 +343,72 @@ static int program_status(int status)
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
-static int report_dir(const char *dir, struct pw_report_opts *o)
+/* PROGRAM as execvp found it (argv[0] alone when it has a slash). */
+static int resolve_program(const char *prog, char *out)
+{
+    if (strchr(prog, '/'))
+        return snprintf(out, PATH_MAX, "%s", prog) < PATH_MAX ? 0 : -1;
+    const char *path = getenv("PATH");
+    for (path = path ? path : "/usr/bin:/bin"; *path;) {
+        size_t n = strcspn(path, ":");
+        if (snprintf(out, PATH_MAX, "%.*s/%s", (int)n, n ? path : ".", prog) < PATH_MAX &&
+            access(out, X_OK) == 0)
+            return 0;
+        path += n + (path[n] == ':');
+    }
+    return -1;
+}
+
+/* True when the ELF file at PATH has no PT_INTERP: nothing runs the dynamic
+ * loader, so LD_PRELOAD is never read.  Only the ELF header and program
+ * headers are read; a script or an unreadable file is not "static". */
+static int is_static_elf(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    Elf64_Ehdr eh;
+    int found_interp = 0, elf = pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
+                                  memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+                                  eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+                                  eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096;
+    for (unsigned i = 0; elf && i < eh.e_phnum && !found_interp; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
+            elf = 0;
+        else
+            found_interp = ph.p_type == PT_INTERP;
+    }
+    close(fd);
+    return elf && !found_interp;
+}
+
+/* No trace at all: say why in one line, when it can be told from the file. */
+static void explain_untraced(const char *prog)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    if (resolve_program(prog, path) != 0 || stat(path, &st) != 0)
+        return;
+    if (st.st_mode & (S_ISUID | S_ISGID))
+        pw_warn("%s is set-user-ID or set-group-ID: the dynamic loader ignores LD_PRELOAD "
+                "for it, so nothing was traced", prog);
+    else if (getxattr(path, "security.capability", NULL, 0) >= 0)
+        pw_warn("%s has file capabilities: the dynamic loader ignores LD_PRELOAD for it, "
+                "so nothing was traced", prog);
+    else if (is_static_elf(path))
+        pw_warn("%s is statically linked: LD_PRELOAD cannot reach it, so nothing was traced", prog);
+    else
+        pw_warn("%s wrote no readable trace (it may have dropped LD_PRELOAD from its environment)", prog);
+}
+
+static int report_dir(const char *dir, struct pw_report_opts *o, const char *prog)
 {
     struct pw_trace **traces = NULL;
     size_t n = 0;
     /* A trace we cannot read is mentioned but does not hide PROGRAM's status. */
-    pw_load_dir(dir, 0, &traces, &n);
+    if (pw_load_dir(dir, 0, &traces, &n) == 0 && n == 0)
+        explain_untraced(prog);
     o->trace_dir = dir;
     int rc = pw_analyze_and_report(traces, n, o);
     pw_free_traces(traces, n);
@@ -379,7 +441,7 @@ int pw_cmd_run(int argc, char **argv)
     }
     child_pid = 0;
     patch_end(dir, pid, status);
-    int rc = report_dir(dir, &o);
+    int rc = report_dir(dir, &o, argv[first]);
     /* The report's verdict wins only when a finding matched --fail-on (or the
      * report itself could not be written). */
     if ((rc != PW_EXIT_OK && rc == o.exitcode) || rc == PW_EXIT_USAGE)

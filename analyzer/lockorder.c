@@ -231,17 +231,23 @@ static bool pick_notes(struct search *s, const struct pw_event **chosen)
     return distinct;
 }
 
-/* A gate lock: one lock, not in the cycle, held around every acquisition. */
+/* A gate lock: one lock, not in the cycle, held around every acquisition of
+ * every edge of the cycle (all notes of each pair: one ungated acquisition is
+ * enough to deadlock). */
 static bool gated(struct search *s, const struct pw_event **chosen)
 {
+    struct graph *g = s->g;
     uint64_t gate = PW_EDGE_GATE(chosen[0]->arg);
     if (!gate)
         return false;
     for (size_t i = 0; i < s->depth; i++) {
-        if (PW_EDGE_GATE(chosen[i]->arg) != gate)
+        const struct edge *e = &g->edges[s->path[i]];
+        if (g->nodes[e->from].addr == gate || g->nodes[e->to].addr == gate)
             return false;
-        if (s->g->nodes[s->g->edges[s->path[i]].from].addr == gate)
-            return false;
+        for (size_t k = s->path[i]; k < g->nedges && g->edges[k].from == e->from &&
+                                    g->edges[k].to == e->to; k++)
+            if (PW_EDGE_GATE(g->edges[k].note->arg) != gate)
+                return false;
     }
     return true;
 }

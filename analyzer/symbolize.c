@@ -215,6 +215,11 @@ struct pw_symbolizer *pw_sym_new_modules(const struct pw_module *mods, size_t n)
     if (!s)
         return NULL;
     sym_init_callbacks(s);
+    /* A trace read on another machine: PARKWATCH_DEBUG_PATH names where the
+     * same binaries can be found by build-id (elfutils' debuginfo path). */
+    const char *dp = getenv("PARKWATCH_DEBUG_PATH");
+    if (dp && *dp)
+        s->debug_path = strdup(dp);
     s->mods = calloc(n ? n : 1, sizeof(*s->mods));
     if (!s->mods)
         goto fail;

@@ -149,12 +149,13 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
 {
     uint32_t listed = n < PW_HELD_MAX ? n : PW_HELD_MAX;
     uint32_t bstack = 0;
+    for (uint32_t i = 0; i < listed; i++)
+        if (t->held[i] == b)
+            return; /* a recursive relock (or a second read lock) orders nothing */
     uint32_t bgen = gen_of(b);
     for (uint32_t i = 0; i < listed; i++) {
         uint64_t a = t->held[i];
         uint8_t atype = t->held_type[i];
-        if (a == b)
-            continue; /* a recursive relock orders nothing */
         uint64_t arg = (i > 0 && t->held[0] != a ? PW_EDGE_GATE(t->held[0]) : 0) |
                        ((atype & PW_HELD_READ) ? PW_EDGE_A_READ : 0) |
                        ((btype & PW_HELD_READ) ? PW_EDGE_B_READ : 0);

@@ -42,9 +42,16 @@ def report_json(parkwatch, trace_dir):
     return json.loads(p.stdout.decode())
 
 
-def run_mode(parkwatch, program, trace_dir):
+def options_of(directives):
+    return ":".join(d.positional for d in directives if d.what == "options" and d.positional)
+
+
+def run_mode(parkwatch, program, trace_dir, options=""):
+    env = dict(os.environ)
+    if options:
+        env["PARKWATCH_OPTIONS"] = options
     p = pwtest.run([parkwatch, "run", "--trace-dir", trace_dir, "--"] + program,
-                   timeout=RUN_TIMEOUT)
+                   timeout=RUN_TIMEOUT, env=env)
     print("run exited %d; stderr:\n%s" % (p.returncode, p.stderr.decode(errors="replace")))
     if p.returncode == 2:
         raise AssertionError("parkwatch run could not run the program")
@@ -91,6 +98,18 @@ def sigkill_mode(parkwatch, shim, program, trace_dir, directives):
         raise AssertionError("expected exactly %s, found %s" % (path, pwtest.trace_files(trace_dir)))
 
 
+def watchdog_mode(shim, program, trace_dir, options):
+    """Plain LD_PRELOAD with the in-process watchdog: the sidecar it starts
+    must end the hanging program (SIGABRT, or SIGKILL if that is caught)."""
+    opts = "watchdog=1" + (":" + options if options else "")
+    p = pwtest.run(program, timeout=RUN_TIMEOUT, env=pwtest.shim_env(shim, trace_dir, opts))
+    print("program exited %d; stderr:\n%s" % (p.returncode, p.stderr.decode(errors="replace")))
+    if p.returncode not in (-signal.SIGABRT, -signal.SIGKILL):
+        raise AssertionError("the watchdog did not stop the program (status %d)" % p.returncode)
+    if b"all threads are blocked" not in p.stderr:
+        raise AssertionError("no watchdog notice on stderr")
+
+
 def main(argv):
     if len(argv) < 5:
         print(__doc__, file=sys.stderr)
@@ -102,8 +121,10 @@ def main(argv):
         try:
             if modes[0] == "sigkill":
                 sigkill_mode(parkwatch, shim, program, trace_dir, directives)
+            elif modes[0] == "watchdog":
+                watchdog_mode(shim, program, trace_dir, options_of(directives))
             else:
-                run_mode(parkwatch, program, trace_dir)
+                run_mode(parkwatch, program, trace_dir, options_of(directives))
             traces, text = load_traces(parkwatch, trace_dir)
             report = None
             if any(d.what == "finding" for d in directives):

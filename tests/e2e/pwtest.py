@@ -6,9 +6,12 @@ a `#` at the start of a word starts a comment.  A directive names a record kind,
 value, and key=value filters; it holds when the number of matching records
 satisfies the count (default: at least one).
 
-    mode run|sigkill         how to run the program (default run: `parkwatch run`;
+    mode run|sigkill|watchdog  how to run the program (default run: `parkwatch run`;
                              sigkill: plain LD_PRELOAD, kill -9 once the other
-                             directives hold, then check the dead process's trace)
+                             directives hold, then check the dead process's trace;
+                             watchdog: plain LD_PRELOAD with the in-process
+                             watchdog (watchdog=1), which must end the program)
+    options K=V[:K=V...]     appended to PARKWATCH_OPTIONS (e.g. watchdog_ms=100)
     end KIND [status=N]      the trace ended this way (dump's end= / status=)
     parked [OP] [thread=NAME] [function=FN] [obj=PREFIX] [timed=yes|no]
                              threads parked at the end of the trace
@@ -322,7 +325,7 @@ def check(directives, traces, report=None, skip=(), live_report=None):
     """Returns a list of failure strings (empty when every directive holds)."""
     failures = []
     for d in directives:
-        if d.what in ("mode",) or d.what in skip:
+        if d.what in ("mode", "options") or d.what in skip:
             continue
         if d.what == "live-thread":
             if live_report is None:
