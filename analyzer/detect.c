@@ -116,7 +116,10 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
         if (t->status == PW_THR_EXITED)
             continue;
         alive++;
-        if (t->status != PW_THR_PARKED || (t->rec->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK)))
+        /* OUTSIDE: a process-shared sem/barrier or a poll set with foreign fds,
+         * which another process could still wake */
+        if (t->status != PW_THR_PARKED ||
+            (t->rec->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK | PW_PARK_OUTSIDE)))
             return;
         if (t->waits_on->shared_with_child)
             return; /* another process could still wake it */

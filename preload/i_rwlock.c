@@ -14,8 +14,6 @@
 #include "real.h"
 #include "shim.h"
 
-#define RW_READ_MARK 0x80u
-
 enum rw_mode { RW_PLAIN, RW_TIMED, RW_CLOCK };
 
 /* How the blocking call was made: the three families share one worker. */
@@ -24,18 +22,23 @@ struct rw_call {
     enum rw_mode mode;
     clockid_t clock;
     const struct timespec *abs;
+    uint64_t pc; /* the exported interposer's return address (lockorder.c) */
 };
+
+#define CALLER_PC() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
 static uint8_t held_type(bool rd)
 {
-    return rd ? (uint8_t)(PW_OBJ_RWLOCK | RW_READ_MARK) : (uint8_t)PW_OBJ_RWLOCK;
+    return rd ? (uint8_t)(PW_OBJ_RWLOCK | PW_HELD_READ) : (uint8_t)PW_OBJ_RWLOCK;
 }
 
-static void held_push_self(pthread_rwlock_t *rw, bool rd)
+/* Into the held set, with the lock-order edges from the locks already held
+ * (none for a try: a trylock cannot deadlock). */
+static void held_push_self(pthread_rwlock_t *rw, bool rd, bool try, uint64_t pc)
 {
     struct pw_thread_rec *t = pw_self();
     if (t != NULL)
-        pw_held_push(t, (uint64_t)(uintptr_t)rw, held_type(rd));
+        pw_lock_acquired(t, (uint64_t)(uintptr_t)rw, held_type(rd), try, pc);
 }
 
 static int real_try(pthread_rwlock_t *rw, bool rd)
@@ -66,7 +69,7 @@ static int lock_slow(pthread_rwlock_t *rw, int try_rc, const struct rw_call *c)
     if (try_rc != EBUSY) {
         rc = real_block(rw, c);
         if (rc == 0)
-            held_push_self(rw, c->rd);
+            held_push_self(rw, c->rd, false, c->pc);
         errno = err;
         return rc;
     }
@@ -82,7 +85,7 @@ static int lock_slow(pthread_rwlock_t *rw, int try_rc, const struct rw_call *c)
     if (t != NULL) {
         pw_park_end(t, op, (uint64_t)(uintptr_t)rw, rc, 0, 0);
         if (rc == 0)
-            pw_held_push(t, (uint64_t)(uintptr_t)rw, held_type(c->rd));
+            pw_lock_acquired(t, (uint64_t)(uintptr_t)rw, held_type(c->rd), false, c->pc);
     }
     pw_tls.guard--;
     errno = err;
@@ -93,7 +96,7 @@ static int lock_work(pthread_rwlock_t *rw, const struct rw_call *c)
 {
     int rc = real_try(rw, c->rd);
     if (PW_LIKELY(rc == 0)) {
-        held_push_self(rw, c->rd);
+        held_push_self(rw, c->rd, false, c->pc);
         return 0;
     }
     return lock_slow(rw, rc, c);
@@ -108,7 +111,7 @@ PW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
     if (PW_UNLIKELY(!pw_on()))
         return RW_EARLY(pthread_rwlock_rdlock, rw);
-    struct rw_call c = {.rd = true, .mode = RW_PLAIN};
+    struct rw_call c = {.rd = true, .mode = RW_PLAIN, .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }
 
@@ -116,7 +119,7 @@ PW_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *rw)
 {
     if (PW_UNLIKELY(!pw_on()))
         return RW_EARLY(pthread_rwlock_wrlock, rw);
-    struct rw_call c = {.rd = false, .mode = RW_PLAIN};
+    struct rw_call c = {.rd = false, .mode = RW_PLAIN, .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }
 
@@ -124,7 +127,7 @@ PW_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *rw, const struct time
 {
     if (!pw_on())
         return PW_REAL(pthread_rwlock_timedrdlock)(rw, abs);
-    struct rw_call c = {.rd = true, .mode = RW_TIMED, .abs = abs};
+    struct rw_call c = {.rd = true, .mode = RW_TIMED, .abs = abs, .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }
 
@@ -132,7 +135,7 @@ PW_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *rw, const struct time
 {
     if (!pw_on())
         return PW_REAL(pthread_rwlock_timedwrlock)(rw, abs);
-    struct rw_call c = {.rd = false, .mode = RW_TIMED, .abs = abs};
+    struct rw_call c = {.rd = false, .mode = RW_TIMED, .abs = abs, .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }
 
@@ -141,7 +144,8 @@ PW_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
 {
     if (!pw_on())
         return PW_REAL(pthread_rwlock_clockrdlock)(rw, clock, abs);
-    struct rw_call c = {.rd = true, .mode = RW_CLOCK, .clock = clock, .abs = abs};
+    struct rw_call c = {.rd = true, .mode = RW_CLOCK, .clock = clock, .abs = abs,
+                        .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }
 
@@ -150,7 +154,8 @@ PW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
 {
     if (!pw_on())
         return PW_REAL(pthread_rwlock_clockwrlock)(rw, clock, abs);
-    struct rw_call c = {.rd = false, .mode = RW_CLOCK, .clock = clock, .abs = abs};
+    struct rw_call c = {.rd = false, .mode = RW_CLOCK, .clock = clock, .abs = abs,
+                        .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }
 
@@ -160,7 +165,7 @@ PW_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
         return RW_EARLY(pthread_rwlock_tryrdlock, rw);
     int rc = PW_REAL(pthread_rwlock_tryrdlock)(rw);
     if (rc == 0)
-        held_push_self(rw, true);
+        held_push_self(rw, true, true, CALLER_PC());
     return rc;
 }
 
@@ -170,7 +175,7 @@ PW_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
         return RW_EARLY(pthread_rwlock_trywrlock, rw);
     int rc = PW_REAL(pthread_rwlock_trywrlock)(rw);
     if (rc == 0)
-        held_push_self(rw, false);
+        held_push_self(rw, false, true, CALLER_PC());
     return rc;
 }
 
@@ -193,8 +198,13 @@ static void rw_life(uint16_t kind, pthread_rwlock_t *rw, int rc)
     int err = errno;
     pw_tls.guard++;
     struct pw_event ev = {.kind = kind, .op = PW_OBJ_RWLOCK, .obj = (uint64_t)(uintptr_t)rw,
-                          .result = rc};
-    pw_emit(&ev);
+                          .result = rc,
+                          .stack = kind == PW_EV_LOCK_INIT ? pw_stack_capture() : 0};
+    /* generation changes of a lock in a lock-order edge must survive the ring */
+    if (pw_lock_reborn(ev.obj))
+        pw_note(&ev);
+    else
+        pw_emit(&ev);
     pw_tls.guard--;
     errno = err;
 }
