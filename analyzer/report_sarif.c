@@ -397,9 +397,10 @@ static json_t *code_flow(const struct sw *w)
     return cf;
 }
 
-/* FNV-1a over the kind and the function names of every stack the finding
- * shows: the same bug found again in a later CI run gets the same
- * fingerprint, so code scanning tracks one alert instead of opening new ones. */
+/* FNV-1a over the kind and the function names of the finding's distinct
+ * thread stacks: the same bug found again in a later CI run gets the same
+ * fingerprint (pcs move with ASLR, tids and counts change), so code scanning
+ * tracks one alert instead of opening new ones. */
 static uint64_t fnv(uint64_t h, const char *s)
 {
     for (; s && *s; s++)
@@ -411,6 +412,12 @@ static json_t *fingerprints(const struct sw *w)
 {
     uint64_t h = fnv(0xcbf29ce484222325ull, pw_finding_kind_name(w->f->kind));
     for (size_t i = 0; i < w->f->nthreads; i++) {
+        /* each distinct stack once: 3 or 4 identical workers are the same bug */
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = w->f->threads[j].stack == w->f->threads[i].stack;
+        if (dup)
+            continue;
         const struct pw_frame *v;
         size_t n = frames_of(w, w->f->threads[i].stack, &v);
         for (size_t k = 0; k < n; k++)
