@@ -624,6 +624,24 @@ static int slots_grow(struct pw_symbolizer *s)
     return 0;
 }
 
+/* The C++ runtime's demangler (libstdc++, which elfutils' own tools use too):
+ * C++ frames read as "pool::Worker::run()" rather than "_ZN4pool6Worker3runEv".
+ * Returns a malloc'd name, or NULL when NAME is not a mangled C++ name. */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+static char *demangle(const char *name)
+{
+    if (!name || name[0] != '_' || name[1] != 'Z')
+        return NULL;
+    int status = -1;
+    char *out = __cxa_demangle(name, NULL, NULL, &status);
+    if (status != 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* Interns B's strings and appends its frames to the pool. */
 static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m,
                        struct frame_buf *b)
@@ -635,7 +653,9 @@ static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m,
         f.pc = pc;
         f.module = m ? m->path : NULL;
         f.module_offset = m ? pc - m->base : 0;
-        f.function = strtab_intern(&s->strs, f.function);
+        char *pretty = demangle(f.function);
+        f.function = strtab_intern(&s->strs, pretty ? pretty : f.function);
+        free(pretty);
         f.file = strtab_intern(&s->strs, f.file);
         if ((b->f[i].function && !f.function) || (b->f[i].file && !f.file))
             return -1;
