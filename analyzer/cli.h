@@ -60,6 +60,7 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
 int pw_cmd_run(int argc, char **argv);
 int pw_cmd_report(int argc, char **argv);
 int pw_cmd_dump(int argc, char **argv);
+int pw_cmd_watch(int argc, char **argv);
 
 /* ---- formatting helpers shared by dump and the reports (format.c) */
 

@@ -145,7 +145,17 @@ static int set_child_env(const char *shim, const char *dir)
         pw_err("cannot set the environment: %s", strerror(errno));
         return -1;
     }
-    return 0;
+    /* run watches by itself: the shim's own sidecar (watchdog=1) would be a
+     * second watcher, so this key comes last and wins */
+    const char *all = getenv("PARKWATCH_OPTIONS");
+    size_t len = strlen(all) + sizeof(":watchdog=0");
+    char *v = malloc(len);
+    if (!v)
+        return -1;
+    snprintf(v, len, "%s:watchdog=0", all);
+    int rc = setenv("PARKWATCH_OPTIONS", v, 1);
+    free(v);
+    return rc;
 }
 
 /* ---- the live watchdog (watch.c), configured by the shim's own keys */

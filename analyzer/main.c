@@ -41,6 +41,7 @@ static const struct {
     { "run", pw_cmd_run },
     { "report", pw_cmd_report },
     { "dump", pw_cmd_dump },
+    { "watch", pw_cmd_watch },
 };
 
 int main(int argc, char **argv)

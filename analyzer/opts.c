@@ -244,6 +244,10 @@ void pw_print_usage(FILE *f, const char *cmd)
         fprintf(f, "  parkwatch dump TRACE-FILE\n"
                    "      print the raw trace, one record per line\n");
     if (all)
+        fprintf(f, "  parkwatch watch --pid PID [--trace-dir DIR] [--interval MS] "
+                   "[--on-deadlock abort|report]\n"
+                   "      watch a traced process live (started by the shim with watchdog=1)\n");
+    if (all)
         fprintf(f, "  parkwatch --version | --help | SUBCOMMAND --help\n");
     if (all || strcmp(cmd, "dump") != 0) {
         fprintf(f, "\n");

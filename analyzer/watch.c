@@ -48,7 +48,46 @@ struct watcher {
     const struct pw_watch_opts *o;
     struct seen seen[MAX_PROCS];
     size_t nseen;
+    /* pw_watch_pid: the processes watched (the root and the traced children it
+     * forked, found by ppid); empty = every trace in dir (pw_watch_wait) */
+    int pids[MAX_PROCS];
+    size_t npids;
 };
+
+static bool watched(const struct watcher *w, int pid)
+{
+    if (!w->npids)
+        return true;
+    for (size_t i = 0; i < w->npids; i++)
+        if (w->pids[i] == pid)
+            return true;
+    return false;
+}
+
+/* Adopts the traced children of watched processes (fork children write their
+ * own trace, with our pid as ppid); a trace of an unrelated process in the same
+ * directory is never judged. */
+static bool relevant(struct watcher *w, const struct pw_trace_header *h)
+{
+    if (watched(w, h->pid))
+        return true;
+    if (!watched(w, h->ppid) || h->end_kind != PW_END_RUNNING || w->npids == MAX_PROCS)
+        return false;
+    w->pids[w->npids++] = h->pid;
+    return true;
+}
+
+/* The cheap test before any analysis: a process with no parked thread can be
+ * neither deadlocked nor all blocked.  Reads only the thread records. */
+static bool anything_parked(const struct pw_trace *t)
+{
+    for (size_t i = 0, n = pw_trace_nthreads(t); i < n; i++) {
+        const struct pw_thread_rec *r = pw_trace_thread(t, i);
+        if (r->state == PW_TS_ALIVE && r->park_op != PW_OP_NONE)
+            return true;
+    }
+    return false;
+}
 
 static struct seen *seen_of(struct watcher *w, int pid)
 {
@@ -207,9 +246,21 @@ static int load_quiet(const char *dir, struct pw_trace ***out, size_t *n)
 static void check_once(struct watcher *w)
 {
     struct pw_trace **traces = NULL;
-    size_t n = 0;
+    size_t n = 0, keep = 0;
+    bool parked = false;
     if (load_quiet(w->dir, &traces, &n) < 0 || !n)
         goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (!relevant(w, pw_trace_header(traces[i]))) {
+            pw_trace_close(traces[i]);
+            continue;
+        }
+        parked |= anything_parked(traces[i]);
+        traces[keep++] = traces[i];
+    }
+    n = keep;
+    if (!parked)
+        goto out; /* the common case of a healthy program: no model, no detectors */
     struct pw_model *m = pw_model_build(traces, n);
     if (!m)
         goto out;
@@ -237,16 +288,19 @@ static unsigned poll_ms(const struct pw_watch_opts *o)
     return o->interval_ms >= 4 ? o->interval_ms / 4 : 1;
 }
 
-/* Sleeps up to MS, waking early when the process behind PIDFD ends. */
-static void wait_interval(int pidfd, unsigned ms)
+/* Sleeps up to MS, waking early when the process behind PIDFD ends; true if
+ * it has ended. */
+static bool wait_interval(int pidfd, unsigned ms)
 {
     if (pidfd < 0) {
         sleep_ms(ms);
-        return;
+        return false;
     }
     struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-    while (poll(&pfd, 1, (int)ms) < 0 && errno == EINTR)
+    int r;
+    while ((r = poll(&pfd, 1, (int)ms)) < 0 && errno == EINTR)
         ;
+    return r > 0;
 }
 
 int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status)
@@ -281,12 +335,30 @@ static bool alive(int pid)
     return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+static bool any_alive(const struct watcher *w)
+{
+    for (size_t i = 0; i < w->npids; i++)
+        if (w->pids[i] > 0 && alive(w->pids[i]))
+            return true;
+    return false;
+}
+
 int pw_watch_pid(pid_t pid, const char *dir, const struct pw_watch_opts *o)
 {
-    struct watcher w = {.dir = dir, .o = o};
-    while (alive(pid)) {
-        sleep_ms(poll_ms(o));
+    struct watcher w = {.dir = dir, .o = o, .pids = {pid}, .npids = 1};
+    /* not our child: a pidfd still tells us at once when it ends */
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    while (any_alive(&w)) {
+        /* ended (maybe a zombie nobody reaped yet): stop waiting on it, or the
+         * readable pidfd would spin */
+        if (wait_interval(pidfd, poll_ms(o))) {
+            close(pidfd);
+            pidfd = -1;
+            w.pids[0] = 0;
+        }
         check_once(&w);
     }
+    if (pidfd >= 0)
+        close(pidfd);
     return 0;
 }

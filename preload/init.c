@@ -101,6 +101,8 @@ static void init_first(void)
     start_process((int32_t)getppid(), 0);
     pthread_atfork(pw_fork_prepare, pw_fork_parent, pw_fork_child);
     if (pw_g.hdr != NULL)
+        pw_watchdog_start(); /* before the host has threads: see watchdog.c */
+    if (pw_g.hdr != NULL)
         PW_STORE(&pw_proc->ready, PW_READY_REC);
 }
 

@@ -19,7 +19,9 @@
     X(stack_depth, UINT, "32", 1, PW_STACK_MAX_FRAMES, "frames per stack")            \
     X(verbose, UINT, "0", 0, 2, "print what the shim does on stderr")                 \
     X(watchdog_ms, UINT, "1000", 0, 3600000, "deadlock watchdog period (0 = off)")    \
-    X(on_deadlock, STR, "abort", 0, 0, "abort|report: what the watchdog does")
+    X(on_deadlock, STR, "abort", 0, 0, "abort|report|off: what the watchdog does")    \
+    X(watchdog, UINT, "0", 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")  \
+    X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")
 
 #define PW_OPT_CTYPE_STR const char *
 #define PW_OPT_CTYPE_UINT uint64_t

@@ -232,6 +232,9 @@ void pw_park_cancelled(void *op);
 uint32_t pw_stack_capture(void);
 void pw_stack_warmup(void);
 
+/* ---- watchdog.c: starts `parkwatch watch` as a sidecar when watchdog=1 */
+void pw_watchdog_start(void);
+
 /* ---- modules.c */
 void pw_modules_refresh(void);
 void pw_modules_lock(void);

@@ -1,0 +1,93 @@
+/* `parkwatch watch --pid PID [--trace-dir DIR] [--interval MS] [--on-deadlock A]`:
+ * the live watchdog for a process started with a plain LD_PRELOAD.  The shim
+ * starts it as a sidecar when PARKWATCH_OPTIONS has watchdog=1 (see
+ * preload/watchdog.c); it can also be run by hand against any traced process.
+ * It watches PID and the traced children PID forks, and returns when they are
+ * all gone. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "watch.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: parkwatch watch --pid PID [--trace-dir DIR] [--interval MS]\n"
+               "                       [--on-deadlock abort|report]\n"
+               "  watch a traced process (and its traced children) until it ends: report a\n"
+               "  wait-for cycle once, and when every thread is parked forever for a whole\n"
+               "  interval, report it and (abort, the default) stop the process\n");
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int pw_cmd_watch(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"pid", required_argument, NULL, 'p'},
+        {"trace-dir", required_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'},
+        {"on-deadlock", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct pw_watch_opts wo = {.interval_ms = 1000, .action = PW_ON_DEADLOCK_ABORT};
+    unsigned long pid = 0, v;
+    const char *dir = ".";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p':
+            if (parse_uint(optarg, INT_MAX, &pid) < 0 || pid == 0) {
+                pw_err("watch: bad --pid %s", optarg);
+                return PW_EXIT_USAGE;
+            }
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'i':
+            if (parse_uint(optarg, 3600000, &v) < 0 || v == 0) {
+                pw_err("watch: bad --interval %s (1..3600000 ms)", optarg);
+                return PW_EXIT_USAGE;
+            }
+            wo.interval_ms = (unsigned)v;
+            break;
+        case 'a': {
+            int a = pw_on_deadlock_parse(optarg);
+            if (a < 0 || a == PW_ON_DEADLOCK_OFF) {
+                pw_err("watch: bad --on-deadlock %s (abort or report)", optarg);
+                return PW_EXIT_USAGE;
+            }
+            wo.action = (enum pw_on_deadlock)a;
+            break;
+        }
+        case 'h':
+            usage(stdout);
+            return PW_EXIT_OK;
+        default:
+            usage(stderr);
+            return PW_EXIT_USAGE;
+        }
+    }
+    if (!pid || optind != argc) {
+        usage(stderr);
+        return PW_EXIT_USAGE;
+    }
+    pw_watch_pid((pid_t)pid, dir, &wo);
+    return PW_EXIT_OK;
+}

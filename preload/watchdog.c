@@ -1,0 +1,160 @@
+/* In-process watchdog for plain LD_PRELOAD use (PARKWATCH_OPTIONS=watchdog=1).
+ *
+ * The judgment of "deadlock" and "all threads blocked" exists once, in the
+ * analyzer.  So the shim does not grow a second detector: at init it starts the
+ * analyzer as a sidecar process, `parkwatch watch --pid <us>`, which reads our
+ * shared trace from outside exactly as `parkwatch run` does, prints the notice
+ * and, with on_deadlock=abort, stops us.  Inside the host this costs one
+ * process creation at start and nothing afterwards.
+ *
+ * Behaviour-preserving rules, and why:
+ *   - started at init, before the host has any thread of its own: nothing can
+ *     hold a lock across our fork;
+ *   - raw clone() with no exit signal, twice: the host gets no SIGCHLD, its
+ *     wait() never sees a child it did not make (a clone child is invisible to
+ *     wait without __WCLONE), the intermediate child is reaped here at once and
+ *     the sidecar is re-parented away from the host; and no atfork handler of
+ *     the host (or of ours) runs for a fork the host did not make;
+ *   - the children only make raw system calls before execve: they are copies of
+ *     a process whose libc state (cached tid, locks) is not theirs;
+ *   - the sidecar keeps stderr (its notices go where the host's would) but gets
+ *     /dev/null for stdin and stdout, and no other fd of the host: it must not
+ *     keep a pipe or socket of the host open, which would delay the EOF a peer
+ *     of the host waits for;
+ *   - LD_PRELOAD is removed from its environment: it is not traced itself;
+ *   - it exits when the host (and the host's traced children) are gone.
+ * Under `parkwatch run` the sidecar is not started: run watches by itself and
+ * passes watchdog=0.  A new image after exec is already watched (same pid), so
+ * only the first image of a pid starts one. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+extern char **environ;
+
+#define MAX_ENV 512
+
+/* Candidate CLI paths relative to the shim's directory: the build tree keeps
+ * the CLI in a sibling directory; an install keeps it in bin/ beside lib/ (or
+ * lib/<multiarch>/). */
+static const char *const cli_rel[] = {
+    "/../analyzer/parkwatch",
+    "/../bin/parkwatch",
+    "/../../bin/parkwatch",
+};
+
+static bool find_cli(char *out, size_t cap)
+{
+    const char *bin = pw_g.opt.parkwatch_bin;
+    if (bin != NULL && bin[0] != '\0') {
+        pw_strlcpy(out, bin, cap);
+        return access(out, X_OK) == 0;
+    }
+    Dl_info di;
+    if (dladdr((void *)find_cli, &di) == 0 || di.dli_fname == NULL)
+        return false;
+    char dir[PATH_MAX];
+    pw_strlcpy(dir, di.dli_fname, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    else
+        pw_strlcpy(dir, ".", sizeof dir);
+    for (size_t i = 0; i < sizeof cli_rel / sizeof cli_rel[0]; i++) {
+        size_t n = pw_append(out, 0, cap, dir);
+        if (pw_append(out, n, cap, cli_rel[i]) >= cap)
+            continue;
+        if (access(out, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool valid_action(const char *a)
+{
+    return strcmp(a, "abort") == 0 || strcmp(a, "report") == 0;
+}
+
+/* A fork-like clone without atfork handlers; EXIT_SIGNAL 0 sends the parent
+ * nothing when the child ends (it is then waited for with __WCLONE). */
+static pid_t raw_clone(unsigned long exit_signal)
+{
+    return (pid_t)syscall(SYS_clone, exit_signal, NULL, NULL, NULL, NULL);
+}
+
+/* In the sidecar, before execve: raw system calls only. */
+static void __attribute__((noreturn)) exec_sidecar(const char *path, char **argv, char **envp)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(uint64_t));
+    int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+    if (null >= 0) {
+        syscall(SYS_dup2, null, 0);
+        syscall(SYS_dup2, null, 1);
+    }
+    /* every fd of the host but stderr goes */
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+        for (int fd = 3; fd < 4096; fd++)
+            syscall(SYS_close, fd);
+    syscall(SYS_execve, path, argv, envp);
+    syscall(SYS_exit_group, 127);
+    __builtin_unreachable();
+}
+
+void pw_watchdog_start(void)
+{
+    struct pw_options *o = &pw_g.opt;
+    if (!o->watchdog || o->watchdog_ms == 0 || pw_g.hdr == NULL || pw_g.hdr->exec_gen != 0)
+        return;
+    if (!valid_action(o->on_deadlock))
+        return; /* off (or unknown): nothing to watch for */
+    static char cli[PATH_MAX];
+    if (!find_cli(cli, sizeof cli)) {
+        pw_warn("watchdog: cannot find the parkwatch CLI (set parkwatch_bin=); no watchdog",
+                NULL);
+        return;
+    }
+    /* everything the children need is prepared here, in the parent */
+    static char pid_s[24], ms_s[24];
+    pw_append_u64(pid_s, 0, sizeof pid_s, (uint64_t)pw_g.pid);
+    pw_append_u64(ms_s, 0, sizeof ms_s, o->watchdog_ms);
+    static char *argv[] = {NULL, "watch", "--pid", pid_s, "--trace-dir", NULL, "--interval",
+                           ms_s, "--on-deadlock", NULL, NULL};
+    argv[0] = cli;
+    argv[5] = pw_g.trace_dir;
+    argv[9] = (char *)o->on_deadlock;
+    static char *envp[MAX_ENV + 1];
+    size_t n = 0;
+    for (char **e = environ; e != NULL && *e != NULL && n < MAX_ENV; e++)
+        if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
+            envp[n++] = *e;
+    envp[n] = NULL;
+
+    pid_t mid = raw_clone(0);
+    if (mid < 0) {
+        pw_warn("watchdog: cannot start the sidecar; no watchdog", NULL);
+        return;
+    }
+    if (mid == 0) {
+        /* SIGCHLD goes to mid, which is gone by then; the reaper that adopts
+         * the sidecar expects an ordinary child */
+        if (raw_clone(SIGCHLD) == 0)
+            exec_sidecar(cli, argv, envp);
+        syscall(SYS_exit_group, 0);
+    }
+    int st;
+    while (waitpid(mid, &st, __WCLONE) < 0 && errno == EINTR)
+        ;
+    if (o->verbose)
+        pw_warn("watchdog: ", cli, " watches this process", NULL);
+}
