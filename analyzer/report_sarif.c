@@ -269,16 +269,27 @@ static char *object_phrase(const struct pw_fobject *fo)
 
 /* ---- one result */
 
+/* The stack pass P of a finding shows at index I: threads' park or misuse
+ * stacks, then objects' sites, then where the threads were created. */
+static uint32_t pass_stack(const struct pw_finding *f, int pass, size_t i)
+{
+    return pass == 0 ? f->threads[i].stack
+         : pass == 1 ? f->objects[i].stack
+                     : f->threads[i].t->create_stack;
+}
+
 /* The primary location: the innermost frame with source of the first stack
  * the finding shows, threads first (the parked or misusing thread is what the
- * user fixes), then objects.  A frame without source is the fallback. */
+ * user fixes), then objects, then thread creation sites (an unjoined thread
+ * that exited has no other stack: the fix is where it was created).  A frame
+ * without source is the fallback. */
 static json_t *primary_location(const struct sw *w)
 {
     const struct pw_frame *fallback = NULL;
-    for (size_t pass = 0; pass < 2; pass++) {
-        size_t n = pass == 0 ? w->f->nthreads : w->f->nobjects;
+    for (int pass = 0; pass < 3; pass++) {
+        size_t n = pass == 1 ? w->f->nobjects : w->f->nthreads;
         for (size_t i = 0; i < n; i++) {
-            uint32_t id = pass == 0 ? w->f->threads[i].stack : w->f->objects[i].stack;
+            uint32_t id = pass_stack(w->f, pass, i);
             const struct pw_frame *v;
             size_t nv = frames_of(w, id, &v);
             const struct pw_frame *b = best_frame(v, nv);

@@ -9,7 +9,7 @@ run or sigkill mode).  `parkwatch report --format sarif` of its traces must:
   - say what `--format json` says: one result per finding, same kind (ruleId,
     ruleIndex into one rule per finding kind), level, message, count;
   - point its primary location at the innermost frame with source of the
-    first stack the finding shows (threads first, then objects);
+    first stack the finding shows (threads, then objects, then creation sites);
   - carry every thread's stack in `stacks` (with its tid) and the blocked
     chain as a codeFlow with one threadFlow per parked link.
 A program expected clean (`finding count=0`) must give no results, one
@@ -46,6 +46,7 @@ def first_source_frame(finding):
     """The frame the primary location must point at (report_sarif.c's rule)."""
     stacks = [t.get("stack") or [] for t in finding["threads"]]
     stacks += [o.get("created_at") or [] for o in finding["objects"]]
+    stacks += [t.get("created_by") or [] for t in finding["threads"]]
     fallback = None
     for st in stacks:
         for fr in st:
