@@ -25,6 +25,7 @@ satisfies the count (default: at least one).
     finding KIND [thread=NAME] [function=FN]
                              findings of `parkwatch report --format json`;
                              count sums the findings' own counts
+                             message=TEXT needs TEXT in the headline
     live-thread [NAME] [state=S] [op=OP]
                              (sigkill mode) processes[].threads of the JSON
                              report taken while the process still runs
@@ -305,6 +306,8 @@ def count_findings(report, d):
             fns = {fr.get("function") for t in threads for fr in (t.get("stack") or [])}
             if d.filters["function"] not in fns:
                 continue
+        if "message" in d.filters and d.filters["message"] not in (f.get("message") or ""):
+            continue
         n += int(f.get("count", 1))
     return n
 
