@@ -354,14 +354,34 @@ static void step_barrier(struct pw_thread *t, struct step *s)
     snprintf(s->reason, sizeof(s->reason), "which the other participants never reach");
 }
 
+/* A wait on a set: it ends when any member becomes ready, so the root is the
+ * whole set; name its channels and what keeps each of them quiet. */
+static void step_poll(struct pw_thread *t, struct step *s)
+{
+    const struct pw_object *set = t->waits_on;
+    size_t len = (size_t)snprintf(s->root, sizeof(s->root), "no channel polled in %s", set->id);
+    for (size_t m = 0; m < set->nmembers && len < sizeof(s->root); m++) {
+        const struct pw_object *c = set->members[m];
+        bool open = !c->chan || c->chan->open[PW_SIDE_SEND] > 0;
+        len += (size_t)snprintf(s->root + len, sizeof(s->root) - len, "%s%s (%s %s)",
+                                m ? ", " : " (", c->id, side_name(c, PW_SIDE_SEND),
+                                open ? "never closed" : "closed here");
+    }
+    if (set->nmembers && len < sizeof(s->root))
+        len += (size_t)snprintf(s->root + len, sizeof(s->root) - len, ")");
+    if (len < sizeof(s->root))
+        snprintf(s->root + len, sizeof(s->root) - len, " ever becomes ready%s",
+                 set->outside ? "; other members are not channels" : "");
+    snprintf(s->reason, sizeof(s->reason), "none of whose channels ever becomes ready");
+}
+
 static void step_other(struct pw_thread *t, struct step *s)
 {
     const char *id = t->waits_on->id;
     s->relation = "";
     switch (t->op) {
     case PW_OP_POLL:
-        snprintf(s->root, sizeof(s->root), "no channel polled in %s ever becomes ready", id);
-        snprintf(s->reason, sizeof(s->reason), "none of whose channels ever becomes ready");
+        step_poll(t, s);
         break;
     default:
         snprintf(s->root, sizeof(s->root), "nothing wakes %s", id);

@@ -94,6 +94,22 @@ static const char *held_name(uint8_t type)
     return pw_obj_type_name(type);
 }
 
+/* A poll park's set: set=pipe#1,socketpair#3:send outside=N. */
+static void dump_set(const struct pw_trace *t, const struct pw_thread_rec *r)
+{
+    unsigned n = r->park_set_n < PW_PARK_SET_MAX ? r->park_set_n : PW_PARK_SET_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t id = r->park_set[i] & ~PW_SET_SEND;
+        const struct pw_chan_rec *c = pw_trace_chan_by_id(t, id);
+        printf("%s%s#%u%s", i ? "," : " set=", pw_obj_type_name(c ? c->type : PW_OBJ_PIPE), id,
+               (r->park_set[i] & PW_SET_SEND) ? ":send" : "");
+    }
+    if (r->park_set_n > n)
+        printf(",+%u", r->park_set_n - n);
+    if (r->park_set_other)
+        printf(" outside=%u", r->park_set_other);
+}
+
 static void dump_park(const struct pw_trace *t, const struct pw_thread_rec *r, struct idset *ids)
 {
     if (r->park_op == PW_OP_NONE)
@@ -101,8 +117,11 @@ static void dump_park(const struct pw_trace *t, const struct pw_thread_rec *r, s
     char obj[64], ms[32];
     pw_fmt_object(t, PW_EV_PARK, r->park_op, r->park_obj, obj, sizeof(obj));
     pw_fmt_ms(r->park_since_ns, ms, sizeof(ms)); /* relative, like event times */
-    printf("  parked op=%s obj=%s since_ms=%s stack=%u%s\n", pw_park_op_name(r->park_op), obj, ms,
+    printf("  parked op=%s obj=%s since_ms=%s stack=%u%s", pw_park_op_name(r->park_op), obj, ms,
            r->park_stack, (r->park_flags & PW_PARK_TIMED) ? " timed" : "");
+    if (r->park_op == PW_OP_POLL)
+        dump_set(t, r);
+    printf("\n");
     idset_add(ids, r->park_stack);
 }
 

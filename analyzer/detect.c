@@ -123,6 +123,11 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
             return;
         if (t->waits_on->shared_with_child)
             return; /* another process could still wake it */
+        for (size_t m = 0; m < t->waits_on->nmembers; m++)
+            if (t->waits_on->members[m]->shared_with_child ||
+                (t->waits_on->members[m]->chan &&
+                 (t->waits_on->members[m]->chan->flags & PW_CF_INHERITED)))
+                return; /* a polled channel another process holds */
         if (!first || t->is_main)
             first = t;
     }
@@ -392,9 +397,16 @@ static void detect_UNJOINED(struct pw_process *p, struct pw_findings *fs)
 
 static bool parked_on(const struct pw_process *p, const struct pw_object *o)
 {
-    for (size_t i = 0; i < p->nthreads; i++)
-        if (p->threads[i].status == PW_THR_PARKED && p->threads[i].waits_on == o)
+    for (size_t i = 0; i < p->nthreads; i++) {
+        const struct pw_object *w = p->threads[i].waits_on;
+        if (p->threads[i].status != PW_THR_PARKED)
+            continue;
+        if (w == o)
             return true;
+        for (size_t m = 0; w->type == PW_OBJ_POLLSET && m < w->nmembers; m++)
+            if (w->members[m] == o)
+                return true; /* polled: the poll's finding covers it */
+    }
     return false;
 }
 

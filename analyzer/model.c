@@ -339,6 +339,20 @@ static void init_thread(struct pw_process *p, struct pw_thread *t, const struct 
         snprintf(t->name, sizeof(t->name), "T%u", r->serial);
 }
 
+/* A poll park: the channels of its set become members of the pollset object. */
+static int link_set(struct pw_process *p, struct pw_object *set, const struct pw_thread_rec *r)
+{
+    unsigned n = r->park_set_n < PW_PARK_SET_MAX ? r->park_set_n : PW_PARK_SET_MAX;
+    for (unsigned i = 0; i < n; i++) {
+        struct pw_object *c = pw_model_object(p, PW_OBJ_PIPE, r->park_set[i] & ~PW_SET_SEND);
+        if (c && PTR_PUSH(set->members, set->nmembers, c) < 0)
+            return -1;
+    }
+    if (r->park_set_other || r->park_set_n > PW_PARK_SET_MAX)
+        set->outside = true; /* members that are not channels (or not listed) */
+    return 0;
+}
+
 /* Second pass: everything that refers to other threads or objects. */
 static int link_thread(struct pw_process *p, struct pw_thread *t)
 {
@@ -357,6 +371,8 @@ static int link_thread(struct pw_process *p, struct pw_thread *t)
             t->forever = p->finished && !(r->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK));
             if (!t->waits_on->create_stack && t->waits_on->type != PW_OBJ_THREAD)
                 t->waits_on->create_stack = r->park_stack; /* first-use site */
+            if (t->op == PW_OP_POLL && link_set(p, t->waits_on, r) < 0)
+                return -1;
         }
     }
     size_t nheld = r->nheld < PW_HELD_MAX ? r->nheld : PW_HELD_MAX;
@@ -507,6 +523,7 @@ static void free_object(struct pw_object *o)
     free(o->signallers);
     free(o->senders);
     free(o->receivers);
+    free(o->members);
     free(o);
 }
 

@@ -64,6 +64,10 @@ struct pw_object {
     uint64_t init_arg;
     bool init_seen;
     bool outside;              /* process-shared or named: another process may act on it */
+    /* PW_OBJ_POLLSET: the channels of the set as the parked threads list them
+     * (send-side waits included); outside when some members are not channels */
+    size_t nmembers;
+    struct pw_object **members;
 };
 
 struct pw_process {
