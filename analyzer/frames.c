@@ -7,6 +7,7 @@
 #include "frames.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +26,12 @@ struct fr_sym {
     struct pw_symbolizer *s;
 };
 
+struct fr_data {
+    const struct pw_trace *t;
+    uint64_t addr;
+    char *name;
+};
+
 struct pw_frames {
     struct fr_entry *slots;
     size_t cap, used;
@@ -32,6 +39,8 @@ struct pw_frames {
     size_t nsyms;
     char *base;               /* directory prefix stripped from source paths */
     size_t baselen;
+    struct fr_data *data;     /* pw_frames_data_name answers, NULL name = none */
+    size_t ndata;
 };
 
 /* Outermost frames nobody wants to read: libc start-up below main and the
@@ -88,6 +97,9 @@ void pw_frames_free(struct pw_frames *fr)
     for (size_t i = 0; i < fr->nsyms; i++)
         pw_sym_free(fr->syms[i].s);
     free(fr->syms);
+    for (size_t i = 0; i < fr->ndata; i++)
+        free(fr->data[i].name);
+    free(fr->data);
     free(fr->base);
     free(fr);
 }
@@ -184,4 +196,24 @@ size_t pw_frames_get(struct pw_frames *fr, const struct pw_trace *t, uint32_t id
     }
     *out = e->v;
     return e->n;
+}
+
+const char *pw_frames_data_name(struct pw_frames *fr, const struct pw_trace *t, uint64_t addr)
+{
+    /* a report names a handful of locks: a list will do */
+    for (size_t i = 0; i < fr->ndata; i++)
+        if (fr->data[i].t == t && fr->data[i].addr == addr)
+            return fr->data[i].name;
+    struct fr_data *nd = realloc(fr->data, (fr->ndata + 1) * sizeof(*nd));
+    if (!nd)
+        return NULL;
+    fr->data = nd;
+    uint64_t off = 0;
+    const char *sym = pw_sym_data(sym_for(fr, t), addr, &off);
+    char *name = NULL;
+    if (sym && (off ? asprintf(&name, "&%s+%llu", sym, (unsigned long long)off)
+                    : asprintf(&name, "&%s", sym)) < 0)
+        name = NULL;
+    fr->data[fr->ndata++] = (struct fr_data){t, addr, name};
+    return name;
 }

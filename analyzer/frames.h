@@ -26,4 +26,9 @@ void pw_frames_set_base_dir(struct pw_frames *fr, const char *dir);
 size_t pw_frames_get(struct pw_frames *fr, const struct pw_trace *t, uint32_t id,
                      const struct pw_frame **out);
 
+/* "&accounts_lock" (or "&forks+40" inside an array or struct) for a lock at
+ * ADDR in trace T's process when it is a global or static variable, else NULL.
+ * Owned by FR. */
+const char *pw_frames_data_name(struct pw_frames *fr, const struct pw_trace *t, uint64_t addr);
+
 #endif

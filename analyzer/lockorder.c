@@ -296,7 +296,12 @@ static void report_cycle(struct search *s, void *vctx)
         struct pw_thread *t = pw_model_thread(c->p, chosen[i]->thread);
         if (!a || !b || !t)
             continue;
-        pw_finding_add_object(f, a, a->create_stack, a->site_label);
+        /* a statically initialised lock has no init event: where this edge's
+         * thread took it is the next best site */
+        if (a->create_stack)
+            pw_finding_add_object(f, a, a->create_stack, a->site_label);
+        else
+            pw_finding_add_object(f, a, chosen[i]->stack2, "first locked at");
         pw_finding_add_thread(f, t, "acquires", chosen[i]->stack, chosen[i]->stack2);
         if (m)
             fprintf(m, "%s%s takes %s while holding %s", i ? " -> " : "", t->name, b->id, a->id);

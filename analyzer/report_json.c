@@ -167,6 +167,19 @@ static json_t *fthread_json(const struct pw_report *r, const struct pw_finding *
     return o;
 }
 
+/* "&accounts_lock" for a lock or other sync object that is a global or static
+ * variable; NULL otherwise (heap objects, channels, threads). */
+static const char *object_symbol(const struct pw_report *r, const struct pw_object *o)
+{
+    switch (o->type) {
+    case PW_OBJ_MUTEX: case PW_OBJ_RWLOCK: case PW_OBJ_SPIN: case PW_OBJ_COND:
+    case PW_OBJ_SEM: case PW_OBJ_BARRIER:
+        return r->frames ? pw_frames_data_name(r->frames, o->proc->trace, o->key) : NULL;
+    default:
+        return NULL;
+    }
+}
+
 static json_t *fobject_json(const struct pw_report *r, const struct pw_finding *f,
                             const struct pw_fobject *fo)
 {
@@ -175,6 +188,7 @@ static json_t *fobject_json(const struct pw_report *r, const struct pw_finding *
     jset(o, "type", jstr(pw_obj_type_name(fo->o->type)));
     jset(o, "created_at", stack_json(r, f->proc->trace, fo->stack));
     jset(o, "site", str_or_null(fo->stack_label));
+    jset(o, "symbol", str_or_null(object_symbol(r, fo->o)));
     return o;
 }
 

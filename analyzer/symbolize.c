@@ -749,6 +749,28 @@ size_t pw_sym_stack(struct pw_symbolizer *s, const uint64_t *pcs, unsigned n,
     return total;
 }
 
+const char *pw_sym_data(struct pw_symbolizer *s, uint64_t addr, uint64_t *offset)
+{
+    /* The module map covers every PT_LOAD segment (p_memsz: .bss too), so a
+     * global lock falls in the module that defines it. */
+    struct sym_mod *m = s ? find_module(s, addr) : NULL;
+    if (!m || m->hidden)
+        return NULL;
+    if (m->state == MOD_UNOPENED)
+        open_module(s, m);
+    if (m->state != MOD_READY)
+        return NULL;
+    GElf_Off off = 0;
+    GElf_Sym sym;
+    const char *name = dwfl_module_addrinfo(m->dwmod, addr, &off, &sym, NULL, NULL, NULL);
+    /* only a variable that really contains ADDR: the nearest symbol below a
+     * heap-like gap or a function would name the wrong thing */
+    if (!name || GELF_ST_TYPE(sym.st_info) != STT_OBJECT || off >= sym.st_size)
+        return NULL;
+    *offset = off;
+    return strtab_intern(&s->strs, name);
+}
+
 const char *pw_frame_format(const struct pw_frame *f, char *buf, size_t len)
 {
     if (f->function && f->file)

@@ -47,6 +47,12 @@ void pw_sym_set_debug_path(struct pw_symbolizer *s, const char *path);
 size_t pw_sym_stack(struct pw_symbolizer *s, const uint64_t *pcs, unsigned n,
                     struct pw_frame **out);
 
+/* The global or static variable that contains data address ADDR (a lock in
+ * .data or .bss), from the ELF symbol table of the module mapped there; *OFFSET
+ * gets the byte offset into it.  NULL when ADDR is in no module (heap, stack)
+ * or in no sized object symbol.  The string is interned (see pw_frame). */
+const char *pw_sym_data(struct pw_symbolizer *s, uint64_t addr, uint64_t *offset);
+
 /* "function (file:line)", "function (module+0xoff)" or "module+0xoff" into BUF. */
 const char *pw_frame_format(const struct pw_frame *f, char *buf, size_t len);
 

@@ -22,9 +22,10 @@ satisfies the count (default: at least one).
     chan [TYPE] [state=S] [sent=N] [received=N] [eofs=N] [function=FN]
     event [KIND] [op=OP] [thread=NAME] [function=FN]
                              ring events and notes (function= looks in stack=)
-    finding KIND [thread=NAME] [function=FN]
+    finding KIND [thread=NAME] [function=FN] [symbol=&VAR[,&VAR...]]
                              findings of `parkwatch report --format json`;
-                             count sums the findings' own counts
+                             count sums the findings' own counts; symbol= needs
+                             every listed variable among the objects
                              message=TEXT needs TEXT in the headline
     live-thread [NAME] [state=S] [op=OP]
                              (sigkill mode) processes[].threads of the JSON
@@ -305,6 +306,10 @@ def count_findings(report, d):
         if "function" in d.filters:
             fns = {fr.get("function") for t in threads for fr in (t.get("stack") or [])}
             if d.filters["function"] not in fns:
+                continue
+        if "symbol" in d.filters:
+            syms = {o.get("symbol") for o in (f.get("objects") or [])}
+            if not all(s in syms for s in d.filters["symbol"].split(",")):
                 continue
         if "message" in d.filters and d.filters["message"] not in (f.get("message") or ""):
             continue
