@@ -403,8 +403,15 @@ static const char *die_name(Dwarf_Die *die)
 
 struct src_loc {
     const char *file;
+    const char *comp_dir;      /* the CU's build directory: FILE may be relative to it */
     int line, column;
 };
+
+static const char *comp_dir_of(Dwarf_Die *cu)
+{
+    Dwarf_Attribute a;
+    return dwarf_formstring(dwarf_attr(cu, DW_AT_comp_dir, &a));
+}
 
 static struct src_loc line_table_loc(Dwarf_Die *cu, Dwarf_Addr addr)
 {
@@ -413,6 +420,7 @@ static struct src_loc line_table_loc(Dwarf_Die *cu, Dwarf_Addr addr)
     if (!l)
         return loc;
     loc.file = dwarf_linesrc(l, NULL, NULL);
+    loc.comp_dir = comp_dir_of(cu);
     dwarf_lineno(l, &loc.line);
     dwarf_linecol(l, &loc.column);
     return loc;
@@ -433,8 +441,10 @@ static struct src_loc call_site_loc(Dwarf_Die *die)
     size_t nfiles;
     Dwarf_Word v;
     if (attr_udata(die, DW_AT_call_file, &v) == 0 && dwarf_diecu(die, &cu, NULL, NULL) &&
-        dwarf_getsrcfiles(&cu, &files, &nfiles) == 0 && v < nfiles)
+        dwarf_getsrcfiles(&cu, &files, &nfiles) == 0 && v < nfiles) {
         loc.file = dwarf_filesrc(files, v, NULL, NULL);
+        loc.comp_dir = comp_dir_of(&cu);
+    }
     if (attr_udata(die, DW_AT_call_line, &v) == 0)
         loc.line = (int)v;
     if (attr_udata(die, DW_AT_call_column, &v) == 0)
@@ -445,6 +455,7 @@ static struct src_loc call_site_loc(Dwarf_Die *die)
 /* Frames being built for one pc; strings are not interned yet. */
 struct frame_buf {
     struct pw_frame f[MAX_INLINE_FRAMES];
+    const char *comp_dir[MAX_INLINE_FRAMES];
     unsigned n;
 };
 
@@ -452,6 +463,7 @@ static void buf_push(struct frame_buf *b, const char *fn, struct src_loc loc, in
 {
     if (b->n == MAX_INLINE_FRAMES)
         return;
+    b->comp_dir[b->n] = loc.comp_dir;
     struct pw_frame *f = &b->f[b->n++];
     f->function = fn;
     f->file = loc.file;
@@ -642,6 +654,46 @@ static char *demangle(const char *name)
     return out;
 }
 
+/* A source path as the compiler saw it is often relative to the build
+ * directory ("../src/pool.c" under Meson): join it with the CU's comp_dir and
+ * fold "." and ".." lexically, so reports (and SARIF locations) name the real
+ * file.  Returns a malloc'd path, or NULL to keep FILE as it is. */
+static char *absolute_source(const char *comp_dir, const char *file)
+{
+    if (!file || file[0] == '/' || !comp_dir || comp_dir[0] != '/')
+        return NULL;
+    size_t cap = strlen(comp_dir) + strlen(file) + 2;
+    char *joined = malloc(cap), *out = malloc(cap);
+    if (!joined || !out) {
+        free(joined);
+        free(out);
+        return NULL;
+    }
+    snprintf(joined, cap, "%s/%s", comp_dir, file);
+    size_t len = 0;
+    for (char *save = NULL, *part = strtok_r(joined, "/", &save); part;
+         part = strtok_r(NULL, "/", &save)) {
+        if (strcmp(part, ".") == 0)
+            continue;
+        if (strcmp(part, "..") == 0) {
+            while (len > 0 && out[len - 1] != '/')
+                len--;
+            if (len > 0)
+                len--; /* drop the slash too */
+            continue;
+        }
+        out[len++] = '/';
+        size_t n = strlen(part);
+        memcpy(out + len, part, n);
+        len += n;
+    }
+    if (len == 0)
+        out[len++] = '/';
+    out[len] = '\0';
+    free(joined);
+    return out;
+}
+
 /* Interns B's strings and appends its frames to the pool. */
 static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m,
                        struct frame_buf *b)
@@ -656,7 +708,9 @@ static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m,
         char *pretty = demangle(f.function);
         f.function = strtab_intern(&s->strs, pretty ? pretty : f.function);
         free(pretty);
-        f.file = strtab_intern(&s->strs, f.file);
+        char *full = absolute_source(b->comp_dir[i], f.file);
+        f.file = strtab_intern(&s->strs, full ? full : f.file);
+        free(full);
         if ((b->f[i].function && !f.function) || (b->f[i].file && !f.file))
             return -1;
         s->pool[s->pool_len + i] = f;
