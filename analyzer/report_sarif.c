@@ -26,6 +26,7 @@
 
 #include "finding.h"
 #include "frames.h"
+#include "jsonutil.h"
 #include "model.h"
 #include "reader.h"
 #include "report.h"
@@ -34,49 +35,11 @@
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 #define SRCROOT "%SRCROOT%"
 
-/* Out-of-memory is fatal here as in the JSON writer: a report silently
- * missing a key would mislead a script more than no report at all. */
-static void oom(void)
-{
-    fputs("parkwatch: out of memory\n", stderr);
-    exit(2);
-}
-
-static void jset(json_t *o, const char *key, json_t *v)
-{
-    if (!v || json_object_set_new(o, key, v) != 0)
-        oom();
-}
-
-static void jpush(json_t *a, json_t *v)
-{
-    if (!v || json_array_append_new(a, v) != 0)
-        oom();
-}
-
-/* Strings from the traced program need not be UTF-8 (json_string refuses
- * them): bytes >= 0x80 become '?', as in the JSON report. */
-static json_t *jstr(const char *s)
-{
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    char *copy = strdup(s);
-    if (!copy)
-        oom();
-    for (char *c = copy; *c; c++)
-        if ((unsigned char)*c >= 0x80)
-            *c = '?';
-    j = json_string(copy);
-    free(copy);
-    return j;
-}
-
 /* {"text": S}: SARIF's message object. */
 static json_t *msg(const char *s)
 {
     json_t *o = json_object();
-    jset(o, "text", jstr(s));
+    pw_json_set(o, "text", pw_json_str(s));
     return o;
 }
 
@@ -96,7 +59,7 @@ static json_t *path_uri(const char *path)
     size_t n = strlen(path);
     char *u = malloc(n * 3 + sizeof("file://"));
     if (!u)
-        oom();
+        pw_json_oom();
     char *p = u;
     if (path[0] == '/')
         p = stpcpy(p, "file://");
@@ -111,7 +74,7 @@ static json_t *path_uri(const char *path)
         }
     }
     *p = '\0';
-    json_t *j = jstr(u);
+    json_t *j = pw_json_str(u);
     free(u);
     return j;
 }
@@ -119,13 +82,13 @@ static json_t *path_uri(const char *path)
 static json_t *artifact_location(const char *path)
 {
     json_t *o = json_object();
-    jset(o, "uri", path_uri(path));
+    pw_json_set(o, "uri", path_uri(path));
     /* A relative path is anchored at the analyzer's directory only when the
      * file is there (frames.c shortened it); otherwise it was relative to
      * some DWARF comp_dir ("./nptl/x.c" of a distribution's libc) and is
      * left unanchored rather than pointed at the wrong file. */
     if (path[0] != '/' && access(path, F_OK) == 0)
-        jset(o, "uriBaseId", jstr(SRCROOT));
+        pw_json_set(o, "uriBaseId", pw_json_str(SRCROOT));
     return o;
 }
 
@@ -142,44 +105,44 @@ static json_t *frame_location(const struct pw_frame *fr, const char *text)
 {
     json_t *loc = json_object(), *phys = json_object();
     if (fr->file) {
-        jset(phys, "artifactLocation", artifact_location(fr->file));
+        pw_json_set(phys, "artifactLocation", artifact_location(fr->file));
         if (fr->line > 0) {
             json_t *region = json_object();
-            jset(region, "startLine", json_integer(fr->line));
+            pw_json_set(region, "startLine", json_integer(fr->line));
             if (fr->column > 0)
-                jset(region, "startColumn", json_integer(fr->column));
-            jset(phys, "region", region);
+                pw_json_set(region, "startColumn", json_integer(fr->column));
+            pw_json_set(phys, "region", region);
         }
     } else {
         if (fr->module)
-            jset(phys, "artifactLocation", artifact_location(fr->module));
+            pw_json_set(phys, "artifactLocation", artifact_location(fr->module));
         json_t *addr = json_object();
-        jset(addr, "absoluteAddress", json_integer((json_int_t)fr->pc));
-        jset(addr, "kind", jstr("instruction"));
+        pw_json_set(addr, "absoluteAddress", json_integer((json_int_t)fr->pc));
+        pw_json_set(addr, "kind", pw_json_str("instruction"));
         if (fr->module) {
             char off[40];
             const char *slash = strrchr(fr->module, '/');
             snprintf(off, sizeof(off), "+0x%llx", (unsigned long long)fr->module_offset);
             char *fq = malloc(strlen(fr->module) + sizeof(off));
             if (!fq)
-                oom();
+                pw_json_oom();
             strcpy(stpcpy(fq, slash ? slash + 1 : fr->module), off);
-            jset(addr, "fullyQualifiedName", jstr(fq));
+            pw_json_set(addr, "fullyQualifiedName", pw_json_str(fq));
             free(fq);
         }
-        jset(phys, "address", addr);
+        pw_json_set(phys, "address", addr);
     }
-    jset(loc, "physicalLocation", phys);
+    pw_json_set(loc, "physicalLocation", phys);
     if (fr->function) {
         json_t *logical = json_object();
-        jset(logical, "name", jstr(fr->function));
-        jset(logical, "kind", jstr("function"));
+        pw_json_set(logical, "name", pw_json_str(fr->function));
+        pw_json_set(logical, "kind", pw_json_str("function"));
         json_t *a = json_array();
-        jpush(a, logical);
-        jset(loc, "logicalLocations", a);
+        pw_json_push(a, logical);
+        pw_json_set(loc, "logicalLocations", a);
     }
     if (text)
-        jset(loc, "message", msg(text));
+        pw_json_set(loc, "message", msg(text));
     return loc;
 }
 
@@ -211,17 +174,17 @@ static json_t *stack_json(const struct sw *w, uint32_t id, int tid, const char *
     const struct pw_frame *v;
     size_t n = frames_of(w, id, &v);
     json_t *st = json_object(), *frames = json_array();
-    jset(st, "message", msg(text));
+    pw_json_set(st, "message", msg(text));
     for (size_t i = 0; i < n; i++) {
         json_t *sf = json_object();
-        jset(sf, "location", frame_location(&v[i], NULL));
+        pw_json_set(sf, "location", frame_location(&v[i], NULL));
         if (v[i].module)
-            jset(sf, "module", jstr(v[i].module));
+            pw_json_set(sf, "module", pw_json_str(v[i].module));
         if (tid > 0)
-            jset(sf, "threadId", json_integer(tid));
-        jpush(frames, sf);
+            pw_json_set(sf, "threadId", json_integer(tid));
+        pw_json_push(frames, sf);
     }
-    jset(st, "frames", frames);
+    pw_json_set(st, "frames", frames);
     return st;
 }
 
@@ -254,7 +217,7 @@ static char *thread_phrase(enum pw_finding_kind k, const struct pw_fthread *ft)
         rc = asprintf(&s, "%s (tid %d)%s%s", t->name, t->tid, ft->role ? ": " : "",
                       ft->role ? role_words(k, ft->role) : "");
     if (rc < 0)
-        oom();
+        pw_json_oom();
     return s;
 }
 
@@ -263,7 +226,7 @@ static char *object_phrase(const struct pw_fobject *fo)
     char *s = NULL;
     if (asprintf(&s, "%s (%s) %s", fo->o->id, pw_obj_type_name(fo->o->type),
                  fo->stack_label ? fo->stack_label : "created at") < 0)
-        oom();
+        pw_json_oom();
     return s;
 }
 
@@ -311,7 +274,7 @@ static void push_stack(json_t *stacks, json_t *st)
             json_decref(st);
             return;
         }
-    jpush(stacks, st);
+    pw_json_push(stacks, st);
 }
 
 static void add_related(const struct sw *w, json_t *related, uint32_t stack, const char *text)
@@ -322,8 +285,8 @@ static void add_related(const struct sw *w, json_t *related, uint32_t stack, con
     if (!b)
         return;
     json_t *loc = frame_location(b, text);
-    jset(loc, "id", json_integer((json_int_t)json_array_size(related)));
-    jpush(related, loc);
+    pw_json_set(loc, "id", json_integer((json_int_t)json_array_size(related)));
+    pw_json_push(related, loc);
 }
 
 static void add_thread_stacks(const struct sw *w, json_t *stacks, const struct pw_fthread *ft,
@@ -335,7 +298,7 @@ static void add_thread_stacks(const struct sw *w, json_t *stacks, const struct p
         push_stack(stacks, stack_json(w, ft->stack, t->tid, phrase));
     if (ft->stack2) {
         if (asprintf(&text, "%s (earlier stack)", phrase) < 0)
-            oom();
+            pw_json_oom();
         push_stack(stacks, stack_json(w, ft->stack2, t->tid, text));
         free(text);
     }
@@ -346,7 +309,7 @@ static void add_thread_stacks(const struct sw *w, json_t *stacks, const struct p
     if ((by ? asprintf(&text, "%s (tid %d) created by %s (tid %d) at", t->name, t->tid,
                        by->name, by->tid)
             : asprintf(&text, "%s (tid %d) created at", t->name, t->tid)) < 0)
-        oom();
+        pw_json_oom();
     push_stack(stacks, stack_json(w, t->create_stack, by ? by->tid : 0, text));
     free(text);
 }
@@ -360,9 +323,9 @@ static json_t *flow_locations(const struct sw *w, uint32_t stack, const char *te
     json_t *a = json_array();
     for (size_t i = n; i-- > 0;) {
         json_t *tfl = json_object();
-        jset(tfl, "location", frame_location(&v[i], i == 0 ? text : NULL));
-        jset(tfl, "nestingLevel", json_integer((json_int_t)(n - 1 - i)));
-        jpush(a, tfl);
+        pw_json_set(tfl, "location", frame_location(&v[i], i == 0 ? text : NULL));
+        pw_json_set(tfl, "nestingLevel", json_integer((json_int_t)(n - 1 - i)));
+        pw_json_push(a, tfl);
     }
     return a;
 }
@@ -381,7 +344,7 @@ static json_t *code_flow(const struct sw *w)
         if (asprintf(&text, "%s (tid %d) waits in %s on %s%s%s", l->t->name, l->t->tid,
                      pw_park_op_name((unsigned)l->op), l->o ? l->o->id : "?",
                      l->text ? ": " : "", l->text ? l->text : "") < 0)
-            oom();
+            pw_json_oom();
         json_t *locs = flow_locations(w, l->t->park_stack, text);
         if (json_array_size(locs) == 0) {
             json_decref(locs);
@@ -391,10 +354,10 @@ static json_t *code_flow(const struct sw *w)
         json_t *tf = json_object();
         char id[32];
         snprintf(id, sizeof(id), "tid %d", l->t->tid);
-        jset(tf, "id", jstr(id));
-        jset(tf, "message", msg(text));
-        jset(tf, "locations", locs);
-        jpush(flows, tf);
+        pw_json_set(tf, "id", pw_json_str(id));
+        pw_json_set(tf, "message", msg(text));
+        pw_json_set(tf, "locations", locs);
+        pw_json_push(flows, tf);
         free(text);
     }
     if (json_array_size(flows) == 0) {
@@ -403,8 +366,8 @@ static json_t *code_flow(const struct sw *w)
     }
     json_t *cf = json_object();
     if (w->f->chain_text)
-        jset(cf, "message", msg(w->f->chain_text));
-    jset(cf, "threadFlows", flows);
+        pw_json_set(cf, "message", msg(w->f->chain_text));
+    pw_json_set(cf, "threadFlows", flows);
     return cf;
 }
 
@@ -437,7 +400,7 @@ static json_t *fingerprints(const struct sw *w)
     char hex[40];
     snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)h);
     json_t *o = json_object();
-    jset(o, "parkwatchStack/v1", jstr(hex));
+    pw_json_set(o, "parkwatchStack/v1", pw_json_str(hex));
     return o;
 }
 
@@ -445,20 +408,20 @@ static json_t *result_properties(const struct sw *w)
 {
     const struct pw_finding *f = w->f;
     json_t *p = json_object();
-    jset(p, "pid", json_integer(f->proc->pid));
-    jset(p, "severity", jstr(level_of(f->kind)));
+    pw_json_set(p, "pid", json_integer(f->proc->pid));
+    pw_json_set(p, "severity", pw_json_str(level_of(f->kind)));
     if (f->chain_text)
-        jset(p, "chain", jstr(f->chain_text));
+        pw_json_set(p, "chain", pw_json_str(f->chain_text));
     if (f->reason)
-        jset(p, "reason", jstr(f->reason));
+        pw_json_set(p, "reason", pw_json_str(f->reason));
     json_t *tids = json_array();
     for (size_t i = 0; i < f->nthreads; i++)
-        jpush(tids, json_integer(f->threads[i].t->tid));
-    jset(p, "threads", tids);
+        pw_json_push(tids, json_integer(f->threads[i].t->tid));
+    pw_json_set(p, "threads", tids);
     json_t *objs = json_array();
     for (size_t i = 0; i < f->nobjects; i++)
-        jpush(objs, jstr(f->objects[i].o->id));
-    jset(p, "objects", objs);
+        pw_json_push(objs, pw_json_str(f->objects[i].o->id));
+    pw_json_set(p, "objects", objs);
     return p;
 }
 
@@ -466,15 +429,15 @@ static json_t *result_json(const struct pw_report *r, const struct pw_finding *f
 {
     struct sw w = {r, f, f->proc->trace};
     json_t *res = json_object();
-    jset(res, "ruleId", jstr(pw_finding_kind_name(f->kind)));
-    jset(res, "ruleIndex", json_integer(f->kind));
-    jset(res, "level", jstr(level_of(f->kind)));
-    jset(res, "message", msg(f->message ? f->message : pw_finding_description(f->kind)));
+    pw_json_set(res, "ruleId", pw_json_str(pw_finding_kind_name(f->kind)));
+    pw_json_set(res, "ruleIndex", json_integer(f->kind));
+    pw_json_set(res, "level", pw_json_str(level_of(f->kind)));
+    pw_json_set(res, "message", msg(f->message ? f->message : pw_finding_description(f->kind)));
 
     json_t *locs = json_array(), *primary = primary_location(&w);
     if (primary)
-        jpush(locs, primary);
-    jset(res, "locations", locs);
+        pw_json_push(locs, primary);
+    pw_json_set(res, "locations", locs);
 
     json_t *related = json_array(), *stacks = json_array();
     for (size_t i = 0; i < f->nthreads; i++) {
@@ -493,23 +456,23 @@ static json_t *result_json(const struct pw_report *r, const struct pw_finding *f
         free(phrase);
     }
     if (json_array_size(related))
-        jset(res, "relatedLocations", related);
+        pw_json_set(res, "relatedLocations", related);
     else
         json_decref(related);
     if (json_array_size(stacks))
-        jset(res, "stacks", stacks);
+        pw_json_set(res, "stacks", stacks);
     else
         json_decref(stacks);
 
     json_t *cf = code_flow(&w);
     if (cf) {
         json_t *a = json_array();
-        jpush(a, cf);
-        jset(res, "codeFlows", a);
+        pw_json_push(a, cf);
+        pw_json_set(res, "codeFlows", a);
     }
-    jset(res, "occurrenceCount", json_integer((json_int_t)(f->count ? f->count : 1)));
-    jset(res, "partialFingerprints", fingerprints(&w));
-    jset(res, "properties", result_properties(&w));
+    pw_json_set(res, "occurrenceCount", json_integer((json_int_t)(f->count ? f->count : 1)));
+    pw_json_set(res, "partialFingerprints", fingerprints(&w));
+    pw_json_set(res, "properties", result_properties(&w));
     return res;
 }
 
@@ -530,7 +493,7 @@ static json_t *rule_name(const char *kind)
         up = false;
     }
     buf[n] = '\0';
-    return jstr(buf);
+    return pw_json_str(buf);
 }
 
 /* "a thread ended ..." -> "A thread ended ...." */
@@ -538,10 +501,10 @@ static json_t *sentence(const char *a, const char *b)
 {
     char *s = NULL;
     if (asprintf(&s, "%s%s%s%s", a, b ? ". " : "", b ? b : "", ".") < 0)
-        oom();
+        pw_json_oom();
     if (s[0] >= 'a' && s[0] <= 'z')
         s[0] = (char)(s[0] - 'a' + 'A');
-    json_t *j = jstr(s);
+    json_t *j = pw_json_str(s);
     free(s);
     return j;
 }
@@ -550,27 +513,27 @@ static json_t *rule_json(enum pw_finding_kind k)
 {
     const char *name = pw_finding_kind_name(k);
     json_t *rule = json_object();
-    jset(rule, "id", jstr(name));
-    jset(rule, "name", rule_name(name));
+    pw_json_set(rule, "id", pw_json_str(name));
+    pw_json_set(rule, "name", rule_name(name));
     json_t *sd = json_object(), *fd = json_object(), *help = json_object();
-    jset(sd, "text", sentence(pw_finding_description(k), NULL));
-    jset(rule, "shortDescription", sd);
-    jset(fd, "text", sentence(pw_finding_description(k),
+    pw_json_set(sd, "text", sentence(pw_finding_description(k), NULL));
+    pw_json_set(rule, "shortDescription", sd);
+    pw_json_set(fd, "text", sentence(pw_finding_description(k),
                               "parkwatch saw it in a run of the program: the result shows the "
                               "threads' park stacks and the blocked chain"));
-    jset(rule, "fullDescription", fd);
-    jset(help, "text", sentence(pw_finding_hint(k), NULL));
-    jset(rule, "help", help);
+    pw_json_set(rule, "fullDescription", fd);
+    pw_json_set(help, "text", sentence(pw_finding_hint(k), NULL));
+    pw_json_set(rule, "help", help);
     json_t *cfg = json_object();
-    jset(cfg, "level", jstr(level_of(k)));
-    jset(rule, "defaultConfiguration", cfg);
+    pw_json_set(cfg, "level", pw_json_str(level_of(k)));
+    pw_json_set(rule, "defaultConfiguration", cfg);
     json_t *props = json_object(), *tags = json_array();
-    jpush(tags, jstr("concurrency"));
-    jpush(tags, jstr("reliability"));
-    jset(props, "tags", tags);
-    jset(props, "precision", jstr("high"));
-    jset(props, "problem.severity", jstr(level_of(k)));
-    jset(rule, "properties", props);
+    pw_json_push(tags, pw_json_str("concurrency"));
+    pw_json_push(tags, pw_json_str("reliability"));
+    pw_json_set(props, "tags", tags);
+    pw_json_set(props, "precision", pw_json_str("high"));
+    pw_json_set(props, "problem.severity", pw_json_str(level_of(k)));
+    pw_json_set(rule, "properties", props);
     return rule;
 }
 
@@ -582,19 +545,19 @@ static json_t *run_properties(const struct pw_report *r)
     pw_report_summarize(r, &s);
     json_t *p = json_object(), *traces = json_array();
     for (size_t i = 0; i < r->ntraces; i++)
-        jpush(traces, jstr(pw_trace_path(r->traces[i])));
-    jset(p, "traces", traces);
+        pw_json_push(traces, pw_json_str(pw_trace_path(r->traces[i])));
+    pw_json_set(p, "traces", traces);
     if (r->trace_dir)
-        jset(p, "traceDir", jstr(r->trace_dir));
+        pw_json_set(p, "traceDir", pw_json_str(r->trace_dir));
     json_t *sum = json_object();
-    jset(sum, "errors", json_integer((json_int_t)s.errors));
-    jset(sum, "warnings", json_integer((json_int_t)s.warnings));
-    jset(sum, "suppressed", json_integer((json_int_t)s.suppressed));
-    jset(sum, "processes", json_integer((json_int_t)s.processes));
-    jset(sum, "threads", json_integer((json_int_t)s.threads));
-    jset(sum, "events", json_integer((json_int_t)s.events));
-    jset(sum, "droppedEvents", json_integer((json_int_t)s.dropped));
-    jset(p, "summary", sum);
+    pw_json_set(sum, "errors", json_integer((json_int_t)s.errors));
+    pw_json_set(sum, "warnings", json_integer((json_int_t)s.warnings));
+    pw_json_set(sum, "suppressed", json_integer((json_int_t)s.suppressed));
+    pw_json_set(sum, "processes", json_integer((json_int_t)s.processes));
+    pw_json_set(sum, "threads", json_integer((json_int_t)s.threads));
+    pw_json_set(sum, "events", json_integer((json_int_t)s.events));
+    pw_json_set(sum, "droppedEvents", json_integer((json_int_t)s.dropped));
+    pw_json_set(p, "summary", sum);
     return p;
 }
 
@@ -607,45 +570,45 @@ static json_t *uri_base_ids(void)
     size_t n = strlen(cwd);
     char *dir = malloc(n + 2);
     if (!dir)
-        oom();
+        pw_json_oom();
     memcpy(dir, cwd, n);
     strcpy(dir + n, n && cwd[n - 1] == '/' ? "" : "/");
     free(cwd);
     json_t *base = json_object(), *o = json_object();
-    jset(base, "uri", path_uri(dir));
+    pw_json_set(base, "uri", path_uri(dir));
     free(dir);
-    jset(o, SRCROOT, base);
+    pw_json_set(o, SRCROOT, base);
     return o;
 }
 
 static json_t *sarif_log(const struct pw_report *r)
 {
     json_t *driver = json_object(), *rules = json_array();
-    jset(driver, "name", jstr("parkwatch"));
-    jset(driver, "version", jstr(PW_REPORT_TOOL_VERSION));
-    jset(driver, "semanticVersion", jstr(PW_REPORT_TOOL_VERSION));
+    pw_json_set(driver, "name", pw_json_str("parkwatch"));
+    pw_json_set(driver, "version", pw_json_str(PW_REPORT_TOOL_VERSION));
+    pw_json_set(driver, "semanticVersion", pw_json_str(PW_REPORT_TOOL_VERSION));
     for (int k = 0; k < PW_FK__COUNT; k++)
-        jpush(rules, rule_json((enum pw_finding_kind)k));
-    jset(driver, "rules", rules);
+        pw_json_push(rules, rule_json((enum pw_finding_kind)k));
+    pw_json_set(driver, "rules", rules);
     json_t *tool = json_object();
-    jset(tool, "driver", driver);
+    pw_json_set(tool, "driver", driver);
 
     json_t *run = json_object(), *results = json_array();
-    jset(run, "tool", tool);
+    pw_json_set(run, "tool", tool);
     json_t *bases = uri_base_ids();
     if (bases)
-        jset(run, "originalUriBaseIds", bases);
+        pw_json_set(run, "originalUriBaseIds", bases);
     for (size_t i = 0; i < r->findings->n; i++)
         if (!r->findings->v[i]->suppressed)
-            jpush(results, result_json(r, r->findings->v[i]));
-    jset(run, "results", results);
-    jset(run, "properties", run_properties(r));
+            pw_json_push(results, result_json(r, r->findings->v[i]));
+    pw_json_set(run, "results", results);
+    pw_json_set(run, "properties", run_properties(r));
 
     json_t *log = json_object(), *runs = json_array();
-    jset(log, "$schema", jstr(SARIF_SCHEMA_URI));
-    jset(log, "version", jstr("2.1.0"));
-    jpush(runs, run);
-    jset(log, "runs", runs);
+    pw_json_set(log, "$schema", pw_json_str(SARIF_SCHEMA_URI));
+    pw_json_set(log, "version", pw_json_str("2.1.0"));
+    pw_json_push(runs, run);
+    pw_json_set(log, "runs", runs);
     return log;
 }
 

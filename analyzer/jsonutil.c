@@ -1,0 +1,42 @@
+/* jansson helpers shared by the JSON and SARIF writers. */
+#include "jsonutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pw_json_oom(void)
+{
+    fputs("parkwatch: out of memory\n", stderr);
+    exit(2);
+}
+
+void pw_json_set(json_t *o, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new(o, key, v) != 0)
+        pw_json_oom();
+}
+
+void pw_json_push(json_t *a, json_t *v)
+{
+    if (!v || json_array_append_new(a, v) != 0)
+        pw_json_oom();
+}
+
+json_t *pw_json_str(const char *s)
+{
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *copy = strdup(s);
+    if (!copy)
+        pw_json_oom();
+    for (char *c = copy; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    j = json_string(copy);
+    free(copy);
+    if (!j)
+        pw_json_oom();
+    return j;
+}

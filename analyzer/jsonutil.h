@@ -1,0 +1,18 @@
+/* jansson helpers shared by the JSON and SARIF writers. */
+#ifndef PW_JSONUTIL_H
+#define PW_JSONUTIL_H
+
+#include <jansson.h>
+
+/* Out-of-memory is fatal in the writers: a report silently missing a key would
+ * mislead a script more than no report at all.  Prints one line, exits 2. */
+void pw_json_oom(void) __attribute__((noreturn));
+/* o[key] = v (stealing v); v == NULL (a failed constructor) is out-of-memory. */
+void pw_json_set(json_t *o, const char *key, json_t *v);
+/* a.append(v) (stealing v), same rule. */
+void pw_json_push(json_t *a, json_t *v);
+/* A JSON string from bytes of the traced program, which need not be UTF-8
+ * (json_string refuses those): bytes >= 0x80 become '?'. */
+json_t *pw_json_str(const char *s);
+
+#endif
