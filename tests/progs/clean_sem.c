@@ -69,6 +69,19 @@ static void named_round_trip(void)
         die("sem_timedwait", errno);
     if (sem_trywait(s) != -1 || errno != EAGAIN)
         die("sem_trywait on an empty semaphore", errno);
+    sem_post(s);
+    clock_gettime(CLOCK_MONOTONIC, &abs);
+    abs.tv_sec += 3600;
+    if (sem_clockwait(s, CLOCK_MONOTONIC, &abs) != 0)
+        die("sem_clockwait", errno);
+    /* a bad timeout is refused before the count is looked at, even when the
+     * semaphore could be taken: the shim must give the same answer */
+    sem_post(s);
+    abs.tv_nsec = -1;
+    int rc = sem_timedwait(s, &abs);
+    printf("bad timeout: %d %s\n", rc, rc ? strerror(errno) : "taken");
+    if (rc)
+        sem_wait(s);
     sem_close(s);
 }
 

@@ -1,14 +1,15 @@
 /* Timed and non-blocking joins.  joiner waits in pthread_timedjoin_np for a
  * thread that never ends: a timed park is never "forever", so only the
- * sleeper (parked on a semaphore nobody posts) leaks.  main joins two quick
- * threads with pthread_tryjoin_np and pthread_clockjoin_np: both count as
- * joined. */
+ * sleeper (parked on a semaphore nobody posts) leaks; napper waits on the
+ * same semaphore with sem_clockwait and does not leak either.  main joins two
+ * quick threads with pthread_tryjoin_np and pthread_clockjoin_np: both count
+ * as joined. */
 #include <semaphore.h>
 
 #include "victim.h"
 
 static sem_t never_posted, go;
-static volatile pid_t sleeper_tid, joiner_tid;
+static volatile pid_t sleeper_tid, joiner_tid, napper_tid;
 static pthread_t sleeper;
 
 static void *sleeper_main(void *arg)
@@ -17,6 +18,18 @@ static void *sleeper_main(void *arg)
     sleeper_tid = self_tid();
     while (sem_wait(&never_posted) == -1 && errno == EINTR)
         ;
+    return NULL;
+}
+
+/* A timed semaphore wait: never "forever" either. */
+static void *napper_main(void *arg)
+{
+    (void)arg;
+    struct timespec abs;
+    clock_gettime(CLOCK_MONOTONIC, &abs);
+    abs.tv_sec += 3600;
+    napper_tid = self_tid();
+    sem_clockwait(&never_posted, CLOCK_MONOTONIC, &abs);
     return NULL;
 }
 
@@ -47,6 +60,8 @@ int main(void)
     wait_asleep(&sleeper_tid);
     start_named(joiner_main, NULL, "joiner");
     wait_asleep(&joiner_tid);
+    start_named(napper_main, NULL, "napper");
+    wait_asleep(&napper_tid);
 
     pthread_t q1 = start_named(quick_main, NULL, "quick");
     if (pthread_tryjoin_np(q1, NULL) != EBUSY) /* still waiting for go */
