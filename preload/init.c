@@ -173,6 +173,7 @@ void pw_fork_child(void)
     if (pw_tls.rec != NULL)
         memcpy(name, pw_tls.rec->name, sizeof name - 1);
     pw_tls.guard++;
+    pw_stack_after_fork();
     pw_trace_detach();
     pw_tls.rec = NULL;
     pw_tls.state = PW_TLS_NEW;

@@ -231,6 +231,7 @@ void pw_park_cancelled(void *op);
 /* ---- stack.c */
 uint32_t pw_stack_capture(void);
 void pw_stack_warmup(void);
+void pw_stack_after_fork(void); /* fork child: backtrace() only */
 
 /* ---- watchdog.c: starts `parkwatch watch` as a sidecar when watchdog=1 */
 void pw_watchdog_start(void);

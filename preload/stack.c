@@ -21,10 +21,20 @@
  * libunwind/libgcc frames too): room for them beyond stack_depth. */
 #define PW_SKIP_ROOM 8
 
+/* Set in a fork child for good: another thread of the parent may have been
+ * inside unw_backtrace at the fork, and libunwind's own mutex is then
+ * inherited locked (seen: a fork child hung in its first capture). */
+static uint32_t no_libunwind;
+
+void pw_stack_after_fork(void)
+{
+    no_libunwind = 1;
+}
+
 static unsigned grab(void **buf, int want)
 {
     int n;
-    if (pw_tls.captures < PW_BT_CUTOFF) {
+    if (pw_tls.captures < PW_BT_CUTOFF || no_libunwind) {
         pw_tls.captures++;
         n = backtrace(buf, want);
     } else {
