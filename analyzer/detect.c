@@ -269,7 +269,11 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
         struct pw_thread *other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL;
         if (other && other != t)
             pw_finding_add_thread(f, other, "parked", other->park_stack, 0);
-        if (fk == PW_FK_DOUBLE_CLOSE)
+        if (o->type == PW_OBJ_USERCHAN) /* an annotated queue: no fds, no signals */
+            pw_finding_set_message(f, fk == PW_FK_DOUBLE_CLOSE ? "%s closed %s twice"
+                                                               : "%s sent into %s after it was closed",
+                                   t->name, o->id);
+        else if (fk == PW_FK_DOUBLE_CLOSE)
             pw_finding_set_message(f, "fd %lld of %s closed twice by %s", (long long)e->obj2,
                                    o->id, t->name);
         else if (fk == PW_FK_SEND_ON_CLOSED)
@@ -416,7 +420,8 @@ static void detect_FD_LEAK(struct pw_process *p, struct pw_findings *fs)
         return;
     for (size_t o = 0; o < p->nobjects; o++) {
         struct pw_object *obj = p->objects[o];
-        if (!chan_local(obj) || parked_on(p, obj))
+        /* an annotated queue has no fds: never-closed and unread data cover it */
+        if (!chan_local(obj) || parked_on(p, obj) || obj->type == PW_OBJ_USERCHAN)
             continue;
         int r = obj->chan->open[PW_SIDE_RECV], w = obj->chan->open[PW_SIDE_SEND];
         if (r <= 0 && w <= 0)

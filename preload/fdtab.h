@@ -76,6 +76,8 @@ static inline void pw_fd_set_live(int fd, uint64_t e)
 }
 
 struct pw_chan_rec *pw_chan_rec(uint32_t idx);
+/* Claims one record (backed, still FREE) or returns -1 (counted as dropped). */
+int32_t pw_chan_claim(void);
 /* All below run with the guard raised. */
 void pw_chan_create(uint16_t type, const int fds[2], bool nonblock, uint32_t stack);
 /* socketpair: two channels, one per direction (SV[0] -> SV[1] and back). */

@@ -14,6 +14,8 @@
 struct cond_wait_ctx {
     struct pw_thread_rec *t;
     pthread_mutex_t *m;
+    uint16_t op;  /* PW_OP_COND_WAIT, or the annotated queue op it waits in */
+    uint64_t obj; /* the cond, or the queue's channel id */
 };
 
 static void cond_wait_cancelled(void *p)
@@ -21,7 +23,8 @@ static void cond_wait_cancelled(void *p)
     struct cond_wait_ctx *ctx = p;
     if (ctx->t == NULL)
         return;
-    pw_park_cancelled((void *)(uintptr_t)PW_OP_COND_WAIT);
+    pw_park_cancelled((void *)(uintptr_t)ctx->op);
+    pw_uq_cur.op = PW_OP_NONE; /* the queue op's end will never run */
     if (pw_tls.rec == ctx->t)
         pw_held_push(ctx->t, (uint64_t)(uintptr_t)ctx->m, PW_OBJ_MUTEX);
 }
@@ -35,13 +38,21 @@ static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespe
 static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
     int err = errno;
-    struct cond_wait_ctx ctx = {NULL, m};
+    struct cond_wait_ctx ctx = {NULL, m, PW_OP_COND_WAIT, (uint64_t)(uintptr_t)c};
+    uint64_t obj2 = (uint64_t)(uintptr_t)m;
     pw_tls.guard++;
     ctx.t = pw_self();
+    if (PW_UNLIKELY(pw_uq_cur.op != PW_OP_NONE)) {
+        /* inside an annotated queue send/receive (userchan.c): the thread
+         * waits for the queue, and the report should say so, not "cond#3" */
+        ctx.op = pw_uq_cur.op;
+        ctx.obj = pw_uq_cur.id;
+        obj2 = (uint64_t)(uintptr_t)c;
+    }
     if (ctx.t != NULL) {
         pw_held_pop(ctx.t, (uint64_t)(uintptr_t)m);
-        pw_park_begin(ctx.t, PW_OP_COND_WAIT, abs != NULL ? PW_PARK_TIMED : 0,
-                      (uint64_t)(uintptr_t)c, (uint64_t)(uintptr_t)m, -1, pw_stack_capture());
+        pw_park_begin(ctx.t, ctx.op, abs != NULL ? PW_PARK_TIMED : 0, ctx.obj, obj2, -1,
+                      pw_stack_capture());
     }
     pw_tls.guard--;
     int rc;
@@ -52,7 +63,7 @@ static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct ti
     err = errno;
     pw_tls.guard++;
     if (ctx.t != NULL) {
-        pw_park_end(ctx.t, PW_OP_COND_WAIT, (uint64_t)(uintptr_t)c, rc, 0, 0);
+        pw_park_end(ctx.t, ctx.op, ctx.obj, rc, 0, 0);
         if (rc != EINVAL && rc != EPERM) /* otherwise the mutex was never released */
             pw_held_push(ctx.t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX);
     }

@@ -241,6 +241,17 @@ void pw_modules_refresh(void);
 void pw_modules_lock(void);
 void pw_modules_unlock(void);
 
+/* ---- userchan.c: annotated user queues (include/parkwatch.h).  Between
+ * parkwatch_chan_send_begin/_end (recv_begin/_end) the thread is inside an
+ * operation on queue ID: a cond wait there is a park on the queue (i_cond.c
+ * records op PW_OP_USER_SEND/RECV, obj = channel id, obj2 = the cond). */
+struct pw_uq_cur {
+    uint16_t op;   /* PW_OP_USER_SEND / PW_OP_USER_RECV, PW_OP_NONE outside */
+    uint16_t dead; /* a send begun after the close: not counted as sent */
+    uint32_t id;   /* channel id */
+};
+extern __thread struct pw_uq_cur pw_uq_cur __attribute__((tls_model("initial-exec")));
+
 /* ---- fdtab.c (channels) */
 int pw_fdtab_init(void);
 void pw_chans_inherit(struct pw_trace_header *old, void *old_base);
