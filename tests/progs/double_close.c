@@ -16,5 +16,12 @@ int main(void)
     close_writer(fds[1]);
     close_writer(fds[1]); /* bug under test */
     close(fds[0]);
+    /* a new pipe reuses both numbers: closing them now is legitimate, not a
+     * double close */
+    int again[2];
+    if (pipe(again))
+        die("pipe", errno);
+    close(again[0]);
+    close(again[1]);
     return 0;
 }
