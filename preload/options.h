@@ -21,7 +21,8 @@
     X(watchdog_ms, UINT, "1000", 0, 3600000, "deadlock watchdog period (0 = off)")    \
     X(on_deadlock, STR, "abort", 0, 0, "abort|report|off: what the watchdog does")    \
     X(watchdog, UINT, "0", 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")  \
-    X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")
+    X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")   \
+    X(verify_at_exit, UINT, "0", 0, 1, "1: exit status 66 if a thread is parked forever at exit")
 
 #define PW_OPT_CTYPE_STR const char *
 #define PW_OPT_CTYPE_UINT uint64_t
