@@ -233,13 +233,42 @@ static const char *side_name(const struct pw_object *o, int side)
     return side == PW_SIDE_SEND ? "send side" : "receive side";
 }
 
-static void add_children(struct step *s, const struct pw_object *o)
+/* "still running", "which exited at +120 ms" (the parent's clock), ... */
+static void child_fate(const struct pw_process *p, const struct pw_process *q, char *buf,
+                       size_t len)
 {
-    if (!o->shared_with_child || !o->proc->nforks)
+    if (q->end == PW_END_RUNNING) {
+        snprintf(buf, len, "still running");
         return;
+    }
+    if (q->end == PW_END_EXEC) {
+        snprintf(buf, len, "which exec'd with it open");
+        return;
+    }
+    uint64_t end = q->hdr->start_mono_ns + q->end_ms * 1000000u;
+    uint64_t start = p->hdr->start_mono_ns;
+    snprintf(buf, len, "which exited at +%llu ms",
+             (unsigned long long)(end > start ? (end - start) / 1000000u : 0));
+}
+
+/* Appends the child processes whose copy of SIDE of O was still open at their
+ * end: the reason a parent's reader never sees EOF.  Returns how many. */
+static size_t add_children(struct step *s, const struct pw_object *o, int side)
+{
+    struct pw_process *q[4];
+    size_t n = pw_model_child_holders(o, side, q, 4);
     size_t len = strlen(s->root);
-    snprintf(s->root + len, sizeof(s->root) - len, "; also held by child pid %d",
-             o->proc->fork_children[0]);
+    for (size_t i = 0; i < n && i < 4 && len < sizeof(s->root); i++) {
+        char fate_buf[64];
+        child_fate(o->proc, q[i], fate_buf, sizeof(fate_buf));
+        len += (size_t)snprintf(s->root + len, sizeof(s->root) - len,
+                                "; %s also held by child pid %d, %s", side_name(o, side),
+                                q[i]->pid, fate_buf);
+    }
+    if (!n && o->shared_with_child && o->proc->nforks && len < sizeof(s->root))
+        snprintf(s->root + len, sizeof(s->root) - len, "; also held by child pid %d",
+                 o->proc->fork_children[0]); /* a child without a trace of its own */
+    return n;
 }
 
 static void step_recv(struct pw_thread *t, struct step *s)
@@ -252,7 +281,10 @@ static void step_recv(struct pw_thread *t, struct step *s)
     if (o->chan && o->chan->open[PW_SIDE_SEND] <= 0) {
         snprintf(s->root, sizeof(s->root), "%s closed in this process", side);
         snprintf(s->reason, sizeof(s->reason), "whose %s is held elsewhere", side);
-        add_children(s, o);
+        struct pw_process *q;
+        if (add_children(s, o, PW_SIDE_SEND) && pw_model_child_holders(o, PW_SIDE_SEND, &q, 1))
+            snprintf(s->reason, sizeof(s->reason), "whose %s child pid %d still held", side,
+                     q->pid);
         return;
     }
     if (n) {
@@ -276,7 +308,7 @@ static void step_recv(struct pw_thread *t, struct step *s)
         snprintf(s->root, sizeof(s->root), "%s still open and never closed", side);
     }
     snprintf(s->reason, sizeof(s->reason), "whose %s was never closed", side);
-    add_children(s, o);
+    add_children(s, o, PW_SIDE_SEND);
 }
 
 static void step_send(struct pw_thread *t, struct step *s)
@@ -293,7 +325,7 @@ static void step_send(struct pw_thread *t, struct step *s)
     snprintf(s->root, sizeof(s->root), "nobody reads %s (full; %s still open)", o->id,
              side_name(o, PW_SIDE_RECV));
     snprintf(s->reason, sizeof(s->reason), "which is full and nobody reads");
-    add_children(s, o);
+    add_children(s, o, PW_SIDE_RECV);
 }
 
 /* A semaphore: follow the threads that posted it before (a poster parked on

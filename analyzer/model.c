@@ -499,6 +499,45 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     return 0;
 }
 
+/* ---- the process tree: a parent's channels, copied into its children */
+
+static int link_children(struct pw_model *m, struct pw_process *p)
+{
+    for (size_t k = 0; k < p->nforks; k++) {
+        for (size_t i = 0; i < m->nprocs; i++) {
+            struct pw_process *q = &m->procs[i];
+            if (q == p || q->pid != p->fork_children[k] || q->ppid != p->pid ||
+                q->hdr->exec_gen != 0)
+                continue;
+            struct pw_process **nv = realloc(p->children, (p->nchildren + 1) * sizeof(*nv));
+            if (!nv)
+                return -1;
+            nv[p->nchildren++] = q;
+            p->children = nv;
+            break;
+        }
+    }
+    return 0;
+}
+
+size_t pw_model_child_holders(const struct pw_object *o, int side, struct pw_process **out,
+                              size_t max)
+{
+    size_t n = 0;
+    if (!o->chan || side < 0 || side > 1)
+        return 0;
+    for (size_t i = 0; i < o->proc->nchildren; i++) {
+        struct pw_process *q = o->proc->children[i];
+        const struct pw_chan_rec *c = pw_trace_chan_by_id(q->trace, o->chan->id);
+        if (!c || !(c->flags & PW_CF_INHERITED) || c->open[side] <= 0)
+            continue;
+        if (n < max)
+            out[n] = q;
+        n++;
+    }
+    return n;
+}
+
 struct pw_model *pw_model_build(struct pw_trace **traces, size_t n)
 {
     struct pw_model *m = calloc(1, sizeof(*m));
@@ -512,6 +551,9 @@ struct pw_model *pw_model_build(struct pw_trace **traces, size_t n)
         if (build_process(&m->procs[i], traces[i]) < 0)
             goto fail;
     }
+    for (size_t i = 0; i < n; i++)
+        if (link_children(m, &m->procs[i]) < 0)
+            goto fail;
     return m;
 fail:
     pw_model_free(m);
@@ -544,6 +586,7 @@ void pw_model_free(struct pw_model *m)
         free(p->index);
         free(p->by_serial);
         free(p->fork_children);
+        free(p->children);
     }
     free(m->procs);
     free(m);

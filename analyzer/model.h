@@ -91,6 +91,9 @@ struct pw_process {
     uint32_t *by_serial;       /* serial -> thread position + 1 */
     size_t nforks;
     int *fork_children;        /* pids of children forked */
+    /* the traced children among them (first image of each), in the same model */
+    size_t nchildren;
+    struct pw_process **children;
 };
 
 struct pw_model {
@@ -105,6 +108,11 @@ void pw_model_free(struct pw_model *m);
 struct pw_thread *pw_model_thread(struct pw_process *p, uint32_t serial);
 /* The object for (type, key), created on first use. */
 struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, uint64_t key);
+/* Child processes (fork, posix_spawn) whose inherited copy of channel O still
+ * had SIDE open at their end (or now, if running), into OUT (up to MAX);
+ * returns the count. */
+size_t pw_model_child_holders(const struct pw_object *o, int side, struct pw_process **out,
+                              size_t max);
 /* Threads that hold lock OBJ (mutex/rwlock/spin), into OUT (up to MAX); returns the count. */
 size_t pw_model_holders(struct pw_process *p, const struct pw_object *obj, struct pw_thread **out,
                         size_t max);
