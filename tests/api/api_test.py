@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Tests of the shim side of include/parkwatch.h, through real runs.
+
+usage:
+  api_test.py lineage PARKWATCH SHIM PROGRAM
+      checkpoint/verify_none: a leak through a helper that ended (transitive),
+      a pool started before the checkpoint (not blamed), a thread that ends
+      late on its own (waited for), a consumer parked on an annotated queue
+      (the report names the queue); also without the shim (all no-ops).
+  api_test.py exit PARKWATCH SHIM PROGRAM
+      PARKWATCH_OPTIONS=verify_at_exit=1: leaked -> 66, clean -> 0, a timed
+      wait -> 0, exit() from a thread while main joins it -> its own status;
+      the program's output, atexit handler and destructor are all kept.
+  api_test.py queue PARKWATCH SHIM EXPECT PROGRAM MODE
+      PROGRAM MODE under `parkwatch run`, checked against EXPECT (format:
+      tests/e2e/pwtest.py); the chain mode also checks the blocked chain.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+
+import check_expect  # noqa: E402
+import pwtest  # noqa: E402
+
+
+def env_without_shim():
+    env = dict(os.environ)
+    for k in ("LD_PRELOAD", "PARKWATCH_OPTIONS", "PARKWATCH_LIB"):
+        env.pop(k, None)
+    return env
+
+
+def need(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def lineage(shim, program):
+    p = pwtest.run([program, "lineage"], env=env_without_shim())
+    out = p.stdout.decode()
+    need(p.returncode == 0 and out == "transitive: 0\nbefore: 0\nlate: 0\nqueue: 0\n",
+         "without the shim every check is a no-op; got exit %d:\n%s" % (p.returncode, out))
+    with tempfile.TemporaryDirectory(prefix="pw-api-") as tmp:
+        p = pwtest.run([program, "lineage"], env=pwtest.shim_env(shim, tmp))
+    out, err = p.stdout.decode(), p.stderr.decode(errors="replace")
+    print("stdout:\n%sstderr:\n%s" % (out, err))
+    need(p.returncode == 0, "exit %d" % p.returncode)
+    need(out == "transitive: 1\nbefore: 0\nlate: 0\nqueue: 1\n", "verify_none results")
+    blamed = [l for l in err.splitlines() if "verify_none(" in l]
+    need(len(blamed) == 2 and "verify_none(transitive)" in blamed[0]
+         and "verify_none(queue)" in blamed[1], "only 'transitive' and 'queue' are reported")
+    # each report names the leaked thread, what it waits in and on, and its frames
+    need("'grandchild'" in err and "parked in cond-wait on 0x" in err, "the grandchild's line")
+    need("'consumer'" in err and "parked in queue-recv on queue 'jobs'" in err,
+         "the consumer's line names the queue")
+    need("'pool'" not in err and "'poolchild'" not in err and "'late'" not in err,
+         "threads outside the case's lineage are not blamed")
+    need("#0 0x" in err and "api_leaks" in err, "raw park frames (module+offset)")
+    need(err.count("symbolized stacks: parkwatch report ") == 2, "the trace is named")
+    return 0
+
+
+EXIT_CASES = [
+    # mode, status with verify_at_exit=1, status without it, leak reported
+    ("exit-leak", 66, 0, True),
+    ("exit-status", 66, 5, True),
+    ("exit-clean", 0, 0, False),
+    ("exit-timed", 0, 0, False),
+    ("exit-from-thread", 3, 3, False),
+]
+
+
+def exit_status(shim, program):
+    for mode, want, want_plain, leak in EXIT_CASES:
+        for opts, expected in (("verify_at_exit=1", want), ("", want_plain)):
+            with tempfile.TemporaryDirectory(prefix="pw-api-") as tmp:
+                p = pwtest.run([program, mode], env=pwtest.shim_env(shim, tmp, opts))
+            out, err = p.stdout.decode(), p.stderr.decode(errors="replace")
+            print("%s [%s]: exit %d\nstdout:\n%sstderr:\n%s" % (mode, opts, p.returncode, out, err))
+            need(p.returncode == expected, "%s [%s]: exit %d, wanted %d"
+                 % (mode, opts, p.returncode, expected))
+            # stdout is a pipe here: fully buffered, flushed only at exit
+            need(out == "main done\natexit handler ran\ndestructor ran\n",
+                 "%s [%s]: the program's output and exit handlers must all survive" % (mode, opts))
+            reported = "verify_at_exit:" in err
+            need(reported == (leak and opts != ""), "%s [%s]: report on stderr is %s"
+                 % (mode, opts, reported))
+            if reported:
+                need("1 thread(s) parked forever at exit" in err and "'leaker'" in err
+                     and "parked in cond-wait" in err, "%s: the report names the leaker" % mode)
+    return 0
+
+
+def chain_of(report, queue):
+    for f in report["findings"]:
+        if f["kind"] == "channel-never-closed" and queue in f["message"]:
+            return [(link.get("waits_on"), link.get("op")) for link in f.get("chain", [])]
+    return None
+
+
+def queue(parkwatch, shim, expect, program, mode):
+    directives = pwtest.parse_expect(expect)
+    with tempfile.TemporaryDirectory(prefix="pw-api-") as trace_dir:
+        check_expect.run_mode(parkwatch, [program, mode], trace_dir)
+        traces, text = check_expect.load_traces(parkwatch, trace_dir)
+        report = check_expect.report_json(parkwatch, trace_dir)
+    failures = pwtest.check(directives, traces, report)
+    if mode == "chain":
+        # collector -> queue 'results' (written by worker) -> queue 'jobs'
+        got = chain_of(report, "'results'")
+        want = [("queue 'results'", "queue-recv"), ("queue 'jobs'", "queue-recv")]
+        if got is None or got[:2] != want:
+            failures.append("chain of the 'results' finding: %s, wanted %s" % (got, want))
+    for d in directives:
+        print("expect %s" % d)
+    print("---- findings ----\n" + "\n".join("%s: %s" % (f["kind"], f["message"])
+                                              for f in report["findings"]))
+    if failures:
+        print("\n".join("FAIL " + f for f in failures))
+        return 1
+    return 0
+
+
+def main(argv):
+    try:
+        if len(argv) == 5 and argv[1] == "lineage":
+            return lineage(argv[3], argv[4])
+        if len(argv) == 5 and argv[1] == "exit":
+            return exit_status(argv[3], argv[4])
+        if len(argv) == 7 and argv[1] == "queue":
+            return queue(*argv[2:])
+    except (AssertionError, subprocess.TimeoutExpired) as e:
+        print("FAIL: %s" % e)
+        return 1
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
