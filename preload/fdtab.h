@@ -96,6 +96,12 @@ void pw_chan_shutdown(int fd, uint64_t e, unsigned sides);
 void pw_chans_mark_forked(void);
 /* close(2) of an epoll fd (word E has PW_FD_EPOLL): forget its interest list. */
 void pw_epoll_closed(int fd, uint64_t e);
+/* exec (i_proc.c): book FD_CLOEXEC closes and list the kept channel fds; undo
+ * the closes if the exec returns.  A new image of exec generation GEN > 0
+ * inherits the kept channels from the previous image's trace (init.c). */
+void pw_chans_exec_before(void);
+void pw_chans_exec_failed(void);
+void pw_chans_exec_inherit(uint32_t gen);
 /* mq_unlink: later opens of NAME are a new queue. */
 void pw_chan_unlink_name(const char *name);
 

@@ -85,6 +85,7 @@ static bool exec_before(void)
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_EXEC};
     pw_emit(&ev);
+    pw_chans_exec_before();
     pw_g.hdr->end_ns = pw_now();
     PW_STORE(&pw_g.hdr->end_kind, PW_END_EXEC);
     pw_tls.guard--;
@@ -98,6 +99,9 @@ static int exec_after(bool recorded, int rc)
     int err = errno;
     PW_STORE(&pw_g.hdr->end_kind, PW_END_RUNNING);
     pw_g.hdr->end_ns = 0;
+    pw_tls.guard++;
+    pw_chans_exec_failed();
+    pw_tls.guard--;
     errno = err;
     return rc;
 }

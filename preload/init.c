@@ -80,6 +80,8 @@ static void start_process(int32_t ppid, uint32_t thread_flags)
         PW_STORE(&pw_proc->ready, PW_READY_OFF);
         return;
     }
+    if (pw_g.hdr->exec_gen != 0 && !(thread_flags & PW_TF_FORKED))
+        pw_chans_exec_inherit(pw_g.hdr->exec_gen); /* channel fds kept across the exec */
     pw_register_self(thread_flags);
     pw_modules_refresh();
     if (pw_g.opt.verbose)

@@ -79,7 +79,10 @@
  *                  (and per gate / read flags); LOCK_INIT and LOCK_DESTROY of an
  *                  address that appears in a LOCK_EDGE are notes too
  *   FORK           arg=child pid (parent side) / parent pid (child side), op=0 parent, 1 child
- *   EXEC           arg=0; recorded just before the real exec
+ *   EXEC           arg=0; recorded just before the real exec.  As notes: op=1 starts
+ *                  the list of channel fds the exec keeps (not FD_CLOEXEC), op=2 is
+ *                  one of them: obj2=fd, obj=channel id it receives on, arg=channel
+ *                  id it sends on (0 = none); the last list is the one that counted
  *   MODULES        arg=number of modules after a dlopen/dlclose refresh
  *   PROC_END       op=PW_END_*, result=status; written by the exit path / watchdog
  *   DEADLOCK       written by a watchdog: op=PW_END_* decision, arg=number of threads
