@@ -352,6 +352,10 @@ static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
         struct pw_object *obj = p->objects[o];
         if (!chan_local(obj) || obj->chan->sent <= obj->chan->received)
             continue;
+        /* a message queue still linked by name keeps its messages for the next
+         * process that opens it: only an unlinked one loses them */
+        if (obj->type == PW_OBJ_MQUEUE && !(obj->chan->flags & PW_CF_UNLINKED))
+            continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_CHAN_UNREAD, p);
         pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
         unsigned long long left = obj->chan->sent - obj->chan->received;
@@ -425,6 +429,10 @@ static void detect_FD_LEAK(struct pw_process *p, struct pw_findings *fs)
             continue;
         int r = obj->chan->open[PW_SIDE_RECV], w = obj->chan->open[PW_SIDE_SEND];
         if (r <= 0 && w <= 0)
+            continue;
+        /* a socketpair end left open is the receive side of one direction and
+         * the send side of the other: reported once, as the send side */
+        if (obj->type == PW_OBJ_SOCKETPAIR && w <= 0)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_FD_LEAK, p);
         pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
