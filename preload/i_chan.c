@@ -251,6 +251,8 @@ static void io_after(struct chan_park *cp, struct pw_chan_rec *c, const struct i
 static ssize_t chan_io(struct io *io, uint64_t e, uint32_t idx, unsigned side)
 {
     struct pw_chan_rec *c = pw_chan_rec(idx);
+    if (PW_UNLIKELY(c->type == PW_OBJ_MQUEUE))
+        return real_io(io); /* read(2) of a queue fd is its status text, not a message */
     struct chan_park cp = {.idx = idx, .side = (uint8_t)side};
     cp.op = chan_op(c, side);
     bool blocking = !(e & PW_FD_NONBLOCK) && !(io->flags & MSG_DONTWAIT) && io->n > 0;
@@ -567,6 +569,8 @@ static void close_span(unsigned lo, unsigned hi)
         uint64_t e = pw_fd_get((int)fd);
         if (e & PW_FD_LIVE)
             pw_chan_fd_closing((int)fd, e);
+        else if (e & PW_FD_EPOLL)
+            pw_epoll_closed((int)fd, e);
         else if (e & PW_FD_STALE)
             pw_fd_set((int)fd, 0);
     }

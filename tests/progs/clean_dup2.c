@@ -1,7 +1,10 @@
 /* fd numbers reused on purpose: a write end moved to a fixed number with dup2,
  * a dup2 onto a live channel fd (which closes it silently), and a new pipe
- * that gets the numbers of closed ones.  Every close is a first close. */
+ * that gets the numbers of closed ones, its write end moved with F_DUPFD and
+ * both ends closed by close_range.  Every close is a first close. */
 #include "victim.h"
+
+#include <fcntl.h>
 
 #define FIXED 20
 
@@ -39,11 +42,16 @@ int main(void)
     close(b[0]);
     if (pipe(c)) /* reuses closed numbers */
         die("pipe", errno);
-    write_all(c[1], "!", 1);
+    int d = fcntl(c[1], F_DUPFD_CLOEXEC, 30); /* the write end moves up */
+    if (d < 30)
+        die("fcntl", errno);
+    close(c[1]);
+    write_all(d, "!", 1);
     char ch;
     if (read(c[0], &ch, 1) != 1)
         die("read", errno);
-    close(c[0]);
-    close(c[1]);
+    /* close_range closes channel fds too: both ends, in two ranges */
+    if (close_range((unsigned)c[0], (unsigned)c[0], 0) || close_range((unsigned)d, ~0u, 0))
+        die("close_range", errno);
     return 0;
 }
