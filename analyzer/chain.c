@@ -348,14 +348,19 @@ static void step_sem(struct pw_thread *t, struct step *s)
         snprintf(s->reason, sizeof(s->reason), "whose poster %s posted no more", c[0]->name);
         return;
     }
-    if (o->nsignallers) {
+    /* a poster that exited; T itself may have posted before it waited */
+    struct pw_thread *gone = NULL;
+    for (size_t i = 0; i < o->nsignallers && !gone; i++)
+        if (o->signallers[i] != t)
+            gone = o->signallers[i];
+    if (gone) {
         snprintf(s->root, sizeof(s->root), "%s was posted only by %s, which exited%s", o->id,
-                 o->signallers[0]->name, elsewhere);
-        snprintf(s->reason, sizeof(s->reason), "whose only poster %s exited",
-                 o->signallers[0]->name);
+                 gone->name, elsewhere);
+        snprintf(s->reason, sizeof(s->reason), "whose only poster %s exited", gone->name);
         return;
     }
-    snprintf(s->root, sizeof(s->root), "nobody posts %s%s", o->id, elsewhere);
+    snprintf(s->root, sizeof(s->root), "nobody %sposts %s%s", o->nsignallers ? "else " : "",
+             o->id, elsewhere);
     snprintf(s->reason, sizeof(s->reason), "which nobody posts");
 }
 
