@@ -95,8 +95,11 @@ static const char *fate(const struct pw_thread *t)
 {
     if (t->status == PW_THR_EXITED)
         return "which exited";
+    /* a main thread that returned or called exit ended the process itself */
+    if (t->proc->finished && t->is_main && t->proc->end == PW_END_EXIT)
+        return "which ended the process";
     if (t->proc->finished)
-        return t->is_main ? "which exited" : "which was still running at exit";
+        return "which was still running at exit";
     return "which is still running";
 }
 
@@ -215,11 +218,21 @@ static void step_cond(struct pw_thread *t, struct step *s)
         pick(s, c, n, "signalled by", "signalled by");
         return;
     }
-    if (o->nsignallers) {
+    /* no live signaller but T: name one that exited, if any (memcached's
+     * crawler signals the cond it later waits on: it has not exited) */
+    struct pw_thread *gone = NULL;
+    for (size_t i = 0; i < o->nsignallers && !gone; i++)
+        if (o->signallers[i] != t)
+            gone = o->signallers[i];
+    if (gone) {
         snprintf(s->root, sizeof(s->root), "%s was signalled only by %s, which exited", o->id,
-                 o->signallers[0]->name);
-        snprintf(s->reason, sizeof(s->reason), "whose only signaller %s exited",
-                 o->signallers[0]->name);
+                 gone->name);
+        snprintf(s->reason, sizeof(s->reason), "whose only signaller %s exited", gone->name);
+        return;
+    }
+    if (o->nsignallers) {
+        snprintf(s->root, sizeof(s->root), "%s was signalled only by %s itself", o->id, t->name);
+        snprintf(s->reason, sizeof(s->reason), "which only %s itself ever signalled", t->name);
         return;
     }
     snprintf(s->root, sizeof(s->root), "nobody ever signalled %s", o->id);

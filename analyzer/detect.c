@@ -171,6 +171,44 @@ static struct pw_finding *find_group(struct pw_findings *fs, size_t from, struct
     return NULL;
 }
 
+/* A leaked thread was abandoned at exit, not stuck earlier, when the process
+ * ended (exit or a signal) while what could wake it was still alive: its chain
+ * does not close in a cycle and ends at a thread that had not exited (a main
+ * thread that called exit while others waited for work), or at an object nobody
+ * acted on while some thread still ran.  A chain ending at threads that all
+ * exited before the end (the holder, every signaller or poster) was hopeless
+ * earlier.  Daemons stopped by SIGTERM and pools left idle at exit (xz,
+ * memcached, redis) are the first kind; they are reported, marked, so that a
+ * user can suppress exactly those (abandoned-at-exit: rules). */
+static bool abandoned(const struct pw_process *p, const struct pw_finding *f)
+{
+    if (p->end != PW_END_EXIT && p->end != PW_END_SIGNAL)
+        return false;
+    if (!f->nchain)
+        return false;
+    const struct pw_link *last = &f->chain[f->nchain - 1];
+    if (last->text && strcmp(last->text, "cycle") == 0)
+        return false;
+    if (last->nblocked_by) {
+        for (size_t i = 0; i < last->nblocked_by; i++)
+            if (last->blocked_by[i]->status != PW_THR_EXITED)
+                return true;
+        return false;
+    }
+    const struct pw_object *o = last->o;
+    if (o && (o->type == PW_OBJ_COND || o->type == PW_OBJ_SEM) && o->nsignallers) {
+        size_t gone = 0;
+        for (size_t i = 0; i < o->nsignallers; i++)
+            gone += o->signallers[i]->status == PW_THR_EXITED;
+        if (gone == o->nsignallers)
+            return false; /* every waker it ever had is gone */
+    }
+    for (size_t i = 0; i < p->nthreads; i++)
+        if (p->threads[i].status == PW_THR_RUNNING)
+            return true;
+    return false;
+}
+
 static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
 {
     if (!leak_end(p))
@@ -187,15 +225,21 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
             continue;
         }
         f = pw_finding_new(fs, PW_FK_THREAD_LEAK, p);
-        f->abandoned_at_exit = p->end == PW_END_SIGNAL;
         pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
         pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
         pw_chain_build(f, t);
+        f->abandoned_at_exit = abandoned(p, f);
     }
     for (size_t i = from; i < fs->n; i++) {
         struct pw_finding *f = fs->v[i];
         struct pw_thread *t = f->threads[0].t;
-        if (f->count == 1)
+        if (f->abandoned_at_exit && f->count == 1)
+            pw_finding_set_message(f, "thread %s abandoned at exit in %s on %s, %s", t->name,
+                                   pw_park_op_name(t->op), t->waits_on->id, f->reason);
+        else if (f->abandoned_at_exit)
+            pw_finding_set_message(f, "%zu threads abandoned at exit in %s on %s, %s", f->count,
+                                   pw_park_op_name(t->op), t->waits_on->id, f->reason);
+        else if (f->count == 1)
             pw_finding_set_message(f, "thread %s parked forever in %s on %s, %s", t->name,
                                    pw_park_op_name(t->op), t->waits_on->id, f->reason);
         else
@@ -352,6 +396,11 @@ static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
         struct pw_object *obj = p->objects[o];
         if (!chan_local(obj) || obj->chan->sent <= obj->chan->received)
             continue;
+        /* an eventfd is a counter, not a byte stream: one read takes every write,
+         * and a count left at exit is a wake-up nobody needed, not lost data
+         * (nginx's edge-triggered notify eventfd is never read on purpose) */
+        if (obj->type == PW_OBJ_EVENTFD)
+            continue;
         /* a message queue still linked by name keeps its messages for the next
          * process that opens it: only an unlinked one loses them */
         if (obj->type == PW_OBJ_MQUEUE && !(obj->chan->flags & PW_CF_UNLINKED))
@@ -430,19 +479,22 @@ static void detect_FD_LEAK(struct pw_process *p, struct pw_findings *fs)
         int r = obj->chan->open[PW_SIDE_RECV], w = obj->chan->open[PW_SIDE_SEND];
         if (r <= 0 && w <= 0)
             continue;
+        /* both ends open at exit: the channel was still in service when the
+         * process ended (a self-pipe for signals, an event loop's notify pipe or
+         * eventfd, kept for the process's life by xz, libevent, nginx); the
+         * kernel closes it.  A leak is a channel the program was done with,
+         * one end closed and the other forgotten. */
+        if (r > 0 && w > 0)
+            continue;
         /* a socketpair end left open is the receive side of one direction and
          * the send side of the other: reported once, as the send side */
         if (obj->type == PW_OBJ_SOCKETPAIR && w <= 0)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_FD_LEAK, p);
         pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
-        if (r > 0 && w > 0)
-            pw_finding_set_message(f, "both ends of %s (fds %d, %d) still open at exit", obj->id,
-                                   obj->chan->fd[0], obj->chan->fd[1]);
-        else
-            pw_finding_set_message(f, "%s of %s (fd %d) still open at exit",
-                                   r > 0 ? "the read end" : "the write end", obj->id,
-                                   obj->chan->fd[r > 0 ? 0 : 1]);
+        pw_finding_set_message(f, "%s of %s (fd %d) still open at exit",
+                               r > 0 ? "the read end" : "the write end", obj->id,
+                               obj->chan->fd[r > 0 ? 0 : 1]);
     }
 }
 

@@ -194,6 +194,9 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
     pw_json_set(o, "chain", a);
     pw_json_set(o, "chain_text", str_or_null(f->chain_text));
     pw_json_set(o, "reason", str_or_null(f->reason));
+    /* parked threads left behind by an orderly exit or a stop signal, rather
+     * than stuck before the end (detect.c: abandoned) */
+    pw_json_set(o, "abandoned_at_exit", json_boolean(f->abandoned_at_exit));
     pw_json_set(o, "hint", pw_json_str(pw_finding_hint(k)));
     return o;
 }

@@ -230,6 +230,13 @@ static void print_headline(FILE *f, const struct pw_finding *fd)
     if (fd->count > 1 && fd->count > fd->nthreads)
         fprintf(f, ", %zu times", fd->count);
     fputs(")\n\n", f);
+    /* abandoned at exit, not stuck earlier: say how the process ended */
+    if (fd->abandoned_at_exit && fd->proc->end == PW_END_SIGNAL)
+        fprintf(f, "  abandoned at exit: still parked when the process was stopped by signal "
+                "%d; what could wake it was still alive\n\n", fd->proc->end_status);
+    else if (fd->abandoned_at_exit)
+        fputs("  abandoned at exit: still parked when the process exited; what could wake it "
+              "was still alive\n\n", f);
 }
 
 /* "&accounts_lock" for a lock or other sync object that is a global or static

@@ -14,6 +14,12 @@
 #include "model.h"
 
 #define ANY_KIND (-1)
+/* "abandoned-at-exit:GLOB": thread-leak findings marked abandoned at exit
+ * (parked when the process exited or was stopped; detect.c), never one stuck
+ * earlier.  A GLOB written "thread=NAME-GLOB" matches the threads' names, for
+ * programs without symbols whose threads are named (memcached's mc-worker). */
+#define ABANDONED_KIND (-2)
+#define THREAD_PREFIX "thread="
 
 struct rule {
     int kind;   /* enum pw_finding_kind, or ANY_KIND */
@@ -63,6 +69,8 @@ static int parse_rule(char *line, const char *name, unsigned lineno, struct rule
     char *kind = trim(line), *glob = trim(colon + 1);
     if (strcmp(kind, "*") == 0) {
         r->kind = ANY_KIND;
+    } else if (strcmp(kind, "abandoned-at-exit") == 0) {
+        r->kind = ABANDONED_KIND;
     } else if ((r->kind = pw_finding_kind_parse(kind)) < 0) {
         pw_err("%s:%u: unknown finding kind '%s'", name, lineno, kind);
         return -1;
@@ -183,20 +191,57 @@ bool pw_supp_match(const struct pw_suppressions *s, int kind, const char *fn)
     return false;
 }
 
+static bool rule_applies(const struct rule *r, const struct pw_finding *f)
+{
+    if (r->kind == ABANDONED_KIND)
+        return f->kind == PW_FK_THREAD_LEAK && f->abandoned_at_exit;
+    return r->kind == ANY_KIND || r->kind == (int)f->kind;
+}
+
+static bool thread_rule(const struct rule *r)
+{
+    return strncmp(r->glob, THREAD_PREFIX, strlen(THREAD_PREFIX)) == 0;
+}
+
 static bool stack_matches(const struct pw_suppressions *s, const struct pw_finding *f,
                           struct pw_frames *fr, uint32_t id)
 {
     const struct pw_frame *v;
     size_t n = pw_frames_get(fr, f->proc->trace, id, &v);
-    for (size_t i = 0; i < n; i++)
-        if (pw_supp_match(s, (int)f->kind, v[i].function))
-            return true;
+    for (size_t k = 0; k < s->n; k++) {
+        const struct rule *r = &s->v[k];
+        if (!rule_applies(r, f) || thread_rule(r))
+            continue;
+        for (size_t i = 0; i < n; i++)
+            if (v[i].function && fnmatch(r->glob, v[i].function, 0) == 0)
+                return true;
+    }
     return false;
+}
+
+/* Every thread of F is named by a thread= rule that applies to F. */
+static bool names_match(const struct pw_suppressions *s, const struct pw_finding *f)
+{
+    if (!f->nthreads)
+        return false;
+    for (size_t i = 0; i < f->nthreads; i++) {
+        bool hit = false;
+        for (size_t k = 0; k < s->n && !hit; k++) {
+            const struct rule *r = &s->v[k];
+            hit = rule_applies(r, f) && thread_rule(r) &&
+                  fnmatch(r->glob + strlen(THREAD_PREFIX), f->threads[i].t->name, 0) == 0;
+        }
+        if (!hit)
+            return false;
+    }
+    return true;
 }
 
 static bool finding_matches(const struct pw_suppressions *s, const struct pw_finding *f,
                             struct pw_frames *fr)
 {
+    if (names_match(s, f))
+        return true;
     for (size_t i = 0; i < f->nthreads; i++) {
         const struct pw_fthread *ft = &f->threads[i];
         if (stack_matches(s, f, fr, ft->stack) || stack_matches(s, f, fr, ft->stack2) ||
