@@ -1,0 +1,575 @@
+#!/usr/bin/env python3
+"""Real programs under parkwatch: results identical with and without the shim,
+no false alarm, and (with --bench) the overhead.
+
+usage: real.py [--only a,b] [--scale S] PARKWATCH SUPPDIR
+       real.py --bench [--runs N] [--scale S] [--only a,b] [--valgrind] PARKWATCH SUPPDIR
+
+Programs: pigz, xz, zstd, sort, git, memcached, redis, nginx (Debian's
+packages; scripts/real --install installs them).  A program that is not
+installed is skipped with one line.  Servers listen on 127.0.0.1 only; every
+load run is bounded in requests and in time.
+
+Check mode, per program: one native run and one under `parkwatch run`, with
+the same generated input; the outputs must be identical (checksums of the
+files, or of what a client read back from the server).  Then the report:
+  - no finding of any kind but thread-leak;
+  - every thread-leak is marked abandoned_at_exit (the program left the thread
+    parked when it exited or was stopped) and names only threads the program's
+    own design leaves parked (EXPECT_ABANDONED below);
+  - `parkwatch report --suppressions examples/suppressions/<name>.supp` on the
+    same traces reports nothing and exits 0.
+Bench mode: native and under `parkwatch run`, alternating, median of N runs
+(default 3): wall time for the batch programs, throughput for the servers.
+"""
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TIMEOUT = 240          # seconds, for any one command
+MB = 1 << 20
+
+# Threads each program leaves parked at exit by design; a thread-leak naming
+# any other thread (or not marked abandoned at exit) fails the check.
+EXPECT_ABANDONED = {
+    "xz": None,                    # liblzma's worker pool (unnamed): xz exits without lzma_end
+    "memcached": ("mc-*",),
+    "redis": ("bio_*", "io_thd_*", "jemalloc_bg_thd"),
+}
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+def sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run(cmd, **kw):
+    kw.setdefault("timeout", TIMEOUT)
+    kw.setdefault("check", True)
+    return subprocess.run(cmd, **kw)
+
+
+def gen_text(path, size, seed=8):
+    """Compressible, sortable text: lines of pseudo-random words."""
+    rnd = random.Random(seed)
+    words = ["".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(2, 9)))
+             for _ in range(5000)]
+    with open(path, "w") as f:
+        n = 0
+        while n < size:
+            line = " ".join(rnd.choice(words) for _ in range(rnd.randint(3, 12))) + "\n"
+            f.write(line)
+            n += len(line)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, proc, limit=20.0):
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited early with status %s" % proc.returncode)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not listen on 127.0.0.1:%d" % port)
+
+
+class Wrap:
+    """Runs a command natively or under `parkwatch run` (traces in TRACE_DIR)."""
+
+    def __init__(self, parkwatch=None, trace_dir=None, report=None):
+        self.parkwatch, self.trace_dir, self.report = parkwatch, trace_dir, report
+
+    def argv(self, cmd):
+        if not self.parkwatch:
+            return cmd
+        return [self.parkwatch, "run", "--trace-dir", self.trace_dir, "--format", "json",
+                "-o", self.report, "--fail-on", "none", "--"] + cmd
+
+
+# ---- batch programs: each returns {name: checksum} of its results
+
+def timed(cmd_argv, **kw):
+    t0 = time.monotonic()
+    run(cmd_argv, **kw)
+    return time.monotonic() - t0
+
+
+def prog_pigz(w, d, inp, stats):
+    gz, out = os.path.join(d, "in.gz"), os.path.join(d, "out")
+    with open(inp, "rb") as i, open(gz, "wb") as o:
+        stats["seconds"] = timed(w.argv(["pigz", "-p", "2", "-n", "-c"]), stdin=i, stdout=o)
+    with open(gz, "rb") as i, open(out, "wb") as o:
+        stats["seconds"] += timed(w.argv(["pigz", "-p", "2", "-d", "-c"]), stdin=i, stdout=o)
+    return {"in.gz": sha(gz), "roundtrip": sha(out)}
+
+
+def prog_xz(w, d, inp, stats):
+    xz, out = os.path.join(d, "in.xz"), os.path.join(d, "out")
+    with open(inp, "rb") as i, open(xz, "wb") as o:
+        stats["seconds"] = timed(w.argv(["xz", "-T2", "-1", "--block-size=1MiB", "-c"]),
+                                 stdin=i, stdout=o)
+    with open(xz, "rb") as i, open(out, "wb") as o:
+        stats["seconds"] += timed(w.argv(["xz", "-T2", "-d", "-c"]), stdin=i, stdout=o)
+    return {"in.xz": sha(xz), "roundtrip": sha(out)}
+
+
+def prog_zstd(w, d, inp, stats):
+    z, out = os.path.join(d, "in.zst"), os.path.join(d, "out")
+    with open(inp, "rb") as i, open(z, "wb") as o:
+        stats["seconds"] = timed(w.argv(["zstd", "-q", "-T2", "-3", "-c"]), stdin=i, stdout=o)
+    with open(z, "rb") as i, open(out, "wb") as o:
+        stats["seconds"] += timed(w.argv(["zstd", "-q", "-T2", "-d", "-c"]), stdin=i, stdout=o)
+    return {"in.zst": sha(z), "roundtrip": sha(out)}
+
+
+def prog_sort(w, d, inp, stats):
+    out = os.path.join(d, "sorted")
+    env = dict(os.environ, LC_ALL="C")
+    stats["seconds"] = timed(w.argv(["sort", "--parallel=2", "-S", "64M", "-T", d, "-o", out,
+                                     inp]), env=env)
+    return {"sorted": sha(out)}
+
+
+def git_repo(d, nfiles):
+    """A repository of NFILES similar files in 4 commits (fast-import: quick),
+    so that pack-objects finds deltas and index-pack resolves them."""
+    repo = os.path.join(d, "repo")
+    run(["git", "-c", "init.defaultBranch=main", "init", "-q", "--bare", repo])
+    rnd = random.Random(4)
+    base = [("line %d " % i) + "x" * rnd.randint(10, 60) for i in range(120)]
+    stream = []
+    for c in range(4):
+        stream.append("commit refs/heads/main\nmark :%d\n" % (100000 + c))
+        stream.append("committer pw <pw@example.invalid> %d +0000\n" % (1700000000 + c))
+        msg = "commit %d\n" % c
+        stream.append("data %d\n%s" % (len(msg), msg))
+        if c:
+            stream.append("from :%d\n" % (100000 + c - 1))
+        for f in range(nfiles // 4):
+            lines = list(base)
+            lines[rnd.randrange(len(lines))] = "changed %d %d" % (c, f)
+            body = "\n".join(lines) + "\n"
+            stream.append("M 100644 inline d%d/f%d\ndata %d\n%s\n" % (f % 16, f, len(body), body))
+    run(["git", "-C", repo, "fast-import", "--quiet"], input="".join(stream).encode())
+    return repo
+
+
+def prog_git(w, d, repo, stats):
+    env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", HOME=d)
+    work = os.path.join(d, "clone.git")
+    shutil.rmtree(work, ignore_errors=True)
+    run(["git", "clone", "-q", "--bare", "--no-local", repo, work], env=env)
+    t0 = time.monotonic()
+    # pack-objects' delta search and index-pack's delta resolution both run
+    # two threads here
+    run(w.argv(["git", "-C", work, "-c", "pack.threads=2", "repack", "-q", "-a", "-d", "-f",
+                "--window=20"]), env=env)
+    packs = [f for f in os.listdir(os.path.join(work, "objects", "pack")) if f.endswith(".pack")]
+    pack = os.path.join(work, "objects", "pack", packs[0])
+    idx = os.path.join(d, "again.idx")
+    run(w.argv(["git", "index-pack", "--threads=2", "-o", idx, pack]), env=env,
+        stdout=subprocess.DEVNULL)
+    stats["seconds"] = time.monotonic() - t0
+    objs = run(["git", "-C", work, "cat-file", "--batch-all-objects", "--batch-check"],
+               env=env, stdout=subprocess.PIPE).stdout
+    run(["git", "-C", work, "fsck", "--no-progress", "--strict"], env=env)
+    # the pack's bytes depend on the thread schedule; its objects do not
+    return {"objects": hashlib.sha256(objs).hexdigest(),
+            "fsck": "ok", "index-pack": "%d objects" % objs.count(b"\n")}
+
+
+# ---- servers: each starts, loads, checks, stops; returns checksums
+
+def server(w, argv, port, cwd=None):
+    p = subprocess.Popen(w.argv(argv), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, cwd=cwd, start_new_session=True)
+    try:
+        wait_port(port, p)
+    except Exception:
+        p.kill()
+        p.wait()
+        raise
+    return p
+
+
+def stop_server(p, how):
+    how()
+    try:
+        _, err = p.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise RuntimeError("server did not stop within 60 s")
+    return p.returncode, err.decode(errors="replace")
+
+
+def talk(port, payload, until, limit=30.0, times=1):
+    """Sends PAYLOAD, reads until the reply ends with UNTIL and holds it TIMES
+    times (bounded in time)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=limit)
+    s.sendall(payload)
+    buf = b""
+    end = time.monotonic() + limit
+    while not (buf.endswith(until) and buf.count(until) >= times) and time.monotonic() < end:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return buf
+
+
+def prog_memcached(w, d, scale, stats):
+    port = free_port()
+    p = server(w, ["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-t", "2",
+                   "-m", "64"] + (["-u", "root"] if os.geteuid() == 0 else []), port)
+    try:
+        n = max(1000, int(20000 * scale))
+        t0 = time.monotonic()
+        for test in ("set", "get"):
+            run(["memcslap", "--servers=127.0.0.1:%d" % port, "--concurrency=2",
+                 "--execute-number=%d" % (n // 2), "--test=" + test], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, timeout=120)
+        stats["ops_per_s"] = 2 * n / (time.monotonic() - t0)
+        keys = ["pw-key-%d" % i for i in range(200)]
+        sets = b"".join(b"set %s 0 0 %d\r\n%s\r\n" % (k.encode(), len(k) * 3, (k * 3).encode())
+                        for k in keys)
+        talk(port, sets, b"STORED\r\n", times=len(keys))
+        got = talk(port, b"get " + " ".join(keys).encode() + b"\r\n", b"END\r\n")
+    finally:
+        status, err = stop_server(p, lambda: os.killpg(p.pid, signal.SIGTERM))
+    return {"get": hashlib.sha256(got).hexdigest(), "status": status}
+
+
+def resp(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def prog_redis(w, d, scale, stats):
+    """The check runs two I/O threads (paused and resumed through mutexes main
+    holds: the interesting pattern), on few requests, for they spin while
+    active and crawl on two shared cores; the benchmark runs redis's default,
+    the main thread alone beside its background threads."""
+    io = ["--io-threads", "2", "--io-threads-do-reads", "yes"] if not stats.get("bench") else []
+    port = free_port()
+    rd = os.path.join(d, "redis")
+    os.makedirs(rd, exist_ok=True)
+    p = server(w, ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                   "--appendonly", "no", "--dir", rd, "--daemonize", "no"] + io, port)
+    try:
+        n = max(500, int((20000 if stats.get("bench") else 1500) * scale))
+        out = run(["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-n", str(n), "-c", "8",
+                   "-t", "set,get", "-q", "--csv"], stdout=subprocess.PIPE, timeout=180).stdout
+        rps = [float(l.split(b",")[1].strip(b'"')) for l in out.splitlines()
+               if l.startswith(b'"SET"') or l.startswith(b'"GET"')]
+        stats["ops_per_s"] = statistics.mean(rps) if rps else 0.0
+        cmds = b"".join(resp("SET", "pw:%d" % i, "v%d" % (i * i)) for i in range(200))
+        talk(port, cmds, b"+OK\r\n", times=200)
+        got = talk(port, resp("MGET", *["pw:%d" % i for i in range(200)]), b"v39601\r\n")
+    finally:
+        status, err = stop_server(p, lambda: run(["redis-cli", "-p", str(port), "shutdown",
+                                                  "nosave"], check=False,
+                                                 stdout=subprocess.DEVNULL,
+                                                 stderr=subprocess.DEVNULL, timeout=60))
+    return {"mget": hashlib.sha256(got).hexdigest(), "status": status}
+
+
+NGINX_CONF = """daemon off;
+master_process on;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log;
+thread_pool pwpool threads=2;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+  server {{
+    listen 127.0.0.1:{port};
+    root {d}/www;
+    location / {{ aio threads=pwpool; sendfile off; }}
+  }}
+}}
+"""
+
+
+def prog_nginx(w, d, scale, stats):
+    port = free_port()
+    nd = os.path.join(d, "nginx")
+    os.makedirs(os.path.join(nd, "www"), exist_ok=True)
+    os.makedirs(os.path.join(nd, "tmp"), exist_ok=True)
+    rnd = random.Random(7)
+    for i in range(4):
+        with open(os.path.join(nd, "www", "f%d.bin" % i), "wb") as f:
+            f.write(bytes(rnd.getrandbits(8) for _ in range(200000)))
+    conf = os.path.join(nd, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF.format(d=nd, port=port))
+    p = server(w, ["nginx", "-p", nd, "-c", conf, "-e", os.path.join(nd, "error.log")], port)
+    try:
+        n = max(200, int(2000 * scale))
+        out = run(["ab", "-q", "-n", str(n), "-c", "4", "-s", "30",
+                   "http://127.0.0.1:%d/f1.bin" % port], stdout=subprocess.PIPE,
+                  timeout=180).stdout.decode()
+        for line in out.splitlines():
+            if line.startswith("Requests per second:"):
+                stats["ops_per_s"] = float(line.split()[3])
+            if line.startswith("Failed requests:") and int(line.split()[2]) != 0:
+                raise RuntimeError("ab: " + line)
+        got = b""
+        for i in range(4):
+            got += talk(port, b"GET /f%d.bin HTTP/1.0\r\nHost: x\r\n\r\n" % i, b"\0" * 64,
+                        limit=20).split(b"\r\n\r\n", 1)[1]
+    finally:
+        status, err = stop_server(p, lambda: os.killpg(p.pid, signal.SIGTERM))
+    return {"files": hashlib.sha256(got).hexdigest(), "status": status}
+
+
+BATCH = {"pigz": prog_pigz, "xz": prog_xz, "zstd": prog_zstd, "sort": prog_sort}
+SERVERS = {"memcached": prog_memcached, "redis": prog_redis, "nginx": prog_nginx}
+NEEDS = {"pigz": ["pigz"], "xz": ["xz"], "zstd": ["zstd"], "sort": ["sort"], "git": ["git"],
+         "memcached": ["memcached", "memcslap"], "redis": ["redis-server", "redis-benchmark",
+                                                           "redis-cli"],
+         "nginx": ["nginx", "ab"]}
+ORDER = ["pigz", "xz", "zstd", "sort", "git", "memcached", "redis", "nginx"]
+# input sizes at scale 1 (the issue's 100 MB would take minutes per program on
+# two shared cores; --scale 12 gets there)
+SIZES = {"pigz": 8 * MB, "xz": 3 * MB, "zstd": 8 * MB, "sort": 6 * MB, "git": 800}
+
+
+class Ctx:
+    def __init__(self, scale):
+        self.scale = scale
+        self.root = tempfile.mkdtemp(prefix="pw-real-")
+        self.inputs = {}
+
+    def input(self, name):
+        if name not in self.inputs:
+            size = int(SIZES[name] * self.scale)
+            if name == "git":
+                self.inputs[name] = git_repo(self.root, max(40, size))
+            else:
+                path = os.path.join(self.root, "input-%s.txt" % name)
+                gen_text(path, size)
+                self.inputs[name] = path
+        return self.inputs[name]
+
+    def once(self, name, w, bench=False):
+        """One run; returns (checksums, stats)."""
+        d = tempfile.mkdtemp(dir=self.root)
+        stats = {"bench": True} if bench else {}
+        try:
+            if name in SERVERS:
+                sums = SERVERS[name](w, d, self.scale, stats)
+            elif name == "git":
+                sums = prog_git(w, d, self.input(name), stats)
+            else:
+                sums = BATCH[name](w, d, self.input(name), stats)
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+        return sums, stats
+
+
+def installed(name):
+    return all(shutil.which(b) for b in NEEDS[name])
+
+
+def check_report(name, report_path, trace_dir, parkwatch, suppdir):
+    """Returns a list of problems with the report of NAME (empty: good)."""
+    probs = []
+    with open(report_path) as f:
+        rep = json.load(f)
+    allowed = EXPECT_ABANDONED.get(name, ())
+    import fnmatch
+    abandoned = []
+    for fd in rep["findings"]:
+        kind = fd["kind"]
+        if kind != "thread-leak":
+            probs.append("%s: %s" % (kind, fd["message"]))
+            continue
+        if not fd.get("abandoned_at_exit"):
+            probs.append("thread-leak not abandoned at exit: " + fd["message"])
+            continue
+        if allowed is None:
+            abandoned.append(fd)
+            continue
+        names = [t["name"] for t in fd["threads"]]
+        if not all(any(fnmatch.fnmatch(n, g) for g in allowed) for n in names):
+            probs.append("unexpected abandoned thread(s) %s: %s" % (names, fd["message"]))
+        abandoned.append(fd)
+    supp = os.path.join(suppdir, name + ".supp")
+    if os.path.exists(supp):
+        r = run([parkwatch, "report", "--suppressions", supp, trace_dir], check=False,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            probs.append("still reported with %s (status %d):\n%s" % (
+                supp, r.returncode, r.stdout.decode(errors="replace")[-3000:]))
+    elif abandoned:
+        probs.append("abandoned threads but no %s" % supp)
+    for fd in abandoned:
+        for t in fd["threads"]:
+            fn = next((fr["function"] for fr in t.get("stack") or [] if fr.get("function")), None)
+            log("    abandoned at exit: %s (tid %d) in %s on %s, parked %s ms, at %s" % (
+                t["name"], t["tid"], t["op"], t["object"], t.get("since_ms"), fn or "?"))
+    return probs
+
+
+def check(names, parkwatch, suppdir, scale):
+    ctx = Ctx(scale)
+    failed = passed = 0
+    try:
+        for name in names:
+            if not installed(name):
+                log("real %-9s SKIP (not installed: %s)" % (name, " ".join(NEEDS[name])))
+                continue
+            t0 = time.monotonic()
+            try:
+                native, _ = ctx.once(name, Wrap())
+                td = tempfile.mkdtemp(dir=ctx.root, prefix="traces-")
+                rp = os.path.join(ctx.root, name + ".json")
+                shimmed, _ = ctx.once(name, Wrap(parkwatch, td, rp))
+                probs = []
+                if native != shimmed:
+                    probs.append("results differ: native %s, under parkwatch %s" % (native,
+                                                                                   shimmed))
+                probs += check_report(name, rp, td, parkwatch, suppdir)
+            except Exception as e:  # one line, then the next program
+                probs = ["%s: %s" % (type(e).__name__, e)]
+            dt = time.monotonic() - t0
+            if probs:
+                failed += 1
+                log("real %-9s FAIL (%.1f s)" % (name, dt))
+                for p in probs:
+                    log("    " + p)
+            else:
+                passed += 1
+                log("real %-9s ok   (%.1f s; %s)" % (name, dt, ", ".join(
+                    "%s=%s" % (k, str(v)[:12]) for k, v in sorted(native.items()))))
+    finally:
+        shutil.rmtree(ctx.root, ignore_errors=True)
+    return passed, failed
+
+
+# ---- bench
+
+def helgrind(ctx, name, tool):
+    """Wall time of NAME's batch work under valgrind TOOL, or None past 240 s."""
+    if name not in BATCH or not shutil.which("valgrind"):
+        return None
+
+    class VG(Wrap):
+        def argv(self, cmd):
+            return ["valgrind", "--tool=" + tool, "-q", "--log-file=/dev/null"] + cmd
+
+    try:
+        _, st = ctx.once(name, VG())
+        return st.get("seconds")
+    except Exception:
+        return None
+
+
+def bench(names, parkwatch, runs, scale, valgrind):
+    ctx = Ctx(scale)
+    rows = []
+    try:
+        for name in names:
+            if not installed(name):
+                log("real %-9s SKIP (not installed)" % name)
+                continue
+            nat, pw = [], []
+            for _ in range(runs):
+                td = tempfile.mkdtemp(dir=ctx.root, prefix="traces-")
+                _, a = ctx.once(name, Wrap(), bench=True)
+                _, b = ctx.once(name, Wrap(parkwatch, td, os.path.join(td, "r.json")), bench=True)
+                shutil.rmtree(td, ignore_errors=True)
+                key = "ops_per_s" if "ops_per_s" in a else "seconds"
+                nat.append(a[key])
+                pw.append(b[key])
+            mn, mp = statistics.median(nat), statistics.median(pw)
+            if key == "seconds":
+                ratio, budget, unit = mp / mn, 1.05, "s"
+            else:
+                ratio, budget, unit = mn / mp, 1.10, "ops/s"
+            extra = ""
+            if valgrind:
+                for tool in ("helgrind", "drd"):
+                    v = helgrind(ctx, name, tool)
+                    if v is not None and key == "seconds":
+                        extra += "  %s %.1fx" % (tool, v / mn)
+            rows.append((name, mn, mp, unit, ratio, budget, extra))
+            log("%-10s native %10.2f %-5s parkwatch %10.2f %-5s ratio %.3fx (budget %.2fx)%s" % (
+                name, mn, unit, mp, unit, ratio, budget, extra))
+    finally:
+        shutil.rmtree(ctx.root, ignore_errors=True)
+    log("")
+    log("| program | native | under parkwatch run | overhead | budget |%s" % (
+        " Helgrind / DRD |" if valgrind else ""))
+    log("|---|---|---|---|---|%s" % ("---|" if valgrind else ""))
+    for name, mn, mp, unit, ratio, budget, extra in rows:
+        log("| %s | %.2f %s | %.2f %s | %.3fx | %.2fx |%s" % (
+            name, mn, unit, mp, unit, ratio, budget, (" %s |" % extra.strip()) if valgrind else ""))
+
+
+def main(argv):
+    args = list(argv)
+    opts = {"--runs": "3", "--scale": "1", "--only": ",".join(ORDER)}
+    flags = set()
+    pos = []
+    while args:
+        a = args.pop(0)
+        if a in opts:
+            opts[a] = args.pop(0)
+        elif a in ("--bench", "--valgrind"):
+            flags.add(a)
+        else:
+            pos.append(a)
+    if len(pos) != 2:
+        sys.exit(__doc__)
+    parkwatch, suppdir = os.path.abspath(pos[0]), os.path.abspath(pos[1])
+    names = [n for n in opts["--only"].split(",") if n]
+    for n in names:
+        if n not in NEEDS:
+            sys.exit("real: unknown program '%s' (one of %s)" % (n, ", ".join(ORDER)))
+    scale = float(opts["--scale"])
+    if "--bench" in flags:
+        bench(names, parkwatch, int(opts["--runs"]), scale, "--valgrind" in flags)
+        return 0
+    passed, failed = check(names, parkwatch, suppdir, scale)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not passed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
