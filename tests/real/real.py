@@ -79,6 +79,18 @@ def gen_text(path, size, seed=8):
             n += len(line)
 
 
+def gen_lines(path, size, seed=9):
+    """Short lines: GNU sort starts a second thread only for buffers of more
+    than 128 Ki lines."""
+    rnd = random.Random(seed)
+    with open(path, "w") as f:
+        n = 0
+        while n < size:
+            line = "%08x %d\n" % (rnd.getrandbits(32), rnd.randrange(100))
+            f.write(line)
+            n += len(line)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -382,7 +394,7 @@ class Ctx:
                 self.inputs[name] = git_repo(self.root, max(40, size))
             else:
                 path = os.path.join(self.root, "input-%s.txt" % name)
-                gen_text(path, size)
+                (gen_lines if name == "sort" else gen_text)(path, size)
                 self.inputs[name] = path
         return self.inputs[name]
 
@@ -414,6 +426,12 @@ def check_report(name, report_path, trace_dir, parkwatch, suppdir):
     allowed = EXPECT_ABANDONED.get(name, ())
     import fnmatch
     abandoned = []
+    # the run must have exercised threads: some process had more than one
+    most = max((len(p["threads"]) for p in rep["processes"]), default=0)
+    if most < 2:
+        probs.append("no process of %s ran more than %d thread(s): input too small?" % (name, most))
+    log("    %d process(es), at most %d threads, %d findings" % (
+        len(rep["processes"]), most, len(rep["findings"])))
     for fd in rep["findings"]:
         kind = fd["kind"]
         if kind != "thread-leak":
