@@ -246,7 +246,12 @@ PW_EXPORT int parkwatch_impl_chan_send_end(const void *ch)
     op_end(c, PW_OP_USER_SEND, &dead);
     if (!dead) {
         PW_ADD(&c->sent, 1);
-        emit(PW_EV_CHAN_SEND, 0, c, 1, 1, 0);
+        /* the analyzer needs "T sends on Q" once (chains follow senders);
+         * the counts are in the record: one event per run of sends */
+        if (pw_uq_cur.last_sent != c->id) {
+            pw_uq_cur.last_sent = c->id;
+            emit(PW_EV_CHAN_SEND, 0, c, 1, 1, 0);
+        }
     }
     UQ_LEAVE(0);
 }
@@ -266,10 +271,14 @@ PW_EXPORT int parkwatch_impl_chan_recv_end(const void *ch, int ok)
     if (c == NULL)
         UQ_LEAVE(-1);
     op_end(c, PW_OP_USER_RECV, &dead);
-    if (ok)
+    if (ok) {
         PW_ADD(&c->received, 1);
-    else
+        if (pw_uq_cur.last_recv == c->id)
+            UQ_LEAVE(0); /* as for sends: one event per run */
+        pw_uq_cur.last_recv = c->id;
+    } else {
         PW_ADD(&c->eofs, 1);
+    }
     emit(PW_EV_CHAN_RECV, 0, c, ok ? 1 : 0, ok ? 1 : 0, 0);
     UQ_LEAVE(0);
 }
