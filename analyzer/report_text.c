@@ -106,7 +106,8 @@ static const char *stack_label(enum pw_finding_kind k, const char *role, int sec
     if (k == PW_FK_DOUBLE_CLOSE)
         return second ? "first closed at" : "closed again at";
     if (k == PW_FK_SEND_ON_CLOSED)
-        return second ? "receive side closed at" : "sent at";
+        /* the headline says which side (a pipe's read end, a whole queue) */
+        return second ? "closed at" : "sent at";
     if (k == PW_FK_CLOSE_WHILE_BLOCKED)
         return second ? "earlier at" : "closed at";
     if (k == PW_FK_LOCK_ORDER)
