@@ -42,13 +42,9 @@ static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct ti
     uint64_t obj2 = (uint64_t)(uintptr_t)m;
     pw_tls.guard++;
     ctx.t = pw_self();
-    if (PW_UNLIKELY(pw_uq_cur.op != PW_OP_NONE)) {
-        /* inside an annotated queue send/receive (userchan.c): the thread
-         * waits for the queue, and the report should say so, not "cond#3" */
-        ctx.op = pw_uq_cur.op;
-        ctx.obj = pw_uq_cur.id;
-        obj2 = (uint64_t)(uintptr_t)c;
-    }
+    /* inside an annotated queue send/receive (userchan.c) the thread waits
+     * for the queue, and the report should say so, not "cond#3" */
+    pw_uq_park(&ctx.op, &ctx.obj, &obj2);
     if (ctx.t != NULL) {
         pw_held_pop(ctx.t, (uint64_t)(uintptr_t)m);
         pw_park_begin(ctx.t, ctx.op, abs != NULL ? PW_PARK_TIMED : 0, ctx.obj, obj2, -1,

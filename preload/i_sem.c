@@ -93,19 +93,21 @@ static int wait_work(sem_t *s, const struct sem_call *c)
     pw_tls.guard++;
     struct pw_thread_rec *t = pw_self();
     uint16_t flags = sem_flags(s) | (c->mode != SEM_PLAIN ? PW_PARK_TIMED : 0);
+    uint16_t op = PW_OP_SEM_WAIT;
+    uint64_t obj = (uint64_t)(uintptr_t)s, obj2 = 0;
+    pw_uq_park(&op, &obj, &obj2); /* a semaphore ring buffer annotated as a queue */
     if (t != NULL)
-        pw_park_begin(t, PW_OP_SEM_WAIT, flags, (uint64_t)(uintptr_t)s, 0, -1,
-                      pw_stack_capture());
+        pw_park_begin(t, op, flags, obj, obj2, -1, pw_stack_capture());
     pw_tls.guard--;
     int rc;
-    pthread_cleanup_push(pw_park_cancelled, (void *)(uintptr_t)PW_OP_SEM_WAIT);
+    pthread_cleanup_push(pw_park_cancelled, (void *)(uintptr_t)op);
     errno = err;
     rc = real_wait(s, c);
     pthread_cleanup_pop(0);
     err = errno;
     pw_tls.guard++;
     if (t != NULL)
-        pw_park_end(t, PW_OP_SEM_WAIT, (uint64_t)(uintptr_t)s, rc, rc < 0 ? err : 0, 0);
+        pw_park_end(t, op, obj, rc, rc < 0 ? err : 0, 0);
     pw_tls.guard--;
     errno = err;
     return rc;

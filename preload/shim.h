@@ -253,6 +253,17 @@ struct pw_uq_cur {
 };
 extern __thread struct pw_uq_cur pw_uq_cur __attribute__((tls_model("initial-exec")));
 
+/* A park in *OP on *OBJ (a cond, a sem) that happens inside an annotated queue
+ * operation is a park on the queue: the object moves to *OBJ2. */
+static inline void pw_uq_park(uint16_t *op, uint64_t *obj, uint64_t *obj2)
+{
+    if (PW_LIKELY(pw_uq_cur.op == PW_OP_NONE))
+        return;
+    *op = pw_uq_cur.op;
+    *obj2 = *obj;
+    *obj = pw_uq_cur.id;
+}
+
 /* ---- fdtab.c (channels) */
 int pw_fdtab_init(void);
 void pw_chans_inherit(struct pw_trace_header *old, void *old_base);

@@ -12,10 +12,13 @@
  *   double-close  main closes 'jobs' twice
  *   clean-reuse   two queues in turn at one address, each drained, closed and
  *                 destroyed: nothing to report
+ *   sem-ring      a ring buffer counted by two semaphores: its reader parks in
+ *                 sem_wait, which is a park on the queue 'ring' (never closed)
  *
  * A thread is known to be parked when main sees it counted in `waiting` while
  * holding the queue's lock (cond_wait released that lock atomically). */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -195,17 +198,61 @@ static int clean_reuse(void)
     return 0;
 }
 
+/* ---- a semaphore ring buffer (single producer, single consumer) */
+
+static struct {
+    sem_t items, slots;
+    int buf[4];
+    unsigned head, tail;
+} ring;
+static volatile pid_t reader_tid;
+
+static void *ring_reader_main(void *arg)
+{
+    (void)arg;
+    reader_tid = self_tid();
+    for (;;) {
+        parkwatch_chan_recv_begin(&ring);
+        while (sem_wait(&ring.items) != 0)
+            ;
+        int v = ring.buf[ring.tail++ % 4];
+        sem_post(&ring.slots);
+        parkwatch_chan_recv_end(&ring, 1);
+        (void)v;
+    }
+    return NULL;
+}
+
+static int sem_ring(void)
+{
+    sem_init(&ring.items, 0, 0);
+    sem_init(&ring.slots, 0, 4);
+    parkwatch_chan_make(&ring, 4, "ring");
+    pthread_detach(start_named(ring_reader_main, NULL, "ringreader"));
+    for (int i = 0; i < 3; i++) {
+        parkwatch_chan_send_begin(&ring);
+        sem_wait(&ring.slots);
+        ring.buf[ring.head++ % 4] = i;
+        sem_post(&ring.items);
+        parkwatch_chan_send_end(&ring);
+    }
+    /* the bug: no end-of-stream; the reader waits for a 4th item forever.
+     * Once it sleeps in the kernel its park is recorded (before the wait). */
+    wait_asleep(&reader_tid);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
         const char *name;
         int (*fn)(void);
     } modes[] = {{"chain", chain}, {"full", full}, {"double-close", double_close},
-                 {"clean-reuse", clean_reuse}};
+                 {"clean-reuse", clean_reuse}, {"sem-ring", sem_ring}};
     const char *mode = argc > 1 ? argv[1] : "";
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(mode, modes[i].name) == 0)
             return modes[i].fn();
-    fprintf(stderr, "usage: %s chain|full|double-close|clean-reuse\n", argv[0]);
+    fprintf(stderr, "usage: %s chain|full|double-close|clean-reuse|sem-ring\n", argv[0]);
     return 2;
 }
