@@ -13,8 +13,8 @@
  *                  in the trace so that findings about the queue keep its name.
  *
  * Between a begin and its end the calling thread is inside a queue operation
- * (pw_uq_cur): a pthread_cond_wait there (i_cond.c) is recorded as a park on the
- * queue.  Mutex parks inside the operation stay mutex parks on purpose: a
+ * (pw_uq_cur): a pthread_cond_wait or sem_wait there (i_cond.c, i_sem.c:
+ * pw_uq_park) is recorded as a park on the queue.  Mutex parks inside the operation stay mutex parks on purpose: a
  * mutex has an exact wait-for edge (its holder), which deadlock and
  * lock-held-by-exited-thread need and a queue op would hide.
  *
