@@ -361,6 +361,15 @@ void pw_chans_inherit(struct pw_trace_header *old, void *old_base)
         if (s >= 0 && s < n)
             inherit_side(inherit_one((uint32_t)s, &src[s], &od), PW_SIDE_SEND);
     }
+    /* Annotated queues (userchan.c) have no fds: the child's copy of each queue
+     * lives at the same address, so its record comes along as it was. */
+    for (uint32_t i = 0; i < n; i++) {
+        if (src[i].type != PW_OBJ_USERCHAN || PW_LOAD(&src[i].state) != PW_CS_OPEN)
+            continue;
+        struct pw_chan_rec *c = inherit_one(i, &src[i], &od);
+        for (int side = 0; side < 2; side++)
+            c->open[side] = src[i].open[side] > 0;
+    }
 }
 
 /* ---- exec.  The new image is traced again (same pid, next ".<n>" trace) but

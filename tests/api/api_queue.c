@@ -14,6 +14,8 @@
  *                 destroyed: nothing to report
  *   sem-ring      a ring buffer counted by two semaphores: its reader parks in
  *                 sem_wait, which is a park on the queue 'ring' (never closed)
+ *   fork-child    the queue is made before a fork; in the child (its own copy of
+ *                 the queue, its own trace) a consumer waits on it forever
  *
  * A thread is known to be parked when main sees it counted in `waiting` while
  * holding the queue's lock (cond_wait released that lock atomically). */
@@ -21,6 +23,7 @@
 #include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <parkwatch.h>
 
@@ -242,17 +245,49 @@ static int sem_ring(void)
     return 0;
 }
 
+static void *child_consumer_main(void *arg)
+{
+    (void)arg;
+    int v;
+    while (q_get(&jobs, &v))
+        ;
+    return NULL;
+}
+
+static int fork_child(void)
+{
+    q_init(&jobs, 4, "jobs");
+    q_put(&jobs, 1);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 98;
+    if (pid == 0) {
+        pthread_detach(start_named(child_consumer_main, NULL, "consumer"));
+        q_settled(&jobs, 1, 1); /* it took the element and waits for more */
+        return 0;
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return 99;
+    int v; /* the parent drains and closes its own copy: nothing to report here */
+    q_get(&jobs, &v);
+    q_close(&jobs);
+    parkwatch_chan_destroy(&jobs);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct {
         const char *name;
         int (*fn)(void);
     } modes[] = {{"chain", chain}, {"full", full}, {"double-close", double_close},
-                 {"clean-reuse", clean_reuse}, {"sem-ring", sem_ring}};
+                 {"clean-reuse", clean_reuse}, {"sem-ring", sem_ring},
+                 {"fork-child", fork_child}};
     const char *mode = argc > 1 ? argv[1] : "";
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
         if (strcmp(mode, modes[i].name) == 0)
             return modes[i].fn();
-    fprintf(stderr, "usage: %s chain|full|double-close|clean-reuse|sem-ring\n", argv[0]);
+    fprintf(stderr, "usage: %s chain|full|double-close|clean-reuse|sem-ring|fork-child\n", argv[0]);
     return 2;
 }
