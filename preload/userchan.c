@@ -22,8 +22,10 @@
  * (lock-free: keys are claimed with a CAS, values published after).  Queue
  * operations of the host already take its own lock, so the shared counters'
  * atomics add no new contention.  A fork child keeps the map (private memory)
- * but not the records (only channels with fds are inherited): a lookup checks
- * the record and a stale entry makes the call a no-op there. */
+ * and inherits the open queues' records (fdtab.c), at the same indexes; a
+ * lookup still checks the record, so a stale entry is a no-op, never a wrong
+ * channel.  Records are not recycled (like those of pipes): a program making
+ * more than max_chans channels gets no record for the extra ones. */
 #include <errno.h>
 #include <sys/mman.h>
 
