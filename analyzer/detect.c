@@ -276,8 +276,14 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
             continue;
         f->count = 1;
         const char *who = obj->type == PW_OBJ_USERCHAN ? "consumer" : "receiver";
-        pw_finding_set_message(f, "%s was never closed; %zu %s%s parked forever on it", obj->id,
-                               f->nthreads, who, plural(f->nthreads));
+        if (obj->type == PW_OBJ_EVENTFD || obj->type == PW_OBJ_MQUEUE)
+            /* no EOF on these: closing would not wake a receiver, only a send would */
+            pw_finding_set_message(f, "%s was never closed and nothing more was sent into it; "
+                                   "%zu %s%s parked forever on it (closing it wakes nobody)",
+                                   obj->id, f->nthreads, who, plural(f->nthreads));
+        else
+            pw_finding_set_message(f, "%s was never closed; %zu %s%s parked forever on it",
+                                   obj->id, f->nthreads, who, plural(f->nthreads));
     }
 }
 
