@@ -1,6 +1,7 @@
-/* Three threads wait with infinite timeouts on sets of channels nobody ever
- * writes to: poll on two pipes, select on one, epoll_wait on an epoll set
- * built with epoll_ctl. */
+/* Threads wait with infinite timeouts on sets of channels nobody ever writes
+ * to: poll on two pipes, select on one, epoll_wait on an epoll set built with
+ * epoll_ctl, ppoll with a signal mask.  A fifth waits with a long but finite
+ * timeout: a timed park, never "forever". */
 /* Optimised builds go through the fortified entry points (__poll_chk,
  * __recv_chk), which the shim must follow too. */
 #if defined(__OPTIMIZE__) && !defined(_FORTIFY_SOURCE)
@@ -9,12 +10,13 @@
 #include "victim.h"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
 
 static int a[2], b[2], c[2], d[2];
 static int ep;
-static volatile pid_t tids[3];
+static volatile pid_t tids[5];
 
 static void *poller_main(void *arg)
 {
@@ -49,6 +51,28 @@ static void *epoller_main(void *arg)
     return NULL;
 }
 
+static void *ppoller_main(void *arg)
+{
+    (void)arg;
+    struct pollfd p = {.fd = b[0], .events = POLLIN};
+    sigset_t none;
+    sigemptyset(&none);
+    tids[3] = self_tid();
+    if (ppoll(&p, 1, NULL, &none) < 0)
+        die("ppoll", errno);
+    return NULL;
+}
+
+static void *timed_main(void *arg)
+{
+    (void)arg;
+    struct pollfd p = {.fd = c[0], .events = POLLIN};
+    tids[4] = self_tid();
+    if (poll(&p, 1, 600000) < 0) /* ten minutes: outlives the process */
+        die("poll", errno);
+    return NULL;
+}
+
 int main(void)
 {
     if (pipe(a) || pipe(b) || pipe(c) || pipe(d))
@@ -62,7 +86,9 @@ int main(void)
     start_named(poller_main, NULL, "poller");
     start_named(selecter_main, NULL, "selecter");
     start_named(epoller_main, NULL, "epoller");
-    for (int i = 0; i < 3; i++)
+    start_named(ppoller_main, NULL, "ppoller");
+    start_named(timed_main, NULL, "timed");
+    for (int i = 0; i < 5; i++)
         wait_asleep(&tids[i]);
     return 0;
 }
