@@ -50,7 +50,8 @@
  *   THREAD_JOIN    obj=joined serial (0 if unknown), arg=pthread_t, result=rc
  *   THREAD_DETACH  obj=target serial, arg=pthread_t, result=rc
  *   THREAD_NAME    obj=target serial, arg=first 8 bytes of the name
- *   PARK           op=PW_OP_*, obj=object (address, channel id or thread serial),
+ *   PARK           op=PW_OP_*, obj=object (address, channel id, thread serial, or a
+ *                  pollset: (serial << 1 | 1) for poll/select, 1 << 63 | instance for epoll),
  *                  obj2=second object (mutex released by a cond wait, fd),
  *                  arg=flags (PW_PARK_*), stack=park stack
  *   UNPARK         op=PW_OP_*, obj=object, result=return value, err=errno,
@@ -64,7 +65,10 @@
  *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run);
  *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond)
  *   CHAN_CREATE    obj=channel id, op=PW_OBJ_*, arg=(fd of side 0) | (fd of side 1) << 32,
- *                  stack=creation stack
+ *                  stack=creation stack.  A socketpair is two channels (ids n, n+1:
+ *                  sv[0] -> sv[1] and back); an eventfd, or an mqueue opened O_RDWR,
+ *                  has the same fd on both sides; a side without an fd has -1
+ *   CHAN_SEND/RECV on an mqueue count messages (arg=1), elsewhere bytes
  *   CHAN_SEND      obj=channel id, obj2=fd, arg=bytes (or messages), result=rc, err=errno
  *   CHAN_RECV      obj=channel id, obj2=fd, arg=bytes, result=rc (0 = EOF seen), err
  *   CHAN_CLOSE     obj=channel id, obj2=fd, op=side (PW_SIDE_*), arg=fds of that side
