@@ -115,14 +115,27 @@ def wait_port(port, proc, limit=20.0):
 class Wrap:
     """Runs a command natively or under `parkwatch run` (traces in TRACE_DIR)."""
 
-    def __init__(self, parkwatch=None, trace_dir=None, report=None):
-        self.parkwatch, self.trace_dir, self.report = parkwatch, trace_dir, report
+    def __init__(self, parkwatch=None, trace_dir=None, report=None, fmt="json"):
+        self.parkwatch, self.trace_dir, self.report, self.fmt = parkwatch, trace_dir, report, fmt
 
     def argv(self, cmd):
         if not self.parkwatch:
             return cmd
-        return [self.parkwatch, "run", "--trace-dir", self.trace_dir, "--format", "json",
+        return [self.parkwatch, "run", "--trace-dir", self.trace_dir, "--format", self.fmt,
                 "-o", self.report, "--fail-on", "none", "--"] + cmd
+
+
+class Preload(Wrap):
+    """The shim alone (LD_PRELOAD, as `parkwatch run` sets it), no analysis:
+    what the program itself pays."""
+
+    def __init__(self, shim, trace_dir):
+        super().__init__()
+        self.shim, self.trace_dir = shim, trace_dir
+
+    def argv(self, cmd):
+        return ["env", "LD_PRELOAD=" + self.shim, "PARKWATCH_OPTIONS=trace_dir=" + self.trace_dir
+                + ":watchdog=0"] + cmd
 
 
 # ---- batch programs: each returns {name: checksum} of its results
@@ -502,67 +515,86 @@ def check(names, parkwatch, suppdir, scale):
 
 # ---- bench
 
-def helgrind(ctx, name, tool):
-    """Wall time of NAME's batch work under valgrind TOOL, or None past 240 s."""
-    if name not in BATCH or not shutil.which("valgrind"):
-        return None
+VG_SCALE = 0.25  # valgrind's tools run 20-100x slower: a quarter of the input
 
-    class VG(Wrap):
-        def argv(self, cmd):
-            return ["valgrind", "--tool=" + tool, "-q", "--log-file=/dev/null"] + cmd
 
+class VG(Wrap):
+    def __init__(self, tool):
+        super().__init__()
+        self.tool = tool
+
+    def argv(self, cmd):
+        return ["valgrind", "--tool=" + self.tool, "-q", "--log-file=/dev/null"] + cmd
+
+
+def valgrind_ratios(name):
+    """'helgrind Nx drd Mx' for NAME's batch work on a quarter of the input
+    (against a native run of the same), or '' (not a batch program, no
+    valgrind, or past the time limit)."""
+    if name not in BATCH and name != "git" or not shutil.which("valgrind"):
+        return ""
+    ctx = Ctx(VG_SCALE)
+    out = []
     try:
-        _, st = ctx.once(name, VG())
-        return st.get("seconds")
-    except Exception:
-        return None
+        base = statistics.median(ctx.once(name, Wrap())[1]["seconds"] for _ in range(3))
+        for tool in ("helgrind", "drd"):
+            try:
+                out.append("%s %.0fx" % (tool, ctx.once(name, VG(tool))[1]["seconds"] / base))
+            except Exception:
+                out.append("%s -" % tool)
+    finally:
+        shutil.rmtree(ctx.root, ignore_errors=True)
+    return " ".join(out)
 
 
 def bench(names, parkwatch, runs, scale, valgrind):
     ctx = Ctx(scale)
+    shim = os.path.join(os.path.dirname(os.path.dirname(parkwatch)), "preload", "libparkwatch.so")
     rows = []
     try:
         for name in names:
             if not installed(name):
                 log("real %-9s SKIP (not installed)" % name)
                 continue
-            nat, pw = [], []
+            nat, pw, sh = [], [], []
             for _ in range(runs):
+                # alternating, so that the machine's mood hits all three alike
                 td = tempfile.mkdtemp(dir=ctx.root, prefix="traces-")
                 _, a = ctx.once(name, Wrap(), bench=True)
-                _, b = ctx.once(name, Wrap(parkwatch, td, os.path.join(td, "r.json")), bench=True)
+                _, b = ctx.once(name, Wrap(parkwatch, td, os.path.join(td, "r.txt"), fmt="text"),
+                                bench=True)
+                shutil.rmtree(td, ignore_errors=True)
+                td = tempfile.mkdtemp(dir=ctx.root, prefix="traces-")
+                _, c = ctx.once(name, Preload(shim, td), bench=True)
                 shutil.rmtree(td, ignore_errors=True)
                 key = "ops_per_s" if "ops_per_s" in a else "seconds"
                 nat.append(a[key])
                 pw.append(b[key])
-            mn, mp = statistics.median(nat), statistics.median(pw)
+                sh.append(c[key])
+            mn, mp, ms = statistics.median(nat), statistics.median(pw), statistics.median(sh)
             if key == "seconds":
-                ratio, budget, unit = mp / mn, 1.05, "s"
+                ratio, sratio, budget, unit = mp / mn, ms / mn, 1.05, "s"
             else:
-                ratio, budget, unit = mn / mp, 1.10, "ops/s"
-            extra = ""
-            if valgrind:
-                for tool in ("helgrind", "drd"):
-                    v = helgrind(ctx, name, tool)
-                    if v is not None and key == "seconds":
-                        extra += "  %s %.1fx" % (tool, v / mn)
-            rows.append((name, mn, mp, unit, ratio, budget, extra))
-            log("%-10s native %10.2f %-5s parkwatch %10.2f %-5s ratio %.3fx (budget %.2fx)%s" % (
-                name, mn, unit, mp, unit, ratio, budget, extra))
+                ratio, sratio, budget, unit = mn / mp, mn / ms, 1.10, "ops/s"
+            extra = valgrind_ratios(name) if valgrind else ""
+            rows.append((name, mn, mp, unit, ratio, sratio, budget, extra))
+            log("%-10s native %10.2f %-5s parkwatch run %10.2f %-5s ratio %.3fx, shim alone "
+                "%.3fx (budget %.2fx)%s" % (name, mn, unit, mp, unit, ratio, sratio, budget, extra))
     finally:
         shutil.rmtree(ctx.root, ignore_errors=True)
     log("")
-    log("| program | native | under parkwatch run | overhead | budget |%s" % (
+    log("| program | native | under `parkwatch run` | overhead | shim alone | budget |%s" % (
         " Helgrind / DRD |" if valgrind else ""))
-    log("|---|---|---|---|---|%s" % ("---|" if valgrind else ""))
-    for name, mn, mp, unit, ratio, budget, extra in rows:
-        log("| %s | %.2f %s | %.2f %s | %.3fx | %.2fx |%s" % (
-            name, mn, unit, mp, unit, ratio, budget, (" %s |" % extra.strip()) if valgrind else ""))
+    log("|---|---|---|---|---|---|%s" % ("---|" if valgrind else ""))
+    for name, mn, mp, unit, ratio, sratio, budget, extra in rows:
+        log("| %s | %.2f %s | %.2f %s | %.2fx | %.2fx | %.2fx |%s" % (
+            name, mn, unit, mp, unit, ratio, sratio, budget,
+            (" %s |" % (extra.strip() or "-")) if valgrind else ""))
 
 
 def main(argv):
     args = list(argv)
-    opts = {"--runs": "3", "--scale": "1", "--only": ",".join(ORDER)}
+    opts = {"--runs": "3", "--scale": None, "--only": ",".join(ORDER)}
     flags = set()
     pos = []
     while args:
@@ -580,7 +612,9 @@ def main(argv):
     for n in names:
         if n not in NEEDS:
             sys.exit("real: unknown program '%s' (one of %s)" % (n, ", ".join(ORDER)))
-    scale = float(opts["--scale"])
+    # the benchmark's inputs are 3x the check's, so that fixed costs (the
+    # trace file, the analysis) weigh as they would on real work
+    scale = float(opts["--scale"] or (3 if "--bench" in flags else 1))
     if "--bench" in flags:
         bench(names, parkwatch, int(opts["--runs"]), scale, "--valgrind" in flags)
         return 0
