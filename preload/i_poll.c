@@ -9,7 +9,7 @@
  *
  * epoll interest lists are followed through epoll_ctl in shim memory (a table
  * of instances, mapped on first use); a member fd closed without EPOLL_CTL_DEL
- * is dropped by the kernel, and here too (its table word is no longer live). */
+ * is dropped by the kernel, but here it counts as an unknown member. */
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -45,8 +45,11 @@ static void set_fd(struct set *s, int fd, bool rd, bool wr)
         return;
     uint64_t e = pw_fd_get(fd);
     if (!(e & PW_FD_LIVE)) {
-        if (!(e & PW_FD_STALE) && s->other < UINT16_MAX)
-            s->other++; /* not a channel (a socket to a peer, a terminal, a nested epoll) */
+        /* not a channel: a socket to a peer, a terminal, a nested epoll.  A STALE
+         * word counts too: the number may have been reused by a file we do not
+         * follow, and an unknown member must never make the set look closed */
+        if (s->other < UINT16_MAX)
+            s->other++;
         return;
     }
     int64_t r = pw_fd_recv_chan(e), w = pw_fd_send_chan(e);
