@@ -107,6 +107,13 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
 
 /* ---- all threads blocked */
 
+/* A channel written through a non-blocking fd follows the self-pipe convention:
+ * a signal handler may write it, and a signal comes from outside the process. */
+static bool signal_woken(const struct pw_object *o)
+{
+    return o->chan && (o->chan->flags & PW_CF_SEND_NONBLOCK);
+}
+
 static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
 {
     size_t alive = 0;
@@ -123,11 +130,13 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
             return;
         if (t->waits_on->shared_with_child)
             return; /* another process could still wake it */
+        if (signal_woken(t->waits_on))
+            return;
         for (size_t m = 0; m < t->waits_on->nmembers; m++)
-            if (t->waits_on->members[m]->shared_with_child ||
+            if (t->waits_on->members[m]->shared_with_child || signal_woken(t->waits_on->members[m]) ||
                 (t->waits_on->members[m]->chan &&
                  (t->waits_on->members[m]->chan->flags & PW_CF_INHERITED)))
-                return; /* a polled channel another process holds */
+                return; /* a polled channel another process (or a signal) can wake */
         if (!first || t->is_main)
             first = t;
     }

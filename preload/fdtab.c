@@ -82,6 +82,12 @@ static struct pw_chan_rec *init_rec(uint32_t idx, uint16_t type, int rfd, int sf
     return c;
 }
 
+void pw_chan_send_nonblock(int64_t idx)
+{
+    if (idx >= 0)
+        PW_OR(&pw_chan_rec((uint32_t)idx)->flags, PW_CF_SEND_NONBLOCK);
+}
+
 static void emit_create(const struct pw_chan_rec *c, uint32_t stack)
 {
     struct pw_event ev = {.kind = PW_EV_CHAN_CREATE, .op = c->type, .obj = c->id,
@@ -96,6 +102,8 @@ void pw_chan_create(uint16_t type, const int fds[2], bool nonblock, uint32_t sta
     if (idx < 0)
         return;
     struct pw_chan_rec *c = init_rec((uint32_t)idx, type, fds[0], fds[1], stack);
+    if (nonblock)
+        pw_chan_send_nonblock(idx);
     uint64_t nb = nonblock ? PW_FD_NONBLOCK : 0;
     for (int s = 0; s < 2; s++)
         pw_fd_set_live(fds[s], PW_FD_LIVE | nb | (uint64_t)s << 32 | (uint32_t)(idx + 1));
@@ -111,6 +119,10 @@ void pw_chan_create_pair(const int sv[2], bool nonblock, uint32_t stack)
         return;
     struct pw_chan_rec *a = init_rec((uint32_t)idx, PW_OBJ_SOCKETPAIR, sv[1], sv[0], stack);
     struct pw_chan_rec *b = init_rec((uint32_t)idx + 1, PW_OBJ_SOCKETPAIR, sv[0], sv[1], stack);
+    if (nonblock) {
+        pw_chan_send_nonblock(idx);
+        pw_chan_send_nonblock(idx + 1);
+    }
     uint64_t w = PW_FD_LIVE | PW_FD_PAIR | (nonblock ? PW_FD_NONBLOCK : 0);
     pw_fd_set_live(sv[0], w | (uint32_t)(idx + 2));                 /* receives on b */
     pw_fd_set_live(sv[1], w | PW_FD_PEER_UP | (uint32_t)(idx + 1)); /* receives on a */
@@ -156,6 +168,8 @@ void pw_chan_create_one(uint16_t type, int fd, unsigned sides, bool nonblock, co
         init_rec((uint32_t)idx, type, rs ? fd : -1, ss ? fd : -1, stack);
         emit_create(c, stack);
     }
+    if (nonblock && ss)
+        pw_chan_send_nonblock(idx);
     uint64_t w = PW_FD_LIVE | (nonblock ? PW_FD_NONBLOCK : 0) | (uint32_t)(idx + 1);
     if (rs && ss)
         w |= PW_FD_BOTH;

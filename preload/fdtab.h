@@ -92,6 +92,8 @@ void pw_chan_double_close(int fd, uint64_t e);
 void pw_chan_misuse(uint16_t kind, int fd, uint32_t idx, uint32_t stack2, uint32_t other, int err);
 /* shutdown(2): SIDES as above, the sides of FD's socket that stop working. */
 void pw_chan_shutdown(int fd, uint64_t e, unsigned sides);
+/* A send-side fd of channel IDX is (now) non-blocking (PW_CF_SEND_NONBLOCK). */
+void pw_chan_send_nonblock(int64_t idx);
 /* A child (fork, posix_spawn) got copies of every open channel end. */
 void pw_chans_mark_forked(void);
 /* close(2) of an epoll fd (word E has PW_FD_EPOLL): forget its interest list. */

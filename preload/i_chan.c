@@ -678,6 +678,8 @@ static int fcntl_after(int rc, int fd, int cmd, void *arg)
     if (cmd == F_SETFL) {
         bool nb = ((int)(intptr_t)arg & O_NONBLOCK) != 0;
         pw_fd_set(fd, nb ? e | PW_FD_NONBLOCK : e & ~PW_FD_NONBLOCK);
+        if (nb)
+            pw_chan_send_nonblock(pw_fd_send_chan(e)); /* self-pipe style */
     }
     return rc;
 }

@@ -323,6 +323,9 @@ enum pw_chan_state { PW_CS_FREE = 0, PW_CS_OPEN = 1, PW_CS_CLOSED = 2 };
 #define PW_CF_SHUT_RECV 0x8u  /* receive side shut down (shutdown(SHUT_RD) / peer SHUT_WR) */
 #define PW_CF_SHUT_SEND 0x10u /* send side shut down: receivers see EOF */
 #define PW_CF_UNLINKED  0x20u /* mqueue name removed: a new mq_open is a new channel */
+#define PW_CF_SEND_NONBLOCK 0x40u /* a send-side fd was non-blocking: the self-pipe
+                                   * convention, so a signal handler (a wake-up from
+                                   * outside the process) may write it */
 
 struct pw_chan_rec {
     uint32_t state;          /* enum pw_chan_state */
