@@ -246,7 +246,7 @@ static const char *side_name(const struct pw_object *o, int side)
     return side == PW_SIDE_SEND ? "send side" : "receive side";
 }
 
-/* "still running", "which exited at +120 ms" (the parent's clock), ... */
+/* "still running", "which exited at +120 ms" (P's clock), ... for process Q. */
 static void child_fate(const struct pw_process *p, const struct pw_process *q, char *buf,
                        size_t len)
 {
@@ -260,6 +260,10 @@ static void child_fate(const struct pw_process *p, const struct pw_process *q, c
     }
     uint64_t end = q->hdr->start_mono_ns + q->end_ms * 1000000u;
     uint64_t start = p->hdr->start_mono_ns;
+    if (end <= start) {
+        snprintf(buf, len, "which had exited already");
+        return;
+    }
     snprintf(buf, len, "which exited at +%llu ms",
              (unsigned long long)(end > start ? (end - start) / 1000000u : 0));
 }
@@ -279,8 +283,17 @@ static size_t add_children(struct step *s, const struct pw_object *o, int side)
                                 q[i]->pid, fate_buf);
     }
     if (!n && o->shared_with_child && o->proc->nforks && len < sizeof(s->root))
-        snprintf(s->root + len, sizeof(s->root) - len, "; also held by child pid %d",
-                 o->proc->fork_children[0]); /* a child without a trace of its own */
+        len += (size_t)snprintf(s->root + len, sizeof(s->root) - len,
+                                "; also held by child pid %d",
+                                o->proc->fork_children[0]); /* a child without a trace */
+    struct pw_process *pp = pw_model_parent_holder(o, side);
+    if (pp && len < sizeof(s->root)) {
+        char fate_buf[64];
+        child_fate(o->proc, pp, fate_buf, sizeof(fate_buf));
+        snprintf(s->root + len, sizeof(s->root) - len, "; %s also held by parent pid %d, %s",
+                 side_name(o, side), pp->pid, fate_buf);
+        n++;
+    }
     return n;
 }
 
@@ -297,6 +310,9 @@ static void step_recv(struct pw_thread *t, struct step *s)
         struct pw_process *q;
         if (add_children(s, o, PW_SIDE_SEND) && pw_model_child_holders(o, PW_SIDE_SEND, &q, 1))
             snprintf(s->reason, sizeof(s->reason), "whose %s child pid %d still held", side,
+                     q->pid);
+        else if ((q = pw_model_parent_holder(o, PW_SIDE_SEND)))
+            snprintf(s->reason, sizeof(s->reason), "whose %s parent pid %d still held", side,
                      q->pid);
         return;
     }

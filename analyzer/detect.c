@@ -130,8 +130,9 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
             return;
         if (t->waits_on->shared_with_child)
             return; /* another process could still wake it */
-        if (signal_woken(t->waits_on))
-            return;
+        if (signal_woken(t->waits_on) ||
+            (t->waits_on->chan && (t->waits_on->chan->flags & PW_CF_INHERITED)))
+            return; /* a signal, or the process that passed the channel down, can wake it */
         for (size_t m = 0; m < t->waits_on->nmembers; m++)
             if (t->waits_on->members[m]->shared_with_child || signal_woken(t->waits_on->members[m]) ||
                 (t->waits_on->members[m]->chan &&

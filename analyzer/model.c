@@ -514,6 +514,7 @@ static int link_children(struct pw_model *m, struct pw_process *p)
                 return -1;
             nv[p->nchildren++] = q;
             p->children = nv;
+            q->parent_proc = p;
             break;
         }
     }
@@ -536,6 +537,15 @@ size_t pw_model_child_holders(const struct pw_object *o, int side, struct pw_pro
         n++;
     }
     return n;
+}
+
+struct pw_process *pw_model_parent_holder(const struct pw_object *o, int side)
+{
+    struct pw_process *pp = o->proc->parent_proc;
+    if (!o->chan || !(o->chan->flags & PW_CF_INHERITED) || !pp || side < 0 || side > 1)
+        return NULL;
+    const struct pw_chan_rec *c = pw_trace_chan_by_id(pp->trace, o->chan->id);
+    return c && c->open[side] > 0 ? pp : NULL;
 }
 
 struct pw_model *pw_model_build(struct pw_trace **traces, size_t n)

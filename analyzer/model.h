@@ -94,6 +94,7 @@ struct pw_process {
     /* the traced children among them (first image of each), in the same model */
     size_t nchildren;
     struct pw_process **children;
+    struct pw_process *parent_proc; /* the traced parent that forked this one, if any */
 };
 
 struct pw_model {
@@ -113,6 +114,9 @@ struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, u
  * returns the count. */
 size_t pw_model_child_holders(const struct pw_object *o, int side, struct pw_process **out,
                               size_t max);
+/* The traced parent of O's process, if O was inherited from it and the
+ * parent's copy still had SIDE open at its end (or now); else NULL. */
+struct pw_process *pw_model_parent_holder(const struct pw_object *o, int side);
 /* Threads that hold lock OBJ (mutex/rwlock/spin), into OUT (up to MAX); returns the count. */
 size_t pw_model_holders(struct pw_process *p, const struct pw_object *obj, struct pw_thread **out,
                         size_t max);
