@@ -718,6 +718,21 @@ static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m,
     return 0;
 }
 
+/* The public header's functions are inlined into the user's code: they are
+ * parkwatch's frames as much as the shim's, so a stack starts at their caller. */
+static void drop_api_frames(struct frame_buf *b)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < b->n; i++) {
+        const char *fn = b->f[i].function;
+        if (b->f[i].inlined && fn && strncmp(fn, "parkwatch_", 10) == 0)
+            continue;
+        b->comp_dir[k] = b->comp_dir[i];
+        b->f[k++] = b->f[i];
+    }
+    b->n = k;
+}
+
 /* Symbolizes PC into B (not cached). */
 static void resolve(struct pw_symbolizer *s, uint64_t pc, struct sym_mod **mod,
                     struct frame_buf *b)
@@ -735,6 +750,7 @@ static void resolve(struct pw_symbolizer *s, uint64_t pc, struct sym_mod **mod,
         open_module(s, m);
     if (m && m->state == MOD_READY)
         describe(m, addr, b);
+    drop_api_frames(b);
     if (b->n == 0)
         buf_push(b, NULL, (struct src_loc){0}, 0); /* module+offset, or bare pc */
 }
