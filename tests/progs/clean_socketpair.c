@@ -1,6 +1,7 @@
 /* A request/reply conversation over a socketpair: main sends three requests
- * and shuts down its sending side; the server answers each and, at EOF, shuts
- * down its own.  Both sides see EOF, everything is closed and joined. */
+ * (write) and shuts down its sending side; the server reads them (recv) and
+ * answers each (sendmsg) and, at EOF, shuts down its own; main reads the
+ * replies (recvmsg).  Both sides see EOF, everything is closed and joined. */
 #include "victim.h"
 
 #include <sys/socket.h>
@@ -14,8 +15,10 @@ static void *server_main(void *arg)
     ssize_t n;
     while ((n = recv(sv[1], &req, sizeof req, MSG_WAITALL)) == (ssize_t)sizeof req) {
         int rep = req * 2;
-        if (send(sv[1], &rep, sizeof rep, 0) != (ssize_t)sizeof rep)
-            die("send", errno);
+        struct iovec iov = {&rep, sizeof rep};
+        struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (sendmsg(sv[1], &m, 0) != (ssize_t)sizeof rep)
+            die("sendmsg", errno);
     }
     if (n != 0)
         die("recv", errno);
@@ -33,7 +36,9 @@ int main(void)
     shutdown(sv[0], SHUT_WR);
     int rep, sum = 0;
     ssize_t n;
-    while ((n = read(sv[0], &rep, sizeof rep)) == (ssize_t)sizeof rep)
+    struct iovec iov = {&rep, sizeof rep};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+    while ((n = recvmsg(sv[0], &m, MSG_WAITALL)) == (ssize_t)sizeof rep)
         sum += rep;
     if (n != 0 || sum != 12)
         die("replies", n < 0 ? errno : EPROTO);
