@@ -266,10 +266,14 @@ static ssize_t chan_io(struct io *io, uint64_t e, uint32_t idx, unsigned side)
          * ping-pong path) */
         park_now(&cp, c, io->fd);
     } else if (side == PW_SIDE_RECV && blocking) {
-        /* the counters promise data, but another reader may take it first */
+        /* the counters promise data, but another reader may take it first.  The
+         * attempt is a cancellation point: made with the guard down, so that a
+         * thread cancelled in it does not run its cleanup handlers unobserved */
+        pw_tls.guard--;
         int tried = try_read(io, c, &rc);
+        int got = errno;
+        pw_tls.guard++;
         if (tried == 1) {
-            int got = errno;
             io_after(&cp, c, io, io_bytes(io, rc), got, false);
             pw_tls.guard--;
             errno = rc < 0 ? got : err; /* a success leaves errno as the caller had it */
