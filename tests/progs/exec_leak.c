@@ -11,11 +11,13 @@
 
 static int stage2_pipe[2];
 static int kept_rd;
+static volatile pid_t tids[2];
 
 static void *worker_main(void *arg)
 {
     (void)arg;
     char c;
+    tids[0] = self_tid();
     if (read(stage2_pipe[0], &c, 1) < 0)
         die("read", errno);
     return NULL;
@@ -25,6 +27,7 @@ static void *heir_main(void *arg)
 {
     (void)arg;
     char c;
+    tids[1] = self_tid();
     if (read(kept_rd, &c, 1) < 0)
         die("read", errno);
     return NULL;
@@ -37,7 +40,8 @@ static int stage2(const char *kept)
         die("pipe", errno);
     start_named(worker_main, NULL, "worker");
     start_named(heir_main, NULL, "heir");
-    settle();
+    wait_asleep(&tids[0]);
+    wait_asleep(&tids[1]);
     return 0;
 }
 
