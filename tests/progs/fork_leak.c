@@ -6,11 +6,13 @@
 #include <sys/wait.h>
 
 static int child_pipe[2];
+static volatile pid_t worker_tid;
 
 static void *worker_main(void *arg)
 {
     (void)arg;
     char c;
+    worker_tid = self_tid();
     if (read(child_pipe[0], &c, 1) < 0)
         die("read", errno);
     return NULL;
@@ -21,7 +23,7 @@ static int child_main(void)
     if (pipe(child_pipe))
         die("pipe", errno);
     start_named(worker_main, NULL, "worker");
-    settle();
+    wait_asleep(&worker_tid);
     return 0;
 }
 
