@@ -213,9 +213,16 @@ static bool abandoned(const struct pw_process *p, const struct pw_finding *f)
         if (gone == o->nsignallers)
             return false; /* every waker it ever had is gone */
     }
-    for (size_t i = 0; i < p->nthreads; i++)
-        if (p->threads[i].status == PW_THR_RUNNING)
+    /* nobody in particular could wake it: abandoned if some thread was still
+     * alive at the end, running or parked where the world can end the wait (a
+     * daemon's main in accept or a timed poll when SIGTERM came) */
+    for (size_t i = 0; i < p->nthreads; i++) {
+        const struct pw_thread *u = &p->threads[i];
+        if (u->status == PW_THR_RUNNING ||
+            (u->status == PW_THR_PARKED &&
+             (u->rec->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK | PW_PARK_OUTSIDE))))
             return true;
+    }
     return false;
 }
 
@@ -227,6 +234,11 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
         if (!t->forever || t->claimed)
+            continue;
+        /* a wait another process can end (a poll on a listening socket, a
+         * process-shared semaphore) is not a thread that will never wake: a
+         * daemon's main in poll when SIGTERM came is not a leak */
+        if (t->rec->park_flags & PW_PARK_OUTSIDE)
             continue;
         struct pw_finding *f = find_group(fs, from, t);
         if (f) {
