@@ -113,23 +113,9 @@ PW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
     return PW_REAL(pthread_mutex_unlock)(m);
 }
 
-/* init/destroy bound an object's life: a reused address is a new object. */
 static void lock_life(uint16_t kind, pthread_mutex_t *m, int rc)
 {
-    int err = errno;
-    pw_tls.guard++;
-    /* the init site names the lock in reports ("initialized at") */
-    struct pw_event ev = {.kind = kind, .op = PW_OBJ_MUTEX, .obj = (uint64_t)(uintptr_t)m,
-                          .result = rc,
-                          .stack = kind == PW_EV_LOCK_INIT ? pw_stack_capture() : 0};
-    /* an address that appears in a lock-order edge must keep its generation
-     * changes, whatever the ring forgets: those go to the notes */
-    if (pw_lock_reborn(ev.obj))
-        pw_note(&ev);
-    else
-        pw_emit(&ev);
-    pw_tls.guard--;
-    errno = err;
+    pw_lock_life(kind, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, rc);
 }
 
 PW_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)

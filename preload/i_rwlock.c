@@ -192,21 +192,9 @@ PW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
     return PW_REAL(pthread_rwlock_unlock)(rw);
 }
 
-/* init/destroy bound an object's life: a reused address is a new object. */
 static void rw_life(uint16_t kind, pthread_rwlock_t *rw, int rc)
 {
-    int err = errno;
-    pw_tls.guard++;
-    struct pw_event ev = {.kind = kind, .op = PW_OBJ_RWLOCK, .obj = (uint64_t)(uintptr_t)rw,
-                          .result = rc,
-                          .stack = kind == PW_EV_LOCK_INIT ? pw_stack_capture() : 0};
-    /* generation changes of a lock in a lock-order edge must survive the ring */
-    if (pw_lock_reborn(ev.obj))
-        pw_note(&ev);
-    else
-        pw_emit(&ev);
-    pw_tls.guard--;
-    errno = err;
+    pw_lock_life(kind, PW_OBJ_RWLOCK, (uint64_t)(uintptr_t)rw, rc);
 }
 
 PW_EXPORT int pthread_rwlock_init(pthread_rwlock_t *rw, const pthread_rwlockattr_t *attr)

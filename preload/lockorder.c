@@ -222,3 +222,21 @@ bool pw_lock_reborn(uint64_t addr)
     __atomic_add_fetch(&lo->epoch, 1, __ATOMIC_ACQ_REL);
     return true;
 }
+
+/* init/destroy bound a lock's life: a reused address is a new object (the
+ * analyzer's generations).  The init site names the lock in reports
+ * ("initialized at"); generation changes of a lock that appears in a lock-order
+ * edge must survive the ring, so those go to the notes. */
+void pw_lock_life(uint16_t kind, uint16_t type, uint64_t obj, int rc)
+{
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_event ev = {.kind = kind, .op = type, .obj = obj, .result = rc,
+                          .stack = kind == PW_EV_LOCK_INIT ? pw_stack_capture() : 0};
+    if (pw_lock_reborn(ev.obj))
+        pw_note(&ev);
+    else
+        pw_emit(&ev);
+    pw_tls.guard--;
+    errno = err;
+}
