@@ -17,15 +17,7 @@
 #include "suppress.h"
 #include "synth.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
+#include "../check.h"
 
 /* ---- the CLI's message functions live in main.c; capture the last one */
 

@@ -6,15 +6,7 @@
 
 #include "depot.h"
 
-static int failures;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            __atomic_add_fetch(&failures, 1, __ATOMIC_RELAXED);            \
-        }                                                                  \
-    } while (0)
+#include "../check.h"
 
 struct fixture {
     struct pw_depot d;

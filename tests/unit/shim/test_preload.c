@@ -17,15 +17,7 @@
 #include "parkwatch.h"
 #include "parkwatch/trace.h"
 
-static int failures;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "../check.h"
 
 /* ---- the victim */
 

@@ -7,15 +7,7 @@
 #include "parkwatch/trace.h"
 #include "ring.h"
 
-static int failures;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "../check.h"
 
 enum { RING = 16, WRITES = 40 };
 
