@@ -58,6 +58,17 @@ static uint32_t stack_for(struct synth *s, const struct text_range *r, uint32_t 
     return synth_stack(s, pcs, 8);
 }
 
+/* Writes the trace to OUT and frees it; 0 on success. */
+static int write_out(struct synth *s, const char *out)
+{
+    FILE *f = fopen(out, "wb");
+    int bad = !f || fwrite(s->buf, 1, s->len, f) != s->len;
+    if (f && fclose(f) != 0)
+        bad = 1;
+    synth_free(s);
+    return bad;
+}
+
 static int events_mode(unsigned long n, const char *out)
 {
     uint32_t ring = (uint32_t)(n / THREADS + 1);
@@ -98,12 +109,7 @@ static int events_mode(unsigned long n, const char *out)
     s.h->end_kind = PW_END_EXIT;
     s.h->end_status = 0;
     s.h->end_ns = t_ns + 1000;
-    FILE *f = fopen(out, "wb");
-    int bad = !f || fwrite(s.buf, 1, s.len, f) != s.len;
-    if (f && fclose(f) != 0)
-        bad = 1;
-    synth_free(&s);
-    return bad;
+    return write_out(&s, out);
 }
 
 static int findings_mode(unsigned long m, const char *out)
@@ -129,12 +135,7 @@ static int findings_mode(unsigned long m, const char *out)
     s.h->end_kind = PW_END_EXIT;
     s.h->end_status = 0;
     s.h->end_ns = 2000000000ull;
-    FILE *f = fopen(out, "wb");
-    int bad = !f || fwrite(s.buf, 1, s.len, f) != s.len;
-    if (f && fclose(f) != 0)
-        bad = 1;
-    synth_free(&s);
-    return bad;
+    return write_out(&s, out);
 }
 
 int main(int argc, char **argv)
