@@ -40,3 +40,13 @@ json_t *pw_json_str(const char *s)
         pw_json_oom();
     return j;
 }
+
+int pw_json_write(FILE *f, json_t *root)
+{
+    if (!root)
+        return -1;
+    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', f);
+    json_decref(root);
+    return rc == 0 ? 0 : -1;
+}

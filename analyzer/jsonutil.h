@@ -3,6 +3,7 @@
 #define PW_JSONUTIL_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 /* Out-of-memory is fatal in the writers: a report silently missing a key would
  * mislead a script more than no report at all.  Prints one line, exits 2. */
@@ -14,5 +15,7 @@ void pw_json_push(json_t *a, json_t *v);
 /* A JSON string from bytes of the traced program, which need not be UTF-8
  * (json_string refuses those): bytes >= 0x80 become '?'. */
 json_t *pw_json_str(const char *s);
+/* Writes ROOT indented with a final newline and releases it; 0 or -1. */
+int pw_json_write(FILE *f, json_t *root);
 
 #endif

@@ -245,11 +245,5 @@ static json_t *report_json(const struct pw_report *r)
 
 int pw_report_json(FILE *f, const struct pw_report *r)
 {
-    json_t *root = report_json(r);
-    if (!root)
-        return -1;
-    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', f);
-    json_decref(root);
-    return rc == 0 ? 0 : -1;
+    return pw_json_write(f, report_json(r));
 }

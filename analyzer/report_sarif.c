@@ -614,11 +614,5 @@ static json_t *sarif_log(const struct pw_report *r)
 
 int pw_report_sarif(FILE *f, const struct pw_report *r)
 {
-    json_t *root = sarif_log(r);
-    if (!root)
-        return -1;
-    int rc = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', f);
-    json_decref(root);
-    return rc == 0 ? 0 : -1;
+    return pw_json_write(f, sarif_log(r));
 }
