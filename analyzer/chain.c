@@ -208,6 +208,16 @@ static size_t live(struct pw_thread **v, size_t n, struct pw_thread *self, struc
     return k;
 }
 
+/* A thread other than T that ever signalled (or posted) O, or NULL: when no
+ * live one is left, the report names one that exited. */
+static struct pw_thread *other_signaller(const struct pw_object *o, const struct pw_thread *t)
+{
+    for (size_t i = 0; i < o->nsignallers; i++)
+        if (o->signallers[i] != t)
+            return o->signallers[i];
+    return NULL;
+}
+
 static void step_cond(struct pw_thread *t, struct step *s)
 {
     struct pw_object *o = t->waits_on;
@@ -220,10 +230,7 @@ static void step_cond(struct pw_thread *t, struct step *s)
     }
     /* no live signaller but T: name one that exited, if any (memcached's
      * crawler signals the cond it later waits on: it has not exited) */
-    struct pw_thread *gone = NULL;
-    for (size_t i = 0; i < o->nsignallers && !gone; i++)
-        if (o->signallers[i] != t)
-            gone = o->signallers[i];
+    struct pw_thread *gone = other_signaller(o, t);
     if (gone) {
         snprintf(s->root, sizeof(s->root), "%s was signalled only by %s, which exited", o->id,
                  gone->name);
@@ -378,10 +385,7 @@ static void step_sem(struct pw_thread *t, struct step *s)
         return;
     }
     /* a poster that exited; T itself may have posted before it waited */
-    struct pw_thread *gone = NULL;
-    for (size_t i = 0; i < o->nsignallers && !gone; i++)
-        if (o->signallers[i] != t)
-            gone = o->signallers[i];
+    struct pw_thread *gone = other_signaller(o, t);
     if (gone) {
         snprintf(s->root, sizeof(s->root), "%s was posted only by %s, which exited%s", o->id,
                  gone->name, elsewhere);
