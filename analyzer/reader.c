@@ -314,9 +314,10 @@ static uint64_t seq_at(const unsigned char *slot, uint64_t off)
  * leaves an old seq over new data; it also changed seq (to 0, then to a later
  * lap), which the second read AGAIN sees. */
 static bool event_ok(const struct pw_trace *t, const struct pw_event *e, uint64_t j,
-                     const unsigned char *again, uint64_t off)
+                     const unsigned char *again, const unsigned char *before, uint64_t off)
 {
-    return e->seq == j + 1 && kind_ok(t, e) && (!again || seq_at(again, off) == e->seq);
+    return e->seq == j + 1 && kind_ok(t, e) && (!again || seq_at(again, off) == e->seq) &&
+           (!before || seq_at(before, off) == e->seq);
 }
 
 static void reverse(struct pw_event *a, size_t n)
@@ -335,7 +336,7 @@ static void reverse(struct pw_event *a, size_t n)
  * copied into a separate array instead.  AGAIN, if not NULL, is a second read of
  * the same slot taken after SLOT. */
 static int load_ring(struct pw_trace *t, unsigned char *slot, const unsigned char *again,
-                     struct pw_thread_view *v)
+                     const unsigned char *before, struct pw_thread_view *v)
 {
     const struct pw_trace_header *h = &t->hdr;
     uint64_t head = v->rec.ring_head, cap = h->ring_events;
@@ -352,7 +353,7 @@ static int load_ring(struct pw_trace *t, unsigned char *slot, const unsigned cha
             struct pw_event e;
             uint64_t off = ring + (j % cap) * h->event_size;
             memcpy(&e, slot + off, sizeof(e));
-            if (event_ok(t, &e, j, again, off))
+            if (event_ok(t, &e, j, again, before, off))
                 v->events[v->nevents++] = e;
             else
                 v->dropped++;
@@ -364,7 +365,7 @@ static int load_ring(struct pw_trace *t, unsigned char *slot, const unsigned cha
     /* validate at the recorded positions (the second read is laid out so) */
     for (uint64_t j = first; j < head; j++) {
         uint64_t pos = j % cap;
-        if (!event_ok(t, &ev[pos], j, again, ring + pos * sizeof(*ev)))
+        if (!event_ok(t, &ev[pos], j, again, before, ring + pos * sizeof(*ev)))
             ev[pos].kind = UINT16_MAX; /* torn: dropped below */
     }
     if (start && n == cap) {
@@ -393,6 +394,19 @@ static const unsigned char *reread_slot(struct pw_ctx *c, uint64_t i, unsigned c
     return r == (ssize_t)h->thread_slot_size ? buf : NULL;
 }
 
+/* Rereads thread slot I in place, into the snapshot at SLOT; 0 or -1. */
+static int reread_in_place(struct pw_ctx *c, uint64_t i, unsigned char *slot)
+{
+    return reread_slot(c, i, slot) ? 0 : -1;
+}
+
+/* A live process's slot is read three times: the bulk snapshot (BEFORE, kept
+ * in PREV), a fresh read that becomes the data, and a last read (AFTER).  A
+ * record is trusted only when its sequence number is the same in all three:
+ * the kernel's copy gives no order between the fields of one read, so a single
+ * read cannot tell a record that was being rewritten while it was copied, and a
+ * comparison of two reads misses a writer that was preempted right after a
+ * rewrite that the first read tore (a seqlock needs a read on each side). */
 static int load_threads(struct pw_ctx *c)
 {
     struct pw_trace *t = c->t;
@@ -401,15 +415,31 @@ static int load_threads(struct pw_ctx *c)
     uint64_t n = entries_present(t, h->threads.offset, h->thread_slot_size, want);
     if (n < want)
         c->truncated = 1;
+    /* Only a process that may still be writing needs the extra reads: a
+     * finished one's trace no longer changes (and rereading a big ring
+     * doubles the cost of the whole report). */
+    bool live = c->fd >= 0 && h->end_kind == PW_END_RUNNING;
     t->threads = calloc(n ? n : 1, sizeof(*t->threads));
-    unsigned char *slot2 = c->fd >= 0 ? malloc(h->thread_slot_size) : NULL;
-    if (!t->threads || (c->fd >= 0 && !slot2)) {
-        free(slot2);
+    unsigned char *after = live ? malloc(h->thread_slot_size) : NULL;
+    unsigned char *prev = live ? malloc(h->thread_slot_size) : NULL;
+    if (!t->threads || (live && (!after || !prev))) {
+        free(after);
+        free(prev);
         return fail(c, "out of memory");
     }
     for (uint64_t i = 0; i < n; i++) {
-        const unsigned char *slot = t->buf + h->threads.offset + i * h->thread_slot_size;
+        unsigned char *slot = t->buf + h->threads.offset + i * h->thread_slot_size;
         struct pw_thread_view *v = &t->threads[t->nthreads];
+        const unsigned char *again = NULL, *before = NULL;
+        if (live) {
+            memcpy(prev, slot, h->thread_slot_size);
+            if (reread_in_place(c, i, slot) == 0 && reread_slot(c, i, after)) {
+                again = after;
+                before = prev;
+            } else {
+                memcpy(slot, prev, h->thread_slot_size); /* trust the snapshot alone */
+            }
+        }
         memcpy(&v->rec, slot, sizeof(v->rec));
         if (v->rec.state != PW_TS_ALIVE && v->rec.state != PW_TS_EXITED)
             continue;
@@ -419,23 +449,21 @@ static int load_threads(struct pw_ctx *c)
         if (v->rec.nheld > PW_HELD_MAX)
             v->rec.nheld = PW_HELD_MAX;
         v->rec.name[PW_THREAD_NAME_MAX - 1] = '\0';
-        /* Only a process that may still be writing needs the second read: a
-         * finished one's trace no longer changes (and rereading a big ring
-         * doubles the cost of the whole report). */
-        const unsigned char *again =
-            c->fd >= 0 && h->end_kind == PW_END_RUNNING ? reread_slot(c, i, slot2) : NULL;
-        /* Park state that changed during the snapshot is mid-update too. */
-        if (again && memcmp(again + offsetof(struct pw_thread_rec, park_seq),
-                            slot + offsetof(struct pw_thread_rec, park_seq), sizeof(uint32_t)))
+        /* Park state that changed around the read is mid-update too. */
+        size_t ps = offsetof(struct pw_thread_rec, park_seq);
+        if (again && (memcmp(again + ps, slot + ps, sizeof(uint32_t)) ||
+                      memcmp(before + ps, slot + ps, sizeof(uint32_t))))
             v->rec.park_op = PW_OP_NONE;
-        if (load_ring(t, (unsigned char *)slot, again, v) < 0) {
-            free(slot2);
+        if (load_ring(t, slot, again, before, v) < 0) {
+            free(after);
+            free(prev);
             return fail(c, "out of memory");
         }
         t->ring_dropped += v->dropped;
         t->nthreads++;
     }
-    free(slot2);
+    free(after);
+    free(prev);
     return 0;
 }
 
