@@ -142,6 +142,19 @@ static uint64_t entries_present(const struct pw_trace *t, uint64_t off, uint64_t
     return have < want ? have : want;
 }
 
+/* Entries of section SEC that are in use (USED, bounded by the capacity) and
+ * present in the file, at STRIDE bytes each; fewer than in use marks the trace
+ * truncated (it is still read as far as it goes). */
+static uint64_t entries_in_use(struct pw_ctx *c, const struct pw_section *sec, uint64_t used,
+                               uint64_t stride)
+{
+    uint64_t want = used < sec->count ? used : sec->count;
+    uint64_t n = entries_present(c->t, sec->offset, stride, want);
+    if (n < want)
+        c->truncated = 1;
+    return n;
+}
+
 /* ---- header */
 
 static int check_magic(struct pw_ctx *c, const struct pw_trace_header *h, size_t len)
@@ -411,10 +424,7 @@ static int load_threads(struct pw_ctx *c)
 {
     struct pw_trace *t = c->t;
     const struct pw_trace_header *h = &t->hdr;
-    uint64_t want = h->threads_used < h->threads.count ? h->threads_used : h->threads.count;
-    uint64_t n = entries_present(t, h->threads.offset, h->thread_slot_size, want);
-    if (n < want)
-        c->truncated = 1;
+    uint64_t n = entries_in_use(c, &h->threads, h->threads_used, h->thread_slot_size);
     /* Only a process that may still be writing needs the extra reads: a
      * finished one's trace no longer changes (and rereading a big ring
      * doubles the cost of the whole report). */
@@ -567,10 +577,7 @@ static int load_notes(struct pw_ctx *c)
     struct pw_trace *t = c->t;
     const struct pw_trace_header *h = &t->hdr;
     uint64_t stride = stride_of(&h->notes, h->event_size);
-    uint64_t want = h->notes_used < h->notes.count ? h->notes_used : h->notes.count;
-    uint64_t n = entries_present(t, h->notes.offset, stride, want);
-    if (n < want)
-        c->truncated = 1;
+    uint64_t n = entries_in_use(c, &h->notes, h->notes_used, stride);
     t->notes = malloc((n ? n : 1) * sizeof(*t->notes));
     if (!t->notes)
         return fail(c, "out of memory");
@@ -597,10 +604,7 @@ static int load_chans(struct pw_ctx *c)
     struct pw_trace *t = c->t;
     const struct pw_trace_header *h = &t->hdr;
     uint64_t stride = stride_of(&h->chans, h->chan_rec_size);
-    uint64_t want = h->chans_used < h->chans.count ? h->chans_used : h->chans.count;
-    uint64_t n = entries_present(t, h->chans.offset, stride, want);
-    if (n < want)
-        c->truncated = 1;
+    uint64_t n = entries_in_use(c, &h->chans, h->chans_used, stride);
     t->chans = calloc(n ? n : 1, sizeof(*t->chans));
     t->chans_by_id = calloc(n ? n : 1, sizeof(*t->chans_by_id));
     if (!t->chans || !t->chans_by_id)
@@ -622,10 +626,7 @@ static int load_modules(struct pw_ctx *c)
     struct pw_trace *t = c->t;
     const struct pw_trace_header *h = &t->hdr;
     uint64_t stride = stride_of(&h->modules, h->module_size);
-    uint64_t want = h->nmodules < h->modules.count ? h->nmodules : h->modules.count;
-    uint64_t n = entries_present(t, h->modules.offset, stride, want);
-    if (n < want)
-        c->truncated = 1;
+    uint64_t n = entries_in_use(c, &h->modules, h->nmodules, stride);
     t->modules = calloc(n ? n : 1, sizeof(*t->modules));
     if (!t->modules)
         return fail(c, "out of memory");
