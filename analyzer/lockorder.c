@@ -38,6 +38,8 @@ struct graph {
     struct edge *edges;        /* sorted by from */
     size_t nedges;
     size_t *first;             /* first edge index per node (nnodes + 1 entries) */
+    uint32_t *index;           /* open addressing over nodes: position + 1, 0 = empty */
+    size_t index_cap;          /* a power of two, kept at least twice nnodes */
 };
 
 /* Times at which an address was destroyed or (re)initialised, for generations. */
@@ -86,11 +88,31 @@ static uint32_t generation(const struct gen_mark *m, size_t n, uint64_t addr, ui
     return g;
 }
 
+static size_t node_hash(uint64_t addr, uint32_t gen, size_t cap)
+{
+    return (size_t)(((addr ^ ((uint64_t)gen << 48)) * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
+}
+
+static void index_put(struct graph *g, uint32_t pos)
+{
+    size_t i = node_hash(g->nodes[pos].addr, g->nodes[pos].gen, g->index_cap);
+    while (g->index[i])
+        i = (i + 1) & (g->index_cap - 1);
+    g->index[i] = pos + 1;
+}
+
+/* The node of (ADDR, GEN), added on first sight.  Hashed: a trace may hold
+ * thousands of edge notes, and a scan per note made the graph quadratic. */
 static uint32_t node_of(struct graph *g, uint64_t addr, uint32_t gen, uint32_t type)
 {
-    for (size_t i = 0; i < g->nnodes; i++)
-        if (g->nodes[i].addr == addr && g->nodes[i].gen == gen)
-            return (uint32_t)i;
+    if (g->index_cap) {
+        for (size_t i = node_hash(addr, gen, g->index_cap); g->index[i];
+             i = (i + 1) & (g->index_cap - 1)) {
+            const struct node *n = &g->nodes[g->index[i] - 1];
+            if (n->addr == addr && n->gen == gen)
+                return g->index[i] - 1;
+        }
+    }
     if (g->nnodes == g->capn) {
         size_t cap = g->capn ? g->capn * 2 : 32;
         struct node *nn = realloc(g->nodes, cap * sizeof(*nn));
@@ -99,7 +121,19 @@ static uint32_t node_of(struct graph *g, uint64_t addr, uint32_t gen, uint32_t t
         g->nodes = nn;
         g->capn = cap;
     }
+    if ((g->nnodes + 1) * 2 > g->index_cap) {
+        size_t cap = g->index_cap ? g->index_cap * 2 : 64;
+        uint32_t *ni = calloc(cap, sizeof(*ni));
+        if (!ni)
+            return UINT32_MAX;
+        free(g->index);
+        g->index = ni;
+        g->index_cap = cap;
+        for (size_t k = 0; k < g->nnodes; k++)
+            index_put(g, (uint32_t)k);
+    }
     g->nodes[g->nnodes] = (struct node){addr, gen, type};
+    index_put(g, (uint32_t)g->nnodes);
     return (uint32_t)g->nnodes++;
 }
 
@@ -154,6 +188,7 @@ static void free_graph(struct graph *g)
     free(g->nodes);
     free(g->edges);
     free(g->first);
+    free(g->index);
 }
 
 /* ---- cycle search: DFS from each node over nodes with a higher index (so each
