@@ -279,6 +279,13 @@ int pw_trace_create(int32_t ppid)
     if (ftruncate(fd, (off_t)size) == 0) {
         prewrite(fd, &tmp);
         base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        /* Every first touch of a page of the trace faults a hole in; the
+         * kernel's read-around then zero-fills a whole readahead window of
+         * holes each time (measured: a third of a short process's start-up,
+         * and of each new thread's slot reservation).  We never read the
+         * file through the mapping before writing it: no read-around. */
+        if (base != MAP_FAILED)
+            madvise(base, size, MADV_RANDOM);
     }
     int saved = errno;
     pw_sys_close(fd);
