@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
 #include "reader.h"
 
 #define DEFAULT_BUILD_ID_ROOT "/usr/lib/debug"
@@ -164,6 +165,7 @@ struct pw_symbolizer {
     struct strtab strs;
     char *debug_path;           /* elfutils debuginfo_path, NULL = its default */
     Dwfl_Callbacks callbacks;   /* points at debug_path */
+    struct pw_debuginfo dbg;    /* every module's userdata: how debug files are found */
 
     struct pc_slot *slots;
     size_t slot_cap, slot_used;
@@ -203,7 +205,7 @@ static int add_module(struct pw_symbolizer *s, const struct pw_module *m)
 static void sym_init_callbacks(struct pw_symbolizer *s)
 {
     s->callbacks.find_elf = dwfl_build_id_find_elf;
-    s->callbacks.find_debuginfo = dwfl_standard_find_debuginfo;
+    s->callbacks.find_debuginfo = pw_debuginfo_find;
     s->callbacks.section_address = dwfl_offline_section_address;
     s->callbacks.debuginfo_path = &s->debug_path;
 }
@@ -220,6 +222,7 @@ struct pw_symbolizer *pw_sym_new_modules(const struct pw_module *mods, size_t n)
     const char *dp = getenv("PARKWATCH_DEBUG_PATH");
     if (dp && *dp)
         s->debug_path = strdup(dp);
+    pw_debuginfo_init(&s->dbg, s->debug_path != NULL);
     s->mods = calloc(n ? n : 1, sizeof(*s->mods));
     if (!s->mods)
         goto fail;
@@ -256,6 +259,7 @@ void pw_sym_set_debug_path(struct pw_symbolizer *s, const char *path)
         return;
     free(s->debug_path);
     s->debug_path = path ? strdup(path) : NULL;
+    s->dbg.custom_path = s->debug_path != NULL;
 }
 
 void pw_sym_free(struct pw_symbolizer *s)
@@ -268,6 +272,7 @@ void pw_sym_free(struct pw_symbolizer *s)
     }
     free(s->mods);
     strtab_free(&s->strs);
+    pw_debuginfo_fini(&s->dbg);
     free(s->debug_path);
     free(s->slots);
     free(s->pool);
@@ -275,32 +280,6 @@ void pw_sym_free(struct pw_symbolizer *s)
 }
 
 /* ---- finding the right file for a module */
-
-/* Opens FILE read-only if it is a regular ELF file whose GNU build-id equals
- * WANT (any build-id if WANT_LEN is 0).  Returns the fd or -1. */
-static int open_elf_checked(const char *file, const uint8_t *want, size_t want_len)
-{
-    /* O_NONBLOCK: a recorded path could name a FIFO, whose open would hang. */
-    int fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return -1;
-    struct stat st;
-    bool ok = false;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-        if (e && elf_kind(e) == ELF_K_ELF) {
-            const void *id = NULL;
-            ssize_t len = dwelf_elf_gnu_build_id(e, &id);
-            ok = want_len == 0 || (len == (ssize_t)want_len && memcmp(id, want, want_len) == 0);
-        }
-        elf_end(e);
-    }
-    if (!ok) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 /* Tries DIR/.build-id/xx/rest.debug and DIR/.build-id/xx/rest for the
  * module's build-id in every absolute directory of the debug path. */
@@ -328,7 +307,7 @@ static int open_by_build_id(const struct pw_symbolizer *s, const struct sym_mod 
                              suffixes[k]);
             if (w < 0 || (size_t)w >= len)
                 continue;
-            int fd = open_elf_checked(file, m->build_id, m->build_id_len);
+            int fd = pw_open_elf_checked(file, m->build_id, m->build_id_len);
             if (fd >= 0)
                 return fd;
         }
@@ -343,7 +322,7 @@ static void open_module(struct pw_symbolizer *s, struct sym_mod *m)
     char file[PATH_MAX];
     m->state = MOD_NOSYMS;
     snprintf(file, sizeof(file), "%s", m->path);
-    int fd = open_elf_checked(file, m->build_id, m->build_id_len);
+    int fd = pw_open_elf_checked(file, m->build_id, m->build_id_len);
     /* A rebuilt binary or a trace from another machine: the file at the path
      * is not the one that ran, its symbols would be confidently wrong. */
     if (fd < 0)
@@ -367,6 +346,9 @@ static void open_module(struct pw_symbolizer *s, struct sym_mod *m)
         m->dwmod = NULL;
         return;
     }
+    void **userdata;
+    if (dwfl_module_info(m->dwmod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+        *userdata = &s->dbg;
     m->state = MOD_READY;
 }
 
