@@ -4,11 +4,20 @@
  *   backtrace()    ~2.3 us every time (after one process-wide warm-up, whose
  *                  first call dlopens libgcc_s).
  * A thread that parks once right after it starts would pay 600 us, so each
- * thread takes its first PW_BT_CUTOFF stacks with backtrace() and switches to
- * unw_backtrace after that, when it has shown it parks often. */
+ * thread takes its first PW_BT_CUTOFF stacks with libgcc's unwinder (what
+ * backtrace() runs) and switches to unw_backtrace after that, when it has
+ * shown it parks often.
+ *
+ * A thread that parks again and again at one place (an event loop's
+ * epoll_wait, once per request) does not unwind each time: a small per-thread
+ * cache remembers, per capture site, where on the stack each return address of
+ * the chain was stored, and which depot id the chain got.  A capture whose
+ * site matches re-reads those slots; if every one still holds the same return
+ * address the chain is the same and so is its stack id.  See sc_find. */
 #define UNW_LOCAL_ONLY
-#include <execinfo.h>
 #include <libunwind.h>
+#include <string.h>
+#include <unwind.h>
 
 #include "shim.h"
 
@@ -20,6 +29,51 @@
 /* Frames of the shim itself above the caller (capture, worker, interposer;
  * libunwind/libgcc frames too): room for them beyond stack_depth. */
 #define PW_SKIP_ROOM 8
+#define PW_RAW_MAX (PW_STACK_MAX_FRAMES + PW_SKIP_ROOM)
+
+/* ---- the per-thread cache
+ *
+ * Key: pw_stack_capture's own CFA and return address (the shim site that asks
+ * and how deep the stack is there).  An entry lists the slots, above that CFA,
+ * that held the return addresses of the chain when it was unwound (a frame's
+ * return address sits just below its CFA on x86-64), each checked at fill time
+ * to really hold it, and the values.  A lookup compares slot by slot from the
+ * innermost out and stops at the first difference: while the return addresses
+ * agree the frames are the same functions at the same call sites, so the next
+ * slot is the return-address slot of a live frame of the current chain (never
+ * memory past the stack).  Chains through a signal frame, or longer than
+ * PW_SC_SLOTS, are not cached.
+ *
+ * Entries are filled with libgcc's unwinder, which reports each frame's CFA
+ * (unw_step would, but costs ~40 us a stack here): for free during the first
+ * PW_BT_CUTOFF captures, else only for a site seen missing twice (a site that
+ * never repeats keeps the cheap unw_backtrace), and while fills pay off.
+ * Only this thread reads or writes its cache, always with the guard raised (a
+ * signal handler's calls pass through): no atomics needed.  A fork child gets a
+ * new depot, so pw_stack_after_fork empties the cache. */
+#define PW_SC_WAYS 4u
+#define PW_SC_SLOTS 40u
+#define PW_SC_SEEN 4u
+#define PW_SC_FILL_FREE 8u     /* fills allowed before hits must keep up */
+#define PW_SC_RETRY 256u       /* refused fills before the budget is reset */
+
+struct pw_sc_ent {
+    uint64_t cfa, ra;          /* key; ra == 0: empty */
+    const char *pool;          /* the depot id belongs to */
+    uint32_t id;
+    uint32_t n;                /* slots to compare */
+    uint16_t off[PW_SC_SLOTS]; /* slot i is at cfa + 8 * off[i] ... */
+    uint64_t val[PW_SC_SLOTS]; /* ... and held val[i] */
+};
+
+struct pw_sc {
+    struct pw_sc_ent e[PW_SC_WAYS];
+    uint64_t seen[PW_SC_SEEN]; /* keys that missed once (hashed) */
+    uint32_t next;             /* round-robin victim */
+    uint32_t hits, fills, refused;
+};
+
+static __thread struct pw_sc pw_sc __attribute__((tls_model("initial-exec")));
 
 /* Set in a fork child for good: another thread of the parent may have been
  * inside unw_backtrace at the fork, and libunwind's own mutex is then
@@ -29,47 +83,159 @@ static uint32_t no_libunwind;
 void pw_stack_after_fork(void)
 {
     no_libunwind = 1;
+    memset(&pw_sc, 0, sizeof pw_sc);
 }
 
-static unsigned grab(void **buf, int want)
+static uint64_t sc_key(uint64_t cfa, uint64_t ra)
 {
-    int n;
-    if (pw_tls.captures < PW_BT_CUTOFF || no_libunwind) {
-        pw_tls.captures++;
-        n = backtrace(buf, want);
-    } else {
-        n = unw_backtrace(buf, want);
+    uint64_t h = (cfa ^ (ra << 17)) * 0x9e3779b97f4a7c15ull;
+    return (h ^ (h >> 31)) | 1;
+}
+
+static uint32_t sc_find(uint64_t cfa, uint64_t ra)
+{
+    for (uint32_t w = 0; w < PW_SC_WAYS; w++) {
+        const struct pw_sc_ent *e = &pw_sc.e[w];
+        if (e->ra != ra || e->cfa != cfa || e->pool != pw_g.depot.pool)
+            continue;
+        uint32_t i = 0;
+        while (i < e->n && *(const uint64_t *)(uintptr_t)(cfa + 8u * e->off[i]) == e->val[i])
+            i++;
+        if (i == e->n) {
+            pw_sc.hits++;
+            return e->id;
+        }
     }
-    return n > 0 ? (unsigned)n : 0;
+    return 0;
+}
+
+/* Whether a miss at this key unwinds with CFAs to fill an entry. */
+static bool sc_want_fill(uint64_t cfa, uint64_t ra)
+{
+    uint64_t k = sc_key(cfa, ra);
+    uint64_t *seen = &pw_sc.seen[(k >> 40) % PW_SC_SEEN];
+    if (*seen != k) {
+        *seen = k; /* first miss here: maybe a site that never comes back */
+        return false;
+    }
+    if (pw_sc.fills >= PW_SC_FILL_FREE && pw_sc.hits < pw_sc.fills) {
+        /* filling does not pay off in this thread: try again now and then */
+        if (++pw_sc.refused < PW_SC_RETRY)
+            return false;
+        pw_sc.refused = pw_sc.fills = pw_sc.hits = 0;
+    }
+    *seen = 0;
+    return true;
+}
+
+/* Raw frames 0..N) of a walk: frame f ran at ip[f], and its return address
+ * (ip[f] itself) was read from cfa[f] - 8, cfa[f] being its callee's CFA (what
+ * libgcc's _Unwind_GetCFA reports).  LAST is the last frame whose ip went into
+ * the stack. */
+static void sc_fill(uint64_t cfa, uint64_t ra, void *const *ip, const uint64_t *cfas, unsigned n,
+                    unsigned last, uint32_t id)
+{
+    unsigned j = 0;
+    while (j < n && cfas[j] != cfa)
+        j++; /* frame j is pw_stack_capture's caller, ra its ip */
+    if (j >= n || j > last || (uint64_t)(uintptr_t)ip[j] != ra || last - j > PW_SC_SLOTS)
+        return;
+    struct pw_sc_ent e = {.cfa = cfa, .ra = ra, .pool = pw_g.depot.pool, .id = id};
+    for (unsigned f = j + 1; f <= last; f++) {
+        uint64_t slot = cfas[f] - 8, want = (uint64_t)(uintptr_t)ip[f];
+        if (slot < cfa || slot - cfa > 8ull * UINT16_MAX || (slot & 7) != 0 ||
+            *(const uint64_t *)(uintptr_t)slot != want)
+            return; /* a signal frame, a stack switch: not a plain call chain */
+        e.off[e.n] = (uint16_t)((slot - cfa) / 8);
+        e.val[e.n++] = want;
+    }
+    pw_sc.e[pw_sc.next++ % PW_SC_WAYS] = e;
+    pw_sc.fills++;
+}
+
+/* ---- unwinding */
+
+struct walk {
+    void **ip;
+    uint64_t *cfa;
+    int n, want;
+};
+
+static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    struct walk *w = arg;
+    void *ip = (void *)_Unwind_GetIP(ctx);
+    uint64_t cfa = (uint64_t)_Unwind_GetCFA(ctx);
+    /* no progress: a broken chain (glibc's backtrace stops there too) */
+    if (w->n > 0 && w->ip[w->n - 1] == ip && w->cfa[w->n - 1] == cfa)
+        return _URC_END_OF_STACK;
+    w->ip[w->n] = ip;
+    w->cfa[w->n] = cfa;
+    return ++w->n == w->want ? _URC_END_OF_STACK : _URC_NO_REASON;
+}
+
+/* libgcc's unwinder, as backtrace() runs it, keeping each frame's CFA.  Frame
+ * 0 is the caller of _Unwind_Backtrace (inlined here: pw_stack_capture). */
+static inline __attribute__((always_inline)) unsigned walk(void **ip, uint64_t *cfa, int want)
+{
+    struct walk w = {.ip = ip, .cfa = cfa, .want = want};
+    _Unwind_Backtrace(walk_frame, &w);
+    if (w.n > 1 && w.ip[w.n - 1] == NULL)
+        w.n--; /* libgcc reports a NULL frame above _start */
+    return (unsigned)w.n;
 }
 
 /* Must be called with the guard raised (the unwinders take locks through our
- * wrappers).  pcs[0] is the return address into the interposer's caller. */
-uint32_t pw_stack_capture(void)
+ * wrappers).  pcs[0] is the return address into the interposer's caller.  Not
+ * inlined: its own CFA and return address are the cache key. */
+__attribute__((noinline)) uint32_t pw_stack_capture(void)
 {
-    void *buf[PW_STACK_MAX_FRAMES + PW_SKIP_ROOM];
+    uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();
+    uint64_t ra = (uint64_t)(uintptr_t)__builtin_return_address(0);
+    uint32_t id = sc_find(cfa, ra);
+    if (id != 0)
+        return id;
+    void *buf[PW_RAW_MAX];
+    uint64_t cfas[PW_RAW_MAX];
     uint64_t pcs[PW_STACK_MAX_FRAMES];
-    unsigned n = grab(buf, (int)(pw_g.stack_depth + PW_SKIP_ROOM));
-    unsigned k = 0;
+    int want = (int)(pw_g.stack_depth + PW_SKIP_ROOM);
+    bool early = pw_tls.captures < PW_BT_CUTOFF || no_libunwind;
+    bool fill = early || sc_want_fill(cfa, ra);
+    unsigned n;
+    if (fill) {
+        if (early)
+            pw_tls.captures++;
+        n = walk(buf, cfas, want);
+    } else {
+        int got = unw_backtrace(buf, want);
+        n = got > 0 ? (unsigned)got : 0;
+    }
+    unsigned k = 0, last = 0;
     /* every shim frame goes: the capture machinery on top, the start
      * trampoline at the bottom of a created thread's stack */
     for (unsigned i = 0; i < n && k < pw_g.stack_depth; i++) {
         uint64_t pc = (uint64_t)(uintptr_t)buf[i];
         if (pc < pw_g.self_lo || pc >= pw_g.self_hi)
             pcs[k++] = pc;
+        last = i;
     }
     /* the pool grows into holes of the file: back them first (full disk) */
     static struct pw_backing pool;
     if (!pw_trace_back(&pool, pw_g.depot.pool, pw_g.depot.pool_size,
                        PW_LOAD_RELAXED(pw_g.depot.used) + sizeof(struct pw_stack_rec) + sizeof pcs))
         return 0;
-    return pw_depot_put(&pw_g.depot, pcs, k);
+    id = pw_depot_put(&pw_g.depot, pcs, k);
+    if (fill && id != 0)
+        sc_fill(cfa, ra, buf, cfas, n, last, id);
+    return id;
 }
 
-/* backtrace()'s first call loads libgcc_s: do it once at init, under the guard,
- * not inside the first park of some thread. */
+/* The unwinder's first call sets itself up (and may take the loader's locks):
+ * do it once at init, under the guard, not inside the first park of some
+ * thread. */
 void pw_stack_warmup(void)
 {
     void *buf[4];
-    backtrace(buf, 4);
+    uint64_t cfa[4];
+    walk(buf, cfa, 4);
 }
