@@ -199,6 +199,14 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
     uint64_t *slot = &pw_lo.cache[(key >> 20) & (PW_LO_CACHE - 1)];
     if (PW_LIKELY(*slot == key))
         return;
+    /* The notes log never empties: once it is full no edge can be written, and
+     * the edge set would only be probed for nothing (memcached's 1024 item
+     * locks x the locks taken under them fill it in a second, and a miss here
+     * is then a cache miss in the edge set on every request).  dropped_notes
+     * already says that notes, edges among them, were lost. */
+    struct pw_trace_header *h = pw_g.hdr;
+    if (PW_UNLIKELY(PW_LOAD_RELAXED(&h->notes_used) >= h->notes.count))
+        return;
     int err = errno;
     pw_tls.guard++;
     edges_slow(t, n, b, btype);
