@@ -182,6 +182,15 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
         pw_lo.stack[n] = bstack; /* B's whole stack, for edges where B is A */
 }
 
+static void memo_set(const struct pw_thread_rec *t, uint32_t n, uint64_t bt)
+{
+    if (n > PW_LO_MEMO_DEPTH)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        pw_lo.memo[n].held[i] = t->held[i] | (uint64_t)t->held_type[i] << 56;
+    pw_lo.memo[n].b = bt;
+}
+
 void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btype)
 {
     if (PW_UNLIKELY(lo == NULL || pw_g.hdr == NULL))
@@ -189,7 +198,17 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
     uint32_t epoch = PW_LOAD_RELAXED(&lo->epoch);
     if (PW_UNLIKELY(pw_lo.epoch != epoch)) {
         memset(pw_lo.cache, 0, sizeof pw_lo.cache);
+        memset(pw_lo.memo, 0, sizeof pw_lo.memo);
         pw_lo.epoch = epoch;
+    }
+    /* user-space addresses leave the top byte free for the type */
+    uint64_t bt = b | (uint64_t)btype << 56;
+    if (n <= PW_LO_MEMO_DEPTH && pw_lo.memo[n].b == bt) {
+        uint32_t i = 0;
+        while (i < n && pw_lo.memo[n].held[i] == (t->held[i] | (uint64_t)t->held_type[i] << 56))
+            i++;
+        if (i == n)
+            return;
     }
     uint32_t listed = n < PW_HELD_MAX ? n : PW_HELD_MAX;
     uint64_t key = mix(n, b ^ btype);
@@ -197,8 +216,10 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
         key = mix(key, t->held[i] ^ t->held_type[i]);
     key |= 1;
     uint64_t *slot = &pw_lo.cache[(key >> 20) & (PW_LO_CACHE - 1)];
-    if (PW_LIKELY(*slot == key))
+    if (PW_LIKELY(*slot == key)) {
+        memo_set(t, n, bt);
         return;
+    }
     /* The notes log never empties: once it is full no edge can be written, and
      * the edge set would only be probed for nothing (memcached's 1024 item
      * locks x the locks taken under them fill it in a second, and a miss here
@@ -213,6 +234,7 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
     pw_tls.guard--;
     errno = err;
     *slot = key;
+    memo_set(t, n, bt);
 }
 
 /* init/destroy of a lock address: if it appears in an edge, the lock that lives
