@@ -15,6 +15,18 @@ void pw_emit(struct pw_event *ev)
     if (ev->time_ns == 0)
         ev->time_ns = pw_now();
     ev->thread = pw_tls.serial;
+    /* A fresh slot is backed only as far as its record (most threads write a
+     * handful of events: backing the whole ring cost thread churn 4 pages of
+     * faults each); the ring's pages are backed as its first lap reaches them.
+     * Events are 64-byte aligned, so one starts at every page boundary. */
+    uint64_t head = t->ring_head;
+    if (PW_UNLIKELY(head < pw_g.ring_events)) {
+        struct pw_event *next = &pw_thread_ring(t)[head];
+        if (((uintptr_t)next & (PW_PAGE - 1)) == 0 &&
+            !pw_trace_reserve(next, (pw_g.ring_events - head) * sizeof *next < PW_PAGE
+                                        ? (pw_g.ring_events - head) * sizeof *next : PW_PAGE))
+            return;
+    }
     pw_ring_put(t, pw_g.ring_events, ev);
 }
 

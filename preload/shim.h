@@ -125,6 +125,7 @@ int pw_sys_close(int fd);
 void *pw_anon_map(size_t bytes);
 
 /* ---- tracefile.c */
+#define PW_PAGE 4096u
 int pw_trace_create(int32_t ppid);  /* 0 = recording; -1 = off (warned) */
 void pw_trace_detach(void);         /* forget the current mapping (fork child) */
 bool pw_trace_reserve(void *addr, uint64_t len); /* back pages before use; false = recording stopped */

@@ -122,8 +122,9 @@ static int32_t claim_fresh(void)
     while (n < h->threads.count)
         if (__atomic_compare_exchange_n(&h->threads_used, &n, n + 1, 1, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED))
-            /* a fresh slot is a hole of the file: back it first (full disk) */
-            return pw_trace_reserve(pw_slot(n), h->thread_slot_size) ? (int32_t)n : -1;
+            /* a fresh slot is a hole of the file: back its record first (full
+             * disk); pw_emit backs the ring's pages as it reaches them */
+            return pw_trace_reserve(pw_slot(n), PW_THREAD_REC_SIZE) ? (int32_t)n : -1;
     return -1;
 }
 
@@ -147,7 +148,10 @@ static int32_t claim_recycled(void)
             !__atomic_compare_exchange_n(&t->state, &exp, PW_TS_FREE, 0, __ATOMIC_ACQ_REL,
                                          __ATOMIC_RELAXED))
             continue;
-        /* old ring entries must not look valid under the new ring_head */
+        /* old ring entries must not look valid under the new ring_head; the
+         * last thread may not have reached every page of its ring */
+        if (!pw_trace_reserve(t, pw_g.hdr->thread_slot_size))
+            return -1;
         memset(t, 0, pw_g.hdr->thread_slot_size);
         __atomic_store_n(&pw_recycle_cursor, i + 1, __ATOMIC_RELAXED);
         PW_ADD(&pw_g.hdr->recycled_threads, 1);

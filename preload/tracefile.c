@@ -14,7 +14,6 @@
 
 #include "shim.h"
 
-#define PW_PAGE 4096u
 #define PW_MAX_EXEC_GEN 4096u
 
 static uint64_t page_up(uint64_t x)

@@ -172,6 +172,17 @@ def case_full_tmpfs(a, tmp):
             pwtest.dump(a.parkwatch, p)
     finally:
         umount(small)
+    # A thread's ring is backed page by page as its first lap reaches them: the
+    # main thread alone writes past the pages backed before the disk filled.
+    if not mount_tmpfs(small, "size=4m"):
+        return fails + ["third mount failed"]
+    try:
+        opts = "trace_dir=%s:max_threads=16:ring_events=1024:depot_kb=64:max_notes=64:max_chans=16" % small
+        fails += traced_vs_native(a, opts, "no space left", args=("fillwait", small, "3000"))
+        for p in pwtest.trace_files(small):
+            pwtest.dump(a.parkwatch, p)
+    finally:
+        umount(small)
     return fails
 
 

@@ -2,7 +2,10 @@
  * parked on one barrier; "churn N" creates and joins N threads over the run,
  * two at a time, so thread slots must be recycled; "fill DIR N" first fills the
  * filesystem of DIR (where the trace is) to the last block, then does
- * "alive N": the shim must stop recording, not kill the host. */
+ * "alive N": the shim must stop recording, not kill the host; "fillwait DIR N"
+ * fills it, then the main thread alone makes N timed condition waits (2 ring
+ * events each, at a call site seen before the fill, so no new stack either):
+ * its ring reaches pages of the file that were never backed. */
 #include <limits.h>
 
 #include "stress.h"
@@ -38,9 +41,29 @@ static int fill(const char *dir)
     return fd;
 }
 
+static void timed_waits(long n)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    struct timespec past = {0, 0}; /* long gone: every wait times out at once */
+    long timeouts = 0;
+    pthread_mutex_lock(&m);
+    for (long i = 0; i < n; i++)
+        timeouts += pthread_cond_timedwait(&c, &m, &past) == ETIMEDOUT;
+    pthread_mutex_unlock(&m);
+    out("fillwait %ld: %ld timed out", n, timeouts);
+}
+
 int main(int argc, char **argv)
 {
     int filler = -1;
+    if (argc == 4 && strcmp(argv[1], "fillwait") == 0) {
+        timed_waits(1); /* its stack is in the depot before the disk fills */
+        filler = fill(argv[2]);
+        timed_waits(strtol(argv[3], NULL, 10));
+        close(filler);
+        return 0;
+    }
     if (argc == 4 && strcmp(argv[1], "fill") == 0) {
         filler = fill(argv[2]);
         argv[1] = "alive";
@@ -48,7 +71,7 @@ int main(int argc, char **argv)
         argc = 3;
     }
     if (argc != 3)
-        die("usage: threads alive|churn N | fill DIR N", EINVAL);
+        die("usage: threads alive|churn N | fill|fillwait DIR N", EINVAL);
     long n = strtol(argv[2], NULL, 10);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
