@@ -309,7 +309,7 @@ static bool any_parked(struct watcher *w)
 
 static void check_once(struct watcher *w)
 {
-    if (w->npids && !any_parked(w))
+    if (!any_parked(w))
         return; /* the common case of a healthy program: nothing parked, nothing to judge */
     struct pw_trace **traces = NULL;
     size_t n = 0, keep = 0;
@@ -382,10 +382,9 @@ int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int
             rc = -1;
             break;
         }
-        if (r == 0) {
-            wait_interval(pidfd, poll_ms(o));
+        /* an ended process is reaped above, not judged: the report follows */
+        if (r == 0 && !wait_interval(pidfd, poll_ms(o)))
             check_once(&w);
-        }
     }
     if (pidfd >= 0) {
         int err = errno;

@@ -646,19 +646,21 @@ def input_label(name, scale):
 
 def per_process_cost(parkwatch, shim, root, runs=21):
     """What one process start costs, apart from the work: /bin/true natively,
-    under the shim alone, and under `parkwatch run` (trace, watcher, report)."""
-    times = ([], [], [])
+    under the shim alone, and under `parkwatch run` (trace, watcher, report).
+    Preload starts the program through env(1): its native twin does too."""
+    times = ([], [], [], [])
     for _ in range(runs):
         td = tempfile.mkdtemp(dir=root, prefix="traces-")
-        for i, w in enumerate((Wrap(), Preload(shim, td),
-                               Wrap(parkwatch, td, os.path.join(td, "r.txt"), fmt="text"))):
+        for i, argv in enumerate((["true"], ["env", "true"], Preload(shim, td).argv(["true"]),
+                                  Wrap(parkwatch, td, os.path.join(td, "r.txt"),
+                                       fmt="text").argv(["true"]))):
             t0 = time.monotonic()
-            run(w.argv(["true"]), stdout=subprocess.DEVNULL)
+            run(argv, stdout=subprocess.DEVNULL)
             times[i].append(time.monotonic() - t0)
         shutil.rmtree(td, ignore_errors=True)
-    n, s, r = (statistics.median(t) * 1e3 for t in times)
+    n, e, s, r = (statistics.median(t) * 1e3 for t in times)
     return ("per process (`true`, median of %d): native %.1f ms, shim alone +%.1f ms, "
-            "`parkwatch run` +%.1f ms (with its report)" % (runs, n, s - n, r - n))
+            "`parkwatch run` +%.1f ms (with its report)" % (runs, n, s - e, r - n))
 
 
 def main(argv):
