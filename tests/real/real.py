@@ -611,7 +611,10 @@ def bench(names, parkwatch, runs, scale, valgrind):
                     v.append(st.get("cpu", 0.0))
             mn, mp, ms = statistics.median(nat), statistics.median(pw), statistics.median(sh)
             if key == "seconds":
-                ratio, sratio, budget, unit = mp / mn, ms / mn, 1.05, "s"
+                # the issue's budget is for the compressors and sort; git is
+                # two short commands where `run`'s fixed cost shows
+                ratio, sratio, unit = mp / mn, ms / mn, "s"
+                budget = None if name == "git" else 1.05
             else:
                 ratio, sratio, budget, unit = mn / mp, mn / ms, 1.10, "ops/s"
             extra = valgrind_ratios(name) if valgrind else ""
@@ -619,8 +622,9 @@ def bench(names, parkwatch, runs, scale, valgrind):
             cpu_txt = "%.2fx / %.2fx" % (cp / cn, cs / cn) if key == "seconds" and cn else "-"
             rows.append((name, mn, mp, unit, ratio, sratio, budget, cpu_txt, extra))
             log("%-10s native %10.2f %-5s parkwatch run %10.2f %-5s ratio %.3fx, shim alone "
-                "%.3fx (budget %.2fx); cpu run/shim %s %s" % (name, mn, unit, mp, unit, ratio,
-                                                             sratio, budget, cpu_txt, extra))
+                "%.3fx (budget %s); cpu run/shim %s %s" % (name, mn, unit, mp, unit, ratio,
+                                                          sratio, budget_txt(budget), cpu_txt,
+                                                          extra))
         fixed = per_process_cost(parkwatch, shim, ctx.root)
     finally:
         shutil.rmtree(ctx.root, ignore_errors=True)
@@ -629,11 +633,16 @@ def bench(names, parkwatch, runs, scale, valgrind):
         "| CPU time: run / shim |%s" % (" Helgrind / DRD |" if valgrind else ""))
     log("|---|---|---|---|---|---|---|---|%s" % ("---|" if valgrind else ""))
     for name, mn, mp, unit, ratio, sratio, budget, cpu_txt, extra in rows:
-        log("| %s | %s | %.2f %s | %.2f %s | %.2fx | %.2fx | %.2fx | %s |%s" % (
-            name, input_label(name, scale), mn, unit, mp, unit, ratio, sratio, budget, cpu_txt,
+        log("| %s | %s | %.2f %s | %.2f %s | %.2fx | %.2fx | %s | %s |%s" % (
+            name, input_label(name, scale), mn, unit, mp, unit, ratio, sratio,
+            budget_txt(budget), cpu_txt,
             (" %s |" % (extra.strip() or "-")) if valgrind else ""))
     log("")
     log(fixed)
+
+
+def budget_txt(budget):
+    return "%.2fx" % budget if budget else "-"
 
 
 def input_label(name, scale):
