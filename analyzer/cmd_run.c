@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -412,12 +414,53 @@ static void explain_untraced(const char *prog)
         pw_warn("%s wrote no readable trace (it may have dropped LD_PRELOAD from its environment)", prog);
 }
 
-static int report_dir(const char *dir, struct pw_report_opts *o, const char *prog)
+/* Keeps the traces of this run only: ROOT's and its descendants' (a trace
+ * records its parent's pid, also after the parent is gone), started after the
+ * run began (a pid reused since an older trace).  A --trace-dir used before
+ * still holds older traces: they are left for `parkwatch report`, which reads
+ * them all, and counted in one line rather than reported again as this run's. */
+static size_t own_traces(struct pw_trace **t, size_t n, pid_t root, uint64_t since_ns,
+                         const char *dir)
+{
+    bool *keep = calloc(n ? n : 1, sizeof(*keep));
+    if (!keep)
+        return n; /* no memory to sort them out: report everything, as before */
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (size_t i = 0; i < n; i++) {
+            const struct pw_trace_header *h = pw_trace_header(t[i]);
+            if (keep[i] || h->start_realtime_ns < since_ns)
+                continue;
+            bool ours = h->pid == root;
+            for (size_t j = 0; j < n && !ours; j++)
+                ours = keep[j] && pw_trace_header(t[j])->pid == h->ppid;
+            if (ours)
+                keep[i] = grew = true;
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i])
+            t[k++] = t[i];
+        else
+            pw_trace_close(t[i]);
+    }
+    free(keep);
+    if (k < n)
+        pw_warn("%zu older trace%s in %s not part of this run, not reported "
+                "(`parkwatch report %s` reads them all)", n - k, n - k == 1 ? "" : "s", dir, dir);
+    return k;
+}
+
+static int report_dir(const char *dir, struct pw_report_opts *o, const char *prog, pid_t root,
+                      uint64_t since_ns)
 {
     struct pw_trace **traces = NULL;
     size_t n = 0;
     /* A trace we cannot read is mentioned but does not hide PROGRAM's status. */
-    if (pw_load_dir(dir, 0, &traces, &n) == 0 && n == 0)
+    pw_load_dir(dir, 0, &traces, &n);
+    n = own_traces(traces, n, root, since_ns, dir);
+    if (n == 0)
         explain_untraced(prog);
     o->trace_dir = dir;
     int rc = pw_analyze_and_report(traces, n, o);
@@ -441,6 +484,11 @@ int pw_cmd_run(int argc, char **argv)
     if (find_shim(shim) < 0 || make_trace_dir(o.trace_dir, dir) < 0 || set_child_env(shim, dir) < 0)
         return PW_EXIT_USAGE;
     install_forwarding();
+    /* a clock stepped back during the run must not lose its traces: a second
+     * of slack (a pid reused within it in the same directory is not credible) */
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    uint64_t since_ns = (uint64_t)t0.tv_sec * 1000000000u + (uint64_t)t0.tv_nsec - 1000000000u;
     pid_t pid = spawn(argv + first);
     if (pid < 0)
         return PW_EXIT_USAGE;
@@ -451,7 +499,7 @@ int pw_cmd_run(int argc, char **argv)
     }
     child_pid = 0;
     patch_end(dir, pid, status);
-    int rc = report_dir(dir, &o, argv[first]);
+    int rc = report_dir(dir, &o, argv[first], pid, since_ns);
     /* The report's verdict wins only when a finding matched --fail-on (or the
      * report itself could not be written). */
     if ((rc != PW_EXIT_OK && rc == o.exitcode) || rc == PW_EXIT_USAGE)
