@@ -23,9 +23,8 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
-from pwtest import run
+from pwtest import in_scratch, run
 
 
 def sh(*cmd):
@@ -74,8 +73,8 @@ def leak_frames(text):
 
 def main(argv):
     parkwatch, shim, victim = argv[1:4]
-    tmp = tempfile.mkdtemp(prefix="pw-debuginfo-")
-    try:
+
+    def body(tmp):
         prog = os.path.join(tmp, "cond_leak")
         shutil.copy(victim, prog)
         bid = build_id(prog)
@@ -131,14 +130,10 @@ def main(argv):
             p = run([parkwatch, "report", "--fail-on", "none", traces], env=withsrv)
             assert p.returncode == 0
             assert b"libdebuginfod" in p.stderr, "DEBUGINFOD_URLS set but debuginfod not asked"
-        print("ok: debug file found by build-id, cached decompressed, same report warm and "
-              "cold; no libdebuginfod without a server")
-        return 0
-    except AssertionError as e:
-        print("FAIL:", e)
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        return ("debug file found by build-id, cached decompressed, same report warm and "
+                "cold; no libdebuginfod without a server")
+
+    return in_scratch("pw-debuginfo-", body)
 
 
 if __name__ == "__main__":

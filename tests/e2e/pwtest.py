@@ -39,8 +39,10 @@ of the record's stack is symbolized to FN.
 import json
 import os
 import re
+import shutil
 import shlex
 import subprocess
+import tempfile
 
 # ---- dump parsing
 
@@ -148,6 +150,21 @@ def run(cmd, timeout=60, env=None, stdin=subprocess.DEVNULL):
         timeout *= 20
     return subprocess.run(cmd, stdin=stdin, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, timeout=timeout, env=env)
+
+
+def in_scratch(prefix, body):
+    """Runs BODY(tmp) in a fresh scratch directory, removed afterwards; prints
+    "ok: " and the message BODY returns, or "FAIL: " and the AssertionError's.
+    Returns the test's exit status."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        print("ok: " + body(tmp))
+        return 0
+    except AssertionError as e:
+        print("FAIL:", e)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def trace_files(directory):

@@ -12,17 +12,15 @@ VICTIM leaks a thread (cond_leak).  Under `run --trace-dir D --fail-on errors`:
 
 import json
 import os
-import shutil
 import sys
-import tempfile
 
-from pwtest import run
+from pwtest import in_scratch, run
 
 
 def main(argv):
     parkwatch, victim = argv[1:3]
-    tmp = tempfile.mkdtemp(prefix="pw-reuse-")
-    try:
+
+    def body(tmp):
         d = os.path.join(tmp, "t")
         out = os.path.join(tmp, "r.json")
         first = run([parkwatch, "run", "--trace-dir", d, "--fail-on", "errors", "--format", "json",
@@ -51,13 +49,9 @@ def main(argv):
         rep = run([parkwatch, "report", "--fail-on", "errors", d])
         assert rep.returncode == 66, "report of the whole directory exited %d, wanted 66" % \
             rep.returncode
-        print("ok: a reused --trace-dir reports this run only; report reads them all")
-        return 0
-    except AssertionError as e:
-        print("FAIL:", e)
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        return "a reused --trace-dir reports this run only; report reads them all"
+
+    return in_scratch("pw-reuse-", body)
 
 
 if __name__ == "__main__":
