@@ -429,7 +429,8 @@ static size_t own_traces(struct pw_trace **t, size_t n, pid_t root, uint64_t sin
         grew = false;
         for (size_t i = 0; i < n; i++) {
             const struct pw_trace_header *h = pw_trace_header(t[i]);
-            if (keep[i] || h->start_realtime_ns < since_ns)
+            /* a start time of 0 is unknown (a hand-made trace), not old */
+            if (keep[i] || (h->start_realtime_ns != 0 && h->start_realtime_ns < since_ns))
                 continue;
             bool ours = h->pid == root;
             for (size_t j = 0; j < n && !ours; j++)
