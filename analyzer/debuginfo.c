@@ -33,7 +33,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_DEBUG_ROOT "/usr/lib/debug"
 #define MAX_BUILD_ID 64
 
 int pw_open_elf_checked(const char *file, const unsigned char *want, size_t want_len)
@@ -77,10 +76,10 @@ static char *cache_dir_from_env(void)
     return n > 0 && (size_t)n < sizeof(buf) ? strdup(buf) : NULL;
 }
 
-void pw_debuginfo_init(struct pw_debuginfo *d, bool custom_path)
+void pw_debuginfo_init(struct pw_debuginfo *d, char *const *debug_path)
 {
     const char *urls = getenv("DEBUGINFOD_URLS");
-    d->custom_path = custom_path;
+    d->debug_path = debug_path;
     d->debuginfod = urls && *urls;
     d->cache_dir = cache_dir_from_env();
 }
@@ -91,16 +90,15 @@ void pw_debuginfo_fini(struct pw_debuginfo *d)
     d->cache_dir = NULL;
 }
 
-/* CACHE/debug/xx/rest.debug, the layout of a build-id tree. */
-static bool cache_path(const struct pw_debuginfo *d, const unsigned char *id, int len, char *buf,
-                       size_t size)
+bool pw_build_id_path(char *buf, size_t size, const char *dir, int dirlen, const char *sub,
+                      const unsigned char *id, size_t idlen, const char *suffix)
 {
-    if (!d->cache_dir || len < 2 || len > MAX_BUILD_ID)
+    if (idlen < 2 || idlen > MAX_BUILD_ID)
         return false;
     char hex[2 * MAX_BUILD_ID + 1];
-    for (int i = 0; i < len; i++)
+    for (size_t i = 0; i < idlen; i++)
         snprintf(hex + 2 * i, 3, "%02x", id[i]);
-    int n = snprintf(buf, size, "%s/debug/%.2s/%s.debug", d->cache_dir, hex, hex + 2);
+    int n = snprintf(buf, size, "%.*s/%s/%.2s/%s%s", dirlen, dir, sub, hex, hex + 2, suffix);
     return n > 0 && (size_t)n < size;
 }
 
@@ -120,7 +118,7 @@ static bool debuglink_exists(const char *file, const char *link)
     int dlen = slash ? (int)(slash - file) : 1;
     const char *dir = slash ? file : ".";
     for (int i = 0; i < 3; i++) {
-        int n = snprintf(p, sizeof(p), "%s%.*s%s/%s", i == 2 ? DEFAULT_DEBUG_ROOT : "", dlen, dir,
+        int n = snprintf(p, sizeof(p), "%s%.*s%s/%s", i == 2 ? PW_DEFAULT_DEBUG_ROOT : "", dlen, dir,
                          i == 1 ? "/.debug" : "", link);
         if (n > 0 && (size_t)n < sizeof(p) && access(p, F_OK) == 0)
             return true;
@@ -237,7 +235,9 @@ int pw_debuginfo_find(Dwfl_Module *mod, void **userdata, const char *modname, Dw
     GElf_Addr id_vaddr;
     int idlen = dwfl_module_build_id(mod, &id, &id_vaddr);
     char cached[PATH_MAX];
-    bool cache = idlen > 0 && cache_path(d, id, idlen, cached, sizeof(cached));
+    bool cache = d->cache_dir && idlen > 0 &&
+                 pw_build_id_path(cached, sizeof(cached), d->cache_dir, (int)strlen(d->cache_dir),
+                                  "debug", id, (size_t)idlen, ".debug");
     if (cache) {
         int fd = pw_open_elf_checked(cached, id, (size_t)idlen);
         if (fd >= 0) {
@@ -247,7 +247,8 @@ int pw_debuginfo_find(Dwfl_Module *mod, void **userdata, const char *modname, Dw
     }
     /* Without a build-id elfutils never asks debuginfod. */
     int fd;
-    if (d->debuginfod || d->custom_path || idlen <= 0 || debuglink_exists(file_name, debuglink_file))
+    bool custom_path = d->debug_path && *d->debug_path;
+    if (d->debuginfod || custom_path || idlen <= 0 || debuglink_exists(file_name, debuglink_file))
         fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
                                           debuglink_file, debuglink_crc, debuginfo_file_name);
     else

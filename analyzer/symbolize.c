@@ -31,7 +31,6 @@
 #include "debuginfo.h"
 #include "reader.h"
 
-#define DEFAULT_BUILD_ID_ROOT "/usr/lib/debug"
 #define MAX_INLINE_FRAMES 32u /* frames one pc may expand to; deeper nests are cut */
 #define HIDDEN_PREFIX "libparkwatch"
 
@@ -222,7 +221,7 @@ struct pw_symbolizer *pw_sym_new_modules(const struct pw_module *mods, size_t n)
     const char *dp = getenv("PARKWATCH_DEBUG_PATH");
     if (dp && *dp)
         s->debug_path = strdup(dp);
-    pw_debuginfo_init(&s->dbg, s->debug_path != NULL);
+    pw_debuginfo_init(&s->dbg, &s->debug_path);
     s->mods = calloc(n ? n : 1, sizeof(*s->mods));
     if (!s->mods)
         goto fail;
@@ -259,7 +258,6 @@ void pw_sym_set_debug_path(struct pw_symbolizer *s, const char *path)
         return;
     free(s->debug_path);
     s->debug_path = path ? strdup(path) : NULL;
-    s->dbg.custom_path = s->debug_path != NULL;
 }
 
 void pw_sym_free(struct pw_symbolizer *s)
@@ -286,12 +284,7 @@ void pw_sym_free(struct pw_symbolizer *s)
 static int open_by_build_id(const struct pw_symbolizer *s, const struct sym_mod *m,
                             char *file, size_t len)
 {
-    if (m->build_id_len < 2)
-        return -1;
-    char hex[2 * PW_BUILD_ID_MAX + 1];
-    for (size_t i = 0; i < m->build_id_len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", m->build_id[i]);
-    const char *path = s->debug_path ? s->debug_path : DEFAULT_BUILD_ID_ROOT;
+    const char *path = s->debug_path ? s->debug_path : PW_DEFAULT_DEBUG_ROOT;
     while (*path) {
         size_t n = strcspn(path, ":");
         const char *dir = path;
@@ -303,9 +296,8 @@ static int open_by_build_id(const struct pw_symbolizer *s, const struct sym_mod 
             continue;
         static const char *const suffixes[] = {".debug", ""};
         for (size_t k = 0; k < 2; k++) {
-            int w = snprintf(file, len, "%.*s/.build-id/%.2s/%s%s", (int)n, dir, hex, hex + 2,
-                             suffixes[k]);
-            if (w < 0 || (size_t)w >= len)
+            if (!pw_build_id_path(file, len, dir, (int)n, ".build-id", m->build_id,
+                                  m->build_id_len, suffixes[k]))
                 continue;
             int fd = pw_open_elf_checked(file, m->build_id, m->build_id_len);
             if (fd >= 0)
