@@ -22,9 +22,9 @@ void pw_emit(struct pw_event *ev)
     uint64_t head = t->ring_head;
     if (PW_UNLIKELY(head < pw_g.ring_events)) {
         struct pw_event *next = &pw_thread_ring(t)[head];
+        uint64_t left = (pw_g.ring_events - head) * sizeof *next; /* to the ring's end */
         if (((uintptr_t)next & (PW_PAGE - 1)) == 0 &&
-            !pw_trace_reserve(next, (pw_g.ring_events - head) * sizeof *next < PW_PAGE
-                                        ? (pw_g.ring_events - head) * sizeof *next : PW_PAGE))
+            !pw_trace_reserve(next, left < PW_PAGE ? left : PW_PAGE))
             return;
     }
     pw_ring_put(t, pw_g.ring_events, ev);

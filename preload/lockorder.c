@@ -182,12 +182,19 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
         pw_lo.stack[n] = bstack; /* B's whole stack, for edges where B is A */
 }
 
+/* A lock and its type as one word: user-space addresses leave the top byte
+ * free for the type. */
+static inline uint64_t typed(uint64_t lock, uint8_t type)
+{
+    return lock | (uint64_t)type << 56;
+}
+
 static void memo_set(const struct pw_thread_rec *t, uint32_t n, uint64_t bt)
 {
     if (n > PW_LO_MEMO_DEPTH)
         return;
     for (uint32_t i = 0; i < n; i++)
-        pw_lo.memo[n].held[i] = t->held[i] | (uint64_t)t->held_type[i] << 56;
+        pw_lo.memo[n].held[i] = typed(t->held[i], t->held_type[i]);
     pw_lo.memo[n].b = bt;
 }
 
@@ -201,11 +208,10 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
         memset(pw_lo.memo, 0, sizeof pw_lo.memo);
         pw_lo.epoch = epoch;
     }
-    /* user-space addresses leave the top byte free for the type */
-    uint64_t bt = b | (uint64_t)btype << 56;
+    uint64_t bt = typed(b, btype);
     if (n <= PW_LO_MEMO_DEPTH && pw_lo.memo[n].b == bt) {
         uint32_t i = 0;
-        while (i < n && pw_lo.memo[n].held[i] == (t->held[i] | (uint64_t)t->held_type[i] << 56))
+        while (i < n && pw_lo.memo[n].held[i] == typed(t->held[i], t->held_type[i]))
             i++;
         if (i == n)
             return;
