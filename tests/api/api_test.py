@@ -105,25 +105,15 @@ def chain_of(report, queue):
 
 def queue(parkwatch, shim, expect, program, mode):
     directives = pwtest.parse_expect(expect)
-    with tempfile.TemporaryDirectory(prefix="pw-api-") as trace_dir:
-        check_expect.run_mode(parkwatch, [program, mode], trace_dir)
-        traces, text = check_expect.load_traces(parkwatch, trace_dir)
-        report = check_expect.report_json(parkwatch, trace_dir)
-    failures = pwtest.check(directives, traces, report)
+    report, failures = check_expect.run_and_check(parkwatch, [program, mode], directives,
+                                                  "pw-api-")
     if mode == "chain":
         # collector -> queue 'results' (written by worker) -> queue 'jobs'
         got = chain_of(report, "'results'")
         want = [("queue 'results'", "queue-recv"), ("queue 'jobs'", "queue-recv")]
         if got is None or got[:2] != want:
             failures.append("chain of the 'results' finding: %s, wanted %s" % (got, want))
-    for d in directives:
-        print("expect %s" % d)
-    print("---- findings ----\n" + "\n".join("%s: %s" % (f["kind"], f["message"])
-                                              for f in report["findings"]))
-    if failures:
-        print("\n".join("FAIL " + f for f in failures))
-        return 1
-    return 0
+    return check_expect.outcome(directives, report, failures)
 
 
 def main(argv):

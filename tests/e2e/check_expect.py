@@ -57,6 +57,29 @@ def run_mode(parkwatch, program, trace_dir, options=""):
         raise AssertionError("parkwatch run could not run the program")
 
 
+def run_and_check(parkwatch, argv, directives, prefix):
+    """ARGV under `parkwatch run` in a scratch trace directory: its JSON report,
+    and the DIRECTIVES that fail on its traces and report."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as trace_dir:
+        run_mode(parkwatch, argv, trace_dir)
+        traces, _ = load_traces(parkwatch, trace_dir)
+        report = report_json(parkwatch, trace_dir)
+    return report, pwtest.check(directives, traces, report)
+
+
+def outcome(directives, report, failures):
+    """Prints the directives, the report's findings and the failures; returns
+    the test's exit status."""
+    for d in directives:
+        print("expect %s" % d)
+    print("---- findings ----\n" + "\n".join("%s: %s" % (f["kind"], f["message"])
+                                              for f in report["findings"]))
+    if failures:
+        print("\n".join("FAIL " + f for f in failures))
+        return 1
+    return 0
+
+
 def ready(parkwatch, path, directives):
     """True once the live trace shows everything but the end state."""
     try:

@@ -103,24 +103,14 @@ def queue(parkwatch, shim, expect, program, mode):
         print("SKIP: the shim does not implement the channel annotations yet")
         return SKIP
     directives = pwtest.parse_expect(expect)
-    with tempfile.TemporaryDirectory(prefix="pw-example-") as trace_dir:
-        check_expect.run_mode(parkwatch, [program, mode], trace_dir)
-        traces, text = check_expect.load_traces(parkwatch, trace_dir)
-        report = check_expect.report_json(parkwatch, trace_dir)
-    failures = pwtest.check(directives, traces, report)
+    report, failures = check_expect.run_and_check(parkwatch, [program, mode], directives,
+                                                  "pw-example-")
     # an annotated queue appears by its name, not as a bare cond
     for f in report["findings"]:
         names = [o.get("id", "") for o in f.get("objects", [])] + [f.get("message", "")]
         if not any("jobs" in n for n in names):
             failures.append("finding %s does not name the queue 'jobs': %s" % (f["kind"], names))
-    for d in directives:
-        print("expect %s" % d)
-    if failures:
-        print("\n".join("FAIL " + f for f in failures))
-        print("---- findings ----\n" + "\n".join("%s: %s" % (f["kind"], f["message"])
-                                                  for f in report["findings"]))
-        return 1
-    return 0
+    return check_expect.outcome(directives, report, failures)
 
 
 def main(argv):
