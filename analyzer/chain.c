@@ -20,6 +20,7 @@
 
 #include "finding.h"
 #include "model.h"
+#include "parkwatch/ops.h"
 #include "reader.h"
 
 #define MAX_LINKS 64
@@ -54,24 +55,6 @@ static void text_add(struct text *t, const char *fmt, ...)
 static const char *op_name(int op)
 {
     return pw_park_op_name((unsigned)op);
-}
-
-static bool is_recv_op(enum pw_park_op op)
-{
-    return op == PW_OP_PIPE_READ || op == PW_OP_CHAN_READ || op == PW_OP_MQ_RECEIVE ||
-           op == PW_OP_USER_RECV;
-}
-
-static bool is_send_op(enum pw_park_op op)
-{
-    return op == PW_OP_PIPE_WRITE || op == PW_OP_CHAN_WRITE || op == PW_OP_MQ_SEND ||
-           op == PW_OP_USER_SEND;
-}
-
-static bool is_lock_op(enum pw_park_op op)
-{
-    return op == PW_OP_MUTEX_LOCK || op == PW_OP_RWLOCK_RD || op == PW_OP_RWLOCK_WR ||
-           op == PW_OP_SPIN_LOCK;
 }
 
 /* What the next step of the chain is. */
@@ -429,6 +412,7 @@ static void step_barrier(struct pw_thread *t, struct step *s)
 static void step_poll(struct pw_thread *t, struct step *s)
 {
     const struct pw_object *set = t->waits_on;
+    s->relation = "";
     size_t len = (size_t)snprintf(s->root, sizeof(s->root), "no channel polled in %s", set->id);
     for (size_t m = 0; m < set->nmembers && len < sizeof(s->root); m++) {
         const struct pw_object *c = set->members[m];
@@ -449,34 +433,31 @@ static void step_other(struct pw_thread *t, struct step *s)
 {
     const char *id = t->waits_on->id;
     s->relation = "";
-    switch (t->op) {
-    case PW_OP_POLL:
-        step_poll(t, s);
-        break;
-    default:
-        snprintf(s->root, sizeof(s->root), "nothing wakes %s", id);
-        snprintf(s->reason, sizeof(s->reason), "which nothing wakes");
-        break;
-    }
+    snprintf(s->root, sizeof(s->root), "nothing wakes %s", id);
+    snprintf(s->reason, sizeof(s->reason), "which nothing wakes");
 }
 
+/* The step follows what the op parks on (PW_PARK_OPS's object and direction). */
 static void next_step(struct pw_thread *t, struct step *s)
 {
     memset(s, 0, sizeof(*s));
-    if (is_lock_op(t->op))
+    enum pw_obj_type type = pw_op_obj_type(t->op);
+    if (pw_obj_is_lock(type))
         step_lock(t, s);
-    else if (t->op == PW_OP_JOIN)
-        step_join(t, s);
-    else if (t->op == PW_OP_COND_WAIT)
-        step_cond(t, s);
-    else if (is_recv_op(t->op))
+    else if (pw_obj_is_chan(type) && pw_op_is_recv(t->op))
         step_recv(t, s);
-    else if (is_send_op(t->op))
+    else if (pw_obj_is_chan(type) && pw_op_is_send(t->op))
         step_send(t, s);
-    else if (t->op == PW_OP_SEM_WAIT)
+    else if (type == PW_OBJ_THREAD)
+        step_join(t, s);
+    else if (type == PW_OBJ_COND)
+        step_cond(t, s);
+    else if (type == PW_OBJ_SEM)
         step_sem(t, s);
-    else if (t->op == PW_OP_BARRIER_WAIT)
+    else if (type == PW_OBJ_BARRIER)
         step_barrier(t, s);
+    else if (type == PW_OBJ_POLLSET)
+        step_poll(t, s);
     else
         step_other(t, s);
 }

@@ -1,9 +1,13 @@
 /* `parkwatch dump TRACE-FILE`: the raw trace, one record per line.  The line
- * format is a contract with the end-to-end tests (they grep it): keep it stable. */
+ * format is a contract with the end-to-end tests (they grep it): keep it stable.
+ * Unlike the rest of the analyzer, which sees a trace only through the model,
+ * dump reads the trace's records (threads, channels, events, notes) directly:
+ * printing them raw is its job. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "parkwatch/ops.h"
 #include "reader.h"
 #include "symbolize.h"
 
@@ -119,7 +123,7 @@ static void dump_park(const struct pw_trace *t, const struct pw_thread_rec *r, s
     pw_fmt_ms(r->park_since_ns, ms, sizeof(ms)); /* relative, like event times */
     printf("  parked op=%s obj=%s since_ms=%s stack=%u%s", pw_park_op_name(r->park_op), obj, ms,
            r->park_stack, (r->park_flags & PW_PARK_TIMED) ? " timed" : "");
-    if (r->park_op == PW_OP_POLL)
+    if (pw_op_obj_type(r->park_op) == PW_OBJ_POLLSET)
         dump_set(t, r);
     printf("\n");
     idset_add(ids, r->park_stack);
@@ -172,37 +176,34 @@ static const char *fmt_kind(unsigned kind, char *buf, size_t len)
     return buf;
 }
 
-/* The op field means something different per kind (trace.h's field table). */
+/* The op field means something different per kind: the op column of
+ * PW_EVENT_KINDS (trace.h) says what. */
 static const char *fmt_op(const struct pw_event *e, char *buf, size_t len)
 {
-    static const char *const sides[] = { "recv", "send" };
-    static const char *const exits[] = { "return", "pthread-exit", "cancel" };
-    static const char *const forks[] = { "parent", "child" };
-    switch (e->kind) {
-    case PW_EV_PARK: case PW_EV_UNPARK:
+    switch (pw_event_op_field(e->kind)) {
+    case PW_OPF_PARK_OP:
         return pw_park_op_name(e->op);
-    case PW_EV_LOCK_INIT: case PW_EV_LOCK_DESTROY: case PW_EV_HELD_AT_EXIT:
-    case PW_EV_CHAN_CREATE:
+    case PW_OPF_OBJ_TYPE:
         return held_name((uint8_t)e->op);
-    case PW_EV_CHAN_CLOSE:
-        if (e->op < 2)
-            return sides[e->op];
-        break;
-    case PW_EV_THREAD_EXIT:
-        if (e->op < 3)
-            return exits[e->op];
-        break;
-    case PW_EV_FORK:
-        if (e->op < 2)
-            return forks[e->op];
-        break;
-    case PW_EV_COND_SIGNAL: /* a cond signal (op 0) or a sem_post (op sem) */
+    case PW_OPF_SIGNALLED: /* a cond signal (op 0) or a sem_post (op sem) */
         return e->op ? held_name((uint8_t)e->op) : "cond";
-    case PW_EV_MISUSE:
+    case PW_OPF_SIDE:
+        if (e->op < PW_SIDE__COUNT)
+            return pw_side_name(e->op);
+        break;
+    case PW_OPF_EXIT:
+        if (e->op < PW_EXIT__COUNT)
+            return pw_exit_how_name(e->op);
+        break;
+    case PW_OPF_FORK:
+        if (e->op < PW_FORK__COUNT)
+            return pw_fork_side_name(e->op);
+        break;
+    case PW_OPF_MISUSE:
         return pw_misuse_name(e->op);
-    case PW_EV_PROC_END: case PW_EV_DEADLOCK:
+    case PW_OPF_END:
         return pw_end_kind_name(e->op);
-    default:
+    case PW_OPF_NUM:
         break;
     }
     snprintf(buf, len, "%u", e->op);

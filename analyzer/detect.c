@@ -8,6 +8,7 @@
 #include "finding.h"
 #include "lockorder.h"
 #include "model.h"
+#include "parkwatch/ops.h"
 #include "reader.h"
 
 typedef void detector_fn(struct pw_process *p, struct pw_findings *fs);
@@ -21,19 +22,6 @@ static bool leak_end(const struct pw_process *p)
 static bool orderly_exit(const struct pw_process *p)
 {
     return p->end == PW_END_EXIT;
-}
-
-static bool is_recv_op(enum pw_park_op op)
-{
-    return op == PW_OP_PIPE_READ || op == PW_OP_CHAN_READ || op == PW_OP_MQ_RECEIVE ||
-           op == PW_OP_USER_RECV;
-}
-
-static bool wait_for_edge(enum pw_park_op op)
-{
-    /* strict wait-for edges: only the holder or the joined thread can release */
-    return op == PW_OP_MUTEX_LOCK || op == PW_OP_RWLOCK_WR || op == PW_OP_RWLOCK_RD ||
-           op == PW_OP_SPIN_LOCK || op == PW_OP_JOIN;
 }
 
 static const char *plural(size_t n)
@@ -57,7 +45,7 @@ static void describe_cycle(struct pw_finding *f, size_t start)
                               ct->waits_on->site_label);
         if (!m)
             continue;
-        if (ct->op == PW_OP_JOIN)
+        if (pw_op_obj_type(ct->op) == PW_OBJ_THREAD)
             fprintf(m, "%s%s joins %s", l > start ? " -> " : "", ct->name, next->name);
         else
             fprintf(m, "%s%s waits %s (held by %s)", l > start ? " -> " : "", ct->name,
@@ -82,7 +70,7 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
 {
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
-        if (t->claimed || t->status != PW_THR_PARKED || !wait_for_edge(t->op))
+        if (t->claimed || t->status != PW_THR_PARKED || !pw_op_strict(t->op))
             continue;
         if (t->rec->park_flags & PW_PARK_TIMED)
             continue;
@@ -91,7 +79,7 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
         struct pw_link *last = f->nchain ? &f->chain[f->nchain - 1] : NULL;
         bool cycle = last && last->text && strcmp(last->text, "cycle") == 0;
         for (size_t l = 0; cycle && l < f->nchain; l++)
-            cycle = wait_for_edge((enum pw_park_op)f->chain[l].op);
+            cycle = pw_op_strict((enum pw_park_op)f->chain[l].op);
         if (!cycle) {
             pw_findings_pop(fs); /* not a deadlock from here: drop the scratch finding */
             continue;
@@ -283,7 +271,7 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
         struct pw_finding *f = NULL;
         for (size_t i = 0; i < p->nthreads; i++) {
             struct pw_thread *t = &p->threads[i];
-            if (!t->forever || t->claimed || t->waits_on != obj || !is_recv_op(t->op))
+            if (!t->forever || t->claimed || t->waits_on != obj || !pw_op_is_recv(t->op))
                 continue;
             t->claimed = true; /* one finding per root cause: not a thread-leak too */
             if (!f) {

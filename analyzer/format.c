@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "parkwatch/ops.h"
 #include "reader.h"
 
 const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len)
@@ -17,53 +18,15 @@ const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len)
     return buf;
 }
 
-static int is_chan_op(unsigned op)
-{
-    switch (op) {
-    case PW_OP_PIPE_READ: case PW_OP_PIPE_WRITE:
-    case PW_OP_CHAN_READ: case PW_OP_CHAN_WRITE:
-    case PW_OP_MQ_RECEIVE: case PW_OP_MQ_SEND:
-    case PW_OP_USER_RECV: case PW_OP_USER_SEND:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int names_chan(unsigned kind, unsigned op)
-{
-    switch (kind) {
-    case PW_EV_PARK: case PW_EV_UNPARK:
-        return is_chan_op(op);
-    case PW_EV_CHAN_CREATE: case PW_EV_CHAN_SEND: case PW_EV_CHAN_RECV:
-    case PW_EV_CHAN_CLOSE: case PW_EV_MISUSE:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
-static int names_thread(unsigned kind, unsigned op)
-{
-    switch (kind) {
-    case PW_EV_PARK: case PW_EV_UNPARK:
-        return op == PW_OP_JOIN;
-    case PW_EV_THREAD_CREATE: case PW_EV_THREAD_START: case PW_EV_THREAD_EXIT:
-    case PW_EV_THREAD_JOIN: case PW_EV_THREAD_DETACH: case PW_EV_THREAD_NAME:
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 const char *pw_fmt_object(const struct pw_trace *t, unsigned kind, unsigned op, uint64_t obj,
                           char *buf, size_t len)
 {
-    if (names_chan(kind, op)) {
+    enum pw_obj_field what = pw_event_obj_field(kind, op);
+    if (what == PW_OBJF_CHAN) {
         const struct pw_chan_rec *c = obj <= UINT32_MAX ? pw_trace_chan_by_id(t, (uint32_t)obj) : NULL;
         snprintf(buf, len, "%s#%llu", pw_obj_type_name(c ? c->type : PW_OBJ_PIPE),
                  (unsigned long long)obj);
-    } else if (names_thread(kind, op)) {
+    } else if (what == PW_OBJF_THREAD) {
         snprintf(buf, len, "T%llu", (unsigned long long)obj);
     } else {
         snprintf(buf, len, "0x%llx", (unsigned long long)obj);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parkwatch/ops.h"
 #include "reader.h"
 
 /* ---- small growable pointer arrays */
@@ -35,17 +36,11 @@ static int ptr_push(void ***v, size_t *n, void *p)
 
 /* ---- objects */
 
-static bool is_chan_type(enum pw_obj_type type)
-{
-    return type == PW_OBJ_PIPE || type == PW_OBJ_SOCKETPAIR || type == PW_OBJ_EVENTFD ||
-           type == PW_OBJ_MQUEUE || type == PW_OBJ_USERCHAN;
-}
-
 /* Channels are one object whatever channel type a park op implied, so they hash
  * under one class. */
 static unsigned obj_class(enum pw_obj_type type)
 {
-    return is_chan_type(type) ? PW_OBJ_PIPE : type;
+    return pw_obj_is_chan(type) ? PW_OBJ_PIPE : type;
 }
 
 static size_t obj_hash(enum pw_obj_type type, uint64_t key)
@@ -98,7 +93,7 @@ static int index_grow(struct pw_process *p)
 static void name_object(struct pw_process *p, struct pw_object *o)
 {
     static const char *const names[] = {
-#define PW_X(e, s) s,
+#define PW_X(e, s, lock, chan) s,
         PW_OBJ_TYPES(PW_X)
 #undef PW_X
     };
@@ -111,7 +106,7 @@ static void name_object(struct pw_process *p, struct pw_object *o)
         snprintf(o->id, sizeof(o->id), "%s '%.24s'", tn, o->chan->name);
         return;
     }
-    if (is_chan_type(o->type)) {
+    if (pw_obj_is_chan(o->type)) {
         snprintf(o->id, sizeof(o->id), "%s#%llu", tn, (unsigned long long)o->key);
         return;
     }
@@ -142,9 +137,9 @@ struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, u
     o->type = type;
     o->key = key;
     o->site_label = "first used at";
-    if (is_chan_type(type)) {
+    if (pw_obj_is_chan(type)) {
         o->chan = pw_trace_chan_by_id(p->trace, (uint32_t)key);
-        if (o->chan && o->chan->type < PW_OBJ__COUNT && is_chan_type(o->chan->type))
+        if (o->chan && o->chan->type < PW_OBJ__COUNT && pw_obj_is_chan(o->chan->type))
             o->type = o->chan->type;
         if (o->chan) {
             o->create_stack = o->chan->create_stack;
@@ -282,30 +277,6 @@ static enum pw_obj_type held_type(uint8_t raw)
     return t < PW_OBJ__COUNT ? (enum pw_obj_type)t : PW_OBJ_MUTEX;
 }
 
-static enum pw_obj_type park_obj_type(enum pw_park_op op)
-{
-    switch (op) {
-    case PW_OP_MUTEX_LOCK: return PW_OBJ_MUTEX;
-    case PW_OP_COND_WAIT: return PW_OBJ_COND;
-    case PW_OP_JOIN: return PW_OBJ_THREAD;
-    case PW_OP_RWLOCK_RD:
-    case PW_OP_RWLOCK_WR: return PW_OBJ_RWLOCK;
-    case PW_OP_SEM_WAIT: return PW_OBJ_SEM;
-    case PW_OP_BARRIER_WAIT: return PW_OBJ_BARRIER;
-    case PW_OP_SPIN_LOCK: return PW_OBJ_SPIN;
-    case PW_OP_MQ_RECEIVE:
-    case PW_OP_MQ_SEND: return PW_OBJ_MQUEUE;
-    case PW_OP_POLL: return PW_OBJ_POLLSET;
-    case PW_OP_USER_RECV:
-    case PW_OP_USER_SEND: return PW_OBJ_USERCHAN;
-    case PW_OP_PIPE_READ:
-    case PW_OP_PIPE_WRITE:
-    case PW_OP_CHAN_READ:
-    case PW_OP_CHAN_WRITE: return PW_OBJ_PIPE;
-    default: return PW_OBJ_NONE;
-    }
-}
-
 /* A thread that never set a name carries the program's comm, inherited from the
  * main thread: that says nothing about the thread, its serial says more. */
 static bool inherited_name(const struct pw_process *p, const struct pw_thread_rec *r)
@@ -360,7 +331,7 @@ static int link_thread(struct pw_process *p, struct pw_thread *t)
     t->parent = r->parent_serial ? pw_model_thread(p, r->parent_serial) : NULL;
     t->status = r->state == PW_TS_EXITED ? PW_THR_EXITED : PW_THR_RUNNING;
     if (t->status != PW_THR_EXITED && r->park_op != PW_OP_NONE && r->park_op < PW_OP__COUNT) {
-        enum pw_obj_type ot = park_obj_type((enum pw_park_op)r->park_op);
+        enum pw_obj_type ot = pw_op_obj_type(r->park_op);
         t->waits_on = ot == PW_OBJ_NONE ? NULL : pw_model_object(p, ot, r->park_obj);
         if (t->waits_on) {
             t->status = PW_THR_PARKED;

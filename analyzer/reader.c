@@ -108,19 +108,26 @@ static int fail(struct pw_ctx *c, const char *fmt, ...)
 
 /* ---- names from the X-macro lists */
 
-#define PW_NAME_FN(fn, LIST)                                    \
+#define PW_NAME_FN(fn, LIST, STR)                               \
     const char *fn(unsigned v)                                  \
     {                                                           \
-        static const char *const names[] = { LIST(PW_STR) };    \
+        static const char *const names[] = { LIST(STR) };       \
         return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?"; \
     }
-#define PW_STR(name, str) str,
-PW_NAME_FN(pw_event_kind_name, PW_EVENT_KINDS)
-PW_NAME_FN(pw_park_op_name, PW_PARK_OPS)
-PW_NAME_FN(pw_obj_type_name, PW_OBJ_TYPES)
-PW_NAME_FN(pw_misuse_name, PW_MISUSE_KINDS)
-PW_NAME_FN(pw_end_kind_name, PW_END_KINDS)
-#undef PW_STR
+#define PW_STR2(name, str) str,
+#define PW_STR4(name, str, c1, c2) str,
+#define PW_STR5(name, str, c1, c2, c3) str,
+PW_NAME_FN(pw_event_kind_name, PW_EVENT_KINDS, PW_STR4)
+PW_NAME_FN(pw_park_op_name, PW_PARK_OPS, PW_STR5)
+PW_NAME_FN(pw_obj_type_name, PW_OBJ_TYPES, PW_STR4)
+PW_NAME_FN(pw_misuse_name, PW_MISUSE_KINDS, PW_STR2)
+PW_NAME_FN(pw_end_kind_name, PW_END_KINDS, PW_STR2)
+PW_NAME_FN(pw_side_name, PW_SIDES, PW_STR2)
+PW_NAME_FN(pw_exit_how_name, PW_EXIT_HOWS, PW_STR2)
+PW_NAME_FN(pw_fork_side_name, PW_FORK_SIDES, PW_STR2)
+#undef PW_STR2
+#undef PW_STR4
+#undef PW_STR5
 #undef PW_NAME_FN
 
 /* ---- bounds helpers (overflow-safe) */

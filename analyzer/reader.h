@@ -74,5 +74,8 @@ const char *pw_park_op_name(unsigned op);
 const char *pw_obj_type_name(unsigned type);
 const char *pw_misuse_name(unsigned kind);
 const char *pw_end_kind_name(unsigned kind);
+const char *pw_side_name(unsigned side);
+const char *pw_exit_how_name(unsigned how);
+const char *pw_fork_side_name(unsigned side);
 
 #endif

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "parkwatch/ops.h"
+
 #include "fdtab.h"
 #include "shim.h"
 
@@ -39,7 +41,7 @@ static __thread uint32_t pw_cp_serial __attribute__((tls_model("initial-exec")))
 static __thread char pw_cp_label[32] __attribute__((tls_model("initial-exec")));
 
 static const char *const pw_op_names[] = {
-#define PW_X(name, str) str,
+#define PW_X(name, str, obj, dir, strict) str,
     PW_PARK_OPS(PW_X)
 #undef PW_X
 };
@@ -95,18 +97,10 @@ static size_t append_hex(char *dst, size_t pos, size_t cap, uint64_t v)
     return pw_append(dst, pos, cap, tmp);
 }
 
-/* Channel ops park on a channel id; name it as the analyzer does. */
-static bool chan_op(uint16_t op)
-{
-    return op == PW_OP_PIPE_READ || op == PW_OP_PIPE_WRITE || op == PW_OP_CHAN_READ ||
-           op == PW_OP_CHAN_WRITE || op == PW_OP_MQ_RECEIVE || op == PW_OP_MQ_SEND ||
-           op == PW_OP_USER_RECV || op == PW_OP_USER_SEND;
-}
-
 static size_t append_chan(char *dst, size_t pos, size_t cap, uint64_t id)
 {
     static const char *const types[] = {
-#define PW_X(name, str) str,
+#define PW_X(name, str, lock, chan) str,
         PW_OBJ_TYPES(PW_X)
 #undef PW_X
     };
@@ -178,7 +172,7 @@ static void report_thread(const struct pw_thread_rec *t)
     n = pw_append(line, n, sizeof line, flags & PW_PARK_TIMED ? " in a timed " : " parked in ");
     n = pw_append(line, n, sizeof line, pw_op_names[op]);
     n = pw_append(line, n, sizeof line, " on ");
-    if (chan_op(op)) {
+    if (pw_op_is_chan(op)) { /* a channel id: named as the analyzer does */
         n = append_chan(line, n, sizeof line, obj);
     } else if (op == PW_OP_JOIN) {
         n = pw_append(line, n, sizeof line, "T");

@@ -82,7 +82,7 @@
  *                  (0 if none) | PW_EDGE_* flags; recorded once per new (A, B, thread)
  *                  (and per gate / read flags); LOCK_INIT and LOCK_DESTROY of an
  *                  address that appears in a LOCK_EDGE are notes too
- *   FORK           arg=child pid (parent side) / parent pid (child side), op=0 parent, 1 child
+ *   FORK           arg=child pid (parent side) / parent pid (child side), op=PW_FORK_*
  *   EXEC           arg=0; recorded just before the real exec.  As notes: op=1 starts
  *                  the list of channel fds the exec keeps (not FD_CLOEXEC), op=2 is
  *                  one of them: obj2=fd, obj=channel id it receives on, arg=channel
@@ -91,86 +91,125 @@
  *   PROC_END       op=PW_END_*, result=status; written by the exit path / watchdog
  *   DEADLOCK       written by a watchdog: op=PW_END_* decision, arg=number of threads
  */
-#define PW_EVENT_KINDS(X)                       \
-    X(NONE, "none")                             \
-    X(THREAD_CREATE, "thread-create")           \
-    X(THREAD_START, "thread-start")             \
-    X(THREAD_EXIT, "thread-exit")               \
-    X(THREAD_JOIN, "thread-join")               \
-    X(THREAD_DETACH, "thread-detach")           \
-    X(THREAD_NAME, "thread-name")               \
-    X(PARK, "park")                             \
-    X(UNPARK, "unpark")                         \
-    X(LOCK_INIT, "lock-init")                   \
-    X(LOCK_DESTROY, "lock-destroy")             \
-    X(HELD_AT_EXIT, "held-at-exit")             \
-    X(COND_SIGNAL, "cond-signal")               \
-    X(CHAN_CREATE, "chan-create")               \
-    X(CHAN_SEND, "chan-send")                   \
-    X(CHAN_RECV, "chan-recv")                   \
-    X(CHAN_CLOSE, "chan-close")                 \
-    X(MISUSE, "misuse")                         \
-    X(LOCK_EDGE, "lock-edge")                   \
-    X(FORK, "fork")                             \
-    X(EXEC, "exec")                             \
-    X(MODULES, "modules")                       \
-    X(PROC_END, "proc-end")                     \
-    X(DEADLOCK, "deadlock")
+/* X(name, string, op field, obj field): what the op and obj fields name per
+ * kind, the columns `parkwatch dump` expands (the prose above says the rest).
+ * An op of PW_OPF_NUM is printed as a number: LOCK_EDGE's op (B's PW_OBJ_*)
+ * and EXEC's list markers stay numbers because dump's lines are a contract. */
+#define PW_EVENT_KINDS(X)                                       \
+    X(NONE, "none", NUM, ADDR)                                  \
+    X(THREAD_CREATE, "thread-create", NUM, THREAD)              \
+    X(THREAD_START, "thread-start", NUM, THREAD)                \
+    X(THREAD_EXIT, "thread-exit", EXIT, THREAD)                 \
+    X(THREAD_JOIN, "thread-join", NUM, THREAD)                  \
+    X(THREAD_DETACH, "thread-detach", NUM, THREAD)              \
+    X(THREAD_NAME, "thread-name", NUM, THREAD)                  \
+    X(PARK, "park", PARK_OP, BY_OP)                             \
+    X(UNPARK, "unpark", PARK_OP, BY_OP)                         \
+    X(LOCK_INIT, "lock-init", OBJ_TYPE, ADDR)                   \
+    X(LOCK_DESTROY, "lock-destroy", OBJ_TYPE, ADDR)             \
+    X(HELD_AT_EXIT, "held-at-exit", OBJ_TYPE, ADDR)             \
+    X(COND_SIGNAL, "cond-signal", SIGNALLED, ADDR)              \
+    X(CHAN_CREATE, "chan-create", OBJ_TYPE, CHAN)               \
+    X(CHAN_SEND, "chan-send", NUM, CHAN)                        \
+    X(CHAN_RECV, "chan-recv", NUM, CHAN)                        \
+    X(CHAN_CLOSE, "chan-close", SIDE, CHAN)                     \
+    X(MISUSE, "misuse", MISUSE, CHAN)                           \
+    X(LOCK_EDGE, "lock-edge", NUM, ADDR)                        \
+    X(FORK, "fork", FORK, ADDR)                                 \
+    X(EXEC, "exec", NUM, ADDR)                                  \
+    X(MODULES, "modules", NUM, ADDR)                            \
+    X(PROC_END, "proc-end", END, ADDR)                          \
+    X(DEADLOCK, "deadlock", END, ADDR)
 
 enum pw_event_kind {
-#define PW_X(name, str) PW_EV_##name,
+#define PW_X(name, str, opf, objf) PW_EV_##name,
     PW_EVENT_KINDS(PW_X)
 #undef PW_X
     PW_EV__COUNT
 };
 
-/* What a thread parks in.  The string is the "op" of SPEC.md's JSON. */
-#define PW_PARK_OPS(X)                          \
-    X(NONE, "none")                             \
-    X(MUTEX_LOCK, "mutex-lock")                 \
-    X(COND_WAIT, "cond-wait")                   \
-    X(JOIN, "join")                             \
-    X(RWLOCK_RD, "rwlock-read")                 \
-    X(RWLOCK_WR, "rwlock-write")                \
-    X(SEM_WAIT, "sem-wait")                     \
-    X(BARRIER_WAIT, "barrier-wait")             \
-    X(PIPE_READ, "pipe-read")                   \
-    X(PIPE_WRITE, "pipe-write")                 \
-    X(CHAN_READ, "chan-read")                   \
-    X(CHAN_WRITE, "chan-write")                 \
-    X(MQ_RECEIVE, "mq-receive")                 \
-    X(MQ_SEND, "mq-send")                       \
-    X(POLL, "poll")                             \
-    X(SPIN_LOCK, "spin-lock")                   \
-    X(USER_RECV, "queue-recv")                  \
-    X(USER_SEND, "queue-send")
+/* What an event's op field names (the op column of PW_EVENT_KINDS). */
+enum pw_op_field {
+    PW_OPF_NUM,       /* a number (or unused) */
+    PW_OPF_PARK_OP,   /* enum pw_park_op */
+    PW_OPF_OBJ_TYPE,  /* enum pw_obj_type (| 0x80: an rwlock's read side) */
+    PW_OPF_SIGNALLED, /* 0 for a cond, else the enum pw_obj_type posted (a sem) */
+    PW_OPF_SIDE,      /* enum pw_side */
+    PW_OPF_EXIT,      /* enum pw_exit_how */
+    PW_OPF_FORK,      /* enum pw_fork_side */
+    PW_OPF_MISUSE,    /* enum pw_misuse_kind */
+    PW_OPF_END,       /* enum pw_end_kind */
+};
+
+/* What an event's obj field names (the obj column of PW_EVENT_KINDS). */
+enum pw_obj_field {
+    PW_OBJF_ADDR,     /* an address (or unused) */
+    PW_OBJF_THREAD,   /* a thread serial */
+    PW_OBJF_CHAN,     /* a channel id */
+    PW_OBJF_BY_OP,    /* what the park op parks on (pw_op_obj_type in ops.h) */
+};
+
+/* What a thread parks in: X(name, string, object type, direction, strict).
+ *   string     the "op" of SPEC.md's JSON;
+ *   object     the PW_OBJ_* its obj field names (channel ops name PIPE: the
+ *              channel's own type is in its record);
+ *   direction  RECV or SEND for a channel op (a receiver waits for senders or
+ *              EOF, a sender for receivers), NONE otherwise;
+ *   strict     1 if only the holder (or the joined thread) can end the wait:
+ *              an edge of the wait-for graph whose cycles are deadlocks.
+ * Whether a wait is timed is not an op: it is PW_PARK_TIMED in the park flags.
+ * The predicates over these columns are in parkwatch/ops.h. */
+#define PW_PARK_OPS(X)                                          \
+    X(NONE, "none", NONE, NONE, 0)                              \
+    X(MUTEX_LOCK, "mutex-lock", MUTEX, NONE, 1)                 \
+    X(COND_WAIT, "cond-wait", COND, NONE, 0)                    \
+    X(JOIN, "join", THREAD, NONE, 1)                            \
+    X(RWLOCK_RD, "rwlock-read", RWLOCK, NONE, 1)                \
+    X(RWLOCK_WR, "rwlock-write", RWLOCK, NONE, 1)               \
+    X(SEM_WAIT, "sem-wait", SEM, NONE, 0)                       \
+    X(BARRIER_WAIT, "barrier-wait", BARRIER, NONE, 0)           \
+    X(PIPE_READ, "pipe-read", PIPE, RECV, 0)                    \
+    X(PIPE_WRITE, "pipe-write", PIPE, SEND, 0)                  \
+    X(CHAN_READ, "chan-read", PIPE, RECV, 0)                    \
+    X(CHAN_WRITE, "chan-write", PIPE, SEND, 0)                  \
+    X(MQ_RECEIVE, "mq-receive", MQUEUE, RECV, 0)                \
+    X(MQ_SEND, "mq-send", MQUEUE, SEND, 0)                      \
+    X(POLL, "poll", POLLSET, NONE, 0)                           \
+    X(SPIN_LOCK, "spin-lock", SPIN, NONE, 1)                    \
+    X(USER_RECV, "queue-recv", USERCHAN, RECV, 0)               \
+    X(USER_SEND, "queue-send", USERCHAN, SEND, 0)
 
 enum pw_park_op {
-#define PW_X(name, str) PW_OP_##name,
+#define PW_X(name, str, obj, dir, strict) PW_OP_##name,
     PW_PARK_OPS(PW_X)
 #undef PW_X
     PW_OP__COUNT
 };
 
-/* Object types: what an obj field names. */
-#define PW_OBJ_TYPES(X)                         \
-    X(NONE, "none")                             \
-    X(MUTEX, "mutex")                           \
-    X(RWLOCK, "rwlock")                         \
-    X(COND, "cond")                             \
-    X(SEM, "sem")                               \
-    X(BARRIER, "barrier")                       \
-    X(SPIN, "spinlock")                         \
-    X(THREAD, "thread")                         \
-    X(PIPE, "pipe")                             \
-    X(SOCKETPAIR, "socketpair")                 \
-    X(EVENTFD, "eventfd")                       \
-    X(MQUEUE, "mqueue")                         \
-    X(USERCHAN, "queue")                        \
-    X(POLLSET, "pollset")
+/* Direction of a park op (the direction column of PW_PARK_OPS). */
+enum pw_dir { PW_DIR_NONE, PW_DIR_RECV, PW_DIR_SEND };
+
+/* Object types: what an obj field names.  X(name, string, lock, channel):
+ *   lock     held by a thread (mutex, rwlock, spinlock): its holders block waiters;
+ *   channel  a channel record (pipe#N): one object whatever type a park op implied. */
+#define PW_OBJ_TYPES(X)                                         \
+    X(NONE, "none", 0, 0)                                       \
+    X(MUTEX, "mutex", 1, 0)                                     \
+    X(RWLOCK, "rwlock", 1, 0)                                   \
+    X(COND, "cond", 0, 0)                                       \
+    X(SEM, "sem", 0, 0)                                         \
+    X(BARRIER, "barrier", 0, 0)                                 \
+    X(SPIN, "spinlock", 1, 0)                                   \
+    X(THREAD, "thread", 0, 0)                                   \
+    X(PIPE, "pipe", 0, 1)                                       \
+    X(SOCKETPAIR, "socketpair", 0, 1)                           \
+    X(EVENTFD, "eventfd", 0, 1)                                 \
+    X(MQUEUE, "mqueue", 0, 1)                                   \
+    X(USERCHAN, "queue", 0, 1)                                  \
+    X(POLLSET, "pollset", 0, 0)
 
 enum pw_obj_type {
-#define PW_X(name, str) PW_OBJ_##name,
+#define PW_X(name, str, lock, chan) PW_OBJ_##name,
     PW_OBJ_TYPES(PW_X)
 #undef PW_X
     PW_OBJ__COUNT
@@ -206,9 +245,19 @@ enum pw_end_kind {
     PW_END__COUNT
 };
 
-/* Channel sides.  Side 0 receives (pipe read end), side 1 sends (pipe write end).
- * A bidirectional object (socketpair) is two channels, one per direction. */
-enum pw_side { PW_SIDE_RECV = 0, PW_SIDE_SEND = 1 };
+/* Channel sides (CHAN_CLOSE op, pw_chan_rec's fd/open/close_* index).  Side 0
+ * receives (pipe read end), side 1 sends (pipe write end).  A bidirectional
+ * object (socketpair) is two channels, one per direction. */
+#define PW_SIDES(X)                             \
+    X(RECV, "recv")                             \
+    X(SEND, "send")
+
+enum pw_side {
+#define PW_X(name, str) PW_SIDE_##name,
+    PW_SIDES(PW_X)
+#undef PW_X
+    PW_SIDE__COUNT
+};
 
 /* PARK arg flags. */
 #define PW_PARK_TIMED   0x1u  /* a timed wait: never "forever" */
@@ -223,7 +272,29 @@ enum pw_side { PW_SIDE_RECV = 0, PW_SIDE_SEND = 1 };
 #define PW_EDGE_GATE(arg) ((arg) & ((1ull << 56) - 1))
 
 /* How a thread ended (THREAD_EXIT op). */
-enum pw_exit_how { PW_EXIT_RETURN = 0, PW_EXIT_PTHREAD_EXIT = 1, PW_EXIT_CANCEL = 2 };
+#define PW_EXIT_HOWS(X)                         \
+    X(RETURN, "return")                         \
+    X(PTHREAD_EXIT, "pthread-exit")             \
+    X(CANCEL, "cancel")
+
+enum pw_exit_how {
+#define PW_X(name, str) PW_EXIT_##name,
+    PW_EXIT_HOWS(PW_X)
+#undef PW_X
+    PW_EXIT__COUNT
+};
+
+/* Which side of a fork recorded a FORK event (its op). */
+#define PW_FORK_SIDES(X)                        \
+    X(PARENT, "parent")                         \
+    X(CHILD, "child")
+
+enum pw_fork_side {
+#define PW_X(name, str) PW_FORK_##name,
+    PW_FORK_SIDES(PW_X)
+#undef PW_X
+    PW_FORK__COUNT
+};
 
 /* ---- records */
 

@@ -74,6 +74,7 @@ def main(argv):
             "shim": os.path.join(root, libdir, "libparkwatch.so"),
             "header": os.path.join(root, incdir, "parkwatch.h"),
             "trace.h": os.path.join(root, incdir, "parkwatch", "trace.h"),
+            "ops.h": os.path.join(root, incdir, "parkwatch", "ops.h"),
             "pc": os.path.join(root, libdir, "pkgconfig", "parkwatch.pc"),
             "man1": os.path.join(root, mandir, "man1", "parkwatch.1"),
             "man3": os.path.join(root, mandir, "man3", "parkwatch.3"),
