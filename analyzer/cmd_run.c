@@ -305,7 +305,7 @@ static int open_last_image(const char *dir, pid_t pid)
     uint32_t best_gen = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (fnmatch("parkwatch.*.trace", de->d_name, 0) != 0)
+        if (!pw_trace_file_name_matches(de->d_name))
             continue;
         int fd = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)

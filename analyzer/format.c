@@ -65,7 +65,7 @@ int pw_load_one(const char *path, struct pw_trace ***traces, size_t *n)
 
 static int is_trace_name(const char *name)
 {
-    return fnmatch("parkwatch.*.trace", name, 0) == 0;
+    return pw_trace_file_name_matches(name);
 }
 
 int pw_load_dir(const char *dir, int strict, struct pw_trace ***traces, size_t *n)

@@ -224,9 +224,7 @@ static int load_quiet(const char *dir, struct pw_trace ***out, size_t *n)
         return -1;
     struct dirent *de;
     while ((de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (strncmp(de->d_name, "parkwatch.", 10) != 0 || len < 16 ||
-            strcmp(de->d_name + len - 6, ".trace") != 0)
+        if (!pw_trace_file_name_matches(de->d_name))
             continue;
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
@@ -295,9 +293,7 @@ static bool any_parked(struct watcher *w)
     bool parked = false;
     struct dirent *de;
     while (!parked && (de = readdir(d))) {
-        size_t len = strlen(de->d_name);
-        if (strncmp(de->d_name, "parkwatch.", 10) != 0 || len < 16 ||
-            strcmp(de->d_name + len - 6, ".trace") != 0)
+        if (!pw_trace_file_name_matches(de->d_name))
             continue;
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", w->dir, de->d_name);

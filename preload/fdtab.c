@@ -470,14 +470,7 @@ static uint64_t kept_word(int fd, int64_t r, int64_t s)
 void pw_chans_exec_inherit(uint32_t gen)
 {
     char path[sizeof pw_g.trace_path];
-    size_t n = pw_append(path, 0, sizeof path, pw_g.trace_dir);
-    n = pw_append(path, n, sizeof path, "/parkwatch.");
-    n = pw_append_u64(path, n, sizeof path, (uint64_t)pw_g.pid);
-    if (gen > 1) {
-        n = pw_append(path, n, sizeof path, ".");
-        n = pw_append_u64(path, n, sizeof path, gen - 1);
-    }
-    pw_append(path, n, sizeof path, ".trace");
+    pw_trace_file_name(path, sizeof path, pw_g.trace_dir, (uint64_t)pw_g.pid, gen - 1);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return;

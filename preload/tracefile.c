@@ -58,14 +58,7 @@ static uint64_t layout(struct pw_trace_header *h, const struct pw_options *o)
 
 static size_t trace_name(char *buf, size_t cap, uint32_t gen)
 {
-    size_t n = pw_append(buf, 0, cap, pw_g.trace_dir);
-    n = pw_append(buf, n, cap, "/parkwatch.");
-    n = pw_append_u64(buf, n, cap, (uint64_t)pw_g.pid);
-    if (gen != 0) {
-        n = pw_append(buf, n, cap, ".");
-        n = pw_append_u64(buf, n, cap, gen);
-    }
-    return pw_append(buf, n, cap, ".trace");
+    return pw_trace_file_name(buf, cap, pw_g.trace_dir, (uint64_t)pw_g.pid, gen);
 }
 
 /* O_EXCL|O_NOFOLLOW: never overwrite, never follow a planted symlink.  An exec'd
@@ -133,14 +126,6 @@ static void fill_argv(struct pw_trace_header *h)
 static void fill_header(struct pw_trace_header *h, uint64_t size, uint32_t gen, int32_t ppid)
 {
     struct timespec rt;
-    memcpy(h->magic, PW_TRACE_MAGIC, sizeof h->magic);
-    h->version_major = PW_TRACE_VERSION_MAJOR;
-    h->version_minor = PW_TRACE_VERSION_MINOR;
-    h->header_size = PW_HEADER_SIZE;
-    h->event_size = sizeof(struct pw_event);
-    h->thread_rec_size = PW_THREAD_REC_SIZE;
-    h->chan_rec_size = PW_CHAN_REC_SIZE;
-    h->module_size = PW_MODULE_SIZE;
     h->file_size = size;
     h->pid = pw_g.pid;
     h->ppid = ppid;
@@ -153,9 +138,6 @@ static void fill_header(struct pw_trace_header *h, uint64_t size, uint32_t gen, 
     h->proc_start_ticks = proc_start_ticks();
     h->depot_used = 8;  /* offset 0 is reserved: stack id 0 means "none" */
     h->next_serial = 1; /* serial 1 is kept for the main thread */
-    h->recording = 1;
-    h->end_kind = PW_END_RUNNING;
-    h->end_status = -1;
     ssize_t n = readlink("/proc/self/exe", h->exe, PW_EXE_MAX - 1);
     h->exe[n > 0 ? n : 0] = '\0';
     fill_argv(h);
@@ -260,8 +242,7 @@ int pw_trace_create(int32_t ppid)
 {
     struct pw_trace_header tmp;
     memset(&tmp, 0, sizeof tmp);
-    tmp.ring_events = pw_g.ring_events;
-    tmp.thread_slot_size = PW_THREAD_REC_SIZE + pw_g.ring_events * (uint32_t)sizeof(struct pw_event);
+    pw_trace_header_init(&tmp, pw_g.ring_events);
     uint64_t size = layout(&tmp, &pw_g.opt);
     uint32_t gen = 0;
     int fd = open_trace(&gen);

@@ -23,6 +23,7 @@
 #ifndef PARKWATCH_TRACE_H
 #define PARKWATCH_TRACE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PW_TRACE_MAGIC "PWTRACE"   /* 8 bytes with the NUL */
@@ -538,6 +539,101 @@ static inline struct pw_thread_rec *pw_thread_slot(void *base, const struct pw_t
 static inline struct pw_event *pw_thread_ring(struct pw_thread_rec *t)
 {
     return (struct pw_event *)((char *)t + PW_THREAD_REC_SIZE);
+}
+
+/* ---- Naming and starting a trace, shared by the shim (which must not use
+ * stdio: these are plain loops) and the analyzer's readers and tests. */
+
+/* A trace file is "parkwatch.<pid>.trace" for a process's first image and
+ * "parkwatch.<pid>.<gen>.trace" for image GEN > 0 started by an exec (the pid
+ * stays, so the first free suffix is the exec generation). */
+#define PW_TRACE_FILE_PREFIX "parkwatch."
+#define PW_TRACE_FILE_SUFFIX ".trace"
+
+/* Appends S at *POS of BUF (CAP bytes), truncating so that BUF stays
+ * NUL-terminated. */
+static inline void pw_trace_name_put(char *buf, size_t cap, size_t *pos, const char *s)
+{
+    for (; *s != '\0' && *pos + 1 < cap; s++)
+        buf[(*pos)++] = *s;
+    if (cap != 0)
+        buf[*pos < cap ? *pos : cap - 1] = '\0';
+}
+
+static inline void pw_trace_name_put_u64(char *buf, size_t cap, size_t *pos, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp - 1;
+    tmp[i] = '\0';
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    pw_trace_name_put(buf, cap, pos, tmp + i);
+}
+
+/* Writes DIR "/" name-of(PID, GEN) into BUF (CAP bytes, truncated, always
+ * NUL-terminated when CAP > 0); DIR NULL gives the bare name.  Returns the
+ * length written. */
+static inline size_t pw_trace_file_name(char *buf, size_t cap, const char *dir, uint64_t pid,
+                                        uint32_t gen)
+{
+    size_t n = 0;
+    if (cap != 0)
+        buf[0] = '\0';
+    if (dir != NULL) {
+        pw_trace_name_put(buf, cap, &n, dir);
+        pw_trace_name_put(buf, cap, &n, "/");
+    }
+    pw_trace_name_put(buf, cap, &n, PW_TRACE_FILE_PREFIX);
+    pw_trace_name_put_u64(buf, cap, &n, pid);
+    if (gen != 0) {
+        pw_trace_name_put(buf, cap, &n, ".");
+        pw_trace_name_put_u64(buf, cap, &n, gen);
+    }
+    pw_trace_name_put(buf, cap, &n, PW_TRACE_FILE_SUFFIX);
+    return n;
+}
+
+/* True when NAME (a directory entry) has the form of a trace file name:
+ * PW_TRACE_FILE_PREFIX, anything, PW_TRACE_FILE_SUFFIX, not overlapping. */
+static inline int pw_trace_file_name_matches(const char *name)
+{
+    static const char pre[] = PW_TRACE_FILE_PREFIX, suf[] = PW_TRACE_FILE_SUFFIX;
+    size_t len = 0, i;
+    while (name[len] != '\0')
+        len++;
+    if (len < sizeof pre - 1 + sizeof suf - 1)
+        return 0;
+    for (i = 0; i < sizeof pre - 1; i++)
+        if (name[i] != pre[i])
+            return 0;
+    for (i = 0; i < sizeof suf - 1; i++)
+        if (name[len - (sizeof suf - 1) + i] != suf[i])
+            return 0;
+    return 1;
+}
+
+/* The fields every trace starts with: identity and record sizes, the ring
+ * length (RING_EVENTS per thread slot) and the state of a trace still being
+ * recorded.  The writer fills in the rest (sections, process, clock). */
+static inline void pw_trace_header_init(struct pw_trace_header *h, uint32_t ring_events)
+{
+    static const char magic[] = PW_TRACE_MAGIC;
+    for (size_t i = 0; i < sizeof h->magic; i++)
+        h->magic[i] = magic[i];
+    h->version_major = PW_TRACE_VERSION_MAJOR;
+    h->version_minor = PW_TRACE_VERSION_MINOR;
+    h->header_size = PW_HEADER_SIZE;
+    h->event_size = sizeof(struct pw_event);
+    h->thread_rec_size = PW_THREAD_REC_SIZE;
+    h->chan_rec_size = PW_CHAN_REC_SIZE;
+    h->module_size = PW_MODULE_SIZE;
+    h->ring_events = ring_events;
+    h->thread_slot_size = PW_THREAD_REC_SIZE + ring_events * (uint32_t)sizeof(struct pw_event);
+    h->recording = 1;
+    h->end_kind = PW_END_RUNNING;
+    h->end_status = -1;
 }
 
 #endif

@@ -28,22 +28,10 @@ static uint32_t or_default(uint32_t v, uint32_t d)
 
 static void fill_header(struct pw_trace_header *h, uint32_t ring)
 {
-    memcpy(h->magic, PW_TRACE_MAGIC, sizeof(h->magic));
-    h->version_major = PW_TRACE_VERSION_MAJOR;
-    h->version_minor = PW_TRACE_VERSION_MINOR;
-    h->header_size = PW_HEADER_SIZE;
-    h->event_size = sizeof(struct pw_event);
-    h->thread_rec_size = PW_THREAD_REC_SIZE;
-    h->chan_rec_size = PW_CHAN_REC_SIZE;
-    h->module_size = PW_MODULE_SIZE;
-    h->ring_events = ring;
-    h->thread_slot_size = PW_THREAD_REC_SIZE + ring * (uint32_t)sizeof(struct pw_event);
+    pw_trace_header_init(h, ring);
     h->pid = 4242;
     h->ppid = 4100;
     h->start_mono_ns = 1000000000000ull;
-    h->end_kind = PW_END_RUNNING;
-    h->end_status = -1;
-    h->recording = 1;
 }
 
 int synth_init(struct synth *s, const struct synth_cfg *cfg)

@@ -351,16 +351,8 @@ static void test_from_trace(void)
     size_t len = pool_off + pool_size;
     unsigned char *buf = calloc(1, len);
     struct pw_trace_header *h = (struct pw_trace_header *)buf;
-    memcpy(h->magic, PW_TRACE_MAGIC, sizeof(h->magic));
-    h->version_major = PW_TRACE_VERSION_MAJOR;
-    h->header_size = PW_HEADER_SIZE;
-    h->event_size = sizeof(struct pw_event);
-    h->thread_rec_size = PW_THREAD_REC_SIZE;
-    h->chan_rec_size = PW_CHAN_REC_SIZE;
-    h->module_size = PW_MODULE_SIZE;
+    pw_trace_header_init(h, 1);
     h->file_size = len;
-    h->ring_events = 1;
-    h->thread_slot_size = PW_THREAD_REC_SIZE + sizeof(struct pw_event);
     h->modules = (struct pw_section){mods_off, mods_size, (uint32_t)nmods, PW_MODULE_SIZE};
     h->nmodules = (uint32_t)nmods;
     memcpy(buf + mods_off, mods, mods_size);
