@@ -107,6 +107,38 @@ static inline int parkwatch_chan_recv_end(const void *ch, int ok)
     return parkwatch__fn_chan_recv_end ? parkwatch__fn_chan_recv_end(ch, ok) : -1;
 }
 
+/* ---- the implementations, for the shim only (it defines PARKWATCH_IMPL before
+ * including this header).  The shim builds with -Wmissing-prototypes, so each
+ * definition must match these declarations, and each declaration must have
+ * the type its lookup above casts the dlsym result to. */
+#if defined(PARKWATCH_IMPL) && !defined(__cplusplus)
+int parkwatch_impl_active(void);
+int parkwatch_impl_checkpoint(const char *label);
+int parkwatch_impl_verify_none(unsigned timeout_ms);
+int parkwatch_impl_chan_make(const void *ch, unsigned long capacity, const char *name);
+int parkwatch_impl_chan_send_begin(const void *ch);
+int parkwatch_impl_chan_send_end(const void *ch);
+int parkwatch_impl_chan_recv_begin(const void *ch);
+int parkwatch_impl_chan_recv_end(const void *ch, int ok);
+int parkwatch_impl_chan_close(const void *ch);
+int parkwatch_impl_chan_destroy(const void *ch);
+
+#define PARKWATCH__IMPL_TYPE(name, type)                                            \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(&parkwatch_impl_##name), type), \
+                   "parkwatch_impl_" #name " has the type its lookup expects")
+PARKWATCH__IMPL_TYPE(active, parkwatch__int_void);
+PARKWATCH__IMPL_TYPE(checkpoint, parkwatch__int_str);
+PARKWATCH__IMPL_TYPE(verify_none, parkwatch__int_uint);
+PARKWATCH__IMPL_TYPE(chan_make, parkwatch__int_ptr_size_str);
+PARKWATCH__IMPL_TYPE(chan_send_begin, parkwatch__int_ptr);
+PARKWATCH__IMPL_TYPE(chan_send_end, parkwatch__int_ptr);
+PARKWATCH__IMPL_TYPE(chan_recv_begin, parkwatch__int_ptr);
+PARKWATCH__IMPL_TYPE(chan_recv_end, parkwatch__int_ptr_int);
+PARKWATCH__IMPL_TYPE(chan_close, parkwatch__int_ptr);
+PARKWATCH__IMPL_TYPE(chan_destroy, parkwatch__int_ptr);
+#undef PARKWATCH__IMPL_TYPE
+#endif
+
 #ifdef __cplusplus
 }
 #endif

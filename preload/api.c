@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define PARKWATCH_IMPL
+#include "parkwatch.h"
 #include "parkwatch/ops.h"
 
 #include "fdtab.h"

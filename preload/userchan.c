@@ -29,6 +29,8 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#define PARKWATCH_IMPL
+#include "parkwatch.h"
 #include "fdtab.h"
 #include "shim.h"
 
