@@ -37,10 +37,60 @@ static size_t unprefix(char *s, size_t len, const char *prefix)
     return n + 1;
 }
 
+/* Rewrites the path in field S (SIZE bytes) as /golden/<its last component>;
+ * returns the change in its length. */
+static long golden_path(char *s, size_t size)
+{
+    size_t len = strnlen(s, size);
+    if (len == 0)
+        return 0;
+    size_t b = len;
+    while (b > 0 && s[b - 1] != '/')
+        b--;
+    char base[PW_MODULE_PATH_MAX];
+    snprintf(base, sizeof base, "%.*s", (int)(len - b), s + b);
+    size_t n = (size_t)snprintf(s, size, "/golden/%s", base);
+    if (n >= size)
+        n = size - 1;
+    memset(s + n, 0, size - n);
+    return (long)n - (long)len;
+}
+
+/* The golden rewrite of the header (exe, argv[0]) and the modules. */
+static void make_golden(struct pw_trace_header *h, char *out)
+{
+    golden_path(h->exe, sizeof h->exe);
+    if (h->argv_len > 0 && h->argv_len <= sizeof h->argv) {
+        char rest[PW_ARGV_MAX], arg0[PW_ARGV_MAX];
+        size_t n0 = strnlen(h->argv, h->argv_len);
+        size_t nrest = h->argv_len - (n0 < h->argv_len ? n0 + 1 : n0);
+        memcpy(rest, h->argv + h->argv_len - nrest, nrest);
+        memset(arg0, 0, sizeof arg0);
+        memcpy(arg0, h->argv, n0);
+        golden_path(arg0, sizeof arg0);
+        size_t n = strlen(arg0);
+        if (n + 1 + nrest <= sizeof h->argv) {
+            memset(h->argv, 0, sizeof h->argv);
+            memcpy(h->argv, arg0, n + 1);
+            memcpy(h->argv + n + 1, rest, nrest);
+            h->argv_len = (uint32_t)(n + 1 + nrest);
+        }
+    }
+    for (uint32_t i = 0; i < h->nmodules; i++) {
+        struct pw_module *m = (struct pw_module *)(out + h->modules.offset) + i;
+        golden_path(m->path, sizeof m->path);
+        memset(m->build_id, 0, sizeof m->build_id);
+        m->build_id_len = 0;
+    }
+}
+
 int main(int argc, char **argv)
 {
+    int golden = argc > 1 && strcmp(argv[1], "--golden") == 0;
+    argc -= golden;
+    argv += golden;
     if (argc != 3 && argc != 4) {
-        fprintf(stderr, "usage: pack_trace IN OUT [PREFIX]\n");
+        fprintf(stderr, "usage: pack_trace [--golden] IN OUT [PREFIX]\n");
         return 2;
     }
     FILE *in = fopen(argv[1], "rb");
@@ -77,6 +127,8 @@ int main(int argc, char **argv)
         struct pw_module *m = (struct pw_module *)(out + h->modules.offset) + i;
         unprefix(m->path, sizeof m->path, prefix);
     }
+    if (golden)
+        make_golden(h, out);
     FILE *o = fopen(argv[2], "wb");
     if (!o || fwrite(out, 1, off, o) != off || fclose(o) != 0)
         return perror(argv[2]), 1;
