@@ -7,8 +7,6 @@
 
 #include "cli.h"
 
-#define PW_VERSION "0.1.0"
-
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
     /* One buffered line: concurrent writers (the traced program) cannot split it. */

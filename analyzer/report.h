@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Reported as tool.version in JSON; the same string as `parkwatch --version`
- * and the project version in meson.build. */
-#define PW_REPORT_TOOL_VERSION "0.1.0"
+/* Reported as tool.version in JSON and SARIF: the same string as `parkwatch
+ * --version`, both the project version that meson.build passes as PW_VERSION. */
+#define PW_REPORT_TOOL_VERSION PW_VERSION
 #define PW_REPORT_SCHEMA "parkwatch-report/1"
 
 struct pw_trace;

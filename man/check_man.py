@@ -6,7 +6,9 @@ usage: check_man.py SOURCE-ROOT
 parkwatch(1) must name every CLI option (analyzer/opts.c PW_CLI_OPTS), every
 PARKWATCH_OPTIONS key (preload/options.h PW_OPTIONS) and every finding kind
 (analyzer/finding.h PW_FINDING_KINDS); parkwatch(3) every function of
-include/parkwatch.h.  Both must format without groff warnings.
+include/parkwatch.h.  Both must format without groff warnings, and their
+title lines must carry the project version of meson.build (the one place it is
+set; the CLI gets it as PW_VERSION).
 """
 
 import os
@@ -43,6 +45,15 @@ def main(argv):
                  for k in keys if k + "=" not in man1]
     failures += ["parkwatch.1 does not document finding kind %s" % k
                  for k in kinds if k not in man1]
+
+    version = re.search(r"^\s*version\s*:\s*'([^']+)'", read(root, "meson.build"), re.M)
+    if not version:
+        failures.append("could not read the project version of meson.build")
+    else:
+        for page, text in (("parkwatch.1", man1), ("parkwatch.3", man3)):
+            if '"parkwatch %s"' % version.group(1) not in text:
+                failures.append("%s does not name version %s in its .TH line"
+                                % (page, version.group(1)))
 
     header = read(root, "include/parkwatch.h")
     fns = re.findall(r"static inline int (parkwatch_\w+)\(", header)
