@@ -62,6 +62,12 @@ int pw_cmd_report(int argc, char **argv);
 int pw_cmd_dump(int argc, char **argv);
 int pw_cmd_watch(int argc, char **argv);
 
+struct pw_watch_opts;
+/* How `run` watches its child under PARKWATCH_OPTIONS=ENV (may be NULL): the
+ * shim's watchdog_ms and on_deadlock, decided by the shim's own rules
+ * (parkwatch/options.h), so the host and `run` agree on every value. */
+void pw_run_watch_opts(const char *env, struct pw_watch_opts *w);
+
 /* ---- formatting helpers shared by dump and the reports (format.c) */
 
 /* "12.345": milliseconds with 3 decimals. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "parkwatch/options.h"
 #include "reader.h"
 #include "watch.h"
 
@@ -141,7 +142,7 @@ static int prepend_env(const char *name, const char *first, char sep)
 static int set_child_env(const char *shim, const char *dir)
 {
     char opt[PATH_MAX + 16];
-    snprintf(opt, sizeof(opt), "trace_dir=%s", dir);
+    snprintf(opt, sizeof(opt), "%s=%s", PW_OPT_NAME(trace_dir), dir);
     /* User keys come later, so the shim's last-wins parsing lets them override. */
     if (prepend_env("LD_PRELOAD", shim, ':') < 0 || prepend_env("PARKWATCH_OPTIONS", opt, ':') < 0) {
         pw_err("cannot set the environment: %s", strerror(errno));
@@ -150,11 +151,12 @@ static int set_child_env(const char *shim, const char *dir)
     /* run watches by itself: the shim's own sidecar (watchdog=1) would be a
      * second watcher, so this key comes last and wins */
     const char *all = getenv("PARKWATCH_OPTIONS");
-    size_t len = strlen(all) + sizeof(":watchdog=0");
+    const char *key = PW_OPT_NAME(watchdog);
+    size_t len = strlen(all) + strlen(key) + sizeof(":=0");
     char *v = malloc(len);
     if (!v)
         return -1;
-    snprintf(v, len, "%s:watchdog=0", all);
+    snprintf(v, len, "%s:%s=0", all, key);
     int rc = setenv("PARKWATCH_OPTIONS", v, 1);
     free(v);
     return rc;
@@ -162,36 +164,48 @@ static int set_child_env(const char *shim, const char *dir)
 
 /* ---- the live watchdog (watch.c), configured by the shim's own keys */
 
-/* Applies one "key=value" item of PARKWATCH_OPTIONS; the last one wins. */
+/* Applies one "key=value" item of PARKWATCH_OPTIONS; the last one wins.  A
+ * number is decided by the shim's own rule (pw_opt_uint): the shim in the
+ * child says what was clamped or ignored, so this stays quiet about it. */
 static void watch_opt(const char *item, size_t len, struct pw_watch_opts *w)
 {
-    static const char ms_key[] = "watchdog_ms=", act_key[] = "on_deadlock=";
-    char val[64];
-    if (len > sizeof(ms_key) - 1 && strncmp(item, ms_key, sizeof(ms_key) - 1) == 0) {
-        snprintf(val, sizeof(val), "%.*s", (int)(len - (sizeof(ms_key) - 1)), item + sizeof(ms_key) - 1);
-        char *end;
-        unsigned long v = strtoul(val, &end, 10);
-        if (*end || v > 3600000)
-            pw_warn("watchdog_ms=%s ignored", val);
-        else
+    const char *eq = memchr(item, '=', len);
+    if (!eq)
+        return;
+    const struct pw_opt_desc *d = pw_opt_find(item, (size_t)(eq - item));
+    const char *val = eq + 1;
+    size_t vlen = len - (size_t)(val - item);
+    uint64_t v;
+    if (d == &pw_opt_descs[PW_OPTKEY_watchdog_ms]) {
+        if (pw_opt_uint(d, val, vlen, &v) != PW_OPT_BAD)
             w->interval_ms = (unsigned)v;
-    } else if (len > sizeof(act_key) - 1 && strncmp(item, act_key, sizeof(act_key) - 1) == 0) {
-        snprintf(val, sizeof(val), "%.*s", (int)(len - (sizeof(act_key) - 1)), item + sizeof(act_key) - 1);
-        int a = pw_on_deadlock_parse(val);
+    } else if (d == &pw_opt_descs[PW_OPTKEY_on_deadlock]) {
+        char act[64];
+        snprintf(act, sizeof(act), "%.*s", (int)vlen, val);
+        int a = pw_on_deadlock_parse(act);
         if (a < 0)
-            pw_warn("on_deadlock=%s ignored (abort, report or off)", val);
+            pw_warn("%s=%s ignored (abort, report or off)", d->name, act);
         else
             w->action = (enum pw_on_deadlock)a;
     }
 }
 
-static void watch_opts(struct pw_watch_opts *w)
+void pw_run_watch_opts(const char *env, struct pw_watch_opts *w)
 {
-    *w = (struct pw_watch_opts){ .interval_ms = 1000, .action = PW_ON_DEADLOCK_ABORT };
-    for (const char *p = getenv("PARKWATCH_OPTIONS"); p && *p;) {
+    *w = (struct pw_watch_opts){
+        .interval_ms = (unsigned)pw_opt_descs[PW_OPTKEY_watchdog_ms].def_uint,
+        .action = (enum pw_on_deadlock)pw_on_deadlock_parse(pw_opt_descs[PW_OPTKEY_on_deadlock].def_str),
+    };
+    /* the shim reads no further than this either */
+    size_t left = env ? strnlen(env, PW_OPTIONS_MAX - 1) : 0;
+    for (const char *p = env; left > 0;) {
         size_t len = strcspn(p, ":");
+        if (len > left)
+            len = left;
         watch_opt(p, len, w);
-        p += len + (p[len] == ':');
+        len += len < left; /* the colon */
+        p += len;
+        left -= len;
     }
     if (w->interval_ms == 0)
         w->action = PW_ON_DEADLOCK_OFF;
@@ -203,7 +217,7 @@ static int wait_child(pid_t pid, int *status);
 static int wait_watched(pid_t pid, const char *dir, int *status)
 {
     struct pw_watch_opts wo;
-    watch_opts(&wo);
+    pw_run_watch_opts(getenv("PARKWATCH_OPTIONS"), &wo);
     if (wo.action == PW_ON_DEADLOCK_OFF)
         return wait_child(pid, status);
     return pw_watch_wait(pid, dir, &wo, status);

@@ -4,7 +4,7 @@
 usage: check_man.py SOURCE-ROOT
 
 parkwatch(1) must name every CLI option (analyzer/opts.c PW_CLI_OPTS), every
-PARKWATCH_OPTIONS key (preload/options.h PW_OPTIONS) and every finding kind
+PARKWATCH_OPTIONS key (include/parkwatch/options.h PW_OPTIONS) and every finding kind
 (analyzer/finding.h PW_FINDING_KINDS); parkwatch(3) every function of
 include/parkwatch.h.  Both must format without groff warnings, and their
 title lines must carry the project version of meson.build (the one place it is
@@ -35,7 +35,7 @@ def main(argv):
     man1, man3 = man_text(root, "man/parkwatch.1"), man_text(root, "man/parkwatch.3")
 
     cli = re.findall(r'^\s*X\("([a-z-]+)",', read(root, "analyzer/opts.c"), re.M)
-    keys = re.findall(r"^\s*X\((\w+), (?:STR|UINT),", read(root, "preload/options.h"), re.M)
+    keys = re.findall(r"^\s*X\((\w+), (?:STR|UINT),", read(root, "include/parkwatch/options.h"), re.M)
     kinds = re.findall(r'^\s*X\(\w+, "([a-z-]+)", PW_SEV_', read(root, "analyzer/finding.h"), re.M)
     if not cli or not keys or len(kinds) < 10:
         failures.append("could not read the lists (cli %d, keys %d, kinds %d)"

@@ -519,14 +519,9 @@ _Static_assert(sizeof(struct pw_chan_rec) == PW_CHAN_REC_SIZE, "channel record s
 _Static_assert(sizeof(struct pw_module) == PW_MODULE_SIZE, "module record size");
 _Static_assert(sizeof(struct pw_trace_header) <= PW_HEADER_SIZE, "header fits");
 
-/* Defaults for section sizes (overridable through PARKWATCH_OPTIONS). */
-#define PW_DEFAULT_RING_EVENTS 256u
-#define PW_DEFAULT_MAX_THREADS 4096u
-#define PW_DEFAULT_MAX_CHANS 4096u
+/* Module slots in the trace.  Not an option: the other section sizes are
+ * (parkwatch/options.h holds their defaults and bounds). */
 #define PW_DEFAULT_MAX_MODULES 512u
-#define PW_DEFAULT_DEPOT_SLOTS 65536u
-#define PW_DEFAULT_DEPOT_BYTES (8u << 20)
-#define PW_DEFAULT_MAX_NOTES 16384u
 
 /* Thread slot address helper. */
 static inline struct pw_thread_rec *pw_thread_slot(void *base, const struct pw_trace_header *h,
