@@ -21,14 +21,16 @@ void pw_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "parkwatch: warning: <message>" as one line on stderr. */
 void pw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* ---- report formats */
-#define PW_FORMATS(X)      \
-    X(TEXT, "text")        \
-    X(JSON, "json")        \
-    X(SARIF, "sarif")
+/* ---- report formats: X(enum suffix, --format name, writer (report.h)).
+ * --format, --help and the writer table expand this list: a new format is
+ * one row here and one writer file. */
+#define PW_FORMATS(X)                   \
+    X(TEXT, "text", pw_report_text)     \
+    X(JSON, "json", pw_report_json)     \
+    X(SARIF, "sarif", pw_report_sarif)
 
 enum pw_format {
-#define PW_X(name, str) PW_FMT_##name,
+#define PW_X(name, str, writer) PW_FMT_##name,
     PW_FORMATS(PW_X)
 #undef PW_X
     PW_FMT__COUNT
@@ -56,11 +58,28 @@ void pw_print_usage(FILE *f, const char *cmd);
  * (already reported).  Implemented in report.c. */
 int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_report_opts *o);
 
-/* Subcommands: ARGV[0] is the subcommand name; they return the exit status. */
-int pw_cmd_run(int argc, char **argv);
-int pw_cmd_report(int argc, char **argv);
-int pw_cmd_dump(int argc, char **argv);
-int pw_cmd_watch(int argc, char **argv);
+/* Subcommands: X(name, function, synopsis, summary, options listed by --help).
+ * main.c dispatches on this list and the usage text (pw_print_usage) prints
+ * it, in this order.  OPTIONS: PW_USAGE_NO_OPTS (the command has its own, or
+ * none), PW_USAGE_OPTS (those shared by run and report) or PW_USAGE_RUN_OPTS
+ * (those and run's own). */
+#define PW_SUBCOMMANDS(X)                                                                 \
+    X("run", pw_cmd_run, "[OPTIONS] -- PROGRAM [ARGS...]",                                \
+      "run PROGRAM with the shim preloaded, then report on its traces", PW_USAGE_RUN_OPTS) \
+    X("report", pw_cmd_report, "[OPTIONS] TRACE-FILE|TRACE-DIR...",                       \
+      "analyze traces after the fact, or of a running process", PW_USAGE_OPTS)           \
+    X("dump", pw_cmd_dump, "TRACE-FILE", "print the raw trace, one record per line",      \
+      PW_USAGE_NO_OPTS)                                                                   \
+    X("watch", pw_cmd_watch,                                                              \
+      "--pid PID [--trace-dir DIR] [--interval MS] [--on-deadlock abort|report]",         \
+      "watch a traced process live (started by the shim with watchdog=1)", PW_USAGE_NO_OPTS)
+
+enum pw_usage_opts { PW_USAGE_NO_OPTS, PW_USAGE_OPTS, PW_USAGE_RUN_OPTS };
+
+/* ARGV[0] is the subcommand name; they return the exit status. */
+#define PW_X(name, fn, synopsis, summary, opts) int fn(int argc, char **argv);
+PW_SUBCOMMANDS(PW_X)
+#undef PW_X
 
 struct pw_watch_opts;
 /* How `run` watches its child under PARKWATCH_OPTIONS=ENV (may be NULL): the

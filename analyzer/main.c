@@ -36,10 +36,9 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } commands[] = {
-    { "run", pw_cmd_run },
-    { "report", pw_cmd_report },
-    { "dump", pw_cmd_dump },
-    { "watch", pw_cmd_watch },
+#define PW_X(name, fn, synopsis, summary, opts) { name, fn },
+    PW_SUBCOMMANDS(PW_X)
+#undef PW_X
 };
 
 int main(int argc, char **argv)

@@ -9,9 +9,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const char *const format_names[] = {
+#define PW_X(name, str, writer) str,
+    PW_FORMATS(PW_X)
+#undef PW_X
+};
+
+/* "text|json|sarif": "|text|json|sarif" without its first bar. */
+#define FORMAT_BAR(name, str, writer) "|" str
+#define FORMAT_ARG (&("" PW_FORMATS(FORMAT_BAR))[1])
+
+/* "text, json or sarif", for the error message. */
+static const char *format_choices(void)
+{
+    static char buf[128];
+    size_t n = 0;
+    for (unsigned i = 0; i < PW_FMT__COUNT && n < sizeof(buf); i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+                              i == 0 ? "" : i + 1 == PW_FMT__COUNT ? " or " : ", ", format_names[i]);
+    return buf;
+}
+
 /* name, short letter (0 = none), id, argument name, run-only, help */
 #define PW_CLI_OPTS(X)                                                                   \
-    X("format", 0, FORMAT, "text|json|sarif", 0, "report format (default text)")        \
+    X("format", 0, FORMAT, FORMAT_ARG, 0, "report format (default text)")               \
     X("output", 'o', OUTPUT, "FILE", 0, "write the report to FILE")                     \
     X("fail-on", 0, FAIL_ON, "KINDS", 0,                                                \
       "comma list of finding kinds, or errors, any, none (default errors)")            \
@@ -47,11 +68,6 @@ static const struct {
 #undef PW_X
 };
 
-static const char *const format_names[] = {
-#define PW_X(name, str) str,
-    PW_FORMATS(PW_X)
-#undef PW_X
-};
 
 _Static_assert(PW_FK__COUNT <= 32, "--fail-on keeps one bit per finding kind");
 
@@ -71,7 +87,7 @@ static int parse_format(const char *s, enum pw_format *f)
             *f = (enum pw_format)i;
             return 0;
         }
-    pw_err("--format: unknown format '%s' (expected text, json or sarif)", s);
+    pw_err("--format: unknown format '%s' (expected %s)", s, format_choices());
     return -1;
 }
 
@@ -231,27 +247,31 @@ static void print_opts(FILE *f, int is_run)
 
 void pw_print_usage(FILE *f, const char *cmd)
 {
+    static const struct {
+        const char *name, *synopsis, *summary;
+        enum pw_usage_opts opts;
+    } cmds[] = {
+#define PW_X(name, fn, synopsis, summary, opts) { name, synopsis, summary, opts },
+        PW_SUBCOMMANDS(PW_X)
+#undef PW_X
+    };
     int all = !cmd;
+    enum pw_usage_opts opts = all ? PW_USAGE_RUN_OPTS : PW_USAGE_NO_OPTS;
     if (all)
         fprintf(f, "parkwatch finds threads that will never wake up.\n\nUsage:\n");
-    if (all || strcmp(cmd, "run") == 0)
-        fprintf(f, "  parkwatch run [OPTIONS] -- PROGRAM [ARGS...]\n"
-                   "      run PROGRAM with the shim preloaded, then report on its traces\n");
-    if (all || strcmp(cmd, "report") == 0)
-        fprintf(f, "  parkwatch report [OPTIONS] TRACE-FILE|TRACE-DIR...\n"
-                   "      analyze traces after the fact, or of a running process\n");
-    if (all || strcmp(cmd, "dump") == 0)
-        fprintf(f, "  parkwatch dump TRACE-FILE\n"
-                   "      print the raw trace, one record per line\n");
-    if (all)
-        fprintf(f, "  parkwatch watch --pid PID [--trace-dir DIR] [--interval MS] "
-                   "[--on-deadlock abort|report]\n"
-                   "      watch a traced process live (started by the shim with watchdog=1)\n");
+    for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+        if (!all && strcmp(cmd, cmds[i].name) != 0)
+            continue;
+        fprintf(f, "  parkwatch %s %s\n      %s\n", cmds[i].name, cmds[i].synopsis,
+                cmds[i].summary);
+        if (!all)
+            opts = cmds[i].opts;
+    }
     if (all)
         fprintf(f, "  parkwatch --version | --help | SUBCOMMAND --help\n");
-    if (all || strcmp(cmd, "dump") != 0) {
+    if (opts != PW_USAGE_NO_OPTS) {
         fprintf(f, "\n");
-        print_opts(f, all || strcmp(cmd, "run") == 0);
+        print_opts(f, opts == PW_USAGE_RUN_OPTS);
     }
     fprintf(f, "\nExit status: 66 (--exitcode) when a finding matches --fail-on; otherwise\n"
                "run: PROGRAM's own status (128+N for signal N), report: 0.\n"

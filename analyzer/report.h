@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli.h"
+
 /* Reported as tool.version in JSON and SARIF: the same string as `parkwatch
  * --version`, both the project version that meson.build passes as PW_VERSION. */
 #define PW_REPORT_TOOL_VERSION PW_VERSION
@@ -39,13 +41,39 @@ struct pw_report_summary {
 
 void pw_report_summarize(const struct pw_report *r, struct pw_report_summary *s);
 
+/* ---- what the writers share (report_common.c) */
+
+/* The summary's counts in the JSON and SARIF reports: X(field of struct
+ * pw_report_summary, JSON key, its place there, SARIF key, its place there).
+ * The key names and orders are the published schemas: never change them. */
+#define PW_SUMMARY_COUNTS(X)                                  \
+    X(errors, "errors", 0, "errors", 0)                       \
+    X(warnings, "warnings", 1, "warnings", 1)                 \
+    X(threads, "threads", 2, "threads", 4)                    \
+    X(events, "events", 3, "events", 5)                       \
+    X(dropped, "dropped_events", 4, "droppedEvents", 6)       \
+    X(suppressed, "suppressed", 5, "suppressed", 2)           \
+    X(processes, "processes", 6, "processes", 3)
+
+enum pw_summary_style { PW_SUMMARY_JSON, PW_SUMMARY_SARIF };
+
+struct json_t;
+/* The summary object of the report, with STYLE's keys in STYLE's order. */
+struct json_t *pw_report_summary_json(const struct pw_report *r, enum pw_summary_style style);
+
+struct pw_object;
+/* "&accounts_lock" for a lock or other sync object that is a global or static
+ * variable; NULL otherwise (heap objects, channels, threads). */
+const char *pw_report_object_symbol(const struct pw_report *r, const struct pw_object *o);
+
 /* True if a finding that is not suppressed has a kind in FAIL_ON (1u << kind). */
 bool pw_report_fails(const struct pw_findings *fs, uint32_t fail_on);
 
-/* Writers: return 0, or -1 if the report could not be built (out of memory);
- * write errors are left in ferror(F) for the caller. */
-int pw_report_text(FILE *f, const struct pw_report *r);
-int pw_report_json(FILE *f, const struct pw_report *r);
-int pw_report_sarif(FILE *f, const struct pw_report *r);
+/* Writers, one per row of PW_FORMATS (cli.h), each in its report_*.c: return
+ * 0, or -1 if the report could not be built (out of memory); write errors are
+ * left in ferror(F) for the caller. */
+#define PW_X(name, str, writer) int writer(FILE *f, const struct pw_report *r);
+PW_FORMATS(PW_X)
+#undef PW_X
 
 #endif

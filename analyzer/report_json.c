@@ -130,19 +130,6 @@ static json_t *fthread_json(const struct pw_report *r, const struct pw_finding *
     return o;
 }
 
-/* "&accounts_lock" for a lock or other sync object that is a global or static
- * variable; NULL otherwise (heap objects, channels, threads). */
-static const char *object_symbol(const struct pw_report *r, const struct pw_object *o)
-{
-    switch (o->type) {
-    case PW_OBJ_MUTEX: case PW_OBJ_RWLOCK: case PW_OBJ_SPIN: case PW_OBJ_COND:
-    case PW_OBJ_SEM: case PW_OBJ_BARRIER:
-        return r->frames ? pw_frames_data_name(r->frames, o->proc->trace, o->key) : NULL;
-    default:
-        return NULL;
-    }
-}
-
 static json_t *fobject_json(const struct pw_report *r, const struct pw_finding *f,
                             const struct pw_fobject *fo)
 {
@@ -151,7 +138,7 @@ static json_t *fobject_json(const struct pw_report *r, const struct pw_finding *
     pw_json_set(o, "type", pw_json_str(pw_obj_type_name(fo->o->type)));
     pw_json_set(o, "created_at", stack_json(r, f->proc->trace, fo->stack));
     pw_json_set(o, "site", str_or_null(fo->stack_label));
-    pw_json_set(o, "symbol", str_or_null(object_symbol(r, fo->o)));
+    pw_json_set(o, "symbol", str_or_null(pw_report_object_symbol(r, fo->o)));
     return o;
 }
 
@@ -203,21 +190,6 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
 
 /* ---- the whole report */
 
-static json_t *summary_json(const struct pw_report *r)
-{
-    struct pw_report_summary s;
-    pw_report_summarize(r, &s);
-    json_t *o = json_object();
-    pw_json_set(o, "errors", json_integer((json_int_t)s.errors));
-    pw_json_set(o, "warnings", json_integer((json_int_t)s.warnings));
-    pw_json_set(o, "threads", json_integer((json_int_t)s.threads));
-    pw_json_set(o, "events", json_integer((json_int_t)s.events));
-    pw_json_set(o, "dropped_events", json_integer((json_int_t)s.dropped));
-    pw_json_set(o, "suppressed", json_integer((json_int_t)s.suppressed));
-    pw_json_set(o, "processes", json_integer((json_int_t)s.processes));
-    return o;
-}
-
 static json_t *report_json(const struct pw_report *r)
 {
     json_t *root = json_object();
@@ -237,7 +209,7 @@ static json_t *report_json(const struct pw_report *r)
         if (!r->findings->v[i]->suppressed)
             pw_json_push(a, finding_json(r, r->findings->v[i]));
     pw_json_set(root, "findings", a);
-    pw_json_set(root, "summary", summary_json(r));
+    pw_json_set(root, "summary", pw_report_summary_json(r, PW_SUMMARY_JSON));
     if (r->trace_dir)
         pw_json_set(root, "trace_dir", pw_json_str(r->trace_dir));
     return root;

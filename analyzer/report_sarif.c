@@ -541,23 +541,13 @@ static json_t *rule_json(enum pw_finding_kind k)
 
 static json_t *run_properties(const struct pw_report *r)
 {
-    struct pw_report_summary s;
-    pw_report_summarize(r, &s);
     json_t *p = json_object(), *traces = json_array();
     for (size_t i = 0; i < r->ntraces; i++)
         pw_json_push(traces, pw_json_str(pw_trace_path(r->traces[i])));
     pw_json_set(p, "traces", traces);
     if (r->trace_dir)
         pw_json_set(p, "traceDir", pw_json_str(r->trace_dir));
-    json_t *sum = json_object();
-    pw_json_set(sum, "errors", json_integer((json_int_t)s.errors));
-    pw_json_set(sum, "warnings", json_integer((json_int_t)s.warnings));
-    pw_json_set(sum, "suppressed", json_integer((json_int_t)s.suppressed));
-    pw_json_set(sum, "processes", json_integer((json_int_t)s.processes));
-    pw_json_set(sum, "threads", json_integer((json_int_t)s.threads));
-    pw_json_set(sum, "events", json_integer((json_int_t)s.events));
-    pw_json_set(sum, "droppedEvents", json_integer((json_int_t)s.dropped));
-    pw_json_set(p, "summary", sum);
+    pw_json_set(p, "summary", pw_report_summary_json(r, PW_SUMMARY_SARIF));
     return p;
 }
 

@@ -240,19 +240,6 @@ static void print_headline(FILE *f, const struct pw_finding *fd)
               "was still alive\n\n", f);
 }
 
-/* "&accounts_lock" for a lock or other sync object that is a global or static
- * variable; NULL otherwise (heap objects, channels, threads). */
-static const char *object_symbol(const struct pw_report *r, const struct pw_object *o)
-{
-    switch (o->type) {
-    case PW_OBJ_MUTEX: case PW_OBJ_RWLOCK: case PW_OBJ_SPIN: case PW_OBJ_COND:
-    case PW_OBJ_SEM: case PW_OBJ_BARRIER:
-        return r->frames ? pw_frames_data_name(r->frames, o->proc->trace, o->key) : NULL;
-    default:
-        return NULL;
-    }
-}
-
 static int print_finding(const struct pw_report *r, FILE *f, const struct pw_finding *fd)
 {
     struct tw w = {.f = f, .r = r, .trace = fd->proc->trace, .kind = fd->kind};
@@ -267,7 +254,7 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
     free(v);
     for (size_t i = 0; i < fd->nobjects; i++) {
         const struct pw_fobject *o = &fd->objects[i];
-        const char *sym = object_symbol(r, o->o);
+        const char *sym = pw_report_object_symbol(r, o->o);
         if (!o->stack) {
             if (sym)
                 fprintf(f, "\n  %s is %s\n", o->o->id, sym);
