@@ -31,8 +31,16 @@
 #include "parkwatch.h"
 #include "parkwatch/ops.h"
 
-#include "fdtab.h"
+#include "chan.h"
+#include "config.h"
+#include "depot.h"
+#include "init.h"
+#include "proc.h"
 #include "shim.h"
+#include "threads.h"
+#include "tls.h"
+#include "tracefile.h"
+#include "util.h"
 
 #define PW_EXIT_LEAK 66        /* verify_at_exit's status, as `parkwatch run`'s */
 #define PW_REPORT_FRAMES 8u    /* park stack frames printed per thread */
@@ -50,21 +58,21 @@ static const char *const pw_op_names[] = {
 
 PW_EXPORT int parkwatch_impl_active(void)
 {
-    return pw_on() || (pw_tls.guard != 0 && pw_g.hdr != NULL);
+    return pw_on() || (pw_tls.guard != 0 && pw_tf.hdr != NULL);
 }
 
 PW_EXPORT int parkwatch_impl_checkpoint(const char *label)
 {
     if (!pw_on())
         return -1;
-    pw_cp_serial = PW_LOAD(&pw_g.hdr->next_serial);
+    pw_cp_serial = PW_LOAD(&pw_tf.hdr->next_serial);
     pw_strlcpy(pw_cp_label, label != NULL ? label : "", sizeof pw_cp_label);
     return 0;
 }
 
 static struct pw_thread_rec *by_serial(uint32_t serial)
 {
-    uint32_t used = PW_LOAD(&pw_g.hdr->threads_used);
+    uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
     for (uint32_t i = 0; i < used; i++) {
         struct pw_thread_rec *t = pw_slot(i);
         if (PW_LOAD(&t->state) != PW_TS_FREE && t->serial == serial)
@@ -106,7 +114,7 @@ static size_t append_chan(char *dst, size_t pos, size_t cap, uint64_t id)
         PW_OBJ_TYPES(PW_X)
 #undef PW_X
     };
-    uint32_t n = PW_LOAD(&pw_g.hdr->chans_used);
+    uint32_t n = PW_LOAD(&pw_tf.hdr->chans_used);
     for (uint32_t i = 0; i < n; i++) {
         const struct pw_chan_rec *c = pw_chan_rec(i);
         if (PW_LOAD(&c->state) == PW_CS_FREE || c->id != id)
@@ -128,8 +136,8 @@ static size_t append_chan(char *dst, size_t pos, size_t cap, uint64_t id)
 /* "module+0xoff" for PC, from the module map in the trace. */
 static size_t append_frame(char *dst, size_t pos, size_t cap, uint64_t pc)
 {
-    const struct pw_module *m = (const struct pw_module *)(pw_g.base + pw_g.hdr->modules.offset);
-    uint32_t n = PW_LOAD(&pw_g.hdr->nmodules);
+    const struct pw_module *m = (const struct pw_module *)(pw_tf.base + pw_tf.hdr->modules.offset);
+    uint32_t n = PW_LOAD(&pw_tf.hdr->nmodules);
     pos = append_hex(dst, pos, cap, pc);
     for (uint32_t i = 0; i < n; i++) {
         if (PW_LOAD(&m[i].state) != 1 || pc < m[i].lo || pc >= m[i].hi || m[i].unload_ns != 0)
@@ -187,7 +195,7 @@ static void report_thread(const struct pw_thread_rec *t)
     n = pw_append_u64(line, n, sizeof line, now > since ? (now - since) / 1000000 : 0);
     pw_append(line, n, sizeof line, " ms");
     pw_warn(line, NULL);
-    const struct pw_stack_rec *r = pw_depot_get(&pw_g.depot, stack);
+    const struct pw_stack_rec *r = pw_depot_get(&pw_tf.depot, stack);
     for (unsigned i = 0; r != NULL && i < r->nframes && i < PW_REPORT_FRAMES; i++) {
         n = pw_append(line, 0, sizeof line, "      #");
         n = pw_append_u64(line, n, sizeof line, i);
@@ -199,7 +207,7 @@ static void report_thread(const struct pw_thread_rec *t)
 
 static void report_trace_hint(void)
 {
-    pw_warn("  symbolized stacks: parkwatch report ", pw_g.trace_path, NULL);
+    pw_warn("  symbolized stacks: parkwatch report ", pw_tf.path, NULL);
 }
 
 /* ---- verify_none */
@@ -208,7 +216,7 @@ static void report_trace_hint(void)
 static int leaked(uint32_t me, uint32_t cp, bool report)
 {
     int n = 0;
-    uint32_t used = PW_LOAD(&pw_g.hdr->threads_used);
+    uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
     for (uint32_t i = 0; i < used; i++) {
         struct pw_thread_rec *t = pw_slot(i);
         if (PW_LOAD(&t->state) != PW_TS_ALIVE || t->serial <= cp || !descends(t, me, cp))
@@ -270,7 +278,7 @@ static bool parked_forever(const struct pw_thread_rec *t, uint32_t me, uint64_t 
 
 static uint32_t count_forever(uint32_t me, uint64_t before, bool report)
 {
-    uint32_t n = 0, used = PW_LOAD(&pw_g.hdr->threads_used);
+    uint32_t n = 0, used = PW_LOAD(&pw_tf.hdr->threads_used);
     for (uint32_t i = 0; i < used; i++) {
         struct pw_thread_rec *t = pw_slot(i);
         if (!parked_forever(t, me, before))
@@ -292,7 +300,7 @@ static uint32_t count_forever(uint32_t me, uint64_t before, bool report)
  * did not change during it count (the check costs nothing without leaks). */
 static void at_exit_check(void)
 {
-    if (pw_g.hdr == NULL || PW_LOAD(&pw_proc->ready) != PW_READY_REC ||
+    if (pw_tf.hdr == NULL || PW_LOAD(&pw_proc->ready) != PW_READY_REC ||
         pw_proc->pid != (int32_t)getpid() || pw_tls.guard != 0)
         return; /* not recording, or a fork child the shim has not seen yet */
     pw_tls.guard++;
@@ -315,7 +323,7 @@ static void at_exit_check(void)
     pw_warn("verify_at_exit: ", count, " thread(s) parked forever at exit; exit status 66:", NULL);
     count_forever(me, first, true);
     report_trace_hint();
-    PW_STORE(&pw_g.hdr->end_status, PW_EXIT_LEAK);
+    PW_STORE(&pw_tf.hdr->end_status, PW_EXIT_LEAK);
     /* Hazard: fflush(NULL) takes each stream's lock, where the library's own
      * exit-time flush does not; a thread parked while holding a stream lock
      * (flockfile) would hang us here.  Such a park is rare, and skipping the
@@ -328,6 +336,6 @@ static void at_exit_check(void)
  * (another library's constructor may have started it). */
 __attribute__((constructor)) static void pw_api_init(void)
 {
-    if (pw_on() && pw_g.opt.verify_at_exit)
+    if (pw_on() && pw_cfg.opt.verify_at_exit)
         atexit(at_exit_check);
 }

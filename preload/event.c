@@ -2,14 +2,18 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "config.h"
+#include "event.h"
+#include "ring.h"
 #include "shim.h"
+#include "tls.h"
+#include "tracefile.h"
 
-void pw_emit(struct pw_event *ev)
+void pw_emit(struct pw_thread_rec *t, struct pw_event *ev)
 {
-    struct pw_thread_rec *t = pw_self();
     if (t == NULL) {
-        if (pw_g.hdr != NULL)
-            __atomic_add_fetch(&pw_g.hdr->dropped_events, 1, __ATOMIC_RELAXED);
+        if (pw_tf.hdr != NULL)
+            __atomic_add_fetch(&pw_tf.hdr->dropped_events, 1, __ATOMIC_RELAXED);
         return;
     }
     if (ev->time_ns == 0)
@@ -20,29 +24,29 @@ void pw_emit(struct pw_event *ev)
      * faults each); the ring's pages are backed as its first lap reaches them.
      * Events are 64-byte aligned, so one starts at every page boundary. */
     uint64_t head = t->ring_head;
-    if (PW_UNLIKELY(head < pw_g.ring_events)) {
+    if (PW_UNLIKELY(head < pw_cfg.ring_events)) {
         struct pw_event *next = &pw_thread_ring(t)[head];
-        uint64_t left = (pw_g.ring_events - head) * sizeof *next; /* to the ring's end */
+        uint64_t left = (pw_cfg.ring_events - head) * sizeof *next; /* to the ring's end */
         if (((uintptr_t)next & (PW_PAGE - 1)) == 0 &&
             !pw_trace_reserve(next, left < PW_PAGE ? left : PW_PAGE))
             return;
     }
-    pw_ring_put(t, pw_g.ring_events, ev);
+    pw_ring_put(t, pw_cfg.ring_events, ev);
 }
 
 void pw_note(struct pw_event *ev)
 {
-    if (pw_g.hdr == NULL)
+    if (pw_tf.hdr == NULL)
         return;
     /* notes fill the section from the front, into holes of the file */
     static struct pw_backing notes;
-    struct pw_trace_header *h = pw_g.hdr;
-    if (!pw_trace_back(&notes, pw_g.base + h->notes.offset, h->notes.size,
+    struct pw_trace_header *h = pw_tf.hdr;
+    if (!pw_trace_back(&notes, pw_tf.base + h->notes.offset, h->notes.size,
                        (PW_LOAD_RELAXED(&h->notes_used) + 1ull) * sizeof *ev))
         return;
     ev->time_ns = pw_now();
     ev->thread = pw_tls.serial;
-    pw_notes_put(pw_g.hdr, pw_g.base, ev);
+    pw_notes_put(pw_tf.hdr, pw_tf.base, ev);
 }
 
 /* The park fields are covered by park_seq: odd while they change, so that a
@@ -71,7 +75,7 @@ void pw_park_begin(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_
     t->parks++;
     struct pw_event ev = {.time_ns = now, .kind = PW_EV_PARK, .op = op, .obj = obj,
                           .obj2 = obj2, .arg = flags, .stack = stack};
-    pw_emit(&ev);
+    pw_emit(t, &ev);
 }
 
 void pw_park_end(struct pw_thread_rec *t, uint16_t op, uint64_t obj, int64_t result, int err,
@@ -81,7 +85,7 @@ void pw_park_end(struct pw_thread_rec *t, uint16_t op, uint64_t obj, int64_t res
     park_write(t, PW_OP_NONE, 0, 0, 0, -1, 0, now);
     struct pw_event ev = {.time_ns = now, .kind = PW_EV_UNPARK, .op = op, .obj = obj,
                           .arg = arg, .result = (int32_t)result, .err = err};
-    pw_emit(&ev);
+    pw_emit(t, &ev);
 }
 
 /* Cancellation (or a forced unwind) inside a park skips the code after the real

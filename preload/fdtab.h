@@ -1,4 +1,4 @@
-/* fd table: one 64-bit word per fd number in anonymous memory (untouched pages
+/* fd table (fdtab.c): one 64-bit word per fd number in anonymous memory (untouched pages
  * cost nothing), so a non-channel fd costs one load on read/write/close.
  *
  * Word layout: bits 0-31 channel record index + 1, bit 32 side, bit 33 the fd
@@ -42,69 +42,66 @@ static inline int64_t pw_fd_send_chan(uint64_t e)
     return PW_FD_SIDE(e) == PW_SIDE_SEND || (e & PW_FD_BOTH) ? (int64_t)PW_FD_CHAN(e) : -1;
 }
 
-/* Shim-private per-channel state (the file holds the rest).  One cache line
- * each: neighbouring channels are often used by different threads (a ping-pong
- * pair), and a shared line would bounce between them on every park. */
-struct pw_chan_priv {
-    uint32_t parked[2]; /* threads parked on each side right now */
-} __attribute__((aligned(64)));
+struct pw_fdtab {
+    uint64_t *tab; /* n words */
+    uint32_t n;
+    uint32_t hi;   /* 1 + the highest fd ever made a channel fd */
+};
+extern struct pw_fdtab pw_fdt;
+
+int pw_fdtab_init(void);
 
 static inline uint64_t pw_fd_get(int fd)
 {
-    if (PW_UNLIKELY((unsigned)fd >= pw_g.nfds))
+    if (PW_UNLIKELY((unsigned)fd >= pw_fdt.n))
         return 0;
-    return PW_LOAD_RELAXED(&pw_g.fdtab[fd]);
+    return PW_LOAD_RELAXED(&pw_fdt.tab[fd]);
 }
 
 static inline void pw_fd_set(int fd, uint64_t e)
 {
-    if ((unsigned)fd < pw_g.nfds)
-        PW_STORE(&pw_g.fdtab[fd], e);
+    if ((unsigned)fd < pw_fdt.n)
+        PW_STORE(&pw_fdt.tab[fd], e);
 }
 
 /* A live channel fd: also raises the high-water mark a fork child scans. */
 static inline void pw_fd_set_live(int fd, uint64_t e)
 {
-    if ((unsigned)fd >= pw_g.nfds)
+    if ((unsigned)fd >= pw_fdt.n)
         return;
-    uint32_t hi = PW_LOAD_RELAXED(&pw_g.fd_hi);
+    uint32_t hi = PW_LOAD_RELAXED(&pw_fdt.hi);
     while ((uint32_t)fd >= hi &&
-           !__atomic_compare_exchange_n(&pw_g.fd_hi, &hi, (uint32_t)fd + 1, 1, __ATOMIC_RELAXED,
+           !__atomic_compare_exchange_n(&pw_fdt.hi, &hi, (uint32_t)fd + 1, 1, __ATOMIC_RELAXED,
                                         __ATOMIC_RELAXED))
         ;
-    PW_STORE(&pw_g.fdtab[fd], e);
+    PW_STORE(&pw_fdt.tab[fd], e);
 }
 
-struct pw_chan_rec *pw_chan_rec(uint32_t idx);
-/* Claims one record (backed, still FREE) or returns -1 (counted as dropped). */
-int32_t pw_chan_claim(void);
-/* All below run with the guard raised. */
-void pw_chan_create(uint16_t type, const int fds[2], bool nonblock, uint32_t stack);
-/* socketpair: two channels, one per direction (SV[0] -> SV[1] and back). */
-void pw_chan_create_pair(const int sv[2], bool nonblock, uint32_t stack);
-/* eventfd, mqueue: FD is one end; SIDES is 1 << PW_SIDE_RECV and/or 1 << PW_SIDE_SEND.
- * NAME (may be NULL) is an mqueue name: an open record with it is reused. */
-void pw_chan_create_one(uint16_t type, int fd, unsigned sides, bool nonblock, const char *name,
-                        uint32_t stack);
-void pw_chan_fd_closing(int fd, uint64_t e);
-void pw_chan_fd_added(int newfd, uint64_t e, bool nonblock);
-void pw_chan_double_close(int fd, uint64_t e);
-void pw_chan_misuse(uint16_t kind, int fd, uint32_t idx, uint32_t stack2, uint32_t other, int err);
-/* shutdown(2): SIDES as above, the sides of FD's socket that stop working. */
-void pw_chan_shutdown(int fd, uint64_t e, unsigned sides);
-/* A send-side fd of channel IDX is (now) non-blocking (PW_CF_SEND_NONBLOCK). */
-void pw_chan_send_nonblock(int64_t idx);
-/* A child (fork, posix_spawn) got copies of every open channel end. */
-void pw_chans_mark_forked(void);
+/* ---- epoll instances.  An epoll fd's word has PW_FD_EPOLL and names a slot of
+ * a table of interest lists (in shim memory, mapped on first use); i_poll.c
+ * follows epoll_ctl into it and reads it when a thread waits. */
+#define PW_EP_MAX 256u
+#define PW_EP_MEMBERS 63u
+
+/* One epoll instance's interest list.  id 0 = free slot; a member slot is free
+ * when fd1 (fd + 1) is 0.  Slots are claimed with CAS: epoll_ctl may run in
+ * several threads at once. */
+struct pw_ep {
+    uint32_t id;
+    uint32_t overflow;        /* members that did not fit: counted as outside */
+    struct {
+        int32_t fd1;
+        uint32_t events;
+    } m[PW_EP_MEMBERS];
+};
+
+/* FD was returned by epoll_create*: give it an instance (none when full). */
+void pw_ep_created(int fd);
+/* The instance of epoll fd EPFD, or NULL (not an epoll fd, or not followed). */
+struct pw_ep *pw_ep_of(int epfd);
+/* epoll_ctl(OP, FD, EVENTS) succeeded on instance P. */
+void pw_ep_ctl(struct pw_ep *p, int op, int fd, uint32_t events);
 /* close(2) of an epoll fd (word E has PW_FD_EPOLL): forget its interest list. */
 void pw_epoll_closed(int fd, uint64_t e);
-/* exec (i_proc.c): book FD_CLOEXEC closes and list the kept channel fds; undo
- * the closes if the exec returns.  A new image of exec generation GEN > 0
- * inherits the kept channels from the previous image's trace (init.c). */
-void pw_chans_exec_before(void);
-void pw_chans_exec_failed(void);
-void pw_chans_exec_inherit(uint32_t gen);
-/* mq_unlink: later opens of NAME are a new queue. */
-void pw_chan_unlink_name(const char *name);
 
 #endif

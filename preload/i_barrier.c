@@ -6,8 +6,13 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "event.h"
+#include "init.h"
 #include "real.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
 
 /* glibc's barrier: { in, current_round, count, shared, out }; shared is
  * FUTEX_SHARED (non-zero, see the sem_t note in i_sem.c) for a process-shared
@@ -79,7 +84,7 @@ PW_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_LOCK_DESTROY, .op = PW_OBJ_BARRIER,
                           .obj = (uint64_t)(uintptr_t)b, .result = rc};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;
     return rc;

@@ -34,8 +34,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "event.h"
 #include "fdtab.h"
+#include "init.h"
+#include "proc.h"
 #include "real.h"
+#include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
 
 struct chan_park {
     uint32_t idx;
@@ -49,7 +57,7 @@ static void chan_park_cleanup(void *p)
     struct chan_park *cp = p;
     if (!cp->parked)
         return;
-    __atomic_sub_fetch(&pw_g.chans[cp->idx].parked[cp->side], 1, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&pw_chan_priv[cp->idx].parked[cp->side], 1, __ATOMIC_RELAXED);
     pw_park_cancelled((void *)(uintptr_t)cp->op);
 }
 
@@ -213,7 +221,7 @@ static void park_now(struct chan_park *cp, const struct pw_chan_rec *c, int fd)
     if (t == NULL)
         return;
     uint32_t stack = pw_stack_capture();
-    __atomic_add_fetch(&pw_g.chans[cp->idx].parked[cp->side], 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&pw_chan_priv[cp->idx].parked[cp->side], 1, __ATOMIC_RELAXED);
     cp->parked = 1;
     pw_park_begin(t, cp->op, 0, c->id, (uint64_t)fd, fd, stack);
 }
@@ -224,7 +232,7 @@ static void io_after(struct chan_park *cp, struct pw_chan_rec *c, const struct i
 {
     uint64_t bytes = rc > 0 ? (uint64_t)rc : 0;
     if (cp->parked) {
-        __atomic_sub_fetch(&pw_g.chans[cp->idx].parked[cp->side], 1, __ATOMIC_RELAXED);
+        __atomic_sub_fetch(&pw_chan_priv[cp->idx].parked[cp->side], 1, __ATOMIC_RELAXED);
         pw_park_end(pw_tls.rec, cp->op, c->id, rc, rc < 0 ? err : 0, bytes);
     }
     bool recv = cp->side == PW_SIDE_RECV;
@@ -241,7 +249,7 @@ static void io_after(struct chan_park *cp, struct pw_chan_rec *c, const struct i
     struct pw_event ev = {.kind = recv ? PW_EV_CHAN_RECV : PW_EV_CHAN_SEND, .obj = c->id,
                           .obj2 = (uint64_t)io->fd, .arg = bytes, .result = (int32_t)rc,
                           .err = rc < 0 ? err : 0};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     if (!recv && rc < 0 && err == EPIPE && !noted)
         pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, io->fd, cp->idx, c->close_stack[PW_SIDE_RECV],
                        0, sigpipe_delivered(io) ? 0 : EPIPE);
@@ -523,7 +531,7 @@ PW_EXPORT int pipe2(int fds[2], int flags)
  * as the parent's close.  Only channel fds pay for this getpid. */
 static bool in_vfork_child(void)
 {
-    return syscall(SYS_getpid) != pw_g.pid;
+    return syscall(SYS_getpid) != pw_pid;
 }
 
 PW_EXPORT int close(int fd)
@@ -565,7 +573,7 @@ PW_EXPORT int close(int fd)
 /* Books the close of every live channel fd in [lo, hi]. */
 static void close_span(unsigned lo, unsigned hi)
 {
-    uint32_t top = PW_LOAD(&pw_g.fd_hi);
+    uint32_t top = PW_LOAD(&pw_fdt.hi);
     if (hi >= top)
         hi = top == 0 ? 0 : top - 1;
     pw_tls.guard++;

@@ -8,8 +8,14 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "event.h"
+#include "init.h"
 #include "real.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
+#include "userchan.h"
 
 struct cond_wait_ctx {
     struct pw_thread_rec *t;
@@ -94,7 +100,7 @@ static void signal_seen(pthread_cond_t *c, uint64_t broadcast)
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_COND_SIGNAL, .obj = (uint64_t)(uintptr_t)c,
                           .arg = broadcast};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;
 }

@@ -12,8 +12,15 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "chan.h"
+#include "event.h"
 #include "fdtab.h"
+#include "init.h"
 #include "real.h"
+#include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
 
 static void mq_opened(mqd_t q, const char *name, int oflag)
 {
@@ -130,7 +137,7 @@ static void mq_park_cleanup(void *p)
     struct mq_park *mp = p;
     if (!mp->parked)
         return;
-    __atomic_sub_fetch(&pw_g.chans[mp->idx].parked[mp->side], 1, __ATOMIC_RELAXED);
+    __atomic_sub_fetch(&pw_chan_priv[mp->idx].parked[mp->side], 1, __ATOMIC_RELAXED);
     pw_park_cancelled((void *)(uintptr_t)(mp->side == PW_SIDE_RECV ? PW_OP_MQ_RECEIVE
                                                                      : PW_OP_MQ_SEND));
 }
@@ -140,7 +147,7 @@ static void mq_booked(struct mq_park *mp, struct pw_chan_rec *c, const struct mq
 {
     uint16_t op = m->recv ? PW_OP_MQ_RECEIVE : PW_OP_MQ_SEND;
     if (mp->parked) {
-        __atomic_sub_fetch(&pw_g.chans[mp->idx].parked[mp->side], 1, __ATOMIC_RELAXED);
+        __atomic_sub_fetch(&pw_chan_priv[mp->idx].parked[mp->side], 1, __ATOMIC_RELAXED);
         pw_park_end(pw_tls.rec, op, c->id, rc, rc < 0 ? err : 0, rc >= 0 ? 1 : 0);
     }
     if (rc >= 0)
@@ -148,7 +155,7 @@ static void mq_booked(struct mq_park *mp, struct pw_chan_rec *c, const struct mq
     struct pw_event ev = {.kind = m->recv ? PW_EV_CHAN_RECV : PW_EV_CHAN_SEND, .obj = c->id,
                           .obj2 = (uint64_t)m->q, .arg = rc >= 0 ? 1 : 0,
                           .result = (int32_t)rc, .err = rc < 0 ? err : 0};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
 }
 
 static ssize_t mq_work(struct mq_call *m)
@@ -177,7 +184,7 @@ static ssize_t mq_work(struct mq_call *m)
     struct pw_thread_rec *t = pw_self();
     if (t != NULL) {
         uint32_t stack = pw_stack_capture();
-        __atomic_add_fetch(&pw_g.chans[mp.idx].parked[mp.side], 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&pw_chan_priv[mp.idx].parked[mp.side], 1, __ATOMIC_RELAXED);
         mp.parked = 1;
         pw_park_begin(t, m->recv ? PW_OP_MQ_RECEIVE : PW_OP_MQ_SEND, m->abs ? PW_PARK_TIMED : 0,
                       c->id, (uint64_t)m->q, (int)m->q, stack);

@@ -6,8 +6,14 @@
 #include <pthread.h>
 #include <sys/single_threaded.h>
 
+#include "event.h"
+#include "init.h"
+#include "lockorder.h"
 #include "real.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
 
 /* PC: the interposer's return address, the "A acquired here" site of later
  * lock-order edges (lockorder.c).  TRY: a trylock, which orders nothing. */

@@ -7,8 +7,8 @@
  * no park; a finite one is a timed park.  A wait over fds none of which is a
  * channel is not recorded, like a read on such an fd.
  *
- * epoll interest lists are followed through epoll_ctl in shim memory (a table
- * of instances, mapped on first use); a member fd closed without EPOLL_CTL_DEL
+ * epoll interest lists are followed through epoll_ctl in the fd table's table
+ * of instances (fdtab.c, mapped on first use); a member fd closed without EPOLL_CTL_DEL
  * is dropped by the kernel, but here it counts as an unknown member. */
 #include <errno.h>
 #include <poll.h>
@@ -16,8 +16,15 @@
 #include <sys/epoll.h>
 #include <sys/select.h>
 
+#include "chan.h"
+#include "event.h"
 #include "fdtab.h"
+#include "init.h"
 #include "real.h"
+#include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
 
 /* ---- building the set */
 
@@ -250,81 +257,12 @@ PW_EXPORT int pselect(int nfds, fd_set *r, fd_set *w, fd_set *x, const struct ti
 
 /* ---- epoll */
 
-#define EP_MAX 256u
-#define EP_MEMBERS 63u
-
-/* One epoll instance's interest list.  id 0 = free slot; a member slot is free
- * when fd1 (fd + 1) is 0.  Slots are claimed with CAS: epoll_ctl may run in
- * several threads at once. */
-struct ep {
-    uint32_t id;
-    uint32_t overflow;        /* members that did not fit: counted as outside */
-    struct {
-        int32_t fd1;
-        uint32_t events;
-    } m[EP_MEMBERS];
-};
-
-static struct ep *ep_tab;
-static uint32_t ep_next_id;
-
-static struct ep *ep_table(void)
-{
-    struct ep *t = PW_LOAD(&ep_tab);
-    if (t != NULL)
-        return t;
-    struct ep *mine = pw_anon_map(EP_MAX * sizeof *mine);
-    if (mine == NULL)
-        return NULL;
-    if (!__atomic_compare_exchange_n(&ep_tab, &t, mine, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        return t; /* another thread won; our mapping stays unused (rare, 128 KB untouched) */
-    return mine;
-}
-
-static struct ep *ep_of(int epfd)
-{
-    uint64_t e = pw_fd_get(epfd);
-    if (!(e & PW_FD_EPOLL) || (e & PW_FD_LIVE) || ep_tab == NULL)
-        return NULL;
-    uint32_t i = (uint32_t)e - 1;
-    return i < EP_MAX ? &ep_tab[i] : NULL;
-}
-
-static void ep_created(int fd)
-{
-    if (fd < 0)
-        return;
-    int err = errno;
-    struct ep *t = ep_table();
-    for (uint32_t i = 0; t != NULL && i < EP_MAX; i++) {
-        uint32_t zero = 0, id = PW_ADD(&ep_next_id, 1);
-        if (!__atomic_compare_exchange_n(&t[i].id, &zero, id, 0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_RELAXED))
-            continue;
-        for (uint32_t k = 0; k < EP_MEMBERS; k++)
-            PW_STORE(&t[i].m[k].fd1, 0);
-        PW_STORE(&t[i].overflow, 0);
-        pw_fd_set(fd, PW_FD_EPOLL | (i + 1));
-        break;
-    }
-    errno = err;
-}
-
-/* close(2) of an epoll fd (i_chan.c): the instance slot is free again. */
-void pw_epoll_closed(int fd, uint64_t e)
-{
-    uint32_t i = (uint32_t)e - 1;
-    if (ep_tab != NULL && i < EP_MAX)
-        PW_STORE(&ep_tab[i].id, 0);
-    pw_fd_set(fd, 0);
-}
-
 PW_EXPORT int epoll_create(int size)
 {
     bool on = pw_on();
     int fd = PW_REAL(epoll_create)(size);
     if (on)
-        ep_created(fd);
+        pw_ep_created(fd);
     return fd;
 }
 
@@ -333,34 +271,8 @@ PW_EXPORT int epoll_create1(int flags)
     bool on = pw_on();
     int fd = PW_REAL(epoll_create1)(flags);
     if (on)
-        ep_created(fd);
+        pw_ep_created(fd);
     return fd;
-}
-
-static void ep_ctl(struct ep *p, int op, int fd, uint32_t events)
-{
-    int32_t want = fd + 1;
-    for (uint32_t k = 0; k < EP_MEMBERS; k++) {
-        int32_t cur = PW_LOAD(&p->m[k].fd1);
-        if (cur == want) {
-            if (op == EPOLL_CTL_DEL)
-                PW_STORE(&p->m[k].fd1, 0);
-            else
-                PW_STORE(&p->m[k].events, events);
-            return;
-        }
-    }
-    if (op != EPOLL_CTL_ADD)
-        return;
-    for (uint32_t k = 0; k < EP_MEMBERS; k++) {
-        int32_t zero = 0;
-        if (__atomic_compare_exchange_n(&p->m[k].fd1, &zero, want, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED)) {
-            PW_STORE(&p->m[k].events, events);
-            return;
-        }
-    }
-    PW_ADD(&p->overflow, 1);
 }
 
 PW_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
@@ -369,9 +281,9 @@ PW_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     int rc = PW_REAL(epoll_ctl)(epfd, op, fd, ev);
     if (rc != 0 || !on)
         return rc;
-    struct ep *p = ep_of(epfd);
+    struct pw_ep *p = pw_ep_of(epfd);
     if (p != NULL)
-        ep_ctl(p, op, fd, ev != NULL ? ev->events : 0);
+        pw_ep_ctl(p, op, fd, ev != NULL ? ev->events : 0);
     return rc;
 }
 
@@ -400,12 +312,12 @@ static int ep_work(struct ep_call *c)
 {
     bool timed = c->via == VIA_PWAIT2 ? c->ts != NULL : c->timeout >= 0;
     bool zero = c->via == VIA_PWAIT2 ? ts_zero(c->ts) : c->timeout == 0;
-    struct ep *p;
-    if (!pw_on() || zero || (p = ep_of(c->epfd)) == NULL)
+    struct pw_ep *p;
+    if (!pw_on() || zero || (p = pw_ep_of(c->epfd)) == NULL)
         return ep_real(c);
     int err = errno;
     struct set s = {0};
-    for (uint32_t k = 0; k < EP_MEMBERS; k++) {
+    for (uint32_t k = 0; k < PW_EP_MEMBERS; k++) {
         int32_t fd1 = PW_LOAD(&p->m[k].fd1);
         if (fd1 > 0)
             set_fd(&s, fd1 - 1, true, (PW_LOAD(&p->m[k].events) & EPOLLOUT) != 0);

@@ -11,9 +11,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "fdtab.h"
+#include "chan.h"
+#include "event.h"
+#include "exec.h"
+#include "init.h"
+#include "modules.h"
+#include "proc.h"
 #include "real.h"
 #include "shim.h"
+#include "threads.h"
+#include "tls.h"
+#include "tracefile.h"
+#include "util.h"
 
 /* Hold the guard across the real fork: the atfork handlers of other libraries
  * run inside it and their locking is not the program's. */
@@ -26,7 +35,7 @@ PW_EXPORT pid_t fork(void)
     int err = errno;
     if (pid > 0) {
         struct pw_event ev = {.kind = PW_EV_FORK, .op = 0, .arg = (uint64_t)pid};
-        pw_emit(&ev);
+        pw_emit(pw_self(), &ev);
         pw_chans_mark_forked(); /* the child holds copies: EPIPE is no longer certain */
     }
     pw_tls.guard--;
@@ -44,7 +53,7 @@ static int spawned(int rc, pid_t *pidp)
     int err = errno;
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_FORK, .op = 0, .arg = (uint64_t)*pidp};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     pw_chans_mark_forked();
     pw_tls.guard--;
     errno = err;
@@ -80,14 +89,14 @@ PW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 
 static bool exec_before(void)
 {
-    if (!pw_on() || syscall(SYS_getpid) != pw_g.pid) /* off, or a vfork child */
+    if (!pw_on() || syscall(SYS_getpid) != pw_pid) /* off, or a vfork child */
         return false;
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_EXEC};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     pw_chans_exec_before();
-    pw_g.hdr->end_ns = pw_now();
-    PW_STORE(&pw_g.hdr->end_kind, PW_END_EXEC);
+    pw_tf.hdr->end_ns = pw_now();
+    PW_STORE(&pw_tf.hdr->end_kind, PW_END_EXEC);
     pw_tls.guard--;
     return true;
 }
@@ -97,8 +106,8 @@ static int exec_after(bool recorded, int rc)
     if (!recorded)
         return rc;
     int err = errno;
-    PW_STORE(&pw_g.hdr->end_kind, PW_END_RUNNING);
-    pw_g.hdr->end_ns = 0;
+    PW_STORE(&pw_tf.hdr->end_kind, PW_END_RUNNING);
+    pw_tf.hdr->end_ns = 0;
     pw_tls.guard++;
     pw_chans_exec_failed();
     pw_tls.guard--;

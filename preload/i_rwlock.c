@@ -11,8 +11,14 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "event.h"
+#include "init.h"
+#include "lockorder.h"
 #include "real.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
 
 enum rw_mode { RW_PLAIN, RW_TIMED, RW_CLOCK };
 

@@ -21,8 +21,14 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "event.h"
+#include "init.h"
 #include "real.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
+#include "userchan.h"
 
 /* glibc's sem_t on 64-bit targets: { uint64_t value and waiters; int private; }.
  * private is FUTEX_PRIVATE (0) for sem_init(pshared = 0) and FUTEX_SHARED (128,
@@ -150,7 +156,7 @@ static void post_seen(sem_t *s)
     int err = errno;
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_COND_SIGNAL, .op = PW_OBJ_SEM, .obj = key};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;
 }
@@ -175,7 +181,7 @@ static void sem_born(sem_t *s, unsigned value, bool shared, bool note)
     if (note)
         pw_note(&ev);
     else
-        pw_emit(&ev);
+        pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;
 }
@@ -186,7 +192,7 @@ static void sem_gone(sem_t *s, int rc)
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_LOCK_DESTROY, .op = PW_OBJ_SEM,
                           .obj = (uint64_t)(uintptr_t)s, .result = rc};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;
 }

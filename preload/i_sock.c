@@ -7,8 +7,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "chan.h"
 #include "fdtab.h"
+#include "init.h"
 #include "real.h"
+#include "shim.h"
+#include "stack.h"
+#include "tls.h"
 
 PW_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 {

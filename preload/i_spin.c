@@ -5,8 +5,11 @@
  * as lock-held-by-exited-thread, like a mutex. */
 #include <pthread.h>
 
+#include "init.h"
 #include "real.h"
 #include "shim.h"
+#include "threads.h"
+#include "tls.h"
 
 static inline void held_push_self(pthread_spinlock_t *s)
 {

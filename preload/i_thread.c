@@ -11,9 +11,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#include "event.h"
+#include "init.h"
 #include "real.h"
 #include "shim.h"
+#include "stack.h"
 #include "threads.h"
+#include "tls.h"
 
 static void thread_end_unwound(void *unused)
 {
@@ -25,7 +29,7 @@ static void thread_end_unwound(void *unused)
 static void *trampoline(void *p)
 {
     uint32_t slot = (uint32_t)(uintptr_t)p;
-    struct pw_slot_priv hand = pw_g.slots[slot];
+    struct pw_slot_priv hand = pw_slot_hands[slot];
     pw_tls.guard++;
     pw_thread_begin(slot, 1);
     pw_tls.guard--;
@@ -57,12 +61,12 @@ static int create_work(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(vo
         int rc = PW_REAL(pthread_create)(th, attr, fn, arg);
         struct pw_event ev = {.kind = PW_EV_THREAD_CREATE, .arg = rc == 0 ? (uint64_t)*th : 0,
                               .stack = stack, .result = rc};
-        pw_emit(&ev);
+        pw_emit(pw_self(), &ev);
         return rc;
     }
     uint32_t serial = pw_new_serial();
-    pw_g.slots[slot].fn = fn;
-    pw_g.slots[slot].arg = arg;
+    pw_slot_hands[slot].fn = fn;
+    pw_slot_hands[slot].arg = arg;
     struct pw_thread_rec *child = pw_slot((uint32_t)slot);
     /* the kernel names a new thread after its creator: no prctl in the child */
     if (self != NULL)
@@ -76,7 +80,7 @@ static int create_work(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(vo
         pw_thread_map((uint64_t)*th, (uint32_t)slot); /* the parent may join first */
     struct pw_event ev = {.kind = PW_EV_THREAD_CREATE, .obj = rc == 0 ? serial : 0,
                           .arg = rc == 0 ? (uint64_t)*th : 0, .stack = stack, .result = rc};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     return rc;
 }
 
@@ -118,7 +122,7 @@ static void join_done(struct pw_thread_rec *target, uint32_t serial, pthread_t t
     }
     struct pw_event ev = {.kind = PW_EV_THREAD_JOIN, .obj = serial, .arg = (uint64_t)th,
                           .result = rc};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
 }
 
 enum join_mode { JOIN_PLAIN, JOIN_TIMED, JOIN_CLOCK };
@@ -226,7 +230,7 @@ PW_EXPORT int pthread_detach(pthread_t th)
         PW_OR(&target->flags, PW_TF_DETACHED);
     struct pw_event ev = {.kind = PW_EV_THREAD_DETACH, .obj = serial, .arg = (uint64_t)th,
                           .result = rc};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;
     return rc;
@@ -243,26 +247,8 @@ PW_EXPORT int pthread_setname_np(pthread_t th, const char *name)
     pw_tls.guard++;
     struct pw_thread_rec *t = pthread_equal(th, pthread_self()) ? pw_self()
                                                                : pw_thread_find((uint64_t)th);
-    uint64_t first8 = 0;
-    size_t len = strnlen(name, PW_THREAD_NAME_MAX - 1);
-    memcpy(&first8, name, len < 8 ? len : 8);
-    if (t != NULL) {
-        memcpy(t->name, name, len);
-        t->name[len] = '\0';
-    }
-    struct pw_event ev = {.kind = PW_EV_THREAD_NAME, .obj = t != NULL ? t->serial : 0,
-                          .arg = first8};
-    pw_emit(&ev);
+    pw_thread_named(t, name);
     pw_tls.guard--;
     errno = err;
     return rc;
-}
-
-/* The kernel's name for the calling thread (inherited from the creator until
- * renamed): one prctl at registration. */
-void pw_thread_name_self(struct pw_thread_rec *t)
-{
-    char name[PW_THREAD_NAME_MAX] = {0};
-    if (prctl(PR_GET_NAME, name, 0, 0, 0) == 0)
-        memcpy(t->name, name, sizeof name - 1);
 }

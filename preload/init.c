@@ -14,49 +14,27 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "config.h"
+#include "event.h"
+#include "exec.h"
 #include "fdtab.h"
+#include "init.h"
+#include "lockorder.h"
+#include "modules.h"
+#include "proc.h"
 #include "real.h"
 #include "shim.h"
+#include "stack.h"
 #include "threads.h"
+#include "tls.h"
+#include "tracefile.h"
+#include "util.h"
+#include "watchdog.h"
 
-__thread struct pw_tls pw_tls __attribute__((tls_model("initial-exec")));
-struct pw_global pw_g;
-
-static struct pw_proc pw_proc_boot;
-struct pw_proc *pw_proc = &pw_proc_boot;
 
 enum { PW_INIT_NONE, PW_INIT_RUNNING, PW_INIT_DONE };
 static uint32_t pw_init_state;
-
-static uint32_t pow2_up(uint64_t x)
-{
-    uint32_t p = 1;
-    while (p < x)
-        p <<= 1;
-    return p;
-}
-
-/* The trace directory is made absolute once, so that a later chdir does not
- * scatter the traces of forked children. */
-static void set_trace_dir(const char *dir)
-{
-    size_t n = 0;
-    if (dir[0] != '/' && getcwd(pw_g.trace_dir, sizeof pw_g.trace_dir) != NULL) {
-        n = strlen(pw_g.trace_dir);
-        n = pw_append(pw_g.trace_dir, n, sizeof pw_g.trace_dir, "/");
-    }
-    pw_append(pw_g.trace_dir, n, sizeof pw_g.trace_dir, dir);
-}
-
-static void apply_options(void)
-{
-    pw_options_parse(&pw_g.opt, getenv("PARKWATCH_OPTIONS"));
-    pw_g.ring_events = pow2_up(pw_g.opt.ring_events);
-    pw_g.opt.ring_events = pw_g.ring_events;
-    pw_g.max_threads = (uint32_t)pw_g.opt.max_threads;
-    pw_g.stack_depth = (uint32_t)pw_g.opt.stack_depth;
-    set_trace_dir(pw_g.opt.trace_dir);
-}
 
 /* The readiness word, in a page the kernel zeroes in a fork child. */
 static void map_proc_page(void)
@@ -74,26 +52,26 @@ static void map_proc_page(void)
 /* Trace, first thread, modules: once per process (and once per fork child). */
 static void start_process(int32_t ppid, uint32_t thread_flags)
 {
-    pw_g.pid = (int32_t)syscall(SYS_getpid);
-    pw_proc->pid = pw_g.pid;
+    pw_pid = (int32_t)syscall(SYS_getpid);
+    pw_proc->pid = pw_pid;
     if (pw_trace_create(ppid) != 0) {
         PW_STORE(&pw_proc->ready, PW_READY_OFF);
         return;
     }
-    if (pw_g.hdr->exec_gen != 0 && !(thread_flags & PW_TF_FORKED))
-        pw_chans_exec_inherit(pw_g.hdr->exec_gen); /* channel fds kept across the exec */
+    if (pw_tf.hdr->exec_gen != 0 && !(thread_flags & PW_TF_FORKED))
+        pw_chans_exec_inherit(pw_tf.hdr->exec_gen); /* channel fds kept across the exec */
     pw_register_self(thread_flags);
     pw_modules_refresh();
-    if (pw_g.opt.verbose)
-        pw_warn("recording to ", pw_g.trace_path, NULL);
+    if (pw_cfg.opt.verbose)
+        pw_warn("recording to ", pw_tf.path, NULL);
 }
 
 static void init_first(void)
 {
     pw_real_resolve();
-    apply_options();
+    pw_config_load();
     map_proc_page();
-    if (pw_fdtab_init() != 0 || pw_threads_init() != 0) {
+    if (pw_fdtab_init() != 0 || pw_chans_init() != 0 || pw_threads_init() != 0) {
         pw_warn("out of memory at start; recording is off", NULL);
         PW_STORE(&pw_proc->ready, PW_READY_OFF);
         return;
@@ -102,9 +80,9 @@ static void init_first(void)
     pw_lockorder_init();
     start_process((int32_t)getppid(), 0);
     pthread_atfork(pw_fork_prepare, pw_fork_parent, pw_fork_child);
-    if (pw_g.hdr != NULL)
+    if (pw_tf.hdr != NULL)
         pw_watchdog_start(); /* before the host has threads: see watchdog.c */
-    if (pw_g.hdr != NULL)
+    if (pw_tf.hdr != NULL)
         PW_STORE(&pw_proc->ready, PW_READY_REC);
 }
 
@@ -159,15 +137,15 @@ void pw_fork_child(void)
 {
     pw_modules_unlock();
     int32_t pid = (int32_t)syscall(SYS_getpid);
-    if (pw_g.pid == pid && PW_LOAD(&pw_proc->ready) != PW_READY_NO)
+    if (pw_pid == pid && PW_LOAD(&pw_proc->ready) != PW_READY_NO)
         return; /* already done (lazy path ran first) */
-    struct pw_trace_header *old = pw_g.hdr;
-    char *old_base = pw_g.base;
-    uint64_t old_size = pw_g.size;
-    int32_t ppid = pw_g.pid;
+    struct pw_trace_header *old = pw_tf.hdr;
+    char *old_base = pw_tf.base;
+    uint64_t old_size = pw_tf.size;
+    int32_t ppid = pw_pid;
     if (old == NULL) {
         /* the parent could not record (it already said why): neither do we */
-        pw_g.pid = pid;
+        pw_pid = pid;
         PW_STORE(&pw_proc->ready, PW_READY_OFF);
         return;
     }
@@ -183,13 +161,13 @@ void pw_fork_child(void)
     pw_tls.last_cond = 0;
     pw_threads_reset_private();
     start_process(ppid, PW_TF_FORKED);
-    if (pw_g.hdr != NULL) {
+    if (pw_tf.hdr != NULL) {
         if (old != NULL)
             pw_chans_inherit(old, old_base);
         if (pw_tls.rec != NULL && name[0] != '\0')
             memcpy(pw_tls.rec->name, name, sizeof name);
         struct pw_event ev = {.kind = PW_EV_FORK, .op = 1, .arg = (uint64_t)ppid};
-        pw_emit(&ev);
+        pw_emit(pw_self(), &ev);
         PW_STORE(&pw_proc->ready, PW_READY_REC);
     }
     if (old_base != NULL)
@@ -209,7 +187,7 @@ __attribute__((constructor)) static void pw_ctor(void)
  * waitpid, and a reader can tell a dead pid by proc_start_ticks. */
 __attribute__((destructor)) static void pw_dtor(void)
 {
-    struct pw_trace_header *h = pw_g.hdr;
+    struct pw_trace_header *h = pw_tf.hdr;
     if (h == NULL || PW_LOAD(&pw_proc->ready) != PW_READY_REC)
         return;
     pw_tls.guard++;

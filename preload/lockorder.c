@@ -29,7 +29,15 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "depot.h"
+#include "event.h"
+#include "lockorder.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
+#include "tracefile.h"
+#include "util.h"
 
 __thread struct pw_lo_tls pw_lo __attribute__((tls_model("initial-exec")));
 
@@ -126,8 +134,8 @@ static bool edge_insert(uint64_t fp, bool *full)
 
 static void count_dropped_edge(void)
 {
-    if (pw_g.hdr != NULL)
-        __atomic_add_fetch(&pw_g.hdr->dropped_edges, 1, __ATOMIC_RELAXED);
+    if (pw_tf.hdr != NULL)
+        __atomic_add_fetch(&pw_tf.hdr->dropped_edges, 1, __ATOMIC_RELAXED);
 }
 
 /* "A acquired here": the whole stack of that acquisition if one was captured,
@@ -138,7 +146,7 @@ static uint32_t site_of(const struct pw_thread_rec *t, uint32_t i)
         return 0; /* pushed without pw_lock_acquired: site unknown */
     if (pw_lo.stack[i] == 0 && pw_lo.pc[i] != 0) {
         uint64_t pc = pw_lo.pc[i];
-        pw_lo.stack[i] = pw_depot_put(&pw_g.depot, &pc, 1);
+        pw_lo.stack[i] = pw_depot_put(&pw_tf.depot, &pc, 1);
     }
     return pw_lo.stack[i];
 }
@@ -174,7 +182,7 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
                               .arg = arg, .stack = bstack, .stack2 = site_of(t, i),
                               .result = atype & 0x7f};
         pw_note(&ev);
-        __atomic_add_fetch(&pw_g.hdr->lock_edges, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&pw_tf.hdr->lock_edges, 1, __ATOMIC_RELAXED);
     }
     if (n > PW_HELD_MAX)
         count_dropped_edge(); /* edges from the unlisted locks are not known */
@@ -200,7 +208,7 @@ static void memo_set(const struct pw_thread_rec *t, uint32_t n, uint64_t bt)
 
 void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btype)
 {
-    if (PW_UNLIKELY(lo == NULL || pw_g.hdr == NULL))
+    if (PW_UNLIKELY(lo == NULL || pw_tf.hdr == NULL))
         return;
     uint32_t epoch = PW_LOAD_RELAXED(&lo->epoch);
     if (PW_UNLIKELY(pw_lo.epoch != epoch)) {
@@ -231,7 +239,7 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
      * locks x the locks taken under them fill it in a second, and a miss here
      * is then a cache miss in the edge set on every request).  dropped_notes
      * already says that notes, edges among them, were lost. */
-    struct pw_trace_header *h = pw_g.hdr;
+    struct pw_trace_header *h = pw_tf.hdr;
     if (PW_UNLIKELY(PW_LOAD_RELAXED(&h->notes_used) >= h->notes.count))
         return;
     int err = errno;
@@ -272,7 +280,7 @@ void pw_lock_life(uint16_t kind, uint16_t type, uint64_t obj, int rc)
     if (pw_lock_reborn(ev.obj))
         pw_note(&ev);
     else
-        pw_emit(&ev);
+        pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;
 }

@@ -11,7 +11,13 @@
 #include <sched.h>
 #include <string.h>
 
+#include "event.h"
+#include "modules.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tracefile.h"
+#include "util.h"
 
 static uint32_t pw_mod_lock;
 static uint32_t pw_mod_seen[PW_DEFAULT_MAX_MODULES]; /* refresh round that saw it */
@@ -30,7 +36,7 @@ void pw_modules_unlock(void)
 
 static struct pw_module *module(uint32_t i)
 {
-    return (struct pw_module *)(pw_g.base + pw_g.hdr->modules.offset) + i;
+    return (struct pw_module *)(pw_tf.base + pw_tf.hdr->modules.offset) + i;
 }
 
 static void load_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi)
@@ -84,7 +90,7 @@ static uint32_t build_id(const struct dl_phdr_info *info, uint8_t *out)
 
 static int find_loaded(uint64_t base, uint64_t lo, uint64_t hi)
 {
-    uint32_t n = pw_g.hdr->nmodules;
+    uint32_t n = pw_tf.hdr->nmodules;
     for (uint32_t i = 0; i < n; i++) {
         struct pw_module *m = module(i);
         if (m->unload_ns == 0 && m->base == base && m->lo == lo && m->hi == hi)
@@ -95,7 +101,7 @@ static int find_loaded(uint64_t base, uint64_t lo, uint64_t hi)
 
 static void append(const struct dl_phdr_info *info, uint64_t lo, uint64_t hi)
 {
-    struct pw_trace_header *h = pw_g.hdr;
+    struct pw_trace_header *h = pw_tf.hdr;
     uint32_t i = h->nmodules;
     if (i >= h->modules.count)
         return;
@@ -124,8 +130,8 @@ static int visit(struct dl_phdr_info *info, size_t size, void *data)
         return 0;
     uint64_t self = (uint64_t)(uintptr_t)&pw_modules_refresh;
     if (self >= lo && self < hi) {
-        pw_g.self_lo = lo;
-        pw_g.self_hi = hi;
+        pw_self_lo = lo;
+        pw_self_hi = hi;
     }
     int i = find_loaded(info->dlpi_addr, lo, hi);
     if (i >= 0)
@@ -138,17 +144,17 @@ static int visit(struct dl_phdr_info *info, size_t size, void *data)
 /* Call with the guard raised. */
 void pw_modules_refresh(void)
 {
-    if (pw_g.hdr == NULL)
+    if (pw_tf.hdr == NULL)
         return;
     pw_modules_lock();
     pw_mod_round++;
     dl_iterate_phdr(visit, NULL);
-    uint32_t n = pw_g.hdr->nmodules;
+    uint32_t n = pw_tf.hdr->nmodules;
     uint64_t now = pw_now();
     for (uint32_t i = 0; i < n; i++)
         if (module(i)->unload_ns == 0 && pw_mod_seen[i] != pw_mod_round)
             PW_STORE(&module(i)->unload_ns, now);
     pw_modules_unlock();
     struct pw_event ev = {.kind = PW_EV_MODULES, .arg = n};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
 }

@@ -8,7 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "util.h"
 
 /* Where each key's value lives in struct pw_options, by enum pw_opt_key. */
 static const size_t pw_opt_offset[PW_OPTKEY__COUNT] = {

@@ -3,7 +3,6 @@
  * which then passes through (see the fallbacks in the interposers). */
 #include "real.h"
 
-#include "shim.h"
 
 struct pw_real_table pw_real;
 

@@ -19,7 +19,12 @@
 #include <string.h>
 #include <unwind.h>
 
+#include "config.h"
+#include "depot.h"
 #include "shim.h"
+#include "stack.h"
+#include "tls.h"
+#include "tracefile.h"
 
 /* 4 x 2.3 us < 1/60 of the first unw_backtrace: cheap insurance for short-
  * lived threads, noise for long-lived ones. */
@@ -80,6 +85,8 @@ static __thread struct pw_sc pw_sc __attribute__((tls_model("initial-exec")));
  * inherited locked (seen: a fork child hung in its first capture). */
 static uint32_t no_libunwind;
 
+uint64_t pw_self_lo, pw_self_hi;
+
 void pw_stack_after_fork(void)
 {
     no_libunwind = 1;
@@ -96,7 +103,7 @@ static uint32_t sc_find(uint64_t cfa, uint64_t ra)
 {
     for (uint32_t w = 0; w < PW_SC_WAYS; w++) {
         const struct pw_sc_ent *e = &pw_sc.e[w];
-        if (e->ra != ra || e->cfa != cfa || e->pool != pw_g.depot.pool)
+        if (e->ra != ra || e->cfa != cfa || e->pool != pw_tf.depot.pool)
             continue;
         uint32_t i = 0;
         while (i < e->n && *(const uint64_t *)(uintptr_t)(cfa + 8u * e->off[i]) == e->val[i])
@@ -140,7 +147,7 @@ static void sc_fill(uint64_t cfa, uint64_t ra, void *const *ip, const uint64_t *
         j++; /* frame j is pw_stack_capture's caller, ra its ip */
     if (j >= n || j > last || (uint64_t)(uintptr_t)ip[j] != ra || last - j > PW_SC_SLOTS)
         return;
-    struct pw_sc_ent e = {.cfa = cfa, .ra = ra, .pool = pw_g.depot.pool, .id = id};
+    struct pw_sc_ent e = {.cfa = cfa, .ra = ra, .pool = pw_tf.depot.pool, .id = id};
     for (unsigned f = j + 1; f <= last; f++) {
         uint64_t slot = cfas[f] - 8, want = (uint64_t)(uintptr_t)ip[f];
         if (slot < cfa || slot - cfa > 8ull * UINT16_MAX || (slot & 7) != 0 ||
@@ -198,7 +205,7 @@ __attribute__((noinline)) uint32_t pw_stack_capture(void)
     void *buf[PW_RAW_MAX];
     uint64_t cfas[PW_RAW_MAX];
     uint64_t pcs[PW_STACK_MAX_FRAMES];
-    int want = (int)(pw_g.stack_depth + PW_SKIP_ROOM);
+    int want = (int)(pw_cfg.stack_depth + PW_SKIP_ROOM);
     bool early = pw_tls.captures < PW_BT_CUTOFF || no_libunwind;
     bool fill = early || sc_want_fill(cfa, ra);
     unsigned n;
@@ -213,18 +220,18 @@ __attribute__((noinline)) uint32_t pw_stack_capture(void)
     unsigned k = 0, last = 0;
     /* every shim frame goes: the capture machinery on top, the start
      * trampoline at the bottom of a created thread's stack */
-    for (unsigned i = 0; i < n && k < pw_g.stack_depth; i++) {
+    for (unsigned i = 0; i < n && k < pw_cfg.stack_depth; i++) {
         uint64_t pc = (uint64_t)(uintptr_t)buf[i];
-        if (pc < pw_g.self_lo || pc >= pw_g.self_hi)
+        if (pc < pw_self_lo || pc >= pw_self_hi)
             pcs[k++] = pc;
         last = i;
     }
     /* the pool grows into holes of the file: back them first (full disk) */
     static struct pw_backing pool;
-    if (!pw_trace_back(&pool, pw_g.depot.pool, pw_g.depot.pool_size,
-                       PW_LOAD_RELAXED(pw_g.depot.used) + sizeof(struct pw_stack_rec) + sizeof pcs))
+    if (!pw_trace_back(&pool, pw_tf.depot.pool, pw_tf.depot.pool_size,
+                       PW_LOAD_RELAXED(pw_tf.depot.used) + sizeof(struct pw_stack_rec) + sizeof pcs))
         return 0;
-    id = pw_depot_put(&pw_g.depot, pcs, k);
+    id = pw_depot_put(&pw_tf.depot, pcs, k);
     if (fill && id != 0)
         sc_fill(cfa, ra, buf, cfas, n, last, id);
     return id;

@@ -9,10 +9,17 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "event.h"
+#include "proc.h"
 #include "shim.h"
 #include "threads.h"
+#include "tls.h"
+#include "tracefile.h"
+#include "util.h"
 
 /* pthread_t -> (serial, slot): open addressing, never deleted.  A stale entry is
  * harmless: lookups check that the slot still holds that serial. */
@@ -21,29 +28,32 @@ struct pw_tmap_ent {
     uint64_t val; /* serial << 32 | (slot + 1) */
 };
 
+__thread struct pw_tls pw_tls __attribute__((tls_model("initial-exec")));
+struct pw_slot_priv *pw_slot_hands;
+
 static struct pw_tmap_ent *pw_tmap;
 static uint32_t pw_tmap_mask;
 static uint32_t pw_recycle_cursor;
 
 struct pw_thread_rec *pw_slot(uint32_t i)
 {
-    return pw_thread_slot(pw_g.base, pw_g.hdr, i);
+    return pw_thread_slot(pw_tf.base, pw_tf.hdr, i);
 }
 
 uint32_t pw_slot_of(const struct pw_thread_rec *t)
 {
-    const struct pw_trace_header *h = pw_g.hdr;
-    return (uint32_t)(((const char *)t - pw_g.base - h->threads.offset) / h->thread_slot_size);
+    const struct pw_trace_header *h = pw_tf.hdr;
+    return (uint32_t)(((const char *)t - pw_tf.base - h->threads.offset) / h->thread_slot_size);
 }
 
 int pw_threads_init(void)
 {
     uint32_t n = 1;
-    while (n < 2 * pw_g.max_threads)
+    while (n < 2 * pw_cfg.max_threads)
         n <<= 1;
     pw_tmap = pw_anon_map((size_t)n * sizeof *pw_tmap);
-    pw_g.slots = pw_anon_map((size_t)pw_g.max_threads * sizeof *pw_g.slots);
-    if (pw_tmap == NULL || pw_g.slots == NULL)
+    pw_slot_hands = pw_anon_map((size_t)pw_cfg.max_threads * sizeof *pw_slot_hands);
+    if (pw_tmap == NULL || pw_slot_hands == NULL)
         return -1;
     pw_tmap_mask = n - 1;
     return 0;
@@ -53,7 +63,7 @@ int pw_threads_init(void)
 void pw_threads_reset_private(void)
 {
     munmap(pw_tmap, (size_t)(pw_tmap_mask + 1) * sizeof *pw_tmap);
-    munmap(pw_g.slots, (size_t)pw_g.max_threads * sizeof *pw_g.slots);
+    munmap(pw_slot_hands, (size_t)pw_cfg.max_threads * sizeof *pw_slot_hands);
     pw_recycle_cursor = 0;
     pw_tls.spare_slot = 0;
     pw_threads_init();
@@ -84,7 +94,7 @@ void pw_thread_map(uint64_t key, uint32_t slot)
 
 static struct pw_thread_rec *scan_for(uint64_t key)
 {
-    uint32_t used = PW_LOAD(&pw_g.hdr->threads_used);
+    uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
     for (uint32_t i = 0; i < used; i++) {
         struct pw_thread_rec *t = pw_slot(i);
         if (PW_LOAD(&t->state) != PW_TS_FREE && PW_LOAD_RELAXED(&t->pthread) == key)
@@ -105,7 +115,7 @@ struct pw_thread_rec *pw_thread_find(uint64_t key)
             continue;
         uint64_t val = PW_LOAD(&e->val);
         uint32_t slot1 = (uint32_t)val;
-        if (slot1 == 0 || slot1 > pw_g.max_threads)
+        if (slot1 == 0 || slot1 > pw_cfg.max_threads)
             return NULL;
         struct pw_thread_rec *t = pw_slot(slot1 - 1);
         if (t->serial == (uint32_t)(val >> 32) && PW_LOAD(&t->state) != PW_TS_FREE)
@@ -117,7 +127,7 @@ struct pw_thread_rec *pw_thread_find(uint64_t key)
 
 static int32_t claim_fresh(void)
 {
-    struct pw_trace_header *h = pw_g.hdr;
+    struct pw_trace_header *h = pw_tf.hdr;
     uint32_t n = PW_LOAD_RELAXED(&h->threads_used);
     while (n < h->threads.count)
         if (__atomic_compare_exchange_n(&h->threads_used, &n, n + 1, 1, __ATOMIC_ACQ_REL,
@@ -138,7 +148,7 @@ static bool recyclable(struct pw_thread_rec *t)
 
 static int32_t claim_recycled(void)
 {
-    uint32_t n = pw_g.max_threads;
+    uint32_t n = pw_cfg.max_threads;
     uint32_t start = __atomic_fetch_add(&pw_recycle_cursor, 1, __ATOMIC_RELAXED);
     for (uint32_t k = 0; k < n; k++) {
         uint32_t i = (start + k) % n;
@@ -150,11 +160,11 @@ static int32_t claim_recycled(void)
             continue;
         /* old ring entries must not look valid under the new ring_head; the
          * last thread may not have reached every page of its ring */
-        if (!pw_trace_reserve(t, pw_g.hdr->thread_slot_size))
+        if (!pw_trace_reserve(t, pw_tf.hdr->thread_slot_size))
             return -1;
-        memset(t, 0, pw_g.hdr->thread_slot_size);
+        memset(t, 0, pw_tf.hdr->thread_slot_size);
         __atomic_store_n(&pw_recycle_cursor, i + 1, __ATOMIC_RELAXED);
-        PW_ADD(&pw_g.hdr->recycled_threads, 1);
+        PW_ADD(&pw_tf.hdr->recycled_threads, 1);
         return (int32_t)i;
     }
     return -1;
@@ -171,7 +181,7 @@ int32_t pw_slot_take(void)
     if (s < 0)
         s = claim_recycled();
     if (s < 0)
-        PW_ADD(&pw_g.hdr->dropped_threads, 1);
+        PW_ADD(&pw_tf.hdr->dropped_threads, 1);
     return s;
 }
 
@@ -201,7 +211,7 @@ struct pw_thread_rec *pw_slot_publish(uint32_t slot, uint32_t serial, uint32_t p
 
 uint32_t pw_new_serial(void)
 {
-    return PW_ADD(&pw_g.hdr->next_serial, 1);
+    return PW_ADD(&pw_tf.hdr->next_serial, 1);
 }
 
 /* Runs in the new thread (or an adopted one): binds the slot to this thread. */
@@ -221,7 +231,7 @@ void pw_thread_begin(uint32_t slot, uint32_t trampoline)
     pw_thread_map((uint64_t)self, slot);
     struct pw_event ev = {.kind = PW_EV_THREAD_START, .obj = t->serial,
                           .obj2 = t->parent_serial, .arg = (uint64_t)t->tid};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
 }
 
 /* Registers the calling thread without a creation record: the main thread at
@@ -234,7 +244,7 @@ int pw_register_self(uint32_t flags)
         pw_tls.state = PW_TLS_NOSLOT;
         return -1;
     }
-    if (pw_gettid() == pw_g.pid)
+    if (pw_gettid() == pw_pid)
         flags |= PW_TF_MAIN;
     uint32_t serial = (flags & PW_TF_MAIN) ? 1 : pw_new_serial();
     pw_slot_publish((uint32_t)slot, serial, 0, flags, 0, 0);
@@ -244,7 +254,7 @@ int pw_register_self(uint32_t flags)
 
 struct pw_thread_rec *pw_self_slow(void)
 {
-    if (pw_tls.state != PW_TLS_NEW || pw_g.hdr == NULL)
+    if (pw_tls.state != PW_TLS_NEW || pw_tf.hdr == NULL)
         return NULL;
     int err = errno; /* called from hot paths that do not save it */
     pw_tls.guard++;
@@ -303,11 +313,36 @@ void pw_thread_end(uint32_t how, uint32_t stack)
     }
     struct pw_event ev = {.kind = PW_EV_THREAD_EXIT, .op = (uint16_t)how, .obj = t->serial,
                           .arg = nheld, .stack = stack};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
     t->exit_stack = stack;
     t->exit_ns = pw_now();
     PW_STORE(&t->state, PW_TS_EXITED);
     pw_tls.rec = NULL;
     pw_tls.state = PW_TLS_ENDED;
     pw_tls.guard--;
+}
+
+/* ---- names */
+
+/* The kernel's name for the calling thread (inherited from the creator until
+ * renamed): one prctl at registration. */
+void pw_thread_name_self(struct pw_thread_rec *t)
+{
+    char name[PW_THREAD_NAME_MAX] = {0};
+    if (prctl(PR_GET_NAME, name, 0, 0, 0) == 0)
+        memcpy(t->name, name, sizeof name - 1);
+}
+
+void pw_thread_named(struct pw_thread_rec *t, const char *name)
+{
+    uint64_t first8 = 0;
+    size_t len = strnlen(name, PW_THREAD_NAME_MAX - 1);
+    memcpy(&first8, name, len < 8 ? len : 8);
+    if (t != NULL) {
+        memcpy(t->name, name, len);
+        t->name[len] = '\0';
+    }
+    struct pw_event ev = {.kind = PW_EV_THREAD_NAME, .obj = t != NULL ? t->serial : 0,
+                          .arg = first8};
+    pw_emit(pw_self(), &ev);
 }

@@ -8,13 +8,27 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "depot.h"
+#include "options.h"
+#include "proc.h"
 #include "shim.h"
+#include "tracefile.h"
+#include "util.h"
 
 #define PW_MAX_EXEC_GEN 4096u
+
+struct pw_tracefile pw_tf;
+
+uint64_t pw_now(void)
+{
+    return pw_mono_abs() - pw_tf.start_mono;
+}
 
 static uint64_t page_up(uint64_t x)
 {
@@ -58,7 +72,7 @@ static uint64_t layout(struct pw_trace_header *h, const struct pw_options *o)
 
 static size_t trace_name(char *buf, size_t cap, uint32_t gen)
 {
-    return pw_trace_file_name(buf, cap, pw_g.trace_dir, (uint64_t)pw_g.pid, gen);
+    return pw_trace_file_name(buf, cap, pw_cfg.trace_dir, (uint64_t)pw_pid, gen);
 }
 
 /* O_EXCL|O_NOFOLLOW: never overwrite, never follow a planted symlink.  An exec'd
@@ -66,8 +80,8 @@ static size_t trace_name(char *buf, size_t cap, uint32_t gen)
 static int open_trace(uint32_t *gen)
 {
     for (uint32_t g = 0; g < PW_MAX_EXEC_GEN; g++) {
-        trace_name(pw_g.trace_path, sizeof pw_g.trace_path, g);
-        int fd = open(pw_g.trace_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        trace_name(pw_tf.path, sizeof pw_tf.path, g);
+        int fd = open(pw_tf.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd >= 0 || errno != EEXIST) {
             *gen = g;
             return fd;
@@ -127,14 +141,14 @@ static void fill_header(struct pw_trace_header *h, uint64_t size, uint32_t gen, 
 {
     struct timespec rt;
     h->file_size = size;
-    h->pid = pw_g.pid;
+    h->pid = pw_pid;
     h->ppid = ppid;
     h->clock_id = CLOCK_MONOTONIC;
     h->exec_gen = gen;
     clock_gettime(CLOCK_REALTIME, &rt);
     h->start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec;
     h->start_mono_ns = pw_mono_abs();
-    pw_g.start_mono = h->start_mono_ns;
+    pw_tf.start_mono = h->start_mono_ns;
     h->proc_start_ticks = proc_start_ticks();
     h->depot_used = 8;  /* offset 0 is reserved: stack id 0 means "none" */
     h->next_serial = 1; /* serial 1 is kept for the main thread */
@@ -170,7 +184,7 @@ static void prewrite(int fd, const struct pw_trace_header *h)
 static void warn_off(const char *what)
 {
     const char *why = strerrordesc_np(errno);
-    pw_warn(what, pw_g.trace_path, ": ", why ? why : "error", "; recording is off", NULL);
+    pw_warn(what, pw_tf.path, ": ", why ? why : "error", "; recording is off", NULL);
 }
 
 /* The file is sparse, so running out of room never shows at ftruncate: a store
@@ -191,7 +205,7 @@ static int check_room(int fd, uint64_t size)
         return 0;
     char kib[24];
     pw_append_u64(kib, 0, sizeof kib, size >> 10);
-    pw_warn("trace file ", pw_g.trace_path, " would need ", kib, why,
+    pw_warn("trace file ", pw_tf.path, " would need ", kib, why,
             "; recording is off (lower max_threads, ring_events or depot_kb)", NULL);
     return -1;
 }
@@ -211,11 +225,11 @@ bool pw_trace_reserve(void *addr, uint64_t len)
         PW_STORE_RELAXED(&unsupported, 1);
         return true;
     }
-    if (pw_g.hdr != NULL)
-        PW_STORE(&pw_g.hdr->recording, 0);
+    if (pw_tf.hdr != NULL)
+        PW_STORE(&pw_tf.hdr->recording, 0);
     PW_STORE(&pw_proc->ready, PW_READY_OFF);
     if (__atomic_exchange_n(&warned, 1, __ATOMIC_ACQ_REL) == 0)
-        pw_warn("trace file ", pw_g.trace_path, ": no space left to grow it; recording stops", NULL);
+        pw_warn("trace file ", pw_tf.path, ": no space left to grow it; recording stops", NULL);
     return false;
 }
 
@@ -242,8 +256,8 @@ int pw_trace_create(int32_t ppid)
 {
     struct pw_trace_header tmp;
     memset(&tmp, 0, sizeof tmp);
-    pw_trace_header_init(&tmp, pw_g.ring_events);
-    uint64_t size = layout(&tmp, &pw_g.opt);
+    pw_trace_header_init(&tmp, pw_cfg.ring_events);
+    uint64_t size = layout(&tmp, &pw_cfg.opt);
     uint32_t gen = 0;
     int fd = open_trace(&gen);
     if (fd < 0) {
@@ -252,7 +266,7 @@ int pw_trace_create(int32_t ppid)
     }
     if (check_room(fd, size) != 0) {
         pw_sys_close(fd);
-        unlink(pw_g.trace_path);
+        unlink(pw_tf.path);
         return -1;
     }
     void *base = MAP_FAILED;
@@ -272,16 +286,16 @@ int pw_trace_create(int32_t ppid)
     if (base == MAP_FAILED) {
         errno = saved;
         warn_off("cannot map trace file ");
-        unlink(pw_g.trace_path);
+        unlink(pw_tf.path);
         return -1;
     }
     struct pw_trace_header *h = base;
     memcpy(h, &tmp, sizeof tmp);
     fill_header(h, size, gen, ppid);
-    pw_depot_bind(&pw_g.depot, h, base);
-    pw_g.base = base;
-    pw_g.size = size;
-    PW_STORE(&pw_g.hdr, h);
+    pw_depot_bind(&pw_tf.depot, h, base);
+    pw_tf.base = base;
+    pw_tf.size = size;
+    PW_STORE(&pw_tf.hdr, h);
     return 0;
 }
 
@@ -289,8 +303,48 @@ int pw_trace_create(int32_t ppid)
  * it); the caller unmaps it when done copying. */
 void pw_trace_detach(void)
 {
-    pw_g.hdr = NULL;
-    pw_g.base = NULL;
-    pw_g.size = 0;
-    memset(&pw_g.depot, 0, sizeof pw_g.depot);
+    pw_tf.hdr = NULL;
+    pw_tf.base = NULL;
+    pw_tf.size = 0;
+    memset(&pw_tf.depot, 0, sizeof pw_tf.depot);
+}
+
+/* ---- the previous image */
+
+struct pw_trace_header *pw_trace_map_previous(uint32_t gen, uint64_t *size)
+{
+    char path[sizeof pw_tf.path];
+    pw_trace_file_name(path, sizeof path, pw_cfg.trace_dir, (uint64_t)pw_pid, gen - 1);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return NULL;
+    struct stat st;
+    void *base = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && (uint64_t)st.st_size >= PW_HEADER_SIZE)
+        base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    pw_sys_close(fd);
+    if (base == MAP_FAILED)
+        return NULL;
+    struct pw_trace_header *old = base;
+    uint64_t n = (uint64_t)st.st_size;
+    /* the previous image of this very process (an exec keeps the start time), and
+     * a layout this image understands; anything else is left alone */
+    bool ok = memcmp(old->magic, PW_TRACE_MAGIC, 8) == 0 &&
+              old->version_major == PW_TRACE_VERSION_MAJOR && old->pid == pw_pid &&
+              old->proc_start_ticks == pw_tf.hdr->proc_start_ticks &&
+              old->chan_rec_size == PW_CHAN_REC_SIZE && old->end_kind == PW_END_EXEC &&
+              old->chans.offset + (uint64_t)old->chans.count * PW_CHAN_REC_SIZE <= n &&
+              old->notes.offset + (uint64_t)old->notes.count * sizeof(struct pw_event) <= n &&
+              old->depot_pool.offset + old->depot_pool.size <= n;
+    if (!ok) {
+        munmap(base, (size_t)n);
+        return NULL;
+    }
+    *size = n;
+    return old;
+}
+
+void pw_trace_unmap(struct pw_trace_header *h, uint64_t size)
+{
+    munmap(h, (size_t)size);
 }

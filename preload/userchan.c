@@ -31,8 +31,17 @@
 
 #define PARKWATCH_IMPL
 #include "parkwatch.h"
-#include "fdtab.h"
+#include "chan.h"
+#include "config.h"
+#include "event.h"
+#include "init.h"
 #include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
+#include "tracefile.h"
+#include "userchan.h"
+#include "util.h"
 
 __thread struct pw_uq_cur pw_uq_cur __attribute__((tls_model("initial-exec")));
 
@@ -55,7 +64,7 @@ static struct uq_ent *map_get(void)
     if (m != NULL)
         return m;
     uint64_t n = 1;
-    while (n < 2ull * pw_g.opt.max_chans)
+    while (n < 2ull * pw_cfg.opt.max_chans)
         n <<= 1;
     struct uq_ent *fresh = pw_anon_map(n * sizeof *fresh);
     if (fresh == NULL)
@@ -97,7 +106,7 @@ static struct pw_chan_rec *lookup(const void *ch, uint32_t *idx)
     uint64_t addr = (uint64_t)(uintptr_t)ch;
     struct uq_ent *e = find_ent(addr);
     uint64_t v = e != NULL ? PW_LOAD(&e->val) : 0;
-    if (v == 0 || v > PW_LOAD(&pw_g.hdr->chans_used))
+    if (v == 0 || v > PW_LOAD(&pw_tf.hdr->chans_used))
         return NULL;
     struct pw_chan_rec *c = pw_chan_rec((uint32_t)(v - 1));
     if (PW_LOAD(&c->state) == PW_CS_FREE || c->type != PW_OBJ_USERCHAN || c->user_addr != addr)
@@ -148,7 +157,7 @@ static void emit(uint16_t kind, uint16_t op, const struct pw_chan_rec *c, uint64
 {
     struct pw_event ev = {.kind = kind, .op = op, .obj = c->id, .obj2 = (uint64_t)-1,
                           .arg = arg, .result = result, .stack = stack};
-    pw_emit(&ev);
+    pw_emit(pw_self(), &ev);
 }
 
 static void misuse(uint16_t kind, uint32_t idx, uint32_t stack2, uint32_t other)
@@ -179,7 +188,7 @@ PW_EXPORT int parkwatch_impl_chan_make(const void *ch, unsigned long capacity, c
         UQ_LEAVE(-1);
     uint32_t stack = pw_stack_capture();
     struct pw_chan_rec *c = pw_chan_rec((uint32_t)idx);
-    c->id = PW_ADD(&pw_g.hdr->next_chan_id, 1);
+    c->id = PW_ADD(&pw_tf.hdr->next_chan_id, 1);
     c->type = PW_OBJ_USERCHAN;
     c->creator = pw_tls.serial;
     c->create_ns = pw_now();

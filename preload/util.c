@@ -8,18 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "util.h"
 
 uint64_t pw_mono_abs(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t pw_now(void)
-{
-    return pw_mono_abs() - pw_g.start_mono;
 }
 
 size_t pw_strlcpy(char *dst, const char *src, size_t cap)

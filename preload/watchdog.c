@@ -37,7 +37,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "shim.h"
+#include "config.h"
+#include "options.h"
+#include "proc.h"
+#include "tracefile.h"
+#include "util.h"
+#include "watchdog.h"
 
 extern char **environ;
 
@@ -54,7 +59,7 @@ static const char *const cli_rel[] = {
 
 static bool find_cli(char *out, size_t cap)
 {
-    const char *bin = pw_g.opt.parkwatch_bin;
+    const char *bin = pw_cfg.opt.parkwatch_bin;
     if (bin != NULL && bin[0] != '\0') {
         pw_strlcpy(out, bin, cap);
         return access(out, X_OK) == 0;
@@ -113,8 +118,8 @@ static void __attribute__((noreturn)) exec_sidecar(const char *path, char **argv
 
 void pw_watchdog_start(void)
 {
-    struct pw_options *o = &pw_g.opt;
-    if (!o->watchdog || o->watchdog_ms == 0 || pw_g.hdr == NULL || pw_g.hdr->exec_gen != 0)
+    struct pw_options *o = &pw_cfg.opt;
+    if (!o->watchdog || o->watchdog_ms == 0 || pw_tf.hdr == NULL || pw_tf.hdr->exec_gen != 0)
         return;
     if (!valid_action(o->on_deadlock))
         return; /* off (or unknown): nothing to watch for */
@@ -126,12 +131,12 @@ void pw_watchdog_start(void)
     }
     /* everything the children need is prepared here, in the parent */
     static char pid_s[24], ms_s[24];
-    pw_append_u64(pid_s, 0, sizeof pid_s, (uint64_t)pw_g.pid);
+    pw_append_u64(pid_s, 0, sizeof pid_s, (uint64_t)pw_pid);
     pw_append_u64(ms_s, 0, sizeof ms_s, o->watchdog_ms);
     static char *argv[] = {NULL, "watch", "--pid", pid_s, "--trace-dir", NULL, "--interval",
                            ms_s, "--on-deadlock", NULL, NULL};
     argv[0] = cli;
-    argv[5] = pw_g.trace_dir;
+    argv[5] = pw_cfg.trace_dir;
     argv[9] = (char *)o->on_deadlock;
     static char *envp[MAX_ENV + 1];
     size_t n = 0;

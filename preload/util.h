@@ -1,0 +1,20 @@
+/* Small helpers that avoid stdio and malloc (util.c). */
+#ifndef PW_UTIL_H
+#define PW_UTIL_H
+
+
+#include "shim.h"
+#include <sys/types.h>
+
+
+uint64_t pw_mono_abs(void);
+void pw_warn(const char *first, ...) __attribute__((sentinel));
+size_t pw_strlcpy(char *dst, const char *src, size_t cap);
+size_t pw_append(char *dst, size_t pos, size_t cap, const char *src);
+size_t pw_append_u64(char *dst, size_t pos, size_t cap, uint64_t v);
+int pw_gettid(void);
+ssize_t pw_sys_read(int fd, void *buf, size_t n);
+int pw_sys_close(int fd);
+void *pw_anon_map(size_t bytes);
+
+#endif
