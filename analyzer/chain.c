@@ -29,6 +29,7 @@
 struct text {
     char *s;
     size_t len;
+    bool oom;                 /* a piece could not be added: the text is incomplete */
 };
 
 static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -39,10 +40,13 @@ static void text_add(struct text *t, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vasprintf(&piece, fmt, ap);
     va_end(ap);
-    if (n < 0)
+    if (n < 0) {
+        t->oom = true;
         return;
+    }
     char *ns = realloc(t->s, t->len + (size_t)n + 1);
     if (!ns) {
+        t->oom = true;
         free(piece);
         return;
     }
@@ -479,21 +483,25 @@ const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t)
     text_add(&text, "%s (%s %s)", t->name, op_name(t->op), t->waits_on ? t->waits_on->id : "?");
     while (t && t->status == PW_THR_PARKED && t->waits_on && f->nchain < MAX_LINKS) {
         struct pw_link *l = pw_finding_add_link(f);
+        if (!l)
+            break; /* out of memory, marked on F */
         l->t = t;
         l->o = t->waits_on;
         l->op = t->op;
         next_step(t, &s);
         for (size_t i = 0; i < s.nblockers; i++)
-            pw_link_add_blocker(l, s.blockers[i]);
+            pw_link_add_blocker(f, l, s.blockers[i]);
         if (!s.next) {
             text_add(&text, " -> %s", s.root);
-            l->text = strdup(s.root);
+            if (!(l->text = strdup(s.root)))
+                f->oom = true;
             snprintf(reason, sizeof(reason), "%s", s.reason);
             break;
         }
         if (in_chain(f, s.next)) {
             text_add(&text, " -> %s %s (cycle)", s.relation, s.next->name);
-            l->text = strdup("cycle");
+            if (!(l->text = strdup("cycle")))
+                f->oom = true;
             snprintf(reason, sizeof(reason), "in a wait-for cycle with %s", s.next->name);
             break;
         }
@@ -503,6 +511,8 @@ const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t)
     }
     free(f->chain_text);
     f->chain_text = text.s;
+    if (text.oom)
+        f->oom = true;
     /* a long chain is summarized by where it ends */
     if (f->nchain > 1 && f->chain[f->nchain - 1].t) {
         struct pw_link *last = &f->chain[f->nchain - 1];
@@ -512,6 +522,7 @@ const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t)
         snprintf(reason, sizeof(reason), "%.199s", tmp);
     }
     free(f->reason);
-    f->reason = strdup(reason);
-    return f->reason;
+    if (!(f->reason = strdup(reason)))
+        f->oom = true;
+    return f->reason ? f->reason : "";
 }

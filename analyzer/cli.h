@@ -9,6 +9,8 @@
 
 #include "parkwatch/trace.h"
 
+#include "diag.h" /* pw_err, pw_warn and the error policy */
+
 struct pw_trace;
 
 /* ---- exit statuses (SPEC.md "Exit status") */
@@ -16,10 +18,6 @@ struct pw_trace;
 #define PW_EXIT_USAGE 2       /* usage error, unreadable/foreign/corrupt input, cannot run */
 #define PW_EXIT_FINDINGS 66   /* default --exitcode */
 
-/* Prints "parkwatch: <message>" as one line on stderr. */
-void pw_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints "parkwatch: warning: <message>" as one line on stderr. */
-void pw_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- report formats: X(enum suffix, --format name, writer (report.h)).
  * --format, --help and the writer table expand this list: a new format is

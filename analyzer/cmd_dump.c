@@ -3,6 +3,7 @@
  * Unlike the rest of the analyzer, which sees a trace only through the model,
  * dump reads the trace's records (threads, channels, events, notes) directly:
  * printing them raw is its job. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 struct idset {
     uint32_t *ids;
     size_t n, cap;
+    bool oom;                 /* an id could not be stored: the dump fails (diag.h) */
 };
 
 static void idset_add(struct idset *s, uint32_t id)
@@ -24,8 +26,10 @@ static void idset_add(struct idset *s, uint32_t id)
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 256;
         uint32_t *ni = realloc(s->ids, cap * sizeof(*ni));
-        if (!ni)
-            return; /* the stack section is best effort; the lines above are complete */
+        if (!ni) {
+            s->oom = true;
+            return;
+        }
         s->ids = ni;
         s->cap = cap;
     }
@@ -304,8 +308,13 @@ int pw_cmd_dump(int argc, char **argv)
     dump_threads(t, &ids);
     dump_chans(t, &ids);
     dump_events(t, &ids);
-    dump_stacks(t, &ids);
+    if (!ids.oom)
+        dump_stacks(t, &ids);
     free(ids.ids);
     pw_trace_close(t);
+    if (ids.oom) {
+        pw_err("out of memory");
+        return PW_EXIT_USAGE;
+    }
     return PW_EXIT_OK;
 }

@@ -54,6 +54,9 @@ static void describe_cycle(struct pw_finding *f, size_t start)
     if (m && fclose(m) == 0) {
         free(f->chain_text);
         f->chain_text = text;
+    } else {
+        free(text);
+        f->oom = true; /* the cycle text could not be written */
     }
     struct pw_thread *head = f->chain[start].t;
     if (n == 1)
@@ -75,6 +78,8 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
         if (t->rec->park_flags & PW_PARK_TIMED)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_DEADLOCK, p);
+        if (!f)
+            return; /* out of memory: pw_detect_all reports it */
         pw_chain_build(f, t);
         struct pw_link *last = f->nchain ? &f->chain[f->nchain - 1] : NULL;
         bool cycle = last && last->text && strcmp(last->text, "cycle") == 0;
@@ -132,6 +137,8 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
     if (!alive)
         return;
     struct pw_finding *f = pw_finding_new(fs, PW_FK_ALL_BLOCKED, p);
+    if (!f)
+        return; /* out of memory: pw_detect_all reports it */
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
         if (t->status != PW_THR_PARKED || t->claimed)
@@ -235,6 +242,8 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
             continue;
         }
         f = pw_finding_new(fs, PW_FK_THREAD_LEAK, p);
+        if (!f)
+            return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
         pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
         pw_chain_build(f, t);
@@ -276,6 +285,8 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
             t->claimed = true; /* one finding per root cause: not a thread-leak too */
             if (!f) {
                 f = pw_finding_new(fs, PW_FK_CHAN_NEVER_CLOSED, p);
+                if (!f)
+                    return; /* out of memory: pw_detect_all reports it */
                 f->count = 0;
                 pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
                 pw_chain_build(f, t);
@@ -324,6 +335,8 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
             continue;
         }
         f = pw_finding_new(fs, fk, p);
+        if (!f)
+            return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_thread(f, t, "misuse", e->stack, e->stack2);
         pw_finding_add_object(f, o, o->create_stack, o->site_label);
         struct pw_thread *other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL;
@@ -372,6 +385,8 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
         for (size_t h = 0; h < t->nheld; h++) {
             struct pw_object *lock = t->held[h];
             struct pw_finding *f = pw_finding_new(fs, PW_FK_LOCK_HELD_BY_EXITED, p);
+            if (!f)
+                return; /* out of memory: pw_detect_all reports it */
             pw_finding_add_thread(f, t, "exited", t->rec->exit_stack, 0);
             pw_finding_add_object(f, lock, lock->create_stack, lock->site_label);
             size_t waiters = 0;
@@ -422,6 +437,8 @@ static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
         if (obj->type == PW_OBJ_MQUEUE && !(obj->chan->flags & PW_CF_UNLINKED))
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_CHAN_UNREAD, p);
+        if (!f)
+            return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
         unsigned long long left = obj->chan->sent - obj->chan->received;
         const char *unit = obj->type == PW_OBJ_MQUEUE || obj->type == PW_OBJ_USERCHAN
@@ -453,6 +470,8 @@ static void detect_UNJOINED(struct pw_process *p, struct pw_findings *fs)
             continue;
         }
         f = pw_finding_new(fs, PW_FK_UNJOINED, p);
+        if (!f)
+            return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_thread(f, t, "exited", 0, 0);
     }
     for (size_t k = from; k < fs->n; k++) {
@@ -507,6 +526,8 @@ static void detect_FD_LEAK(struct pw_process *p, struct pw_findings *fs)
         if (obj->type == PW_OBJ_SOCKETPAIR && w <= 0)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_FD_LEAK, p);
+        if (!f)
+            return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
         pw_finding_set_message(f, "%s of %s (fd %d) still open at exit",
                                r > 0 ? "the read end" : "the write end", obj->id,
@@ -525,5 +546,5 @@ int pw_detect_all(struct pw_model *m, struct pw_findings *fs)
     for (size_t i = 0; i < m->nprocs; i++)
         for (int k = 0; k < PW_FK__COUNT; k++)
             detectors[k](&m->procs[i], fs);
-    return 0;
+    return pw_findings_status(fs);
 }

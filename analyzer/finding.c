@@ -45,48 +45,66 @@ int pw_finding_kind_parse(const char *name)
     return -1;
 }
 
-/* Out-of-memory in the analyzer is fatal: a half-built report would lie. */
-static void *xrealloc(void *p, size_t n)
+/* Out-of-memory (diag.h's policy): a constructor that cannot store something
+ * returns NULL / -1 and marks the list or the finding; pw_detect_all then
+ * fails, and no report is written: a half-built report would lie. */
+static void *grow(void *p, size_t n)
 {
-    void *r = realloc(p, n ? n : 1);
-    if (!r) {
-        fputs("parkwatch: out of memory\n", stderr);
-        exit(2);
-    }
-    return r;
+    return realloc(p, n ? n : 1);
 }
 
 struct pw_finding *pw_finding_new(struct pw_findings *fs, enum pw_finding_kind kind,
                                   struct pw_process *p)
 {
-    struct pw_finding *f = xrealloc(NULL, sizeof(*f));
-    memset(f, 0, sizeof(*f));
+    if (fs->n == fs->cap) {
+        size_t cap = fs->cap ? fs->cap * 2 : 16;
+        struct pw_finding **nv = grow(fs->v, cap * sizeof(*fs->v));
+        if (!nv) {
+            fs->oom = true;
+            return NULL;
+        }
+        fs->v = nv;
+        fs->cap = cap;
+    }
+    struct pw_finding *f = calloc(1, sizeof(*f));
+    if (!f) {
+        fs->oom = true;
+        return NULL;
+    }
     f->kind = kind;
     f->proc = p;
     f->count = 1;
-    if (fs->n == fs->cap) {
-        fs->cap = fs->cap ? fs->cap * 2 : 16;
-        fs->v = xrealloc(fs->v, fs->cap * sizeof(*fs->v));
-    }
     fs->v[fs->n++] = f;
     return f;
 }
 
-void pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, const char *role,
-                           uint32_t stack, uint32_t stack2)
+int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, const char *role,
+                          uint32_t stack, uint32_t stack2)
 {
-    f->threads = xrealloc(f->threads, (f->nthreads + 1) * sizeof(*f->threads));
+    struct pw_fthread *nv = grow(f->threads, (f->nthreads + 1) * sizeof(*f->threads));
+    if (!nv) {
+        f->oom = true;
+        return -1;
+    }
+    f->threads = nv;
     f->threads[f->nthreads++] = (struct pw_fthread){t, role, stack, stack2};
+    return 0;
 }
 
-void pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t stack,
-                           const char *label)
+int pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t stack,
+                          const char *label)
 {
     for (size_t i = 0; i < f->nobjects; i++)
         if (f->objects[i].o == o)
-            return;
-    f->objects = xrealloc(f->objects, (f->nobjects + 1) * sizeof(*f->objects));
+            return 0;
+    struct pw_fobject *nv = grow(f->objects, (f->nobjects + 1) * sizeof(*f->objects));
+    if (!nv) {
+        f->oom = true;
+        return -1;
+    }
+    f->objects = nv;
     f->objects[f->nobjects++] = (struct pw_fobject){o, stack, label};
+    return 0;
 }
 
 void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
@@ -94,26 +112,49 @@ void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
     va_list ap;
     va_start(ap, fmt);
     free(f->message);
-    if (vasprintf(&f->message, fmt, ap) < 0)
+    if (vasprintf(&f->message, fmt, ap) < 0) {
         f->message = NULL;
+        f->oom = true;
+    }
     va_end(ap);
 }
 
 struct pw_link *pw_finding_add_link(struct pw_finding *f)
 {
-    f->chain = xrealloc(f->chain, (f->nchain + 1) * sizeof(*f->chain));
+    struct pw_link *nv = grow(f->chain, (f->nchain + 1) * sizeof(*f->chain));
+    if (!nv) {
+        f->oom = true;
+        return NULL;
+    }
+    f->chain = nv;
     struct pw_link *l = &f->chain[f->nchain++];
     memset(l, 0, sizeof(*l));
     return l;
 }
 
-void pw_link_add_blocker(struct pw_link *l, struct pw_thread *t)
+int pw_link_add_blocker(struct pw_finding *f, struct pw_link *l, struct pw_thread *t)
 {
     for (size_t i = 0; i < l->nblocked_by; i++)
         if (l->blocked_by[i] == t)
-            return;
-    l->blocked_by = xrealloc(l->blocked_by, (l->nblocked_by + 1) * sizeof(*l->blocked_by));
+            return 0;
+    struct pw_thread **nv = grow(l->blocked_by, (l->nblocked_by + 1) * sizeof(*l->blocked_by));
+    if (!nv) {
+        f->oom = true;
+        return -1;
+    }
+    l->blocked_by = nv;
     l->blocked_by[l->nblocked_by++] = t;
+    return 0;
+}
+
+int pw_findings_status(const struct pw_findings *fs)
+{
+    if (fs->oom)
+        return -1;
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->v[i]->oom)
+            return -1;
+    return 0;
 }
 
 static void finding_free(struct pw_finding *f)
@@ -144,4 +185,5 @@ void pw_findings_free(struct pw_findings *fs)
     free(fs->v);
     fs->v = NULL;
     fs->n = fs->cap = 0;
+    fs->oom = false;
 }

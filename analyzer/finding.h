@@ -112,23 +112,30 @@ struct pw_finding {
     char *reason;              /* the root cause as a headline phrase, NULL if none */
     bool suppressed;           /* matched a suppression rule */
     bool abandoned_at_exit;    /* parked threads abandoned by an orderly exit */
+    bool oom;                  /* something could not be stored: the finding is incomplete */
 };
 
 struct pw_findings {
     size_t n, cap;
     struct pw_finding **v;
+    bool oom;                  /* a finding could not be added */
 };
 
+/* Constructors.  Out-of-memory (diag.h): they return NULL or -1 and mark the
+ * list (fs->oom) or the finding (f->oom), which pw_findings_status reports;
+ * a caller may stop at the first failure or carry on, the result is the same. */
 struct pw_finding *pw_finding_new(struct pw_findings *fs, enum pw_finding_kind kind,
                                   struct pw_process *p);
-void pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, const char *role,
-                           uint32_t stack, uint32_t stack2);
-void pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t stack,
-                           const char *label);
+int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, const char *role,
+                          uint32_t stack, uint32_t stack2);
+int pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t stack,
+                          const char *label);
 void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 struct pw_link *pw_finding_add_link(struct pw_finding *f);
-void pw_link_add_blocker(struct pw_link *l, struct pw_thread *t);
+int pw_link_add_blocker(struct pw_finding *f, struct pw_link *l, struct pw_thread *t);
+/* 0, or -1 if anything could not be stored (out of memory). */
+int pw_findings_status(const struct pw_findings *fs);
 void pw_findings_free(struct pw_findings *fs);
 /* Drops the most recently added finding. */
 void pw_findings_pop(struct pw_findings *fs);
@@ -139,7 +146,8 @@ void pw_findings_pop(struct pw_findings *fs);
  * a short phrase for headlines ("whose write end was never closed"), owned by F. */
 const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t);
 
-/* Runs every detector over the model and appends findings to FS (grouped). */
+/* Runs every detector over the model and appends findings to FS (grouped).
+ * Returns 0, or -1 when out of memory (FS is then incomplete: write no report). */
 int pw_detect_all(struct pw_model *m, struct pw_findings *fs);
 
 #endif

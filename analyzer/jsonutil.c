@@ -1,14 +1,23 @@
 /* jansson helpers shared by the JSON and SARIF writers. */
 #include "jsonutil.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* The catcher of the writer being run (pw_json_catch); NULL outside one. */
+static jmp_buf *catcher;
+
+void pw_json_catch(jmp_buf *env)
+{
+    catcher = env;
+}
+
 void pw_json_oom(void)
 {
-    fputs("parkwatch: out of memory\n", stderr);
-    exit(2);
+    /* outside pw_json_catch is a programming error, not a memory shortage */
+    if (!catcher)
+        abort();
+    longjmp(*catcher, 1);
 }
 
 void pw_json_set(json_t *o, const char *key, json_t *v)

@@ -321,6 +321,8 @@ static void report_cycle(struct search *s, void *vctx)
     if (!pick_notes(s, chosen) || gated(s, chosen) || already_deadlocked(c, s))
         return;
     struct pw_finding *f = pw_finding_new(c->fs, PW_FK_LOCK_ORDER, c->p);
+    if (!f)
+        return; /* out of memory: pw_detect_all reports it */
     char *text = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&text, &len);
@@ -341,8 +343,8 @@ static void report_cycle(struct search *s, void *vctx)
         if (m)
             fprintf(m, "%s%s takes %s while holding %s", i ? " -> " : "", t->name, b->id, a->id);
     }
-    if (m)
-        fclose(m);
+    if (!m || fclose(m) != 0)
+        f->oom = true; /* the cycle text could not be written */
     f->chain_text = text;
     if (f->nobjects == 2)
         pw_finding_set_message(f, "lock order inversion: %s and %s are taken in both orders "
@@ -355,10 +357,12 @@ static void report_cycle(struct search *s, void *vctx)
 void pw_detect_lock_order(struct pw_process *p, struct pw_findings *fs)
 {
     struct graph g = {0};
-    if (build_graph(p->trace, &g) < 0 || !g.nedges)
+    bool *on_path = NULL;
+    if (build_graph(p->trace, &g) < 0 || (g.nedges && !(on_path = calloc(g.nnodes, sizeof(*on_path))))) {
+        fs->oom = true; /* out of memory: pw_detect_all reports it */
         goto out;
-    bool *on_path = calloc(g.nnodes, sizeof(*on_path));
-    if (!on_path)
+    }
+    if (!g.nedges)
         goto out;
     struct ctx c = {p, fs, fs->n};
     struct search s = {.g = &g, .on_path = on_path, .found = report_cycle, .ctx = &c};

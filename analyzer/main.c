@@ -1,36 +1,10 @@
 /* parkwatch CLI entry: subcommand dispatch and the exit-status contract.
  * Every failure ends up here as a status code; messages are one line each,
  * "parkwatch: <reason>", so scripts can rely on a single stderr line. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
-
-static void vmsg(const char *prefix, const char *fmt, va_list ap)
-{
-    /* One buffered line: concurrent writers (the traced program) cannot split it. */
-    char line[1024];
-    vsnprintf(line, sizeof(line), fmt, ap);
-    fprintf(stderr, "parkwatch: %s%s\n", prefix, line);
-    fflush(stderr);
-}
-
-void pw_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg("", fmt, ap);
-    va_end(ap);
-}
-
-void pw_warn(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vmsg("warning: ", fmt, ap);
-    va_end(ap);
-}
 
 static const struct {
     const char *name;

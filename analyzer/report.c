@@ -3,11 +3,13 @@
  * by format from one table that expands PW_FORMATS (cli.h), so a new format
  * is one row there and one writer file. */
 #include <errno.h>
+#include <setjmp.h>
 #include <string.h>
 
 #include "cli.h"
 #include "finding.h"
 #include "frames.h"
+#include "jsonutil.h"
 #include "model.h"
 #include "reader.h"
 #include "report.h"
@@ -52,6 +54,21 @@ bool pw_report_fails(const struct pw_findings *fs, uint32_t fail_on)
     return false;
 }
 
+/* Runs WRITER under the JSON writers' out-of-memory catcher (jsonutil.h):
+ * 0, or -1 when out of memory. */
+static int run_writer(writer_fn *writer, FILE *f, const struct pw_report *r)
+{
+    jmp_buf env;
+    if (setjmp(env)) {
+        pw_json_catch(NULL);
+        return -1;
+    }
+    pw_json_catch(&env);
+    int rc = writer(f, r);
+    pw_json_catch(NULL);
+    return rc;
+}
+
 /* Writes the report to -o FILE or the default stream.  0 or -1 (reported). */
 static int write_report(const struct pw_report *r, const struct pw_report_opts *o,
                         writer_fn *writer)
@@ -61,7 +78,7 @@ static int write_report(const struct pw_report *r, const struct pw_report_opts *
         pw_err("%s: %s", o->output, strerror(errno));
         return -1;
     }
-    int rc = writer(f, r);
+    int rc = run_writer(writer, f, r);
     int bad = ferror(f);
     if (o->output)
         bad |= fclose(f) != 0;

@@ -3,7 +3,7 @@
  * symbolization, every report writer) and must never crash, leak, hang or
  * read out of bounds; a corrupt input is simply an error.
  * Built by scripts/fuzz with clang -fsanitize=fuzzer,address,undefined. */
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,37 +14,21 @@
 #include "cli.h"
 #include "reader.h"
 
-/* main.c's message functions, checked instead of printed: every error or
- * warning the CLI prints must be one line (SPEC: "a one-line reason"). */
-static void one_line(const char *fmt, va_list ap)
+/* Every error or warning the CLI prints must be one line (SPEC: "a one-line
+ * reason"): the diagnostics go to this sink, checked instead of printed. */
+static void one_line(bool warning, const char *msg)
 {
-    char msg[4096];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    (void)warning;
     if (strchr(msg, '\n') != NULL) {
         fprintf(stderr, "message is not one line: %s\n", msg);
         abort();
     }
 }
 
-void pw_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    one_line(fmt, ap);
-    va_end(ap);
-}
-
-void pw_warn(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    one_line(fmt, ap);
-    va_end(ap);
-}
-
 static int quiet(void)
 {
     /* the writers and dump print; the sanitizers report on stderr (kept) */
+    pw_diag_set_sink(one_line);
     return freopen("/dev/null", "w", stdout) != NULL;
 }
 

@@ -4,7 +4,7 @@
  * real and suppression globs match real function names. */
 #include <jansson.h>
 #include <link.h>
-#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,26 +19,15 @@
 
 #include "../check.h"
 
-/* ---- the CLI's message functions live in main.c; capture the last one */
+/* ---- the CLI's messages (diag.h): capture the last error */
 
 static char last_err[1024];
 
-void pw_err(const char *fmt, ...)
+static void capture(bool warning, const char *msg)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(last_err, sizeof(last_err), fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "parkwatch: %s\n", last_err);
-}
-
-void pw_warn(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    if (!warning)
+        snprintf(last_err, sizeof(last_err), "%s", msg);
+    fprintf(stderr, "parkwatch: %s%s\n", warning ? "warning: " : "", msg);
 }
 
 /* ---- functions whose addresses become the recorded stacks */
@@ -487,6 +476,7 @@ static void test_fail_on(void)
 
 int main(void)
 {
+    pw_diag_set_sink(capture);
     char dir[] = "/tmp/pw-report-test.XXXXXX";
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
