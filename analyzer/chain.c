@@ -21,7 +21,7 @@
 #include "finding.h"
 #include "model.h"
 #include "parkwatch/ops.h"
-#include "reader.h"
+#include "reader.h" /* the names of trace.h's lists */
 
 #define MAX_LINKS 64
 
@@ -123,7 +123,7 @@ static bool holds_for_read(const struct pw_thread *t, const struct pw_object *o)
 static size_t rwlock_blockers(struct pw_thread *t, struct pw_thread **h, size_t n,
                               const char **relation)
 {
-    if (t->op != PW_OP_RWLOCK_RD) {
+    if (!t->waits_read) {
         *relation = n && holds_for_read(h[0], t->waits_on) ? "held for reading by"
                                                             : "held for writing by";
         return n;
@@ -138,8 +138,8 @@ static size_t rwlock_blockers(struct pw_thread *t, struct pw_thread **h, size_t 
     struct pw_process *p = t->proc;
     for (size_t i = 0; i < p->nthreads && k < 8; i++) {
         struct pw_thread *u = &p->threads[i];
-        if (u != t && u->status == PW_THR_PARKED && u->op == PW_OP_RWLOCK_WR &&
-            u->waits_on == t->waits_on)
+        if (u != t && u->status == PW_THR_PARKED && !u->waits_read &&
+            u->waits_on == t->waits_on) /* a writer queued on the same rwlock */
             h[k++] = u;
     }
     *relation = "behind the queued writer";
@@ -252,8 +252,8 @@ static void child_fate(const struct pw_process *p, const struct pw_process *q, c
         snprintf(buf, len, "which exec'd with it open");
         return;
     }
-    uint64_t end = q->hdr->start_mono_ns + q->end_ms * 1000000u;
-    uint64_t start = p->hdr->start_mono_ns;
+    uint64_t end = q->start_mono_ns + q->end_ms * 1000000u;
+    uint64_t start = p->start_mono_ns;
     if (end <= start) {
         snprintf(buf, len, "which had exited already");
         return;

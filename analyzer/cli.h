@@ -89,9 +89,6 @@ void pw_run_watch_opts(const char *env, struct pw_watch_opts *w);
 
 /* "12.345": milliseconds with 3 decimals. */
 const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len);
-/* The object an event/park names: "pipe#3", "T2" or "0x7f..". */
-const char *pw_fmt_object(const struct pw_trace *t, unsigned kind, unsigned op, uint64_t obj,
-                          char *buf, size_t len);
 /* Loads every parkwatch.*.trace in DIR (sorted by name) into *traces.
  * Unreadable traces are reported; they make the result -1 only if STRICT. */
 int pw_load_dir(const char *dir, int strict, struct pw_trace ***traces, size_t *n);

@@ -42,6 +42,24 @@ static int cmp_u32(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The object an event or a park names: "pipe#3", "T2" or "0x7f..": the obj
+ * column of PW_EVENT_KINDS says which. */
+static const char *fmt_object(const struct pw_trace *t, unsigned kind, unsigned op, uint64_t obj,
+                              char *buf, size_t len)
+{
+    enum pw_obj_field what = pw_event_obj_field(kind, op);
+    if (what == PW_OBJF_CHAN) {
+        const struct pw_chan_rec *c = obj <= UINT32_MAX ? pw_trace_chan_by_id(t, (uint32_t)obj) : NULL;
+        snprintf(buf, len, "%s#%llu", pw_obj_type_name(c ? c->type : PW_OBJ_PIPE),
+                 (unsigned long long)obj);
+    } else if (what == PW_OBJF_THREAD) {
+        snprintf(buf, len, "T%llu", (unsigned long long)obj);
+    } else {
+        snprintf(buf, len, "0x%llx", (unsigned long long)obj);
+    }
+    return buf;
+}
+
 /* ---- header, modules */
 
 static void dump_header(const struct pw_trace *t)
@@ -123,7 +141,7 @@ static void dump_park(const struct pw_trace *t, const struct pw_thread_rec *r, s
     if (r->park_op == PW_OP_NONE)
         return;
     char obj[64], ms[32];
-    pw_fmt_object(t, PW_EV_PARK, r->park_op, r->park_obj, obj, sizeof(obj));
+    fmt_object(t, PW_EV_PARK, r->park_op, r->park_obj, obj, sizeof(obj));
     pw_fmt_ms(r->park_since_ns, ms, sizeof(ms)); /* relative, like event times */
     printf("  parked op=%s obj=%s since_ms=%s stack=%u%s", pw_park_op_name(r->park_op), obj, ms,
            r->park_stack, (r->park_flags & PW_PARK_TIMED) ? " timed" : "");
@@ -230,7 +248,7 @@ static void dump_event(const struct pw_trace *t, const char *tag, const struct p
     printf("%s %s T%u %s op=%s obj=%s obj2=0x%llx arg=%llu result=%d err=%s stack=%u stack2=%u\n",
            tag, pw_fmt_ms(e->time_ns, ms, sizeof(ms)), e->thread,
            fmt_kind(e->kind, kind, sizeof(kind)), fmt_op(e, op, sizeof(op)),
-           pw_fmt_object(t, e->kind, e->op, e->obj, obj, sizeof(obj)),
+           fmt_object(t, e->kind, e->op, e->obj, obj, sizeof(obj)),
            (unsigned long long)e->obj2, (unsigned long long)e->arg, e->result,
            fmt_err(e->err, err, sizeof(err)), e->stack, e->stack2);
     idset_add(ids, e->stack);

@@ -9,7 +9,7 @@
 #include "lockorder.h"
 #include "model.h"
 #include "parkwatch/ops.h"
-#include "reader.h"
+#include "reader.h" /* the names of trace.h's lists */
 
 typedef void detector_fn(struct pw_process *p, struct pw_findings *fs);
 
@@ -75,7 +75,7 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
         struct pw_thread *t = &p->threads[i];
         if (t->claimed || t->status != PW_THR_PARKED || !pw_op_strict(t->op))
             continue;
-        if (t->rec->park_flags & PW_PARK_TIMED)
+        if (t->park_flags & PW_PARK_TIMED)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_DEADLOCK, p);
         if (!f)
@@ -104,7 +104,7 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
  * a signal handler may write it, and a signal comes from outside the process. */
 static bool signal_woken(const struct pw_object *o)
 {
-    return o->chan && (o->chan->flags & PW_CF_SEND_NONBLOCK);
+    return o->chan && o->chan->send_nonblock;
 }
 
 static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
@@ -119,17 +119,16 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
         /* OUTSIDE: a process-shared sem/barrier or a poll set with foreign fds,
          * which another process could still wake */
         if (t->status != PW_THR_PARKED ||
-            (t->rec->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK | PW_PARK_OUTSIDE)))
+            (t->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK | PW_PARK_OUTSIDE)))
             return;
         if (t->waits_on->shared_with_child)
             return; /* another process could still wake it */
         if (signal_woken(t->waits_on) ||
-            (t->waits_on->chan && (t->waits_on->chan->flags & PW_CF_INHERITED)))
+            (t->waits_on->chan && t->waits_on->chan->inherited))
             return; /* a signal, or the process that passed the channel down, can wake it */
         for (size_t m = 0; m < t->waits_on->nmembers; m++)
             if (t->waits_on->members[m]->shared_with_child || signal_woken(t->waits_on->members[m]) ||
-                (t->waits_on->members[m]->chan &&
-                 (t->waits_on->members[m]->chan->flags & PW_CF_INHERITED)))
+                (t->waits_on->members[m]->chan && t->waits_on->members[m]->chan->inherited))
                 return; /* a polled channel another process (or a signal) can wake */
         if (!first || t->is_main)
             first = t;
@@ -215,7 +214,7 @@ static bool abandoned(const struct pw_process *p, const struct pw_finding *f)
         const struct pw_thread *u = &p->threads[i];
         if (u->status == PW_THR_RUNNING ||
             (u->status == PW_THR_PARKED &&
-             (u->rec->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK | PW_PARK_OUTSIDE))))
+             (u->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK | PW_PARK_OUTSIDE))))
             return true;
     }
     return false;
@@ -233,7 +232,7 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
         /* a wait another process can end (a poll on a listening socket, a
          * process-shared semaphore) is not a thread that will never wake: a
          * daemon's main in poll when SIGTERM came is not a leak */
-        if (t->rec->park_flags & PW_PARK_OUTSIDE)
+        if (t->park_flags & PW_PARK_OUTSIDE)
             continue;
         struct pw_finding *f = find_group(fs, from, t);
         if (f) {
@@ -308,22 +307,18 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
     }
 }
 
-/* ---- misuse seen by the shim at the moment it happened (notes) */
+/* ---- misuse seen by the shim at the moment it happened (the model's misuses) */
 
 static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_misuse_kind mk,
                           enum pw_finding_kind fk)
 {
-    size_t n = 0;
-    const struct pw_event *notes = pw_trace_notes(p->trace, &n);
     size_t from = fs->n;
-    for (size_t i = 0; i < n; i++) {
-        const struct pw_event *e = &notes[i];
-        if (e->kind != PW_EV_MISUSE || e->op != mk)
+    for (size_t i = 0; i < p->nmisuses; i++) {
+        const struct pw_misuse *e = &p->misuses[i];
+        if (e->kind != mk)
             continue;
-        struct pw_thread *t = pw_model_thread(p, e->thread);
-        struct pw_object *o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
-        if (!t || !o)
-            continue;
+        struct pw_thread *t = e->t;
+        struct pw_object *o = e->o;
         struct pw_finding *f = NULL;
         for (size_t k = from; k < fs->n && !f; k++) {
             struct pw_finding *g = fs->v[k];
@@ -339,7 +334,7 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
             return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_thread(f, t, "misuse", e->stack, e->stack2);
         pw_finding_add_object(f, o, o->create_stack, o->site_label);
-        struct pw_thread *other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL;
+        struct pw_thread *other = e->other;
         if (other && other != t)
             pw_finding_add_thread(f, other, "parked", other->park_stack, 0);
         if (o->type == PW_OBJ_USERCHAN) /* an annotated queue: no fds, no signals */
@@ -347,7 +342,7 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
                                                                : "%s sent into %s after it was closed",
                                    t->name, o->id);
         else if (fk == PW_FK_DOUBLE_CLOSE)
-            pw_finding_set_message(f, "fd %lld of %s closed twice by %s", (long long)e->obj2,
+            pw_finding_set_message(f, "fd %lld of %s closed twice by %s", e->fd,
                                    o->id, t->name);
         else if (fk == PW_FK_SEND_ON_CLOSED)
             pw_finding_set_message(f, "%s sent into %s after its %s was closed (%s)", t->name,
@@ -355,7 +350,7 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
                                    e->err ? "EPIPE" : "SIGPIPE");
         else
             pw_finding_set_message(f, "%s closed fd %lld of %s while %s is parked on it", t->name,
-                                   (long long)e->obj2, o->id, other ? other->name : "a thread");
+                                   e->fd, o->id, other ? other->name : "a thread");
     }
 }
 
@@ -387,7 +382,7 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
             struct pw_finding *f = pw_finding_new(fs, PW_FK_LOCK_HELD_BY_EXITED, p);
             if (!f)
                 return; /* out of memory: pw_detect_all reports it */
-            pw_finding_add_thread(f, t, "exited", t->rec->exit_stack, 0);
+            pw_finding_add_thread(f, t, "exited", t->exit_stack, 0);
             pw_finding_add_object(f, lock, lock->create_stack, lock->site_label);
             size_t waiters = 0;
             for (size_t w = 0; w < p->nthreads; w++) {
@@ -416,7 +411,7 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
 
 static bool chan_local(const struct pw_object *o)
 {
-    return o->chan && !o->shared_with_child && !(o->chan->flags & PW_CF_INHERITED);
+    return o->chan && !o->shared_with_child && !o->chan->inherited;
 }
 
 static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
@@ -434,7 +429,7 @@ static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
             continue;
         /* a message queue still linked by name keeps its messages for the next
          * process that opens it: only an unlinked one loses them */
-        if (obj->type == PW_OBJ_MQUEUE && !(obj->chan->flags & PW_CF_UNLINKED))
+        if (obj->type == PW_OBJ_MQUEUE && !obj->chan->unlinked)
             continue;
         struct pw_finding *f = pw_finding_new(fs, PW_FK_CHAN_UNREAD, p);
         if (!f)

@@ -1,5 +1,4 @@
-/* Formatting helpers shared by dump and the reports, and trace loading for the
- * commands that take many traces. */
+/* Formatting helpers and trace loading for the commands that take many traces. */
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -8,29 +7,12 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "parkwatch/ops.h"
 #include "reader.h"
 
 const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len)
 {
     snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ns / 1000000),
              (unsigned long long)(ns / 1000 % 1000));
-    return buf;
-}
-
-const char *pw_fmt_object(const struct pw_trace *t, unsigned kind, unsigned op, uint64_t obj,
-                          char *buf, size_t len)
-{
-    enum pw_obj_field what = pw_event_obj_field(kind, op);
-    if (what == PW_OBJF_CHAN) {
-        const struct pw_chan_rec *c = obj <= UINT32_MAX ? pw_trace_chan_by_id(t, (uint32_t)obj) : NULL;
-        snprintf(buf, len, "%s#%llu", pw_obj_type_name(c ? c->type : PW_OBJ_PIPE),
-                 (unsigned long long)obj);
-    } else if (what == PW_OBJF_THREAD) {
-        snprintf(buf, len, "T%llu", (unsigned long long)obj);
-    } else {
-        snprintf(buf, len, "0x%llx", (unsigned long long)obj);
-    }
     return buf;
 }
 

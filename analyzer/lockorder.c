@@ -2,7 +2,8 @@
  * while holding A" edges, of any length.
  *
  * The shim records each new edge once per (A, B, thread) as a LOCK_EDGE note,
- * with the stack that took B and the site that took A.  Here:
+ * with the stack that took B and the site that took A; the model carries them
+ * (struct pw_lock_edge).  Here:
  *   - a lock address that was destroyed or re-initialised starts a new node
  *     (address, generation), so a reused address never closes a false cycle;
  *   - read-read rwlock edges are dropped: two readers never block each other;
@@ -19,11 +20,10 @@
 #include "finding.h"
 #include "lockorder.h"
 #include "model.h"
-#include "reader.h"
 
 struct edge {
     uint32_t from, to;         /* node indexes */
-    const struct pw_event *note;
+    const struct pw_lock_edge *note;
 };
 
 struct node {
@@ -41,52 +41,6 @@ struct graph {
     uint32_t *index;           /* open addressing over nodes: position + 1, 0 = empty */
     size_t index_cap;          /* a power of two, kept at least twice nnodes */
 };
-
-/* Times at which an address was destroyed or (re)initialised, for generations. */
-struct gen_mark {
-    uint64_t addr;
-    uint64_t time_ns;
-};
-
-static int cmp_mark(const void *a, const void *b)
-{
-    const struct gen_mark *x = a, *y = b;
-    if (x->addr != y->addr)
-        return x->addr < y->addr ? -1 : 1;
-    return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
-}
-
-static struct gen_mark *collect_marks(const struct pw_trace *t, size_t *n)
-{
-    size_t nev = 0, k = 0;
-    const struct pw_event *ev = pw_trace_events(t, &nev);
-    struct gen_mark *m = malloc((nev ? nev : 1) * sizeof(*m));
-    if (!m)
-        return NULL;
-    for (size_t i = 0; i < nev; i++)
-        if (ev[i].kind == PW_EV_LOCK_DESTROY || ev[i].kind == PW_EV_LOCK_INIT)
-            m[k++] = (struct gen_mark){ev[i].obj, ev[i].time_ns};
-    qsort(m, k, sizeof(*m), cmp_mark);
-    *n = k;
-    return m;
-}
-
-/* Generation of ADDR at time T: marks before T. */
-static uint32_t generation(const struct gen_mark *m, size_t n, uint64_t addr, uint64_t t)
-{
-    uint32_t g = 0;
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (m[mid].addr < addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < n && m[i].addr == addr && m[i].time_ns < t; i++)
-        g++;
-    return g;
-}
 
 static size_t node_hash(uint64_t addr, uint32_t gen, size_t cap)
 {
@@ -145,42 +99,35 @@ static int cmp_edge(const void *a, const void *b)
     return x->to < y->to ? -1 : x->to > y->to;
 }
 
-static int build_graph(const struct pw_trace *t, struct graph *g)
+static int build_graph(const struct pw_process *p, struct graph *g)
 {
-    size_t nnotes = 0, nmarks = 0;
-    const struct pw_event *notes = pw_trace_notes(t, &nnotes);
-    struct gen_mark *marks = collect_marks(t, &nmarks);
-    if (!marks)
-        return -1;
-    g->edges = malloc((nnotes ? nnotes : 1) * sizeof(*g->edges));
+    g->edges = malloc((p->nlock_edges ? p->nlock_edges : 1) * sizeof(*g->edges));
     if (!g->edges)
-        goto fail;
-    for (size_t i = 0; i < nnotes; i++) {
-        const struct pw_event *e = &notes[i];
-        if (e->kind != PW_EV_LOCK_EDGE || e->obj == e->obj2)
+        return -1;
+    for (size_t i = 0; i < p->nlock_edges; i++) {
+        const struct pw_lock_edge *e = &p->lock_edges[i];
+        if (e->a == e->b)
             continue;
-        if ((e->arg & PW_EDGE_A_READ) && (e->arg & PW_EDGE_B_READ))
+        if (e->a_read && e->b_read)
             continue; /* readers never wait for readers */
-        uint32_t a = node_of(g, e->obj, generation(marks, nmarks, e->obj, e->time_ns), 0);
-        uint32_t b = node_of(g, e->obj2, generation(marks, nmarks, e->obj2, e->time_ns), e->op);
+        /* A's node is typed by B's notes only: the first sight of an address
+         * names its type, as it always did (reports stay comparable) */
+        uint32_t a = node_of(g, e->a, e->gen_a, 0);
+        uint32_t b = node_of(g, e->b, e->gen_b, e->type_b);
         if (a == UINT32_MAX || b == UINT32_MAX)
-            goto fail;
+            return -1;
         g->edges[g->nedges++] = (struct edge){a, b, e};
     }
     qsort(g->edges, g->nedges, sizeof(*g->edges), cmp_edge);
     g->first = calloc(g->nnodes + 1, sizeof(*g->first));
     if (!g->first)
-        goto fail;
+        return -1;
     for (size_t i = 0, e = 0; i <= g->nnodes; i++) {
         while (e < g->nedges && g->edges[e].from < i)
             e++;
         g->first[i] = e;
     }
-    free(marks);
     return 0;
-fail:
-    free(marks);
-    return -1;
 }
 
 static void free_graph(struct graph *g)
@@ -245,22 +192,22 @@ struct ctx {
 
 /* Picks, for every edge of the cycle, a note such that at least two distinct
  * threads appear; returns false if the whole cycle is one thread's. */
-static bool pick_notes(struct search *s, const struct pw_event **chosen)
+static bool pick_notes(struct search *s, const struct pw_lock_edge **chosen)
 {
     struct graph *g = s->g;
-    uint32_t first_thread = g->edges[s->path[0]].note->thread;
+    uint32_t first_thread = g->edges[s->path[0]].note->serial;
     bool distinct = false;
     for (size_t i = 0; i < s->depth; i++) {
         const struct edge *e = &g->edges[s->path[i]];
         chosen[i] = e->note;
         for (size_t k = s->path[i]; k < g->nedges && g->edges[k].from == e->from &&
                                     g->edges[k].to == e->to; k++) {
-            if (g->edges[k].note->thread != first_thread) {
+            if (g->edges[k].note->serial != first_thread) {
                 chosen[i] = g->edges[k].note;
                 break;
             }
         }
-        if (chosen[i]->thread != first_thread)
+        if (chosen[i]->serial != first_thread)
             distinct = true;
     }
     return distinct;
@@ -269,10 +216,10 @@ static bool pick_notes(struct search *s, const struct pw_event **chosen)
 /* A gate lock: one lock, not in the cycle, held around every acquisition of
  * every edge of the cycle (all notes of each pair: one ungated acquisition is
  * enough to deadlock). */
-static bool gated(struct search *s, const struct pw_event **chosen)
+static bool gated(struct search *s, const struct pw_lock_edge **chosen)
 {
     struct graph *g = s->g;
-    uint64_t gate = PW_EDGE_GATE(chosen[0]->arg);
+    uint64_t gate = chosen[0]->gate;
     if (!gate)
         return false;
     for (size_t i = 0; i < s->depth; i++) {
@@ -281,7 +228,7 @@ static bool gated(struct search *s, const struct pw_event **chosen)
             return false;
         for (size_t k = s->path[i]; k < g->nedges && g->edges[k].from == e->from &&
                                     g->edges[k].to == e->to; k++)
-            if (PW_EDGE_GATE(g->edges[k].note->arg) != gate)
+            if (g->edges[k].note->gate != gate)
                 return false;
     }
     return true;
@@ -317,7 +264,7 @@ static struct pw_object *lock_object(struct pw_process *p, const struct node *n)
 static void report_cycle(struct search *s, void *vctx)
 {
     struct ctx *c = vctx;
-    const struct pw_event *chosen[MAX_CYCLE];
+    const struct pw_lock_edge *chosen[MAX_CYCLE];
     if (!pick_notes(s, chosen) || gated(s, chosen) || already_deadlocked(c, s))
         return;
     struct pw_finding *f = pw_finding_new(c->fs, PW_FK_LOCK_ORDER, c->p);
@@ -330,7 +277,7 @@ static void report_cycle(struct search *s, void *vctx)
         const struct edge *e = &s->g->edges[s->path[i]];
         struct pw_object *a = lock_object(c->p, &s->g->nodes[e->from]);
         struct pw_object *b = lock_object(c->p, &s->g->nodes[e->to]);
-        struct pw_thread *t = pw_model_thread(c->p, chosen[i]->thread);
+        struct pw_thread *t = pw_model_thread(c->p, chosen[i]->serial);
         if (!a || !b || !t)
             continue;
         /* a statically initialised lock has no init event: where this edge's
@@ -358,7 +305,7 @@ void pw_detect_lock_order(struct pw_process *p, struct pw_findings *fs)
 {
     struct graph g = {0};
     bool *on_path = NULL;
-    if (build_graph(p->trace, &g) < 0 || (g.nedges && !(on_path = calloc(g.nnodes, sizeof(*on_path))))) {
+    if (build_graph(p, &g) < 0 || (g.nedges && !(on_path = calloc(g.nnodes, sizeof(*on_path))))) {
         fs->oom = true; /* out of memory: pw_detect_all reports it */
         goto out;
     }

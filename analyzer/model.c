@@ -115,6 +115,23 @@ static void name_object(struct pw_process *p, struct pw_object *o)
     snprintf(o->id, sizeof(o->id), "%s#%u", tn, ++p->type_count[o->type]);
 }
 
+static void copy_channel(struct pw_channel *ch, const struct pw_chan_rec *c)
+{
+    ch->id = c->id;
+    ch->creator = c->creator;
+    for (int s = 0; s < 2; s++) {
+        ch->fd[s] = c->fd[s];
+        ch->open[s] = c->open[s];
+    }
+    ch->sent = c->sent;
+    ch->received = c->received;
+    ch->inherited = c->flags & PW_CF_INHERITED;
+    ch->send_nonblock = c->flags & PW_CF_SEND_NONBLOCK;
+    ch->unlinked = c->flags & PW_CF_UNLINKED;
+    memcpy(ch->name, c->name, sizeof(ch->name));
+    ch->name[sizeof(ch->name) - 1] = '\0';
+}
+
 struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, uint64_t key)
 {
     struct pw_object *o = find_object(p, type, key);
@@ -138,16 +155,20 @@ struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, u
     o->key = key;
     o->site_label = "first used at";
     if (pw_obj_is_chan(type)) {
-        o->chan = pw_trace_chan_by_id(p->trace, (uint32_t)key);
-        if (o->chan && o->chan->type < PW_OBJ__COUNT && pw_obj_is_chan(o->chan->type))
-            o->type = o->chan->type;
-        if (o->chan) {
-            o->create_stack = o->chan->create_stack;
+        const struct pw_chan_rec *c = pw_trace_chan_by_id(p->trace, (uint32_t)key);
+        if (c && c->type < PW_OBJ__COUNT && pw_obj_is_chan(c->type))
+            o->type = c->type;
+        if (c) {
+            copy_channel(&o->channel, c);
+            o->chan = &o->channel;
+            o->create_stack = c->create_stack;
             o->site_label = "created at";
         }
-    }
-    if (type == PW_OBJ_THREAD)
+    } else if (type == PW_OBJ_THREAD) {
         o->thread = pw_model_thread(p, (uint32_t)key);
+    } else {
+        o->gen = pw_model_generation(p, key, UINT64_MAX); /* the life alive at the end */
+    }
     index_insert(p, o, (uint32_t)p->nobjects);
     p->objects[p->nobjects++] = o;
     name_object(p, o);
@@ -245,12 +266,13 @@ static uint64_t mtime_rel_ns(const struct pw_process *p)
     if (stat(pw_trace_path(p->trace), &st) != 0)
         return 0;
     uint64_t m = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
-    return m > p->hdr->start_realtime_ns ? m - p->hdr->start_realtime_ns : 0;
+    uint64_t start = pw_trace_header(p->trace)->start_realtime_ns;
+    return m > start ? m - start : 0;
 }
 
 static void set_end(struct pw_process *p, uint64_t last_event_ns)
 {
-    const struct pw_trace_header *h = p->hdr;
+    const struct pw_trace_header *h = pw_trace_header(p->trace);
     p->end = h->end_kind < PW_END__COUNT ? (enum pw_end_kind)h->end_kind : PW_END_UNKNOWN;
     p->end_status = h->end_status;
     uint64_t end_ns = h->end_ns;
@@ -291,7 +313,6 @@ static bool inherited_name(const struct pw_process *p, const struct pw_thread_re
 static void init_thread(struct pw_process *p, struct pw_thread *t, const struct pw_thread_rec *r)
 {
     t->proc = p;
-    t->rec = r;
     t->serial = r->serial;
     t->tid = r->tid;
     t->is_main = r->flags & PW_TF_MAIN;
@@ -300,6 +321,8 @@ static void init_thread(struct pw_process *p, struct pw_thread *t, const struct 
     t->adopted = r->flags & PW_TF_ADOPTED;
     t->held_at_exit = r->flags & PW_TF_HELD_AT_EXIT;
     t->create_stack = r->create_stack;
+    t->exit_stack = r->exit_stack;
+    t->parks = r->parks;
     /* the main thread's recorded name is the program's comm: "main" says more,
      * as in a goroutine dump */
     if (t->is_main)
@@ -325,9 +348,8 @@ static int link_set(struct pw_process *p, struct pw_object *set, const struct pw
 }
 
 /* Second pass: everything that refers to other threads or objects. */
-static int link_thread(struct pw_process *p, struct pw_thread *t)
+static int link_thread(struct pw_process *p, struct pw_thread *t, const struct pw_thread_rec *r)
 {
-    const struct pw_thread_rec *r = t->rec;
     t->parent = r->parent_serial ? pw_model_thread(p, r->parent_serial) : NULL;
     t->status = r->state == PW_TS_EXITED ? PW_THR_EXITED : PW_THR_RUNNING;
     if (t->status != PW_THR_EXITED && r->park_op != PW_OP_NONE && r->park_op < PW_OP__COUNT) {
@@ -336,10 +358,12 @@ static int link_thread(struct pw_process *p, struct pw_thread *t)
         if (t->waits_on) {
             t->status = PW_THR_PARKED;
             t->op = (enum pw_park_op)r->park_op;
+            t->waits_read = t->op == PW_OP_RWLOCK_RD;
             t->park_stack = r->park_stack;
+            t->park_flags = r->park_flags;
             uint64_t since = r->park_since_ns / 1000000u;
             t->since_ms = p->end_ms > since ? p->end_ms - since : 0;
-            t->forever = p->finished && !(r->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK));
+            t->forever = p->finished && !(t->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK));
             if (!t->waits_on->create_stack && t->waits_on->type != PW_OBJ_THREAD)
                 t->waits_on->create_stack = r->park_stack; /* first-use site */
             if (t->op == PW_OP_POLL && link_set(p, t->waits_on, r) < 0)
@@ -375,7 +399,7 @@ static bool chan_open_at(const struct pw_chan_rec *c, uint64_t ns)
 
 static void replay_fork(struct pw_process *p, const struct pw_event *e)
 {
-    if (e->op != 0)
+    if (e->op != PW_FORK_PARENT)
         return; /* the child side: the parent's trace records the fork */
     int *nv = realloc(p->fork_children, (p->nforks + 1) * sizeof(*nv));
     if (!nv)
@@ -428,19 +452,139 @@ static void replay_event(struct pw_process *p, const struct pw_event *e)
     }
 }
 
+/* ---- generations: LOCK_INIT / LOCK_DESTROY of an address */
+
+static int cmp_mark(const void *a, const void *b)
+{
+    const struct pw_gen_mark *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+}
+
+/* Marks from the rings and from the notes (where the shim puts those of a lock
+ * that appears in a lock-order edge, so that they survive the ring); the same
+ * mark seen twice counts once. */
+static int collect_marks(struct pw_process *p, const struct pw_event *ev, size_t nev,
+                         const struct pw_event *notes, size_t nnotes)
+{
+    struct pw_gen_mark *m = malloc((nev + nnotes + 1) * sizeof(*m));
+    if (!m)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < nev + nnotes; i++) {
+        const struct pw_event *e = i < nev ? &ev[i] : &notes[i - nev];
+        if (e->kind == PW_EV_LOCK_DESTROY || e->kind == PW_EV_LOCK_INIT)
+            m[k++] = (struct pw_gen_mark){e->obj, e->time_ns};
+    }
+    qsort(m, k, sizeof(*m), cmp_mark);
+    size_t u = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!u || m[i].addr != m[u - 1].addr || m[i].time_ns != m[u - 1].time_ns)
+            m[u++] = m[i];
+    p->marks = m;
+    p->nmarks = u;
+    return 0;
+}
+
+uint32_t pw_model_generation(const struct pw_process *p, uint64_t addr, uint64_t time_ns)
+{
+    size_t lo = 0, hi = p->nmarks;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->marks[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t g = 0;
+    for (size_t i = lo; i < p->nmarks && p->marks[i].addr == addr && p->marks[i].time_ns < time_ns; i++)
+        g++;
+    return g;
+}
+
+/* ---- the notes: misuse and lock-order edges */
+
+static int add_misuse(struct pw_process *p, const struct pw_event *e)
+{
+    struct pw_thread *t = pw_model_thread(p, e->thread);
+    if (!t)
+        return 0; /* a thread the trace lost: nobody to name */
+    struct pw_object *o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
+    if (!o)
+        return -1;
+    struct pw_misuse *nv = realloc(p->misuses, (p->nmisuses + 1) * sizeof(*nv));
+    if (!nv)
+        return -1;
+    p->misuses = nv;
+    nv[p->nmisuses++] = (struct pw_misuse){
+        .kind = e->op < PW_MISUSE__COUNT ? (enum pw_misuse_kind)e->op : PW_MISUSE_NONE,
+        .t = t,
+        .o = o,
+        .fd = (long long)e->obj2,
+        .stack = e->stack,
+        .stack2 = e->stack2,
+        .other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL,
+        .err = e->err,
+    };
+    return 0;
+}
+
+static enum pw_obj_type edge_type(uint64_t raw)
+{
+    return raw < PW_OBJ__COUNT ? (enum pw_obj_type)raw : PW_OBJ_MUTEX;
+}
+
+static int replay_notes(struct pw_process *p, const struct pw_event *notes, size_t n)
+{
+    size_t nedges = 0;
+    for (size_t i = 0; i < n; i++)
+        nedges += notes[i].kind == PW_EV_LOCK_EDGE;
+    p->lock_edges = calloc(nedges ? nedges : 1, sizeof(*p->lock_edges));
+    if (!p->lock_edges)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct pw_event *e = &notes[i];
+        if (e->kind == PW_EV_MISUSE && add_misuse(p, e) < 0)
+            return -1;
+        if (e->kind != PW_EV_LOCK_EDGE)
+            continue;
+        p->lock_edges[p->nlock_edges++] = (struct pw_lock_edge){
+            .serial = e->thread,
+            .a = e->obj,
+            .b = e->obj2,
+            .gen_a = pw_model_generation(p, e->obj, e->time_ns),
+            .gen_b = pw_model_generation(p, e->obj2, e->time_ns),
+            .type_a = edge_type((uint64_t)(uint32_t)e->result),
+            .type_b = edge_type(e->op),
+            .a_read = (e->arg & PW_EDGE_A_READ) != 0,
+            .b_read = (e->arg & PW_EDGE_B_READ) != 0,
+            .gate = PW_EDGE_GATE(e->arg),
+            .stack = e->stack,
+            .stack2 = e->stack2,
+        };
+    }
+    return 0;
+}
+
 /* ---- build */
 
 static int build_process(struct pw_process *p, const struct pw_trace *tr)
 {
+    const struct pw_trace_header *h = pw_trace_header(tr);
     p->trace = tr;
-    p->hdr = pw_trace_header(tr);
-    p->pid = p->hdr->pid;
-    p->ppid = p->hdr->ppid;
-    p->exe = p->hdr->exe;
+    p->pid = h->pid;
+    p->ppid = h->ppid;
+    p->exe = h->exe;
+    p->exec_gen = h->exec_gen;
+    p->start_mono_ns = h->start_mono_ns;
 
-    size_t nev = 0;
+    size_t nev = 0, nnotes = 0;
     const struct pw_event *ev = pw_trace_events(tr, &nev);
+    const struct pw_event *notes = pw_trace_notes(tr, &nnotes);
     set_end(p, nev ? ev[nev - 1].time_ns : 0);
+    if (collect_marks(p, ev, nev, notes, nnotes) < 0)
+        return -1;
 
     p->nthreads = pw_trace_nthreads(tr);
     p->threads = calloc(p->nthreads ? p->nthreads : 1, sizeof(*p->threads));
@@ -451,7 +595,7 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     if (map_serials(p) < 0)
         return -1;
     for (size_t i = 0; i < p->nthreads; i++)
-        if (link_thread(p, &p->threads[i]) < 0)
+        if (link_thread(p, &p->threads[i], pw_trace_thread(tr, i)) < 0)
             return -1;
     /* every channel is an object, parked on or not: fd-leak and unread data need them */
     for (size_t i = 0; i < pw_trace_nchans(tr); i++) {
@@ -462,12 +606,10 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     for (size_t i = 0; i < nev; i++)
         replay_event(p, &ev[i]);
     /* barrier counts and named semaphores are born in the notes (they never wrap) */
-    size_t nnotes = 0;
-    const struct pw_event *notes = pw_trace_notes(tr, &nnotes);
     for (size_t i = 0; i < nnotes; i++)
         if (notes[i].kind == PW_EV_LOCK_INIT)
             replay_event(p, &notes[i]);
-    return 0;
+    return replay_notes(p, notes, nnotes);
 }
 
 /* ---- the process tree: a parent's channels, copied into its children */
@@ -478,7 +620,7 @@ static int link_children(struct pw_model *m, struct pw_process *p)
         for (size_t i = 0; i < m->nprocs; i++) {
             struct pw_process *q = &m->procs[i];
             if (q == p || q->pid != p->fork_children[k] || q->ppid != p->pid ||
-                q->hdr->exec_gen != 0)
+                q->exec_gen != 0)
                 continue;
             struct pw_process **nv = realloc(p->children, (p->nchildren + 1) * sizeof(*nv));
             if (!nv)
@@ -513,7 +655,7 @@ size_t pw_model_child_holders(const struct pw_object *o, int side, struct pw_pro
 struct pw_process *pw_model_parent_holder(const struct pw_object *o, int side)
 {
     struct pw_process *pp = o->proc->parent_proc;
-    if (!o->chan || !(o->chan->flags & PW_CF_INHERITED) || !pp || side < 0 || side > 1)
+    if (!o->chan || !o->chan->inherited || !pp || side < 0 || side > 1)
         return NULL;
     const struct pw_chan_rec *c = pw_trace_chan_by_id(pp->trace, o->chan->id);
     return c && c->open[side] > 0 ? pp : NULL;
@@ -568,6 +710,9 @@ void pw_model_free(struct pw_model *m)
         free(p->by_serial);
         free(p->fork_children);
         free(p->children);
+        free(p->misuses);
+        free(p->lock_edges);
+        free(p->marks);
     }
     free(m->procs);
     free(m);

@@ -1,7 +1,12 @@
 /* Replay model: one process per trace, rebuilt from the current-state area (right
  * even when rings wrapped) and completed with the events still in the rings
- * (who signalled which cond, who sent on which channel, forks).  Everything the
- * detectors judge is here; nothing below reads the trace format directly. */
+ * (who signalled which cond, who sent on which channel, forks) and with the
+ * notes (misuse, lock-order edges, lock generations).  Everything the detectors
+ * and the report writers judge is here: only model.c (through reader.h) reads
+ * the trace's records, and nothing below it tests a park op's identity where a
+ * column of PW_PARK_OPS (parkwatch/ops.h) says what it needs.  The trace handle
+ * (struct pw_trace) is kept for what the reader still serves opaquely: stacks,
+ * the path, argv and event counts. */
 #ifndef PW_MODEL_H
 #define PW_MODEL_H
 
@@ -22,7 +27,6 @@ enum pw_thread_status { PW_THR_RUNNING, PW_THR_PARKED, PW_THR_EXITED };
  * object it parks on (never NULL). */
 struct pw_thread {
     struct pw_process *proc;
-    const struct pw_thread_rec *rec;
     uint32_t serial;
     int tid;
     char name[24];             /* pthread name, "main", or "T<serial>" */
@@ -30,9 +34,13 @@ struct pw_thread {
     bool forever;              /* parked in an untimed wait at the end of a finished process */
     enum pw_park_op op;
     struct pw_object *waits_on;
+    bool waits_read;           /* parked to take waits_on (an rwlock) for reading */
     uint64_t since_ms;         /* how long parked at the end of the trace */
+    uint32_t park_flags;       /* PW_PARK_* of the park (timed, non-blocking, outside) */
     uint32_t park_stack;
     uint32_t create_stack;
+    uint32_t exit_stack;       /* pthread_exit site, 0 for a return */
+    uint64_t parks;            /* number of parks so far (changes while it runs) */
     struct pw_thread *parent;
     size_t nheld;
     struct pw_object **held;   /* locks held (only those mirrored in the file) */
@@ -41,16 +49,37 @@ struct pw_thread {
     bool claimed;              /* already explained by a deadlock finding: not reported again */
 };
 
-/* An object a thread can park on or hold.  Identity is (type, key, generation):
- * a lock address re-initialised or destroyed starts a new generation, and a
- * channel is its id, so a reused address or fd never merges two objects. */
+/* A channel as the model sees it: its record's state at the end of the trace. */
+struct pw_channel {
+    uint32_t id;
+    uint32_t creator;          /* serial of the creating thread */
+    int fd[2];                 /* fds at creation, per side (PW_SIDE_*) */
+    int open[2];               /* fds of each side still open */
+    uint64_t sent, received;   /* bytes (messages for an mqueue or a queue) */
+    bool inherited;            /* ends copied from the parent at fork */
+    bool send_nonblock;        /* a send-side fd was non-blocking: the self-pipe
+                                * convention, a signal handler may write it */
+    bool unlinked;             /* an mqueue whose name was removed */
+    char name[32];             /* user-given name, "" if none */
+};
+
+/* An object a thread can park on or hold: (type, key) with its generation.
+ * A lock address re-initialised or destroyed starts a new generation (LOCK_INIT
+ * and LOCK_DESTROY, in the rings and, for locks in a lock-order edge, in the
+ * notes); a channel is its id, so a reused fd never merges two channels.
+ * The objects of the end state (parked on, held) are the generation alive at
+ * the end; lock-order edges carry the generation of each lock when the edge
+ * was taken (pw_model_generation), so a reused address never closes a false
+ * cycle.  The name (id) stays that of the address: a report names the lock
+ * the program knows, gen says which life of it. */
 struct pw_object {
     struct pw_process *proc;
     enum pw_obj_type type;
     uint64_t key;              /* address, channel id or thread serial */
-    uint32_t gen;
+    uint32_t gen;              /* generation alive at the end (0 for channels, threads) */
     char id[40];               /* "pipe#2", "mutex#1", "cond#3", "T4" */
-    const struct pw_chan_rec *chan; /* channels only */
+    const struct pw_channel *chan; /* channels only (points at channel) */
+    struct pw_channel channel;
     struct pw_thread *thread;  /* PW_OBJ_THREAD only: the thread joined */
     uint32_t create_stack;     /* channel creation, lock init, or first park stack */
     const char *site_label;    /* what create_stack is: "created at" or "first used at" */
@@ -70,10 +99,39 @@ struct pw_object {
     struct pw_object **members;
 };
 
+/* Channel misuse the shim saw when it happened (MISUSE notes), in note order. */
+struct pw_misuse {
+    enum pw_misuse_kind kind;
+    struct pw_thread *t;       /* the thread that misused the channel */
+    struct pw_object *o;       /* the channel */
+    long long fd;              /* the fd it used */
+    uint32_t stack, stack2;    /* misuse site, earlier site (close or creation) */
+    struct pw_thread *other;   /* the other thread involved (parked on it), or NULL */
+    int err;                   /* a send's errno (EPIPE), 0 when SIGPIPE ended it */
+};
+
+/* "B taken while holding A" (LOCK_EDGE notes), once per new (A, B, thread). */
+struct pw_lock_edge {
+    uint32_t serial;           /* the thread that took B (the model may not know it) */
+    uint64_t a, b;             /* lock addresses */
+    uint32_t gen_a, gen_b;     /* their generations when B was taken */
+    enum pw_obj_type type_a, type_b;
+    bool a_read, b_read;       /* A held / B taken for reading (rwlock) */
+    uint64_t gate;             /* the outermost lock held then if not A, 0 if none */
+    uint32_t stack, stack2;    /* where B was taken, where A was taken (0 if unknown) */
+};
+
+/* Times an address was (re)initialised or destroyed, sorted by (addr, time). */
+struct pw_gen_mark {
+    uint64_t addr;
+    uint64_t time_ns;
+};
+
 struct pw_process {
     const struct pw_trace *trace;
-    const struct pw_trace_header *hdr;
     int pid, ppid;
+    uint32_t exec_gen;         /* 0 for the first image of this pid, +1 per exec */
+    uint64_t start_mono_ns;    /* absolute CLOCK_MONOTONIC at start: compares processes */
     const char *exe;
     enum pw_end_kind end;
     int end_status;
@@ -95,6 +153,12 @@ struct pw_process {
     size_t nchildren;
     struct pw_process **children;
     struct pw_process *parent_proc; /* the traced parent that forked this one, if any */
+    size_t nmisuses;
+    struct pw_misuse *misuses;
+    size_t nlock_edges;
+    struct pw_lock_edge *lock_edges;
+    size_t nmarks;
+    struct pw_gen_mark *marks;
 };
 
 struct pw_model {
@@ -117,6 +181,9 @@ size_t pw_model_child_holders(const struct pw_object *o, int side, struct pw_pro
 /* The traced parent of O's process, if O was inherited from it and the
  * parent's copy still had SIDE open at its end (or now); else NULL. */
 struct pw_process *pw_model_parent_holder(const struct pw_object *o, int side);
+/* Generation of the lock at ADDR at TIME_NS (since the process start): how
+ * many times it was initialised or destroyed before. */
+uint32_t pw_model_generation(const struct pw_process *p, uint64_t addr, uint64_t time_ns);
 /* Threads that hold lock OBJ (mutex/rwlock/spin), into OUT (up to MAX); returns the count. */
 size_t pw_model_holders(struct pw_process *p, const struct pw_object *obj, struct pw_thread **out,
                         size_t max);

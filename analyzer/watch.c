@@ -108,7 +108,8 @@ static uint64_t signature(const struct pw_process *p)
 {
     uint64_t sig = pw_trace_total_events(p->trace);
     for (size_t i = 0; i < p->nthreads; i++)
-        sig = sig * 31 + p->threads[i].rec->parks + p->threads[i].rec->state;
+        sig = sig * 31 + p->threads[i].parks +
+              (p->threads[i].status == PW_THR_EXITED ? PW_TS_EXITED : PW_TS_ALIVE);
     return sig;
 }
 
@@ -131,7 +132,7 @@ static void mark_deadlock_abort(const struct pw_process *p)
     uint32_t kind = PW_END_DEADLOCK_ABORT;
     int32_t status = SIGABRT;
     uint64_t end_ns = now_ns();
-    end_ns = end_ns > p->hdr->start_mono_ns ? end_ns - p->hdr->start_mono_ns : 0;
+    end_ns = end_ns > p->start_mono_ns ? end_ns - p->start_mono_ns : 0;
     if (pwrite(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) < 0 ||
         pwrite(fd, &status, sizeof(status), offsetof(struct pw_trace_header, end_status)) < 0 ||
         pwrite(fd, &end_ns, sizeof(end_ns), offsetof(struct pw_trace_header, end_ns)) < 0)
