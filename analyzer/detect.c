@@ -40,7 +40,7 @@ static void describe_cycle(struct pw_finding *f, size_t start)
         struct pw_thread *ct = f->chain[l].t;
         struct pw_thread *next = l + 1 < f->nchain ? f->chain[l + 1].t : f->chain[start].t;
         ct->claimed = true;
-        pw_finding_add_thread(f, ct, "parked", ct->park_stack, 0);
+        pw_finding_add_thread(f, ct, PW_ROLE_PARKED, ct->park_stack, 0);
         pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack,
                               ct->waits_on->site_label);
         if (!m)
@@ -143,7 +143,7 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
         if (t->status != PW_THR_PARKED || t->claimed)
             continue;
         t->claimed = true;
-        pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+        pw_finding_add_thread(f, t, PW_ROLE_PARKED, t->park_stack, 0);
         pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
     }
     pw_chain_build(f, first);
@@ -237,13 +237,13 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
         struct pw_finding *f = find_group(fs, from, t);
         if (f) {
             f->count++;
-            pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+            pw_finding_add_thread(f, t, PW_ROLE_PARKED, t->park_stack, 0);
             continue;
         }
         f = pw_finding_new(fs, PW_FK_THREAD_LEAK, p);
         if (!f)
             return; /* out of memory: pw_detect_all reports it */
-        pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+        pw_finding_add_thread(f, t, PW_ROLE_PARKED, t->park_stack, 0);
         pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
         pw_chain_build(f, t);
         f->abandoned_at_exit = abandoned(p, f);
@@ -290,7 +290,7 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
                 pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
                 pw_chain_build(f, t);
             }
-            pw_finding_add_thread(f, t, "parked", t->park_stack, 0);
+            pw_finding_add_thread(f, t, PW_ROLE_PARKED, t->park_stack, 0);
         }
         if (!f)
             continue;
@@ -332,11 +332,11 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
         f = pw_finding_new(fs, fk, p);
         if (!f)
             return; /* out of memory: pw_detect_all reports it */
-        pw_finding_add_thread(f, t, "misuse", e->stack, e->stack2);
+        pw_finding_add_thread(f, t, PW_ROLE_MISUSE, e->stack, e->stack2);
         pw_finding_add_object(f, o, o->create_stack, o->site_label);
         struct pw_thread *other = e->other;
         if (other && other != t)
-            pw_finding_add_thread(f, other, "parked", other->park_stack, 0);
+            pw_finding_add_thread(f, other, PW_ROLE_PARKED, other->park_stack, 0);
         if (o->type == PW_OBJ_USERCHAN) /* an annotated queue: no fds, no signals */
             pw_finding_set_message(f, fk == PW_FK_DOUBLE_CLOSE ? "%s closed %s twice"
                                                                : "%s sent into %s after it was closed",
@@ -382,13 +382,13 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
             struct pw_finding *f = pw_finding_new(fs, PW_FK_LOCK_HELD_BY_EXITED, p);
             if (!f)
                 return; /* out of memory: pw_detect_all reports it */
-            pw_finding_add_thread(f, t, "exited", t->exit_stack, 0);
+            pw_finding_add_thread(f, t, PW_ROLE_EXITED, t->exit_stack, 0);
             pw_finding_add_object(f, lock, lock->create_stack, lock->site_label);
             size_t waiters = 0;
             for (size_t w = 0; w < p->nthreads; w++) {
                 struct pw_thread *u = &p->threads[w];
                 if (u->status == PW_THR_PARKED && u->waits_on == lock) {
-                    pw_finding_add_thread(f, u, "parked", u->park_stack, 0);
+                    pw_finding_add_thread(f, u, PW_ROLE_PARKED, u->park_stack, 0);
                     if (!waiters++)
                         pw_chain_build(f, u);
                 }
@@ -461,13 +461,13 @@ static void detect_UNJOINED(struct pw_process *p, struct pw_findings *fs)
                 f = fs->v[k];
         if (f) {
             f->count++;
-            pw_finding_add_thread(f, t, "exited", 0, 0);
+            pw_finding_add_thread(f, t, PW_ROLE_EXITED, 0, 0);
             continue;
         }
         f = pw_finding_new(fs, PW_FK_UNJOINED, p);
         if (!f)
             return; /* out of memory: pw_detect_all reports it */
-        pw_finding_add_thread(f, t, "exited", 0, 0);
+        pw_finding_add_thread(f, t, PW_ROLE_EXITED, 0, 0);
     }
     for (size_t k = from; k < fs->n; k++) {
         struct pw_finding *f = fs->v[k];

@@ -78,7 +78,7 @@ struct pw_finding *pw_finding_new(struct pw_findings *fs, enum pw_finding_kind k
     return f;
 }
 
-int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, const char *role,
+int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, enum pw_role role,
                           uint32_t stack, uint32_t stack2)
 {
     struct pw_fthread *nv = grow(f->threads, (f->nthreads + 1) * sizeof(*f->threads));

@@ -73,10 +73,37 @@ const char *pw_finding_hint(enum pw_finding_kind k);
 /* Kind by name, or -1. */
 int pw_finding_kind_parse(const char *name);
 
+/* What a thread does in a finding: X(enum suffix, name in the reports).
+ * Writers choose their words by role; JSON prints the name (null for NONE). */
+#define PW_ROLES(X)                                                                   \
+    X(PARKED, "parked")     /* parked on the finding's object: its park stack */     \
+    X(MISUSE, "misuse")     /* closed again, sent into a closed channel, ...: there */ \
+    X(EXITED, "exited")     /* ended, holding a lock or never joined: its exit stack */ \
+    X(ACQUIRES, "acquires") /* took locks of a lock-order cycle: both stacks */
+
+enum pw_role {
+    PW_ROLE_NONE, /* no role: the thread as it is (the live dump) */
+#define PW_X(e, s) PW_ROLE_##e,
+    PW_ROLES(PW_X)
+#undef PW_X
+};
+
+/* The role's name; NULL for PW_ROLE_NONE. */
+static inline const char *pw_role_name(enum pw_role r)
+{
+    static const char *const names[] = {
+        NULL,
+#define PW_X(e, s) s,
+        PW_ROLES(PW_X)
+#undef PW_X
+    };
+    return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : NULL;
+}
+
 /* A thread as it appears in a finding. */
 struct pw_fthread {
     struct pw_thread *t;       /* model thread (name, tid, status, stacks) */
-    const char *role;          /* "parked", "holder", "closer", "sender", "exited" ... or NULL */
+    enum pw_role role;
     uint32_t stack;            /* the stack that matters here (park, misuse, exit site) */
     uint32_t stack2;           /* a second stack (e.g. where A was taken), 0 if none */
 };
@@ -126,7 +153,7 @@ struct pw_findings {
  * a caller may stop at the first failure or carry on, the result is the same. */
 struct pw_finding *pw_finding_new(struct pw_findings *fs, enum pw_finding_kind kind,
                                   struct pw_process *p);
-int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, const char *role,
+int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, enum pw_role role,
                           uint32_t stack, uint32_t stack2);
 int pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t stack,
                           const char *label);

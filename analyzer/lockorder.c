@@ -286,7 +286,7 @@ static void report_cycle(struct search *s, void *vctx)
             pw_finding_add_object(f, a, a->create_stack, a->site_label);
         else
             pw_finding_add_object(f, a, chosen[i]->stack2, "first locked at");
-        pw_finding_add_thread(f, t, "acquires", chosen[i]->stack, chosen[i]->stack2);
+        pw_finding_add_thread(f, t, PW_ROLE_ACQUIRES, chosen[i]->stack, chosen[i]->stack2);
         if (m)
             fprintf(m, "%s%s takes %s while holding %s", i ? " -> " : "", t->name, b->id, a->id);
     }

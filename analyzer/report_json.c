@@ -121,7 +121,7 @@ static json_t *fthread_json(const struct pw_report *r, const struct pw_finding *
     pw_json_set(o, "object", object_id_json(t));
     pw_json_set(o, "stack", stack_json(r, tr, ft->stack));
     pw_json_set(o, "created_by", stack_json(r, tr, t->create_stack));
-    pw_json_set(o, "role", str_or_null(ft->role));
+    pw_json_set(o, "role", str_or_null(pw_role_name(ft->role)));
     pw_json_set(o, "state", pw_json_str(state_name(t->status)));
     if (ft->stack2)
         pw_json_set(o, "stack2", stack_json(r, tr, ft->stack2));

@@ -191,16 +191,16 @@ static json_t *stack_json(const struct sw *w, uint32_t id, int tid, const char *
 /* ---- what each thread and object of a finding is, in words */
 
 /* What a thread's main stack shows, for the roles that are not a park. */
-static const char *role_words(enum pw_finding_kind k, const char *role)
+static const char *role_words(enum pw_finding_kind k, enum pw_role role)
 {
-    if (!role || strcmp(role, "misuse") != 0)
-        return role;
+    if (role != PW_ROLE_MISUSE)
+        return pw_role_name(role);
     switch (k) {
     case PW_FK_DOUBLE_CLOSE: return "closed again";
     case PW_FK_SEND_ON_CLOSED: return "sent into the closed channel";
     case PW_FK_CLOSE_WHILE_BLOCKED: return "closed the channel";
     case PW_FK_LOCK_ORDER: return "took the second lock";
-    default: return role;
+    default: return pw_role_name(role);
     }
 }
 
@@ -210,12 +210,12 @@ static char *thread_phrase(enum pw_finding_kind k, const struct pw_fthread *ft)
     const struct pw_thread *t = ft->t;
     char *s = NULL;
     int rc;
-    if (t->status == PW_THR_PARKED && t->waits_on && (!ft->role || !strcmp(ft->role, "parked")))
+    if (t->status == PW_THR_PARKED && t->waits_on && (ft->role == PW_ROLE_NONE || ft->role == PW_ROLE_PARKED))
         rc = asprintf(&s, "%s (tid %d) parked in %s on %s", t->name, t->tid,
                       pw_park_op_name(t->op), t->waits_on->id);
     else
-        rc = asprintf(&s, "%s (tid %d)%s%s", t->name, t->tid, ft->role ? ": " : "",
-                      ft->role ? role_words(k, ft->role) : "");
+        rc = asprintf(&s, "%s (tid %d)%s%s", t->name, t->tid, ft->role != PW_ROLE_NONE ? ": " : "",
+                      ft->role != PW_ROLE_NONE ? role_words(k, ft->role) : "");
     if (rc < 0)
         pw_json_oom();
     return s;

@@ -36,7 +36,7 @@ struct tw {
 /* A thread as a writer shows it: the finding's view or the live view. */
 struct member {
     struct pw_thread *t;
-    const char *role;
+    enum pw_role role;
     uint32_t stack, stack2;
 };
 
@@ -99,9 +99,9 @@ static void print_stack(struct tw *w, uint32_t id)
 /* ---- thread groups */
 
 /* What the stacks of a non-parked thread are, per finding kind and role. */
-static const char *stack_label(enum pw_finding_kind k, const char *role, int second)
+static const char *stack_label(enum pw_finding_kind k, enum pw_role role, int second)
 {
-    if (role && strcmp(role, "exited") == 0)
+    if (role == PW_ROLE_EXITED)
         return second ? "earlier at" : "exited at";
     if (k == PW_FK_DOUBLE_CLOSE)
         return second ? "first closed at" : "closed again at";
@@ -115,14 +115,9 @@ static const char *stack_label(enum pw_finding_kind k, const char *role, int sec
     return second ? "and at" : "at";
 }
 
-static bool same_role(const char *a, const char *b)
-{
-    return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static bool same_group(const struct member *a, const struct member *b)
 {
-    return same_role(a->role, b->role) && a->stack == b->stack && a->stack2 == b->stack2 &&
+    return a->role == b->role && a->stack == b->stack && a->stack2 == b->stack2 &&
            a->t->create_stack == b->t->create_stack && a->t->parent == b->t->parent &&
            a->t->status == b->t->status && a->t->op == b->t->op &&
            a->t->waits_on == b->t->waits_on;
@@ -131,7 +126,7 @@ static bool same_group(const struct member *a, const struct member *b)
 static bool is_parked_view(const struct member *m)
 {
     return m->t->status == PW_THR_PARKED && m->t->waits_on &&
-           (!m->role || strcmp(m->role, "parked") == 0);
+           (m->role == PW_ROLE_NONE || m->role == PW_ROLE_PARKED);
 }
 
 /* "worker-1 (tid 4245), worker-2 (tid 4246) and 3 more": the members V[i] with IN[i]. */
@@ -167,8 +162,8 @@ static void print_group_head(struct tw *w, const struct member *v, size_t n, con
     print_names(w->f, v, n, in, count);
     if (m->stack)
         fprintf(w->f, " %s:\n", stack_label(w->kind, m->role, 0));
-    else if (m->role)
-        fprintf(w->f, " %s\n", m->role);
+    else if (m->role != PW_ROLE_NONE)
+        fprintf(w->f, " %s\n", pw_role_name(m->role));
     else
         fprintf(w->f, " %s\n", t->status == PW_THR_EXITED ? "exited" : "running");
 }
@@ -286,7 +281,7 @@ static int print_live(const struct pw_report *r, FILE *f, struct pw_process *p)
             struct pw_thread *t = &p->threads[i];
             if ((t->status == PW_THR_PARKED) != (pass == 0))
                 continue;
-            v[n++] = (struct member){t, t->status == PW_THR_PARKED ? "parked" : NULL,
+            v[n++] = (struct member){t, t->status == PW_THR_PARKED ? PW_ROLE_PARKED : PW_ROLE_NONE,
                                      t->status == PW_THR_PARKED ? t->park_stack : 0, 0};
         }
     int rc = print_members(&w, v, n);
