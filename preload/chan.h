@@ -5,7 +5,6 @@
 #ifndef PW_CHAN_H
 #define PW_CHAN_H
 
-
 #include "shim.h"
 
 /* Shim-private per-channel state (the file holds the rest).  One cache line

@@ -3,7 +3,6 @@
 #ifndef PW_EVENT_H
 #define PW_EVENT_H
 
-
 #include "shim.h"
 
 /* Into the ring of T, the calling thread's record (pw_self(); NULL counts the

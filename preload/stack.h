@@ -2,7 +2,6 @@
 #ifndef PW_STACK_H
 #define PW_STACK_H
 
-
 #include "shim.h"
 
 uint32_t pw_stack_capture(void);

@@ -5,7 +5,6 @@
 #ifndef PW_TLS_H
 #define PW_TLS_H
 
-
 #include "shim.h"
 
 enum pw_tls_state {

@@ -2,7 +2,6 @@
 #ifndef PW_UTIL_H
 #define PW_UTIL_H
 
-
 #include "shim.h"
 #include <sys/types.h>
 
