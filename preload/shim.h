@@ -1,9 +1,10 @@
 /* What every preload/ file shares: the shim's rules and its macros.  Each
  * module declares its own functions and state in the header next to its .c
  * file; the layering (lowest first) is
- *   shim.h, tls.h, proc.h, util, config, tracefile, event, threads, stack,
- *   lockorder, fdtab, chan, exec, modules, watchdog, userchan, init,
- * then the interposers (i_*.c), which nothing includes.
+ *   shim.h, tls.h, proc.h, util, config, record/tracefile, record/event,
+ *   state/threads, record/stack, state/lockorder, state/fdtab, state/chan,
+ *   state/exec, record/modules, watchdog, state/userchan, init,
+ * then the interposers (intercept/i_*.c), which nothing includes.
  *
  * Everything here is hidden (the library is built with -fvisibility=hidden and a
  * version script); only interposers and parkwatch_* are exported.
