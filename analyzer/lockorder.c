@@ -278,8 +278,12 @@ static void report_cycle(struct search *s, void *vctx)
         struct pw_object *a = lock_object(c->p, &s->g->nodes[e->from]);
         struct pw_object *b = lock_object(c->p, &s->g->nodes[e->to]);
         struct pw_thread *t = pw_model_thread(c->p, chosen[i]->serial);
-        if (!a || !b || !t)
+        if (!a || !b) {
+            f->oom = true; /* out of memory: pw_detect_all reports it */
             continue;
+        }
+        if (!t)
+            continue; /* a thread the trace lost */
         /* a statically initialised lock has no init event: where this edge's
          * thread took it is the next best site */
         if (a->create_stack)

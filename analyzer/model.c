@@ -339,7 +339,7 @@ static int link_set(struct pw_process *p, struct pw_object *set, const struct pw
     unsigned n = r->park_set_n < PW_PARK_SET_MAX ? r->park_set_n : PW_PARK_SET_MAX;
     for (unsigned i = 0; i < n; i++) {
         struct pw_object *c = pw_model_object(p, PW_OBJ_PIPE, r->park_set[i] & ~PW_SET_SEND);
-        if (c && PTR_PUSH(set->members, set->nmembers, c) < 0)
+        if (!c || PTR_PUSH(set->members, set->nmembers, c) < 0)
             return -1;
     }
     if (r->park_set_other || r->park_set_n > PW_PARK_SET_MAX)
@@ -355,6 +355,8 @@ static int link_thread(struct pw_process *p, struct pw_thread *t, const struct p
     if (t->status != PW_THR_EXITED && r->park_op != PW_OP_NONE && r->park_op < PW_OP__COUNT) {
         enum pw_obj_type ot = pw_op_obj_type(r->park_op);
         t->waits_on = ot == PW_OBJ_NONE ? NULL : pw_model_object(p, ot, r->park_obj);
+        if (ot != PW_OBJ_NONE && !t->waits_on)
+            return -1;
         if (t->waits_on) {
             t->status = PW_THR_PARKED;
             t->op = (enum pw_park_op)r->park_op;
@@ -378,7 +380,7 @@ static int link_thread(struct pw_process *p, struct pw_thread *t, const struct p
     for (size_t i = 0; i < nheld; i++) {
         struct pw_object *o = pw_model_object(p, held_type(r->held_type[i]), r->held[i]);
         if (!o)
-            continue;
+            return -1;
         t->held_read[t->nheld] = (r->held_type[i] & 0x80u) != 0;
         t->held[t->nheld++] = o;
     }
@@ -397,13 +399,13 @@ static bool chan_open_at(const struct pw_chan_rec *c, uint64_t ns)
     return false;
 }
 
-static void replay_fork(struct pw_process *p, const struct pw_event *e)
+static int replay_fork(struct pw_process *p, const struct pw_event *e)
 {
     if (e->op != PW_FORK_PARENT)
-        return; /* the child side: the parent's trace records the fork */
+        return 0; /* the child side: the parent's trace records the fork */
     int *nv = realloc(p->fork_children, (p->nforks + 1) * sizeof(*nv));
     if (!nv)
-        return;
+        return -1;
     nv[p->nforks++] = (int)e->arg;
     p->fork_children = nv;
     for (size_t i = 0; i < pw_trace_nchans(p->trace); i++) {
@@ -411,28 +413,34 @@ static void replay_fork(struct pw_process *p, const struct pw_event *e)
         if (!chan_open_at(c, e->time_ns))
             continue;
         struct pw_object *o = pw_model_object(p, (enum pw_obj_type)c->type, c->id);
-        if (o)
-            o->shared_with_child = true;
+        if (!o)
+            return -1;
+        o->shared_with_child = true;
     }
+    return 0;
 }
 
-static void replay_event(struct pw_process *p, const struct pw_event *e)
+/* 0, or -1 when out of memory. */
+static int replay_event(struct pw_process *p, const struct pw_event *e)
 {
     struct pw_thread *t = pw_model_thread(p, e->thread);
     struct pw_object *o;
     switch (e->kind) {
     case PW_EV_COND_SIGNAL: /* op PW_OBJ_SEM: a sem_post */
-        if (t && (o = pw_model_object(p, e->op == PW_OBJ_SEM ? PW_OBJ_SEM : PW_OBJ_COND, e->obj)))
-            PTR_PUSH(o->signallers, o->nsignallers, t);
-        break;
+        if (!t)
+            return 0;
+        o = pw_model_object(p, e->op == PW_OBJ_SEM ? PW_OBJ_SEM : PW_OBJ_COND, e->obj);
+        return o ? PTR_PUSH(o->signallers, o->nsignallers, t) : -1;
     case PW_EV_CHAN_SEND:
-        if (t && e->result >= 0 && (o = pw_model_object(p, PW_OBJ_PIPE, e->obj)))
-            PTR_PUSH(o->senders, o->nsenders, t);
-        break;
+        if (!t || e->result < 0)
+            return 0;
+        o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
+        return o ? PTR_PUSH(o->senders, o->nsenders, t) : -1;
     case PW_EV_CHAN_RECV:
-        if (t && e->result >= 0 && (o = pw_model_object(p, PW_OBJ_PIPE, e->obj)))
-            PTR_PUSH(o->receivers, o->nreceivers, t);
-        break;
+        if (!t || e->result < 0)
+            return 0;
+        o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
+        return o ? PTR_PUSH(o->receivers, o->nreceivers, t) : -1;
     case PW_EV_LOCK_INIT:
         if (e->stack && (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj))) {
             o->create_stack = e->stack;
@@ -443,12 +451,11 @@ static void replay_event(struct pw_process *p, const struct pw_event *e)
             o->init_seen = true;
             o->outside = e->obj2 != 0;
         }
-        break;
+        return 0;
     case PW_EV_FORK:
-        replay_fork(p, e);
-        break;
+        return replay_fork(p, e);
     default:
-        break;
+        return 0;
     }
 }
 
@@ -600,15 +607,17 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     /* every channel is an object, parked on or not: fd-leak and unread data need them */
     for (size_t i = 0; i < pw_trace_nchans(tr); i++) {
         const struct pw_chan_rec *c = pw_trace_chan(tr, i);
-        pw_model_object(p, c->type < PW_OBJ__COUNT ? (enum pw_obj_type)c->type : PW_OBJ_PIPE,
-                        c->id);
+        if (!pw_model_object(p, c->type < PW_OBJ__COUNT ? (enum pw_obj_type)c->type : PW_OBJ_PIPE,
+                             c->id))
+            return -1;
     }
     for (size_t i = 0; i < nev; i++)
-        replay_event(p, &ev[i]);
+        if (replay_event(p, &ev[i]) < 0)
+            return -1;
     /* barrier counts and named semaphores are born in the notes (they never wrap) */
     for (size_t i = 0; i < nnotes; i++)
-        if (notes[i].kind == PW_EV_LOCK_INIT)
-            replay_event(p, &notes[i]);
+        if (notes[i].kind == PW_EV_LOCK_INIT && replay_event(p, &notes[i]) < 0)
+            return -1;
     return replay_notes(p, notes, nnotes);
 }
 

@@ -11,7 +11,6 @@
  * The program run under the shim is this executable with "child". */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,26 +21,6 @@
 #include "cli.h"
 #include "parkwatch/options.h"
 #include "watch.h"
-
-/* The CLI's messages, where the library does not bring its own: weak, so
- * that a library that defines them wins. */
-__attribute__((weak)) void pw_err(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
-
-__attribute__((weak)) void pw_warn(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 #define CHILD_STATUS 42 /* the child's own exit status: it ran to the end */
 
