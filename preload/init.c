@@ -166,7 +166,7 @@ void pw_fork_child(void)
             pw_chans_inherit(old, old_base);
         if (pw_tls.rec != NULL && name[0] != '\0')
             memcpy(pw_tls.rec->name, name, sizeof name);
-        struct pw_event ev = {.kind = PW_EV_FORK, .op = 1, .arg = (uint64_t)ppid};
+        struct pw_event ev = {.kind = PW_EV_FORK, .op = PW_FORK_CHILD, .arg = (uint64_t)ppid};
         pw_emit(pw_self(), &ev);
         PW_STORE(&pw_proc->ready, PW_READY_REC);
     }

@@ -34,7 +34,7 @@ PW_EXPORT pid_t fork(void)
     pid_t pid = PW_REAL(fork)();
     int err = errno;
     if (pid > 0) {
-        struct pw_event ev = {.kind = PW_EV_FORK, .op = 0, .arg = (uint64_t)pid};
+        struct pw_event ev = {.kind = PW_EV_FORK, .op = PW_FORK_PARENT, .arg = (uint64_t)pid};
         pw_emit(pw_self(), &ev);
         pw_chans_mark_forked(); /* the child holds copies: EPIPE is no longer certain */
     }
@@ -52,7 +52,7 @@ static int spawned(int rc, pid_t *pidp)
         return rc;
     int err = errno;
     pw_tls.guard++;
-    struct pw_event ev = {.kind = PW_EV_FORK, .op = 0, .arg = (uint64_t)*pidp};
+    struct pw_event ev = {.kind = PW_EV_FORK, .op = PW_FORK_PARENT, .arg = (uint64_t)*pidp};
     pw_emit(pw_self(), &ev);
     pw_chans_mark_forked();
     pw_tls.guard--;
