@@ -192,10 +192,7 @@ static void watch_opt(const char *item, size_t len, struct pw_watch_opts *w)
 
 void pw_run_watch_opts(const char *env, struct pw_watch_opts *w)
 {
-    *w = (struct pw_watch_opts){
-        .interval_ms = (unsigned)pw_opt_descs[PW_OPTKEY_watchdog_ms].def_uint,
-        .action = (enum pw_on_deadlock)pw_on_deadlock_parse(pw_opt_descs[PW_OPTKEY_on_deadlock].def_str),
-    };
+    pw_watch_opts_default(w);
     /* the shim reads no further than this either */
     size_t left = env ? strnlen(env, PW_OPTIONS_MAX - 1) : 0;
     for (const char *p = env; left > 0;) {

@@ -44,7 +44,8 @@ int pw_cmd_watch(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct pw_watch_opts wo = {.interval_ms = 1000, .action = PW_ON_DEADLOCK_ABORT};
+    struct pw_watch_opts wo;
+    pw_watch_opts_default(&wo);
     unsigned long pid = 0, v;
     const char *dir = ".";
     int c;
@@ -61,8 +62,8 @@ int pw_cmd_watch(int argc, char **argv)
             dir = optarg;
             break;
         case 'i':
-            if (parse_uint(optarg, 3600000, &v) < 0 || v == 0) {
-                pw_err("watch: bad --interval %s (1..3600000 ms)", optarg);
+            if (parse_uint(optarg, pw_watch_interval_max(), &v) < 0 || v == 0) {
+                pw_err("watch: bad --interval %s (1..%u ms)", optarg, pw_watch_interval_max());
                 return PW_EXIT_USAGE;
             }
             wo.interval_ms = (unsigned)v;

@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "finding.h"
 #include "model.h"
+#include "parkwatch/options.h"
 #include "reader.h"
 #include "watch.h"
 
@@ -214,6 +215,19 @@ int pw_on_deadlock_parse(const char *s)
         if (strcmp(s, names[i]) == 0)
             return (int)i;
     return -1;
+}
+
+void pw_watch_opts_default(struct pw_watch_opts *o)
+{
+    const struct pw_opt_desc *ms = &pw_opt_descs[PW_OPTKEY_watchdog_ms];
+    int a = pw_on_deadlock_parse(pw_opt_descs[PW_OPTKEY_on_deadlock].def_str);
+    *o = (struct pw_watch_opts){.interval_ms = (unsigned)ms->def_uint,
+                                .action = a < 0 ? PW_ON_DEADLOCK_ABORT : (enum pw_on_deadlock)a};
+}
+
+unsigned pw_watch_interval_max(void)
+{
+    return (unsigned)pw_opt_descs[PW_OPTKEY_watchdog_ms].hi;
 }
 
 /* Loads the traces in DIR without a word about those that cannot be read yet: a

@@ -24,6 +24,11 @@ struct pw_watch_opts {
 /* Parses "abort" / "report" / "off"; -1 if unknown. */
 int pw_on_deadlock_parse(const char *s);
 
+/* The defaults of the shim's watchdog_ms and on_deadlock (parkwatch/options.h). */
+void pw_watch_opts_default(struct pw_watch_opts *o);
+/* The largest interval: watchdog_ms's bound. */
+unsigned pw_watch_interval_max(void);
+
 /* Waits for child PID like waitpid(PID, STATUS, 0), checking the traces in DIR
  * every interval meanwhile.  Returns 0, or -1 with errno from waitpid. */
 int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status);
