@@ -31,7 +31,6 @@
 #include "cli.h"
 #include "finding.h"
 #include "model.h"
-#include "parkwatch/options.h"
 #include "reader.h"
 #include "watch.h"
 
@@ -202,19 +201,6 @@ static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *f
             }
         }
     }
-}
-
-int pw_on_deadlock_parse(const char *s)
-{
-    static const char *const names[] = {
-#define PW_X(e, str) str,
-        PW_ON_DEADLOCK(PW_X)
-#undef PW_X
-    };
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(s, names[i]) == 0)
-            return (int)i;
-    return -1;
 }
 
 void pw_watch_opts_default(struct pw_watch_opts *o)

@@ -4,25 +4,12 @@
 
 #include <sys/types.h>
 
-/* on_deadlock: what to do when every thread of a process is blocked forever. */
-#define PW_ON_DEADLOCK(X)               \
-    X(ABORT, "abort")                   \
-    X(REPORT, "report")                 \
-    X(OFF, "off")
-
-enum pw_on_deadlock {
-#define PW_X(e, s) PW_ON_DEADLOCK_##e,
-    PW_ON_DEADLOCK(PW_X)
-#undef PW_X
-};
+#include "parkwatch/options.h" /* enum pw_on_deadlock and its parser */
 
 struct pw_watch_opts {
-    unsigned interval_ms;          /* watchdog_ms, default 1000 */
+    unsigned interval_ms;          /* watchdog_ms */
     enum pw_on_deadlock action;    /* OFF: no watching at all */
 };
-
-/* Parses "abort" / "report" / "off"; -1 if unknown. */
-int pw_on_deadlock_parse(const char *s);
 
 /* The defaults of the shim's watchdog_ms and on_deadlock (parkwatch/options.h). */
 void pw_watch_opts_default(struct pw_watch_opts *o);

@@ -84,9 +84,11 @@ static bool find_cli(char *out, size_t cap)
     return false;
 }
 
+/* on_deadlock values that watch: not off, not unknown. */
 static bool valid_action(const char *a)
 {
-    return strcmp(a, "abort") == 0 || strcmp(a, "report") == 0;
+    int v = pw_on_deadlock_parse(a);
+    return v >= 0 && v != PW_ON_DEADLOCK_OFF;
 }
 
 /* A fork-like clone without atfork handlers; EXIT_SIGNAL 0 sends the parent

@@ -46,6 +46,38 @@ enum pw_opt_key {
     PW_OPTKEY__COUNT
 };
 
+/* The values of on_deadlock, what a watcher does when every thread of a
+ * process is blocked forever: X(enum suffix, value).  The shim starts its
+ * sidecar for those that watch; `run` and `watch` act on them. */
+#define PW_ON_DEADLOCK(X)               \
+    X(ABORT, "abort")                   \
+    X(REPORT, "report")                 \
+    X(OFF, "off")
+
+enum pw_on_deadlock {
+#define PW_X(e, s) PW_ON_DEADLOCK_##e,
+    PW_ON_DEADLOCK(PW_X)
+#undef PW_X
+};
+
+/* Parses an on_deadlock value; -1 if unknown. */
+static inline int pw_on_deadlock_parse(const char *s)
+{
+    static const char *const names[] = {
+#define PW_X(e, str) str,
+        PW_ON_DEADLOCK(PW_X)
+#undef PW_X
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *a = s, *b = names[i];
+        while (*a != '\0' && *a == *b)
+            a++, b++;
+        if (*a == *b)
+            return (int)i;
+    }
+    return -1;
+}
+
 enum pw_opt_type { PW_OPT_STR, PW_OPT_UINT };
 
 struct pw_opt_desc {
