@@ -2,11 +2,13 @@
  * even when rings wrapped) and completed with the events still in the rings
  * (who signalled which cond, who sent on which channel, forks) and with the
  * notes (misuse, lock-order edges, lock generations).  Everything the detectors
- * and the report writers judge is here: only model.c (through reader.h) reads
- * the trace's records, and nothing below it tests a park op's identity where a
- * column of PW_PARK_OPS (parkwatch/ops.h) says what it needs.  The trace handle
- * (struct pw_trace) is kept for what the reader still serves opaquely: stacks,
- * the path, argv and event counts. */
+ * and the report writers judge is here: below the commands, only model.c
+ * (through reader.h) reads the trace's records, and what a park op means comes
+ * from the columns of PW_PARK_OPS (parkwatch/ops.h).  Above it, dump prints the
+ * records raw, and run and watch patch a trace's end or probe a live one's
+ * thread slots without building a model.  The trace handle (struct pw_trace)
+ * is kept for what the reader serves opaquely: stacks, the path, argv and
+ * event counts. */
 #ifndef PW_MODEL_H
 #define PW_MODEL_H
 
