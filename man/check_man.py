@@ -3,10 +3,10 @@
 
 usage: check_man.py SOURCE-ROOT
 
-parkwatch(1) must name every CLI option (analyzer/opts.c PW_CLI_OPTS), every
-report format (analyzer/cli.h PW_FORMATS), every
+parkwatch(1) must name every CLI option (analyzer/cli/opts.c PW_CLI_OPTS), every
+report format (analyzer/cli/cli.h PW_FORMATS), every
 PARKWATCH_OPTIONS key (include/parkwatch/options.h PW_OPTIONS) and every finding kind
-(analyzer/finding.h PW_FINDING_KINDS); parkwatch(3) every function of
+(analyzer/detect/finding.h PW_FINDING_KINDS); parkwatch(3) every function of
 include/parkwatch.h.  Both must format without groff warnings, and their
 title lines must carry the project version of meson.build (the one place it is
 set; the CLI gets it as PW_VERSION).
@@ -35,16 +35,16 @@ def main(argv):
     failures = []
     man1, man3 = man_text(root, "man/parkwatch.1"), man_text(root, "man/parkwatch.3")
 
-    cli = re.findall(r'^\s*X\("([a-z-]+)",', read(root, "analyzer/opts.c"), re.M)
-    formats = re.findall(r'^\s*X\(\w+, "([a-z]+)", pw_report_\w+\)', read(root, "analyzer/cli.h"), re.M)
+    cli = re.findall(r'^\s*X\("([a-z-]+)",', read(root, "analyzer/cli/opts.c"), re.M)
+    formats = re.findall(r'^\s*X\(\w+, "([a-z]+)", pw_report_\w+\)', read(root, "analyzer/cli/cli.h"), re.M)
     keys = re.findall(r"^\s*X\((\w+), (?:STR|UINT),", read(root, "include/parkwatch/options.h"), re.M)
-    kinds = re.findall(r'^\s*X\(\w+, "([a-z-]+)", PW_SEV_', read(root, "analyzer/finding.h"), re.M)
+    kinds = re.findall(r'^\s*X\(\w+, "([a-z-]+)", PW_SEV_', read(root, "analyzer/detect/finding.h"), re.M)
     if not cli or not keys or len(kinds) < 10:
         failures.append("could not read the lists (cli %d, keys %d, kinds %d)"
                         % (len(cli), len(keys), len(kinds)))
     failures += ["parkwatch.1 does not document --%s" % o for o in cli if "--" + o not in man1]
     if len(formats) < 3:
-        failures.append("could not read the report formats of analyzer/cli.h PW_FORMATS")
+        failures.append("could not read the report formats of analyzer/cli/cli.h PW_FORMATS")
     failures += ["parkwatch.1 does not document --format %s" % f
                  for f in formats if not re.search(r"\b%s\b" % f, man1)]
     failures += ["parkwatch.1 does not document PARKWATCH_OPTIONS key %s" % k

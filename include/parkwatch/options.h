@@ -2,7 +2,7 @@
  * settings, in one list that both wings expand.  The shim parses them
  * (preload/options.c) and prints them with help=1; `parkwatch run` sets
  * trace_dir and watchdog and reads watchdog_ms and on_deadlock for its own
- * watcher (analyzer/cmd_run.c).  Both decide a value with pw_opt_uint below,
+ * watcher (analyzer/cli/cmd_run.c).  Both decide a value with pw_opt_uint below,
  * so a key the user sets means the same to the host and to `run`.
  *
  * Everything here must stay usable from the shim: no allocation, no stdio. */

@@ -1,5 +1,5 @@
 /* Lock-order edges: "B taken while holding A", recorded once per (A, B, thread)
- * as LOCK_EDGE notes for the analyzer's cycle search (analyzer/lockorder.c).
+ * as LOCK_EDGE notes for the analyzer's cycle search (analyzer/detect/lockorder.c).
  *
  * Cost model (the uncontended lock is every program's hot path):
  *   - no lock held: pw_lock_acquired (shim.h) only pushes the held entry and

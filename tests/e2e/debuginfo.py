@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Separate, compressed debug files (as Debian's -dbg/-dbgsym packages ship
-them) and the decompressed-debug cache (analyzer/debuginfo.c).
+them) and the decompressed-debug cache (analyzer/symbols/debuginfo.c).
 
 usage: debuginfo.py PARKWATCH SHIM VICTIM
 
