@@ -29,7 +29,7 @@ struct q {
     int buf[CAP];
     unsigned head, n;
     int closed;
-    int waiting;  /* consumers inside pthread_cond_wait (for main's hand-off) */
+    int waiting; /* consumers inside pthread_cond_wait (for main's hand-off) */
     int received;
 };
 
@@ -187,8 +187,10 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(void);
-    } modes[] = {{"clean", clean}, {"never-closed", never_closed},
-                 {"send-on-closed", send_on_closed}, {"unread-data", unread_data}};
+    } modes[] = {{"clean", clean},
+                 {"never-closed", never_closed},
+                 {"send-on-closed", send_on_closed},
+                 {"unread-data", unread_data}};
     const char *mode = argc > 1 ? argv[1] : "never-closed";
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         if (strcmp(mode, modes[i].name) == 0) {

@@ -48,7 +48,7 @@ static int case_pool(int parallel)
         pthread_barrier_wait(&started);
         pthread_barrier_wait(&leaky_verified);
     }
-    close(fds[1]); /* stop the worker ... */
+    close(fds[1]);         /* stop the worker ... */
     pthread_join(w, NULL); /* ... and wait for it */
     close(fds[0]);
     return parkwatch_verify_none(VERIFY_MS);

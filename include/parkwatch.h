@@ -37,14 +37,17 @@ extern "C" {
 /* Looks up an implementation exported by the shim, once per function.  The
  * pointer is published before the flag (release/acquire), so a racing first
  * call at worst looks it up twice. */
-#define PARKWATCH__FN(type, name)                                                   \
-    static type parkwatch__fn_##name;                                               \
-    static int parkwatch__looked_##name;                                            \
-    if (!__atomic_load_n(&parkwatch__looked_##name, __ATOMIC_ACQUIRE)) {            \
-        union { void *obj; type fn; } parkwatch__u;                                 \
-        parkwatch__u.obj = dlsym(RTLD_DEFAULT, "parkwatch_impl_" #name);            \
-        parkwatch__fn_##name = parkwatch__u.fn;                                     \
-        __atomic_store_n(&parkwatch__looked_##name, 1, __ATOMIC_RELEASE);          \
+#define PARKWATCH__FN(type, name)                                         \
+    static type parkwatch__fn_##name;                                     \
+    static int parkwatch__looked_##name;                                  \
+    if (!__atomic_load_n(&parkwatch__looked_##name, __ATOMIC_ACQUIRE)) {  \
+        union {                                                           \
+            void *obj;                                                    \
+            type fn;                                                      \
+        } parkwatch__u;                                                   \
+        parkwatch__u.obj = dlsym(RTLD_DEFAULT, "parkwatch_impl_" #name);  \
+        parkwatch__fn_##name = parkwatch__u.fn;                           \
+        __atomic_store_n(&parkwatch__looked_##name, 1, __ATOMIC_RELEASE); \
     }
 
 typedef int (*parkwatch__int_void)(void);
@@ -87,11 +90,11 @@ static inline int parkwatch_chan_make(const void *ch, unsigned long capacity, co
     return parkwatch__fn_chan_make ? parkwatch__fn_chan_make(ch, capacity, name) : -1;
 }
 
-#define PARKWATCH__CHAN_OP(name)                                                    \
-    static inline int parkwatch_chan_##name(const void *ch)                         \
-    {                                                                               \
-        PARKWATCH__FN(parkwatch__int_ptr, chan_##name)                              \
-        return parkwatch__fn_chan_##name ? parkwatch__fn_chan_##name(ch) : -1;      \
+#define PARKWATCH__CHAN_OP(name)                                               \
+    static inline int parkwatch_chan_##name(const void *ch)                    \
+    {                                                                          \
+        PARKWATCH__FN(parkwatch__int_ptr, chan_##name)                         \
+        return parkwatch__fn_chan_##name ? parkwatch__fn_chan_##name(ch) : -1; \
     }
 
 PARKWATCH__CHAN_OP(send_begin)
@@ -123,7 +126,7 @@ int parkwatch_impl_chan_recv_end(const void *ch, int ok);
 int parkwatch_impl_chan_close(const void *ch);
 int parkwatch_impl_chan_destroy(const void *ch);
 
-#define PARKWATCH__IMPL_TYPE(name, type)                                            \
+#define PARKWATCH__IMPL_TYPE(name, type)                                                   \
     _Static_assert(__builtin_types_compatible_p(__typeof__(&parkwatch_impl_##name), type), \
                    "parkwatch_impl_" #name " has the type its lookup expects")
 PARKWATCH__IMPL_TYPE(active, parkwatch__int_void);

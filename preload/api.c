@@ -42,9 +42,9 @@
 #include "tracefile.h"
 #include "util.h"
 
-#define PW_EXIT_LEAK 66        /* verify_at_exit's status, as `parkwatch run`'s */
-#define PW_REPORT_FRAMES 8u    /* park stack frames printed per thread */
-#define PW_EXIT_GRACE_MS 50    /* see at_exit_check */
+#define PW_EXIT_LEAK 66     /* verify_at_exit's status, as `parkwatch run`'s */
+#define PW_REPORT_FRAMES 8u /* park stack frames printed per thread */
+#define PW_EXIT_GRACE_MS 50 /* see at_exit_check */
 
 /* Per-thread checkpoint: serials above cp_serial were created after it. */
 static __thread uint32_t pw_cp_serial __attribute__((tls_model("initial-exec")));

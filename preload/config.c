@@ -38,4 +38,3 @@ void pw_config_load(void)
     pw_cfg.stack_depth = (uint32_t)pw_cfg.opt.stack_depth;
     set_trace_dir(pw_cfg.opt.trace_dir);
 }
-

@@ -8,7 +8,7 @@
 
 struct pw_config {
     struct pw_options opt;
-    uint32_t ring_events;       /* opt.ring_events rounded up to a power of two */
+    uint32_t ring_events; /* opt.ring_events rounded up to a power of two */
     uint32_t max_threads;
     uint32_t stack_depth;
     char trace_dir[PW_EXE_MAX]; /* opt.trace_dir made absolute */

@@ -32,7 +32,6 @@
 #include "util.h"
 #include "watchdog.h"
 
-
 enum { PW_INIT_NONE, PW_INIT_RUNNING, PW_INIT_DONE };
 static uint32_t pw_init_state;
 

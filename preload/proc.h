@@ -11,7 +11,7 @@
  * before touching the parent's trace.  One load on every interposer call. */
 enum pw_ready { PW_READY_NO = 0, PW_READY_OFF = 1, PW_READY_REC = 2 };
 struct pw_proc {
-    uint32_t ready;          /* enum pw_ready */
+    uint32_t ready; /* enum pw_ready */
     int32_t pid;
 };
 /* pw_proc points at pw_proc_boot until init maps the wipe-on-fork page, so

@@ -5,7 +5,6 @@
 #include "shim.h"
 #include <sys/types.h>
 
-
 uint64_t pw_mono_abs(void);
 void pw_warn(const char *first, ...) __attribute__((sentinel));
 size_t pw_strlcpy(char *dst, const char *src, size_t cap);

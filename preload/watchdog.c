@@ -127,16 +127,15 @@ void pw_watchdog_start(void)
         return; /* off (or unknown): nothing to watch for */
     static char cli[PATH_MAX];
     if (!find_cli(cli, sizeof cli)) {
-        pw_warn("watchdog: cannot find the parkwatch CLI (set parkwatch_bin=); no watchdog",
-                NULL);
+        pw_warn("watchdog: cannot find the parkwatch CLI (set parkwatch_bin=); no watchdog", NULL);
         return;
     }
     /* everything the children need is prepared here, in the parent */
     static char pid_s[24], ms_s[24];
     pw_append_u64(pid_s, 0, sizeof pid_s, (uint64_t)pw_pid);
     pw_append_u64(ms_s, 0, sizeof ms_s, o->watchdog_ms);
-    static char *argv[] = {NULL, "watch", "--pid", pid_s, "--trace-dir", NULL, "--interval",
-                           ms_s, "--on-deadlock", NULL, NULL};
+    static char *argv[] = {NULL,         "watch", "--pid",         pid_s, "--trace-dir", NULL,
+                           "--interval", ms_s,    "--on-deadlock", NULL,  NULL};
     argv[0] = cli;
     argv[5] = pw_cfg.trace_dir;
     argv[9] = (char *)o->on_deadlock;

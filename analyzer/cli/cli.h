@@ -15,23 +15,22 @@ struct pw_trace;
 
 /* ---- exit statuses (SPEC.md "Exit status") */
 #define PW_EXIT_OK 0
-#define PW_EXIT_USAGE 2       /* usage error, unreadable/foreign/corrupt input, cannot run */
-#define PW_EXIT_FINDINGS 66   /* default --exitcode */
-
+#define PW_EXIT_USAGE 2     /* usage error, unreadable/foreign/corrupt input, cannot run */
+#define PW_EXIT_FINDINGS 66 /* default --exitcode */
 
 /* ---- report formats: X(enum suffix, --format name, writer (report.h)).
  * --format, --help and the writer table expand this list: a new format is
  * one row here and one writer file. */
-#define PW_FORMATS(X)                   \
-    X(TEXT, "text", pw_report_text)     \
-    X(JSON, "json", pw_report_json)     \
+#define PW_FORMATS(X)               \
+    X(TEXT, "text", pw_report_text) \
+    X(JSON, "json", pw_report_json) \
     X(SARIF, "sarif", pw_report_sarif)
 
 enum pw_format {
 #define PW_X(name, str, writer) PW_FMT_##name,
     PW_FORMATS(PW_X)
 #undef PW_X
-    PW_FMT__COUNT
+        PW_FMT__COUNT
 };
 
 /* Options shared by `run` and `report`. */
@@ -61,15 +60,15 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
  * it, in this order.  OPTIONS: PW_USAGE_NO_OPTS (the command has its own, or
  * none), PW_USAGE_OPTS (those shared by run and report) or PW_USAGE_RUN_OPTS
  * (those and run's own). */
-#define PW_SUBCOMMANDS(X)                                                                 \
-    X("run", pw_cmd_run, "[OPTIONS] -- PROGRAM [ARGS...]",                                \
+#define PW_SUBCOMMANDS(X)                                                                  \
+    X("run", pw_cmd_run, "[OPTIONS] -- PROGRAM [ARGS...]",                                 \
       "run PROGRAM with the shim preloaded, then report on its traces", PW_USAGE_RUN_OPTS) \
-    X("report", pw_cmd_report, "[OPTIONS] TRACE-FILE|TRACE-DIR...",                       \
-      "analyze traces after the fact, or of a running process", PW_USAGE_OPTS)           \
-    X("dump", pw_cmd_dump, "TRACE-FILE", "print the raw trace, one record per line",      \
-      PW_USAGE_NO_OPTS)                                                                   \
-    X("watch", pw_cmd_watch,                                                              \
-      "--pid PID [--trace-dir DIR] [--interval MS] [--on-deadlock abort|report]",         \
+    X("report", pw_cmd_report, "[OPTIONS] TRACE-FILE|TRACE-DIR...",                        \
+      "analyze traces after the fact, or of a running process", PW_USAGE_OPTS)             \
+    X("dump", pw_cmd_dump, "TRACE-FILE", "print the raw trace, one record per line",       \
+      PW_USAGE_NO_OPTS)                                                                    \
+    X("watch", pw_cmd_watch,                                                               \
+      "--pid PID [--trace-dir DIR] [--interval MS] [--on-deadlock abort|report]",          \
       "watch a traced process live (started by the shim with watchdog=1)", PW_USAGE_NO_OPTS)
 
 enum pw_usage_opts { PW_USAGE_NO_OPTS, PW_USAGE_OPTS, PW_USAGE_RUN_OPTS };

@@ -16,7 +16,7 @@
 struct idset {
     uint32_t *ids;
     size_t n, cap;
-    bool oom;                 /* an id could not be stored: the dump fails (diag.h) */
+    bool oom; /* an id could not be stored: the dump fails (diag.h) */
 };
 
 static void idset_add(struct idset *s, uint32_t id)
@@ -49,7 +49,8 @@ static const char *fmt_object(const struct pw_trace *t, unsigned kind, unsigned 
 {
     enum pw_obj_field what = pw_event_obj_field(kind, op);
     if (what == PW_OBJF_CHAN) {
-        const struct pw_chan_rec *c = obj <= UINT32_MAX ? pw_trace_chan_by_id(t, (uint32_t)obj) : NULL;
+        const struct pw_chan_rec *c = obj <= UINT32_MAX ? pw_trace_chan_by_id(t, (uint32_t)obj)
+                                                        : NULL;
         snprintf(buf, len, "%s#%llu", pw_obj_type_name(c ? c->type : PW_OBJ_PIPE),
                  (unsigned long long)obj);
     } else if (what == PW_OBJF_THREAD) {
@@ -85,8 +86,8 @@ static void dump_modules(const struct pw_trace *t)
         for (uint32_t b = 0; b < m->build_id_len; b++)
             snprintf(bid + 2 * b, 3, "%02x", m->build_id[b]);
         printf("module %zu base=0x%llx lo=0x%llx hi=0x%llx build-id=%s path=%s%s\n", i,
-               (unsigned long long)m->base, (unsigned long long)m->lo,
-               (unsigned long long)m->hi, bid, m->path, m->unload_ns ? " unloaded" : "");
+               (unsigned long long)m->base, (unsigned long long)m->lo, (unsigned long long)m->hi,
+               bid, m->path, m->unload_ns ? " unloaded" : "");
     }
 }
 
@@ -104,8 +105,8 @@ static const char *fmt_flags(uint32_t flags, char *buf, size_t len)
 {
     size_t n = 0;
     buf[0] = '\0';
-#define PW_X(bit, str)                                                      \
-    if ((flags & (bit)) && n < len)                                         \
+#define PW_X(bit, str)              \
+    if ((flags & (bit)) && n < len) \
         n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "", str);
     PW_THREAD_FLAGS(PW_X)
 #undef PW_X
@@ -248,9 +249,9 @@ static void dump_event(const struct pw_trace *t, const char *tag, const struct p
     printf("%s %s T%u %s op=%s obj=%s obj2=0x%llx arg=%llu result=%d err=%s stack=%u stack2=%u\n",
            tag, pw_fmt_ms(e->time_ns, ms, sizeof(ms)), e->thread,
            fmt_kind(e->kind, kind, sizeof(kind)), fmt_op(e, op, sizeof(op)),
-           fmt_object(t, e->kind, e->op, e->obj, obj, sizeof(obj)),
-           (unsigned long long)e->obj2, (unsigned long long)e->arg, e->result,
-           fmt_err(e->err, err, sizeof(err)), e->stack, e->stack2);
+           fmt_object(t, e->kind, e->op, e->obj, obj, sizeof(obj)), (unsigned long long)e->obj2,
+           (unsigned long long)e->arg, e->result, fmt_err(e->err, err, sizeof(err)), e->stack,
+           e->stack2);
     idset_add(ids, e->stack);
     idset_add(ids, e->stack2);
 }
@@ -320,7 +321,7 @@ int pw_cmd_dump(int argc, char **argv)
     }
     if (st == PW_READ_TRUNCATED)
         pw_warn("%s", pw_trace_warning(t));
-    struct idset ids = { 0 };
+    struct idset ids = {0};
     dump_header(t);
     dump_modules(t);
     dump_threads(t, &ids);

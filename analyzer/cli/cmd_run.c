@@ -144,7 +144,8 @@ static int set_child_env(const char *shim, const char *dir)
     char opt[PATH_MAX + 16];
     snprintf(opt, sizeof(opt), "%s=%s", PW_OPT_NAME(trace_dir), dir);
     /* User keys come later, so the shim's last-wins parsing lets them override. */
-    if (prepend_env("LD_PRELOAD", shim, ':') < 0 || prepend_env("PARKWATCH_OPTIONS", opt, ':') < 0) {
+    if (prepend_env("LD_PRELOAD", shim, ':') < 0 ||
+        prepend_env("PARKWATCH_OPTIONS", opt, ':') < 0) {
         pw_err("cannot set the environment: %s", strerror(errno));
         return -1;
     }
@@ -231,8 +232,8 @@ static void forward(int sig)
 
 static void install_forwarding(void)
 {
-    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-    struct sigaction sa = { .sa_handler = forward };
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+    struct sigaction sa = {.sa_handler = forward};
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -343,7 +344,8 @@ static void patch_end(const char *dir, pid_t pid, int status)
     uint32_t kind;
     int32_t code;
     /* A watchdog's deadlock verdict is more precise than "killed by SIGABRT". */
-    if (pread(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) == sizeof(kind) &&
+    if (pread(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) ==
+            sizeof(kind) &&
         kind == PW_END_DEADLOCK_ABORT) {
         close(fd);
         return;
@@ -355,7 +357,8 @@ static void patch_end(const char *dir, pid_t pid, int status)
         kind = PW_END_EXIT;
         code = WEXITSTATUS(status);
     }
-    if (pwrite(fd, &code, sizeof(code), offsetof(struct pw_trace_header, end_status)) != sizeof(code) ||
+    if (pwrite(fd, &code, sizeof(code), offsetof(struct pw_trace_header, end_status)) !=
+            sizeof(code) ||
         pwrite(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) != sizeof(kind))
         pw_warn("cannot record how pid %d ended: %s", (int)pid, strerror(errno));
     close(fd);
@@ -392,9 +395,9 @@ static int is_static_elf(const char *path)
         return 0;
     Elf64_Ehdr eh;
     int found_interp = 0, elf = pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh &&
-                                  memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-                                  eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-                                  eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096;
+                                memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+                                eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+                                eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phnum < 4096;
     for (unsigned i = 0; elf && i < eh.e_phnum && !found_interp; i++) {
         Elf64_Phdr ph;
         if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + i * sizeof ph)) != (ssize_t)sizeof ph)
@@ -415,14 +418,17 @@ static void explain_untraced(const char *prog)
         return;
     if (st.st_mode & (S_ISUID | S_ISGID))
         pw_warn("%s is set-user-ID or set-group-ID: the dynamic loader ignores LD_PRELOAD "
-                "for it, so nothing was traced", prog);
+                "for it, so nothing was traced",
+                prog);
     else if (getxattr(path, "security.capability", NULL, 0) >= 0)
         pw_warn("%s has file capabilities: the dynamic loader ignores LD_PRELOAD for it, "
-                "so nothing was traced", prog);
+                "so nothing was traced",
+                prog);
     else if (is_static_elf(path))
         pw_warn("%s is statically linked: LD_PRELOAD cannot reach it, so nothing was traced", prog);
     else
-        pw_warn("%s wrote no readable trace (it may have dropped LD_PRELOAD from its environment)", prog);
+        pw_warn("%s wrote no readable trace (it may have dropped LD_PRELOAD from its environment)",
+                prog);
 }
 
 /* Keeps the traces of this run only: ROOT's and its descendants' (a trace
@@ -460,7 +466,8 @@ static size_t own_traces(struct pw_trace **t, size_t n, pid_t root, uint64_t sin
     free(keep);
     if (k < n)
         pw_warn("%zu older trace%s in %s not part of this run, not reported "
-                "(`parkwatch report %s` reads them all)", n - k, n - k == 1 ? "" : "s", dir, dir);
+                "(`parkwatch report %s` reads them all)",
+                n - k, n - k == 1 ? "" : "s", dir, dir);
     return k;
 }
 

@@ -37,12 +37,9 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int pw_cmd_watch(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"pid", required_argument, NULL, 'p'},
-        {"trace-dir", required_argument, NULL, 'd'},
-        {"interval", required_argument, NULL, 'i'},
-        {"on-deadlock", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"pid", required_argument, NULL, 'p'},      {"trace-dir", required_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'}, {"on-deadlock", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     struct pw_watch_opts wo;
     pw_watch_opts_default(&wo);

@@ -10,7 +10,7 @@ static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
 } commands[] = {
-#define PW_X(name, fn, synopsis, summary, opts) { name, fn },
+#define PW_X(name, fn, synopsis, summary, opts) {name, fn},
     PW_SUBCOMMANDS(PW_X)
 #undef PW_X
 };

@@ -26,19 +26,23 @@ static const char *format_choices(void)
     size_t n = 0;
     for (unsigned i = 0; i < PW_FMT__COUNT && n < sizeof(buf); i++)
         n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
-                              i == 0 ? "" : i + 1 == PW_FMT__COUNT ? " or " : ", ", format_names[i]);
+                              i == 0                   ? ""
+                              : i + 1 == PW_FMT__COUNT ? " or "
+                                                       : ", ",
+                              format_names[i]);
     return buf;
 }
 
 /* name, short letter (0 = none), id, argument name, run-only, help */
-#define PW_CLI_OPTS(X)                                                                   \
-    X("format", 0, FORMAT, FORMAT_ARG, 0, "report format (default text)")               \
-    X("output", 'o', OUTPUT, "FILE", 0, "write the report to FILE")                     \
-    X("fail-on", 0, FAIL_ON, "KINDS", 0,                                                \
-      "comma list of finding kinds, or errors, any, none (default errors)")            \
+#define PW_CLI_OPTS(X)                                                                       \
+    X("format", 0, FORMAT, FORMAT_ARG, 0, "report format (default text)")                    \
+    X("output", 'o', OUTPUT, "FILE", 0, "write the report to FILE")                          \
+    X("fail-on", 0, FAIL_ON, "KINDS", 0,                                                     \
+      "comma list of finding kinds, or errors, any, none (default errors)")                  \
     X("suppressions", 0, SUPPRESSIONS, "FILE", 0, "findings to ignore (kind:function-glob)") \
-    X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)") \
-    X("trace-dir", 0, TRACE_DIR, "DIR", 1, "where traces are written (default: a fresh directory)") \
+    X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)")    \
+    X("trace-dir", 0, TRACE_DIR, "DIR", 1,                                                   \
+      "where traces are written (default: a fresh directory)")                               \
     X("help", 'h', HELP, NULL, 0, "print this help")
 
 enum {
@@ -49,10 +53,11 @@ enum {
 };
 
 static const struct option long_opts[] = {
-#define PW_X(name, sh, id, arg, run, help) { name, (arg) ? required_argument : no_argument, NULL, PW_OPT_##id },
+#define PW_X(name, sh, id, arg, run, help) \
+    {name, (arg) ? required_argument : no_argument, NULL, PW_OPT_##id},
     PW_CLI_OPTS(PW_X)
 #undef PW_X
-    { NULL, 0, NULL, 0 },
+        {NULL, 0, NULL, 0},
 };
 
 static const struct {
@@ -63,11 +68,10 @@ static const struct {
     const char *arg;
     const char *help;
 } opt_info[] = {
-#define PW_X(name, sh, id, arg, run, help) { name, sh, PW_OPT_##id, run, arg, help },
+#define PW_X(name, sh, id, arg, run, help) {name, sh, PW_OPT_##id, run, arg, help},
     PW_CLI_OPTS(PW_X)
 #undef PW_X
 };
-
 
 _Static_assert(PW_FK__COUNT <= 32, "--fail-on keeps one bit per finding kind");
 
@@ -96,7 +100,7 @@ static int parse_kind(const char *s, size_t len, uint32_t *mask)
     static const struct {
         const char *word;
         int errors_only;
-    } groups[] = { { "errors", 1 }, { "any", 0 } };
+    } groups[] = {{"errors", 1}, {"any", 0}};
     if (len == 4 && strncmp(s, "none", 4) == 0)
         return 0;
     for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
@@ -154,13 +158,23 @@ static int parse_exitcode(const char *s, int *code)
 static int apply(int id, const char *arg, struct pw_report_opts *o)
 {
     switch (id) {
-    case PW_OPT_FORMAT: return parse_format(arg, &o->format);
-    case PW_OPT_OUTPUT: o->output = arg; return 0;
-    case PW_OPT_FAIL_ON: return parse_fail_on(arg, &o->fail_on);
-    case PW_OPT_SUPPRESSIONS: o->suppressions = arg; return 0;
-    case PW_OPT_EXITCODE: return parse_exitcode(arg, &o->exitcode);
-    case PW_OPT_TRACE_DIR: o->trace_dir = arg; return 0;
-    default: return -1;
+    case PW_OPT_FORMAT:
+        return parse_format(arg, &o->format);
+    case PW_OPT_OUTPUT:
+        o->output = arg;
+        return 0;
+    case PW_OPT_FAIL_ON:
+        return parse_fail_on(arg, &o->fail_on);
+    case PW_OPT_SUPPRESSIONS:
+        o->suppressions = arg;
+        return 0;
+    case PW_OPT_EXITCODE:
+        return parse_exitcode(arg, &o->exitcode);
+    case PW_OPT_TRACE_DIR:
+        o->trace_dir = arg;
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -200,8 +214,10 @@ int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
 {
     char shorts[32];
     short_opts(shorts, sizeof(shorts));
-    *o = (struct pw_report_opts){ .format = PW_FMT_TEXT, .to_stderr = is_run,
-                                  .fail_on = severity_mask(1), .exitcode = PW_EXIT_FINDINGS };
+    *o = (struct pw_report_opts){.format = PW_FMT_TEXT,
+                                 .to_stderr = is_run,
+                                 .fail_on = severity_mask(1),
+                                 .exitcode = PW_EXIT_FINDINGS};
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -221,7 +237,8 @@ int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
             return -2;
         }
         if (run_only(id) && !is_run) {
-            pw_err("%s: --%s is only valid for run", argv[0], long_opts[id - PW_OPT__BASE - 1].name);
+            pw_err("%s: --%s is only valid for run", argv[0],
+                   long_opts[id - PW_OPT__BASE - 1].name);
             return -1;
         }
         if (apply(id, optarg, o) < 0)
@@ -251,7 +268,7 @@ void pw_print_usage(FILE *f, const char *cmd)
         const char *name, *synopsis, *summary;
         enum pw_usage_opts opts;
     } cmds[] = {
-#define PW_X(name, fn, synopsis, summary, opts) { name, synopsis, summary, opts },
+#define PW_X(name, fn, synopsis, summary, opts) {name, synopsis, summary, opts},
         PW_SUBCOMMANDS(PW_X)
 #undef PW_X
     };

@@ -39,7 +39,7 @@
 /* What the watcher remembers of a process between two checks. */
 struct seen {
     int pid;
-    uint64_t signature;   /* events + parks: unchanged means nothing happened */
+    uint64_t signature;    /* events + parks: unchanged means nothing happened */
     uint64_t stable_since; /* CLOCK_MONOTONIC ns when the signature last changed */
     bool cycle_reported;
     bool fired;

@@ -7,8 +7,8 @@
 #include "parkwatch/options.h" /* enum pw_on_deadlock and its parser */
 
 struct pw_watch_opts {
-    unsigned interval_ms;          /* watchdog_ms */
-    enum pw_on_deadlock action;    /* OFF: no watching at all */
+    unsigned interval_ms;       /* watchdog_ms */
+    enum pw_on_deadlock action; /* OFF: no watching at all */
 };
 
 /* The defaults of the shim's watchdog_ms and on_deadlock (parkwatch/options.h). */

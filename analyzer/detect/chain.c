@@ -29,7 +29,7 @@
 struct text {
     char *s;
     size_t len;
-    bool oom;                 /* a piece could not be added: the text is incomplete */
+    bool oom; /* a piece could not be added: the text is incomplete */
 };
 
 static void text_add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -63,12 +63,12 @@ static const char *op_name(int op)
 
 /* What the next step of the chain is. */
 struct step {
-    const char *relation;     /* "held by", "written by", ... */
-    struct pw_thread *next;   /* the thread to follow, NULL at a root */
+    const char *relation;   /* "held by", "written by", ... */
+    struct pw_thread *next; /* the thread to follow, NULL at a root */
     struct pw_thread *blockers[8];
     size_t nblockers;
-    char root[256];           /* the root text when next is NULL */
-    char reason[160];         /* headline phrase for the root */
+    char root[256];   /* the root text when next is NULL */
+    char reason[160]; /* headline phrase for the root */
 };
 
 static void add_blocker(struct step *s, struct pw_thread *t)
@@ -125,7 +125,7 @@ static size_t rwlock_blockers(struct pw_thread *t, struct pw_thread **h, size_t 
 {
     if (!t->waits_read) {
         *relation = n && holds_for_read(h[0], t->waits_on) ? "held for reading by"
-                                                            : "held for writing by";
+                                                           : "held for writing by";
         return n;
     }
     size_t k = 0;
@@ -164,8 +164,8 @@ static void step_lock(struct pw_thread *t, struct step *s)
     }
     pick(s, h, n, s->relation, s->relation);
     if (!s->next && h[0]->status == PW_THR_EXITED) {
-        snprintf(s->root, sizeof(s->root), "%s %s, which exited without unlocking it",
-                 s->relation, h[0]->name);
+        snprintf(s->root, sizeof(s->root), "%s %s, which exited without unlocking it", s->relation,
+                 h[0]->name);
         snprintf(s->reason, sizeof(s->reason), "%s %s, which exited without unlocking it",
                  s->relation, h[0]->name);
     }
@@ -273,12 +273,11 @@ static size_t add_children(struct step *s, const struct pw_object *o, int side)
         char fate_buf[64];
         child_fate(o->proc, q[i], fate_buf, sizeof(fate_buf));
         len += (size_t)snprintf(s->root + len, sizeof(s->root) - len,
-                                "; %s also held by child pid %d, %s", side_name(o, side),
-                                q[i]->pid, fate_buf);
+                                "; %s also held by child pid %d, %s", side_name(o, side), q[i]->pid,
+                                fate_buf);
     }
     if (!n && o->shared_with_child && o->proc->nforks && len < sizeof(s->root))
-        len += (size_t)snprintf(s->root + len, sizeof(s->root) - len,
-                                "; also held by child pid %d",
+        len += (size_t)snprintf(s->root + len, sizeof(s->root) - len, "; also held by child pid %d",
                                 o->proc->fork_children[0]); /* a child without a trace */
     struct pw_process *pp = pw_model_parent_holder(o, side);
     if (pp && len < sizeof(s->root)) {
@@ -379,8 +378,8 @@ static void step_sem(struct pw_thread *t, struct step *s)
         snprintf(s->reason, sizeof(s->reason), "whose only poster %s exited", gone->name);
         return;
     }
-    snprintf(s->root, sizeof(s->root), "nobody %sposts %s%s", o->nsignallers ? "else " : "",
-             o->id, elsewhere);
+    snprintf(s->root, sizeof(s->root), "nobody %sposts %s%s", o->nsignallers ? "else " : "", o->id,
+             elsewhere);
     snprintf(s->reason, sizeof(s->reason), "which nobody posts");
 }
 
@@ -400,8 +399,8 @@ static void step_barrier(struct pw_thread *t, struct step *s)
     if (o->init_seen && o->init_arg > arrived) {
         unsigned long long total = o->init_arg, missing = total - arrived;
         snprintf(s->root, sizeof(s->root),
-                 "%zu of %llu participants arrived at %s; %llu never came%s", arrived, total,
-                 o->id, missing, elsewhere);
+                 "%zu of %llu participants arrived at %s; %llu never came%s", arrived, total, o->id,
+                 missing, elsewhere);
         snprintf(s->reason, sizeof(s->reason), "where %zu of %llu participants arrived", arrived,
                  total);
         return;

@@ -123,11 +123,11 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
             return;
         if (t->waits_on->shared_with_child)
             return; /* another process could still wake it */
-        if (signal_woken(t->waits_on) ||
-            (t->waits_on->chan && t->waits_on->chan->inherited))
+        if (signal_woken(t->waits_on) || (t->waits_on->chan && t->waits_on->chan->inherited))
             return; /* a signal, or the process that passed the channel down, can wake it */
         for (size_t m = 0; m < t->waits_on->nmembers; m++)
-            if (t->waits_on->members[m]->shared_with_child || signal_woken(t->waits_on->members[m]) ||
+            if (t->waits_on->members[m]->shared_with_child ||
+                signal_woken(t->waits_on->members[m]) ||
                 (t->waits_on->members[m]->chan && t->waits_on->members[m]->chan->inherited))
                 return; /* a polled channel another process (or a signal) can wake */
         if (!first || t->is_main)
@@ -147,8 +147,10 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
         pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
     }
     pw_chain_build(f, first);
-    pw_finding_set_message(f, "all %zu thread%s %s parked forever: nothing in the process can wake "
-                           "them", alive, plural(alive), alive == 1 ? "is" : "are");
+    pw_finding_set_message(f,
+                           "all %zu thread%s %s parked forever: nothing in the process can wake "
+                           "them",
+                           alive, plural(alive), alive == 1 ? "is" : "are");
 }
 
 /* ---- lock-order inversion: cycles among LOCK_EDGE notes (lockorder.c) */
@@ -298,12 +300,13 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
         const char *who = obj->type == PW_OBJ_USERCHAN ? "consumer" : "receiver";
         if (obj->type == PW_OBJ_EVENTFD || obj->type == PW_OBJ_MQUEUE)
             /* no EOF on these: closing would not wake a receiver, only a send would */
-            pw_finding_set_message(f, "%s was never closed and nothing more was sent into it; "
+            pw_finding_set_message(f,
+                                   "%s was never closed and nothing more was sent into it; "
                                    "%zu %s%s parked forever on it (closing it wakes nobody)",
                                    obj->id, f->nthreads, who, plural(f->nthreads));
         else
-            pw_finding_set_message(f, "%s was never closed; %zu %s%s parked forever on it",
-                                   obj->id, f->nthreads, who, plural(f->nthreads));
+            pw_finding_set_message(f, "%s was never closed; %zu %s%s parked forever on it", obj->id,
+                                   f->nthreads, who, plural(f->nthreads));
     }
 }
 
@@ -338,12 +341,12 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
         if (other && other != t)
             pw_finding_add_thread(f, other, PW_ROLE_PARKED, other->park_stack, 0);
         if (o->type == PW_OBJ_USERCHAN) /* an annotated queue: no fds, no signals */
-            pw_finding_set_message(f, fk == PW_FK_DOUBLE_CLOSE ? "%s closed %s twice"
-                                                               : "%s sent into %s after it was closed",
+            pw_finding_set_message(f,
+                                   fk == PW_FK_DOUBLE_CLOSE ? "%s closed %s twice"
+                                                            : "%s sent into %s after it was closed",
                                    t->name, o->id);
         else if (fk == PW_FK_DOUBLE_CLOSE)
-            pw_finding_set_message(f, "fd %lld of %s closed twice by %s", e->fd,
-                                   o->id, t->name);
+            pw_finding_set_message(f, "fd %lld of %s closed twice by %s", e->fd, o->id, t->name);
         else if (fk == PW_FK_SEND_ON_CLOSED)
             pw_finding_set_message(f, "%s sent into %s after its %s was closed (%s)", t->name,
                                    o->id, o->type == PW_OBJ_PIPE ? "read end" : "receive side",
@@ -394,15 +397,16 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
                 }
             }
             const char *side = lock->type != PW_OBJ_RWLOCK ? ""
-                               : t->held_read[h]          ? " for reading"
-                                                          : " for writing";
+                               : t->held_read[h]           ? " for reading"
+                                                           : " for writing";
             if (waiters)
-                pw_finding_set_message(f, "thread %s exited while holding %s%s; %zu thread%s "
-                                       "parked on it", t->name, lock->id, side, waiters,
-                                       plural(waiters));
+                pw_finding_set_message(f,
+                                       "thread %s exited while holding %s%s; %zu thread%s "
+                                       "parked on it",
+                                       t->name, lock->id, side, waiters, plural(waiters));
             else
-                pw_finding_set_message(f, "thread %s exited while holding %s%s", t->name,
-                                       lock->id, side);
+                pw_finding_set_message(f, "thread %s exited while holding %s%s", t->name, lock->id,
+                                       side);
         }
     }
 }
@@ -436,9 +440,8 @@ static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
             return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
         unsigned long long left = obj->chan->sent - obj->chan->received;
-        const char *unit = obj->type == PW_OBJ_MQUEUE || obj->type == PW_OBJ_USERCHAN
-                               ? "message"
-                               : "byte";
+        const char *unit = obj->type == PW_OBJ_MQUEUE || obj->type == PW_OBJ_USERCHAN ? "message"
+                                                                                      : "byte";
         pw_finding_set_message(f, "%llu %s%s sent into %s %s never received", left, unit,
                                left == 1 ? "" : "s", obj->id, left == 1 ? "was" : "were");
     }
@@ -475,8 +478,10 @@ static void detect_UNJOINED(struct pw_process *p, struct pw_findings *fs)
             pw_finding_set_message(f, "thread %s finished and was never joined",
                                    f->threads[0].t->name);
         else
-            pw_finding_set_message(f, "%zu threads created at the same place finished and were "
-                                   "never joined", f->count);
+            pw_finding_set_message(f,
+                                   "%zu threads created at the same place finished and were "
+                                   "never joined",
+                                   f->count);
     }
 }
 

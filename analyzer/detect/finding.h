@@ -18,52 +18,50 @@ enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING };
 /* X(enum suffix, kind string, severity, short description, hint).  The order is
  * the detectors' order: a thread explained by a more specific finding (a cycle,
  * a channel never closed) is claimed by it and not reported again as a leak. */
-#define PW_FINDING_KINDS(X)                                                                   \
-    X(DEADLOCK, "deadlock", PW_SEV_ERROR,                                                     \
-      "a cycle in the wait-for graph: each thread waits for an object only the next one can " \
-      "release",                                                                              \
-      "take the locks in one global order, or release one before waiting for the other")     \
-    X(ALL_BLOCKED, "all-threads-blocked", PW_SEV_ERROR,                                       \
-      "every thread parked forever on in-process objects",                                    \
-      "nothing inside the process can wake any thread: find the missing signal, unlock or "   \
-      "close in the chain below")                                                             \
-    X(LOCK_ORDER, "lock-order-inversion", PW_SEV_ERROR,                                       \
-      "locks taken in conflicting orders by different threads: a potential deadlock",         \
-      "always acquire these locks in the same order")                                         \
-    X(CHAN_NEVER_CLOSED, "channel-never-closed", PW_SEV_ERROR,                                \
-      "receivers parked on a channel whose send side was never closed",                       \
-      "close the write end when the producer is done so readers see EOF")                     \
-    X(THREAD_LEAK, "thread-leak", PW_SEV_ERROR,                                               \
-      "a thread still parked forever when the process exited",                                \
-      "make sure every thread is woken and joined before exit (close its channel, signal "    \
-      "its condition, unlock its mutex)")                                                     \
-    X(SEND_ON_CLOSED, "send-on-closed", PW_SEV_ERROR,                                         \
-      "a send into a channel whose receive side is closed (EPIPE / SIGPIPE)",                 \
-      "stop the producer before closing the read end, or check for EPIPE")                    \
-    X(DOUBLE_CLOSE, "double-close", PW_SEV_ERROR,                                             \
-      "close of a channel fd that is already closed",                                         \
-      "close each fd exactly once; set the variable to -1 after closing it")                  \
-    X(CLOSE_WHILE_BLOCKED, "close-while-blocked", PW_SEV_ERROR,                               \
-      "a channel fd closed while another thread is parked on it",                             \
-      "on Linux the parked thread stays blocked: close the other end (or shut down) to wake " \
-      "it first")                                                                             \
-    X(LOCK_HELD_BY_EXITED, "lock-held-by-exited-thread", PW_SEV_ERROR,                        \
-      "a thread ended while holding a lock",                                                  \
-      "unlock on every return path of the thread (use a cleanup handler for cancellation)")   \
-    X(CHAN_UNREAD, "channel-unread-data", PW_SEV_WARNING,                                     \
-      "bytes or messages sent into a channel and never received",                             \
-      "drain the channel before exit, or stop sending when nobody will read")                 \
-    X(UNJOINED, "unjoined-thread", PW_SEV_WARNING,                                            \
-      "a joinable thread finished and was never joined",                                      \
-      "join the thread, or create it detached")                                               \
-    X(FD_LEAK, "fd-leak", PW_SEV_WARNING, "a channel fd still open at exit, nobody parked on it", \
+#define PW_FINDING_KINDS(X)                                                                        \
+    X(DEADLOCK, "deadlock", PW_SEV_ERROR,                                                          \
+      "a cycle in the wait-for graph: each thread waits for an object only the next one can "      \
+      "release",                                                                                   \
+      "take the locks in one global order, or release one before waiting for the other")           \
+    X(ALL_BLOCKED, "all-threads-blocked", PW_SEV_ERROR,                                            \
+      "every thread parked forever on in-process objects",                                         \
+      "nothing inside the process can wake any thread: find the missing signal, unlock or "        \
+      "close in the chain below")                                                                  \
+    X(LOCK_ORDER, "lock-order-inversion", PW_SEV_ERROR,                                            \
+      "locks taken in conflicting orders by different threads: a potential deadlock",              \
+      "always acquire these locks in the same order")                                              \
+    X(CHAN_NEVER_CLOSED, "channel-never-closed", PW_SEV_ERROR,                                     \
+      "receivers parked on a channel whose send side was never closed",                            \
+      "close the write end when the producer is done so readers see EOF")                          \
+    X(THREAD_LEAK, "thread-leak", PW_SEV_ERROR,                                                    \
+      "a thread still parked forever when the process exited",                                     \
+      "make sure every thread is woken and joined before exit (close its channel, signal "         \
+      "its condition, unlock its mutex)")                                                          \
+    X(SEND_ON_CLOSED, "send-on-closed", PW_SEV_ERROR,                                              \
+      "a send into a channel whose receive side is closed (EPIPE / SIGPIPE)",                      \
+      "stop the producer before closing the read end, or check for EPIPE")                         \
+    X(DOUBLE_CLOSE, "double-close", PW_SEV_ERROR, "close of a channel fd that is already closed",  \
+      "close each fd exactly once; set the variable to -1 after closing it")                       \
+    X(CLOSE_WHILE_BLOCKED, "close-while-blocked", PW_SEV_ERROR,                                    \
+      "a channel fd closed while another thread is parked on it",                                  \
+      "on Linux the parked thread stays blocked: close the other end (or shut down) to wake "      \
+      "it first")                                                                                  \
+    X(LOCK_HELD_BY_EXITED, "lock-held-by-exited-thread", PW_SEV_ERROR,                             \
+      "a thread ended while holding a lock",                                                       \
+      "unlock on every return path of the thread (use a cleanup handler for cancellation)")        \
+    X(CHAN_UNREAD, "channel-unread-data", PW_SEV_WARNING,                                          \
+      "bytes or messages sent into a channel and never received",                                  \
+      "drain the channel before exit, or stop sending when nobody will read")                      \
+    X(UNJOINED, "unjoined-thread", PW_SEV_WARNING,                                                 \
+      "a joinable thread finished and was never joined", "join the thread, or create it detached") \
+    X(FD_LEAK, "fd-leak", PW_SEV_WARNING, "a channel fd still open at exit, nobody parked on it",  \
       "close the channel's fds when done with them")
 
 enum pw_finding_kind {
 #define PW_X(e, s, sev, d, h) PW_FK_##e,
     PW_FINDING_KINDS(PW_X)
 #undef PW_X
-    PW_FK__COUNT
+        PW_FK__COUNT
 };
 
 const char *pw_finding_kind_name(enum pw_finding_kind k);
@@ -75,9 +73,9 @@ int pw_finding_kind_parse(const char *name);
 
 /* What a thread does in a finding: X(enum suffix, name in the reports).
  * Writers choose their words by role; JSON prints the name (null for NONE). */
-#define PW_ROLES(X)                                                                   \
-    X(PARKED, "parked")     /* parked on the finding's object: its park stack */     \
-    X(MISUSE, "misuse")     /* closed again, sent into a closed channel, ...: there */ \
+#define PW_ROLES(X)                                                                     \
+    X(PARKED, "parked")     /* parked on the finding's object: its park stack */        \
+    X(MISUSE, "misuse")     /* closed again, sent into a closed channel, ...: there */  \
     X(EXITED, "exited")     /* ended, holding a lock or never joined: its exit stack */ \
     X(ACQUIRES, "acquires") /* took locks of a lock-order cycle: both stacks */
 
@@ -91,10 +89,9 @@ enum pw_role {
 /* The role's name; NULL for PW_ROLE_NONE. */
 static inline const char *pw_role_name(enum pw_role r)
 {
-    static const char *const names[] = {
-        NULL,
+    static const char *const names[] = {NULL,
 #define PW_X(e, s) s,
-        PW_ROLES(PW_X)
+                                        PW_ROLES(PW_X)
 #undef PW_X
     };
     return (unsigned)r < sizeof(names) / sizeof(names[0]) ? names[r] : NULL;
@@ -102,50 +99,50 @@ static inline const char *pw_role_name(enum pw_role r)
 
 /* A thread as it appears in a finding. */
 struct pw_fthread {
-    struct pw_thread *t;       /* model thread (name, tid, status, stacks) */
+    struct pw_thread *t; /* model thread (name, tid, status, stacks) */
     enum pw_role role;
-    uint32_t stack;            /* the stack that matters here (park, misuse, exit site) */
-    uint32_t stack2;           /* a second stack (e.g. where A was taken), 0 if none */
+    uint32_t stack;  /* the stack that matters here (park, misuse, exit site) */
+    uint32_t stack2; /* a second stack (e.g. where A was taken), 0 if none */
 };
 
 /* An object as it appears in a finding. */
 struct pw_fobject {
     struct pw_object *o;
-    uint32_t stack;            /* creation / first-use / close site, 0 if unknown */
-    const char *stack_label;   /* "created at", "closed at", ... */
+    uint32_t stack;          /* creation / first-use / close site, 0 if unknown */
+    const char *stack_label; /* "created at", "closed at", ... */
 };
 
 /* One link of a blocked chain: THREAD waits on OBJECT (op), which is blocked by
  * the BLOCKED_BY threads.  The last link carries the root cause in TEXT. */
 struct pw_link {
-    struct pw_thread *t;       /* NULL for a root that is not a thread */
+    struct pw_thread *t; /* NULL for a root that is not a thread */
     struct pw_object *o;
-    int op;                    /* enum pw_park_op */
+    int op; /* enum pw_park_op */
     size_t nblocked_by;
     struct pw_thread **blocked_by;
-    char *text;                /* "worker (pipe-read pipe#3) -> write end held by main, ..." */
+    char *text; /* "worker (pipe-read pipe#3) -> write end held by main, ..." */
 };
 
 struct pw_finding {
     enum pw_finding_kind kind;
     struct pw_process *proc;
-    char *message;             /* one-line headline in plain words */
-    size_t count;              /* identical occurrences grouped here */
+    char *message; /* one-line headline in plain words */
+    size_t count;  /* identical occurrences grouped here */
     size_t nthreads, nobjects, nchain;
     struct pw_fthread *threads;
     struct pw_fobject *objects;
     struct pw_link *chain;
-    char *chain_text;          /* the whole chain on one line, NULL if none */
-    char *reason;              /* the root cause as a headline phrase, NULL if none */
-    bool suppressed;           /* matched a suppression rule */
-    bool abandoned_at_exit;    /* parked threads abandoned by an orderly exit */
-    bool oom;                  /* something could not be stored: the finding is incomplete */
+    char *chain_text;       /* the whole chain on one line, NULL if none */
+    char *reason;           /* the root cause as a headline phrase, NULL if none */
+    bool suppressed;        /* matched a suppression rule */
+    bool abandoned_at_exit; /* parked threads abandoned by an orderly exit */
+    bool oom;               /* something could not be stored: the finding is incomplete */
 };
 
 struct pw_findings {
     size_t n, cap;
     struct pw_finding **v;
-    bool oom;                  /* a finding could not be added */
+    bool oom; /* a finding could not be added */
 };
 
 /* Constructors.  Out-of-memory (diag.h): they return NULL or -1 and mark the

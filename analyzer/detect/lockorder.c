@@ -22,7 +22,7 @@
 #include "model.h"
 
 struct edge {
-    uint32_t from, to;         /* node indexes */
+    uint32_t from, to; /* node indexes */
     const struct pw_lock_edge *note;
 };
 
@@ -35,11 +35,11 @@ struct node {
 struct graph {
     struct node *nodes;
     size_t nnodes, capn;
-    struct edge *edges;        /* sorted by from */
+    struct edge *edges; /* sorted by from */
     size_t nedges;
-    size_t *first;             /* first edge index per node (nnodes + 1 entries) */
-    uint32_t *index;           /* open addressing over nodes: position + 1, 0 = empty */
-    size_t index_cap;          /* a power of two, kept at least twice nnodes */
+    size_t *first;    /* first edge index per node (nnodes + 1 entries) */
+    uint32_t *index;  /* open addressing over nodes: position + 1, 0 = empty */
+    size_t index_cap; /* a power of two, kept at least twice nnodes */
 };
 
 static size_t node_hash(uint64_t addr, uint32_t gen, size_t cap)
@@ -148,7 +148,7 @@ static void free_graph(struct graph *g)
 struct search {
     struct graph *g;
     uint32_t start;
-    size_t path[MAX_CYCLE];    /* edge indexes */
+    size_t path[MAX_CYCLE]; /* edge indexes */
     size_t depth;
     bool *on_path;
     size_t steps;
@@ -187,7 +187,7 @@ static void dfs(struct search *s, uint32_t n)
 struct ctx {
     struct pw_process *p;
     struct pw_findings *fs;
-    size_t from;               /* first finding of this detector */
+    size_t from; /* first finding of this detector */
 };
 
 /* Picks, for every edge of the cycle, a note such that at least two distinct
@@ -200,8 +200,8 @@ static bool pick_notes(struct search *s, const struct pw_lock_edge **chosen)
     for (size_t i = 0; i < s->depth; i++) {
         const struct edge *e = &g->edges[s->path[i]];
         chosen[i] = e->note;
-        for (size_t k = s->path[i]; k < g->nedges && g->edges[k].from == e->from &&
-                                    g->edges[k].to == e->to; k++) {
+        for (size_t k = s->path[i];
+             k < g->nedges && g->edges[k].from == e->from && g->edges[k].to == e->to; k++) {
             if (g->edges[k].note->serial != first_thread) {
                 chosen[i] = g->edges[k].note;
                 break;
@@ -226,8 +226,8 @@ static bool gated(struct search *s, const struct pw_lock_edge **chosen)
         const struct edge *e = &g->edges[s->path[i]];
         if (g->nodes[e->from].addr == gate || g->nodes[e->to].addr == gate)
             return false;
-        for (size_t k = s->path[i]; k < g->nedges && g->edges[k].from == e->from &&
-                                    g->edges[k].to == e->to; k++)
+        for (size_t k = s->path[i];
+             k < g->nedges && g->edges[k].from == e->from && g->edges[k].to == e->to; k++)
             if (g->edges[k].note->gate != gate)
                 return false;
     }
@@ -298,11 +298,15 @@ static void report_cycle(struct search *s, void *vctx)
         f->oom = true; /* the cycle text could not be written */
     f->chain_text = text;
     if (f->nobjects == 2)
-        pw_finding_set_message(f, "lock order inversion: %s and %s are taken in both orders "
-                               "(potential deadlock)", f->objects[0].o->id, f->objects[1].o->id);
+        pw_finding_set_message(f,
+                               "lock order inversion: %s and %s are taken in both orders "
+                               "(potential deadlock)",
+                               f->objects[0].o->id, f->objects[1].o->id);
     else
-        pw_finding_set_message(f, "lock order inversion: a cycle of %zu locks taken in "
-                               "conflicting orders (potential deadlock)", f->nobjects);
+        pw_finding_set_message(f,
+                               "lock order inversion: a cycle of %zu locks taken in "
+                               "conflicting orders (potential deadlock)",
+                               f->nobjects);
 }
 
 void pw_detect_lock_order(struct pw_process *p, struct pw_findings *fs)

@@ -22,7 +22,7 @@
 #define THREAD_PREFIX "thread="
 
 struct rule {
-    int kind;   /* enum pw_finding_kind, or ANY_KIND */
+    int kind; /* enum pw_finding_kind, or ANY_KIND */
     char *glob;
 };
 
@@ -254,8 +254,7 @@ static bool finding_matches(const struct pw_suppressions *s, const struct pw_fin
     return false;
 }
 
-size_t pw_supp_apply(const struct pw_suppressions *s, struct pw_findings *fs,
-                     struct pw_frames *fr)
+size_t pw_supp_apply(const struct pw_suppressions *s, struct pw_findings *fs, struct pw_frames *fr)
 {
     size_t n = 0;
     if (!s || !s->n)

@@ -30,7 +30,6 @@ bool pw_supp_match(const struct pw_suppressions *s, int kind, const char *fn);
 
 /* Sets f->suppressed on every finding of FS that a rule matches; returns how
  * many were suppressed. */
-size_t pw_supp_apply(const struct pw_suppressions *s, struct pw_findings *fs,
-                     struct pw_frames *fr);
+size_t pw_supp_apply(const struct pw_suppressions *s, struct pw_findings *fs, struct pw_frames *fr);
 
 #endif

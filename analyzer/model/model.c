@@ -442,11 +442,13 @@ static int replay_event(struct pw_process *p, const struct pw_event *e)
         o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
         return o ? PTR_PUSH(o->receivers, o->nreceivers, t) : -1;
     case PW_EV_LOCK_INIT:
-        if (e->stack && (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj))) {
+        if (e->stack &&
+            (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj))) {
             o->create_stack = e->stack;
             o->site_label = "initialized at";
         }
-        if ((e->op == PW_OBJ_SEM || e->op == PW_OBJ_BARRIER) && (o = find_object(p, e->op, e->obj))) {
+        if ((e->op == PW_OBJ_SEM || e->op == PW_OBJ_BARRIER) &&
+            (o = find_object(p, e->op, e->obj))) {
             o->init_arg = e->arg;
             o->init_seen = true;
             o->outside = e->obj2 != 0;
@@ -505,7 +507,8 @@ uint32_t pw_model_generation(const struct pw_process *p, uint64_t addr, uint64_t
             hi = mid;
     }
     uint32_t g = 0;
-    for (size_t i = lo; i < p->nmarks && p->marks[i].addr == addr && p->marks[i].time_ns < time_ns; i++)
+    for (size_t i = lo; i < p->nmarks && p->marks[i].addr == addr && p->marks[i].time_ns < time_ns;
+         i++)
         g++;
     return g;
 }
@@ -628,8 +631,7 @@ static int link_children(struct pw_model *m, struct pw_process *p)
     for (size_t k = 0; k < p->nforks; k++) {
         for (size_t i = 0; i < m->nprocs; i++) {
             struct pw_process *q = &m->procs[i];
-            if (q == p || q->pid != p->fork_children[k] || q->ppid != p->pid ||
-                q->exec_gen != 0)
+            if (q == p || q->pid != p->fork_children[k] || q->ppid != p->pid || q->exec_gen != 0)
                 continue;
             struct pw_process **nv = realloc(p->children, (p->nchildren + 1) * sizeof(*nv));
             if (!nv)

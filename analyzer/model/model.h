@@ -31,38 +31,38 @@ struct pw_thread {
     struct pw_process *proc;
     uint32_t serial;
     int tid;
-    char name[24];             /* pthread name, "main", or "T<serial>" */
+    char name[24]; /* pthread name, "main", or "T<serial>" */
     enum pw_thread_status status;
-    bool forever;              /* parked in an untimed wait at the end of a finished process */
+    bool forever; /* parked in an untimed wait at the end of a finished process */
     enum pw_park_op op;
     struct pw_object *waits_on;
-    bool waits_read;           /* parked to take waits_on (an rwlock) for reading */
-    uint64_t since_ms;         /* how long parked at the end of the trace */
-    uint32_t park_flags;       /* PW_PARK_* of the park (timed, non-blocking, outside) */
+    bool waits_read;     /* parked to take waits_on (an rwlock) for reading */
+    uint64_t since_ms;   /* how long parked at the end of the trace */
+    uint32_t park_flags; /* PW_PARK_* of the park (timed, non-blocking, outside) */
     uint32_t park_stack;
     uint32_t create_stack;
-    uint32_t exit_stack;       /* pthread_exit site, 0 for a return */
-    uint64_t parks;            /* number of parks so far (changes while it runs) */
+    uint32_t exit_stack; /* pthread_exit site, 0 for a return */
+    uint64_t parks;      /* number of parks so far (changes while it runs) */
     struct pw_thread *parent;
     size_t nheld;
-    struct pw_object **held;   /* locks held (only those mirrored in the file) */
-    bool *held_read;           /* held[i] is an rwlock held for reading */
+    struct pw_object **held; /* locks held (only those mirrored in the file) */
+    bool *held_read;         /* held[i] is an rwlock held for reading */
     bool joined, detached, is_main, adopted, held_at_exit;
-    bool claimed;              /* already explained by a deadlock finding: not reported again */
+    bool claimed; /* already explained by a deadlock finding: not reported again */
 };
 
 /* A channel as the model sees it: its record's state at the end of the trace. */
 struct pw_channel {
     uint32_t id;
-    uint32_t creator;          /* serial of the creating thread */
-    int fd[2];                 /* fds at creation, per side (PW_SIDE_*) */
-    int open[2];               /* fds of each side still open */
-    uint64_t sent, received;   /* bytes (messages for an mqueue or a queue) */
-    bool inherited;            /* ends copied from the parent at fork */
-    bool send_nonblock;        /* a send-side fd was non-blocking: the self-pipe
+    uint32_t creator;        /* serial of the creating thread */
+    int fd[2];               /* fds at creation, per side (PW_SIDE_*) */
+    int open[2];             /* fds of each side still open */
+    uint64_t sent, received; /* bytes (messages for an mqueue or a queue) */
+    bool inherited;          /* ends copied from the parent at fork */
+    bool send_nonblock;      /* a send-side fd was non-blocking: the self-pipe
                                 * convention, a signal handler may write it */
-    bool unlinked;             /* an mqueue whose name was removed */
-    char name[32];             /* user-given name, "" if none */
+    bool unlinked;           /* an mqueue whose name was removed */
+    char name[32];           /* user-given name, "" if none */
 };
 
 /* An object a thread can park on or hold: (type, key) with its generation.
@@ -77,24 +77,24 @@ struct pw_channel {
 struct pw_object {
     struct pw_process *proc;
     enum pw_obj_type type;
-    uint64_t key;              /* address, channel id or thread serial */
-    uint32_t gen;              /* generation alive at the end (0 for channels, threads) */
-    char id[40];               /* "pipe#2", "mutex#1", "cond#3", "T4" */
+    uint64_t key;                  /* address, channel id or thread serial */
+    uint32_t gen;                  /* generation alive at the end (0 for channels, threads) */
+    char id[40];                   /* "pipe#2", "mutex#1", "cond#3", "T4" */
     const struct pw_channel *chan; /* channels only (points at channel) */
     struct pw_channel channel;
-    struct pw_thread *thread;  /* PW_OBJ_THREAD only: the thread joined */
-    uint32_t create_stack;     /* channel creation, lock init, or first park stack */
-    const char *site_label;    /* what create_stack is: "created at" or "first used at" */
+    struct pw_thread *thread; /* PW_OBJ_THREAD only: the thread joined */
+    uint32_t create_stack;    /* channel creation, lock init, or first park stack */
+    const char *site_label;   /* what create_stack is: "created at" or "first used at" */
     /* threads that ever signalled this cond / sent or received on this channel,
      * as far as the rings remember */
     size_t nsignallers, nsenders, nreceivers;
     struct pw_thread **signallers, **senders, **receivers;
-    bool shared_with_child;    /* a fork happened while the channel was open */
+    bool shared_with_child; /* a fork happened while the channel was open */
     /* sem / barrier (LOCK_INIT): a sem's initial value or a barrier's participant
      * count, valid when init_seen; a sem's posters are its signallers */
     uint64_t init_arg;
     bool init_seen;
-    bool outside;              /* process-shared or named: another process may act on it */
+    bool outside; /* process-shared or named: another process may act on it */
     /* PW_OBJ_POLLSET: the channels of the set as the parked threads list them
      * (send-side waits included); outside when some members are not channels */
     size_t nmembers;
@@ -104,23 +104,23 @@ struct pw_object {
 /* Channel misuse the shim saw when it happened (MISUSE notes), in note order. */
 struct pw_misuse {
     enum pw_misuse_kind kind;
-    struct pw_thread *t;       /* the thread that misused the channel */
-    struct pw_object *o;       /* the channel */
-    long long fd;              /* the fd it used */
-    uint32_t stack, stack2;    /* misuse site, earlier site (close or creation) */
-    struct pw_thread *other;   /* the other thread involved (parked on it), or NULL */
-    int err;                   /* a send's errno (EPIPE), 0 when SIGPIPE ended it */
+    struct pw_thread *t;     /* the thread that misused the channel */
+    struct pw_object *o;     /* the channel */
+    long long fd;            /* the fd it used */
+    uint32_t stack, stack2;  /* misuse site, earlier site (close or creation) */
+    struct pw_thread *other; /* the other thread involved (parked on it), or NULL */
+    int err;                 /* a send's errno (EPIPE), 0 when SIGPIPE ended it */
 };
 
 /* "B taken while holding A" (LOCK_EDGE notes), once per new (A, B, thread). */
 struct pw_lock_edge {
-    uint32_t serial;           /* the thread that took B (the model may not know it) */
-    uint64_t a, b;             /* lock addresses */
-    uint32_t gen_a, gen_b;     /* their generations when B was taken */
+    uint32_t serial;       /* the thread that took B (the model may not know it) */
+    uint64_t a, b;         /* lock addresses */
+    uint32_t gen_a, gen_b; /* their generations when B was taken */
     enum pw_obj_type type_a, type_b;
-    bool a_read, b_read;       /* A held / B taken for reading (rwlock) */
-    uint64_t gate;             /* the outermost lock held then if not A, 0 if none */
-    uint32_t stack, stack2;    /* where B was taken, where A was taken (0 if unknown) */
+    bool a_read, b_read;    /* A held / B taken for reading (rwlock) */
+    uint64_t gate;          /* the outermost lock held then if not A, 0 if none */
+    uint32_t stack, stack2; /* where B was taken, where A was taken (0 if unknown) */
 };
 
 /* Times an address was (re)initialised or destroyed, sorted by (addr, time). */
@@ -132,25 +132,25 @@ struct pw_gen_mark {
 struct pw_process {
     const struct pw_trace *trace;
     int pid, ppid;
-    uint32_t exec_gen;         /* 0 for the first image of this pid, +1 per exec */
-    uint64_t start_mono_ns;    /* absolute CLOCK_MONOTONIC at start: compares processes */
+    uint32_t exec_gen;      /* 0 for the first image of this pid, +1 per exec */
+    uint64_t start_mono_ns; /* absolute CLOCK_MONOTONIC at start: compares processes */
     const char *exe;
     enum pw_end_kind end;
     int end_status;
-    bool finished;             /* end is not RUNNING: parks can be "forever" */
-    uint64_t end_ms;           /* time of the end (or of the snapshot), ms since start */
-    bool end_estimated;        /* killed without a recorded end: end_ms is the file's mtime */
+    bool finished;      /* end is not RUNNING: parks can be "forever" */
+    uint64_t end_ms;    /* time of the end (or of the snapshot), ms since start */
+    bool end_estimated; /* killed without a recorded end: end_ms is the file's mtime */
     size_t nthreads;
     struct pw_thread *threads;
     size_t nobjects, cap_objects;
     struct pw_object **objects;
-    size_t index_cap;          /* open-addressing index over objects (power of two) */
-    uint32_t *index;           /* object position + 1, 0 = empty */
+    size_t index_cap; /* open-addressing index over objects (power of two) */
+    uint32_t *index;  /* object position + 1, 0 = empty */
     unsigned type_count[PW_OBJ__COUNT];
     uint32_t max_serial;
-    uint32_t *by_serial;       /* serial -> thread position + 1 */
+    uint32_t *by_serial; /* serial -> thread position + 1 */
     size_t nforks;
-    int *fork_children;        /* pids of children forked */
+    int *fork_children; /* pids of children forked */
     /* the traced children among them (first image of each), in the same model */
     size_t nchildren;
     struct pw_process **children;

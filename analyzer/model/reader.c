@@ -46,15 +46,15 @@ struct pw_thread_view {
     struct pw_event *events; /* oldest first; inside the snapshot unless owned */
     bool owned;
     size_t nevents;
-    uint64_t dropped;        /* overwritten or torn */
+    uint64_t dropped; /* overwritten or torn */
 };
 
 struct pw_trace {
     char *path;
     char *warning;
-    unsigned char *buf;      /* the snapshot; only the depot pool is read from it later */
+    unsigned char *buf; /* the snapshot; only the depot pool is read from it later */
     size_t len;
-    size_t buf_size;         /* bytes allocated for buf (big_zalloc) */
+    size_t buf_size; /* bytes allocated for buf (big_zalloc) */
     struct pw_trace_header hdr;
 
     char **argv;
@@ -64,7 +64,7 @@ struct pw_trace {
     size_t nthreads;
     struct pw_event *merged;
     size_t nmerged;
-    size_t merged_size;      /* bytes allocated for merged (big_zalloc) */
+    size_t merged_size; /* bytes allocated for merged (big_zalloc) */
     struct pw_event *notes;
     size_t nnotes;
     struct pw_chan_rec *chans;
@@ -87,7 +87,7 @@ struct pw_ctx {
     char *err;
     size_t errlen;
     int truncated;
-    int fd;                 /* the file, for a second look at live rings; -1 for memory */
+    int fd; /* the file, for a second look at live rings; -1 for memory */
 };
 
 static int fail(struct pw_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -108,10 +108,10 @@ static int fail(struct pw_ctx *c, const char *fmt, ...)
 
 /* ---- names from the X-macro lists */
 
-#define PW_NAME_FN(fn, LIST, STR)                               \
-    const char *fn(unsigned v)                                  \
-    {                                                           \
-        static const char *const names[] = { LIST(STR) };       \
+#define PW_NAME_FN(fn, LIST, STR)                                     \
+    const char *fn(unsigned v)                                        \
+    {                                                                 \
+        static const char *const names[] = {LIST(STR)};               \
         return v < sizeof(names) / sizeof(names[0]) ? names[v] : "?"; \
     }
 #define PW_STR2(name, str) str,
@@ -176,8 +176,8 @@ static int check_magic(struct pw_ctx *c, const struct pw_trace_header *h, size_t
         return fail(c, "trace format version %u is newer than this parkwatch (%u)",
                     h->version_major, PW_TRACE_VERSION_MAJOR);
     if (h->version_major < PW_TRACE_VERSION_MAJOR)
-        return fail(c, "trace format version %u is not supported (expected %u)",
-                    h->version_major, PW_TRACE_VERSION_MAJOR);
+        return fail(c, "trace format version %u is not supported (expected %u)", h->version_major,
+                    PW_TRACE_VERSION_MAJOR);
     if (len < sizeof(*h))
         return fail(c, "trace is truncated inside its header (%zu bytes)", len);
     return 0;
@@ -213,8 +213,8 @@ static int check_section(struct pw_ctx *c, const struct pw_section *s, const cha
                     what, (unsigned long long)s->offset, (unsigned long long)s->size,
                     (unsigned long long)file_size);
     if (stride && (uint64_t)s->count > s->size / stride)
-        return fail(c, "corrupt trace: %s section holds %llu bytes, not %u entries of %llu",
-                    what, (unsigned long long)s->size, s->count, (unsigned long long)stride);
+        return fail(c, "corrupt trace: %s section holds %llu bytes, not %u entries of %llu", what,
+                    (unsigned long long)s->size, s->count, (unsigned long long)stride);
     return 0;
 }
 
@@ -258,12 +258,12 @@ static int load_header(struct pw_ctx *c)
         const char *what;
         uint64_t stride;
     } secs[] = {
-        { &h->modules, "modules", stride_of(&h->modules, h->module_size) },
-        { &h->depot_index, "depot index", 4 },
-        { &h->depot_pool, "depot pool", 0 },
-        { &h->chans, "channels", stride_of(&h->chans, h->chan_rec_size) },
-        { &h->notes, "notes", stride_of(&h->notes, h->event_size) },
-        { &h->threads, "threads", h->thread_slot_size },
+        {&h->modules, "modules", stride_of(&h->modules, h->module_size)},
+        {&h->depot_index, "depot index", 4},
+        {&h->depot_pool, "depot pool", 0},
+        {&h->chans, "channels", stride_of(&h->chans, h->chan_rec_size)},
+        {&h->notes, "notes", stride_of(&h->notes, h->event_size)},
+        {&h->threads, "threads", h->thread_slot_size},
     };
     for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
         if (check_section(c, secs[i].s, secs[i].what, secs[i].stride, h->file_size) < 0)
@@ -277,8 +277,9 @@ static int load_header(struct pw_ctx *c)
     if (t->len < h->file_size) {
         c->truncated = 1;
         char w[256];
-        snprintf(w, sizeof(w), "%s: trace is truncated (%zu of %llu bytes); analyzing what is there",
-                 c->name, t->len, (unsigned long long)h->file_size);
+        snprintf(w, sizeof(w),
+                 "%s: trace is truncated (%zu of %llu bytes); analyzing what is there", c->name,
+                 t->len, (unsigned long long)h->file_size);
         t->warning = strdup(w);
     }
     return 0;
@@ -689,15 +690,14 @@ int pw_trace_stack(const struct pw_trace *t, uint32_t id, const uint64_t **pcs, 
 
 static int load_all(struct pw_ctx *c)
 {
-    if (load_header(c) < 0 || load_argv(c) < 0 || load_threads(c) < 0 ||
-        merge_events(c) < 0 || load_notes(c) < 0 || load_chans(c) < 0 ||
-        load_modules(c) < 0)
+    if (load_header(c) < 0 || load_argv(c) < 0 || load_threads(c) < 0 || merge_events(c) < 0 ||
+        load_notes(c) < 0 || load_chans(c) < 0 || load_modules(c) < 0)
         return -1;
     load_depot(c);
     if (c->truncated && !c->t->warning) {
         char w[256];
-        snprintf(w, sizeof(w), "%s: trace is truncated (a section is cut off); analyzing what is there",
-                 c->name);
+        snprintf(w, sizeof(w),
+                 "%s: trace is truncated (a section is cut off); analyzing what is there", c->name);
         c->t->warning = strdup(w);
     }
     return 0;
@@ -710,7 +710,7 @@ static enum pw_read_status open_buf(unsigned char *buf, size_t size, size_t len,
 {
     *out = NULL;
     struct pw_trace *t = calloc(1, sizeof(*t));
-    struct pw_ctx c = { .t = t, .name = name, .err = err, .errlen = errlen, .fd = fd };
+    struct pw_ctx c = {.t = t, .name = name, .err = err, .errlen = errlen, .fd = fd};
     if (!t || !(t->path = strdup(name))) {
         big_free(buf, size);
         free(t);
@@ -735,7 +735,7 @@ enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *n
     size_t size = len ? len : 1;
     unsigned char *copy = big_zalloc(size);
     if (!copy) {
-        struct pw_ctx c = { .name = name, .err = err, .errlen = errlen };
+        struct pw_ctx c = {.name = name, .err = err, .errlen = errlen};
         *out = NULL;
         fail(&c, "out of memory");
         return PW_READ_ERROR;
@@ -801,11 +801,11 @@ static int read_used(int fd, unsigned char *buf, size_t *size)
         const struct pw_section *s;
         uint64_t used, stride;
     } secs[] = {
-        { &h.modules, h.nmodules, h.modules.entry_size ? h.modules.entry_size : h.module_size },
-        { &h.depot_pool, h.depot_used, 0 },
-        { &h.chans, h.chans_used, h.chans.entry_size ? h.chans.entry_size : h.chan_rec_size },
-        { &h.notes, h.notes_used, h.notes.entry_size ? h.notes.entry_size : h.event_size },
-        { &h.threads, h.threads_used, h.thread_slot_size },
+        {&h.modules, h.nmodules, h.modules.entry_size ? h.modules.entry_size : h.module_size},
+        {&h.depot_pool, h.depot_used, 0},
+        {&h.chans, h.chans_used, h.chans.entry_size ? h.chans.entry_size : h.chan_rec_size},
+        {&h.notes, h.notes_used, h.notes.entry_size ? h.notes.entry_size : h.event_size},
+        {&h.threads, h.threads_used, h.thread_slot_size},
     };
     for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
         if (read_span(fd, buf, size, secs[i].s->offset,
@@ -814,10 +814,9 @@ static int read_used(int fd, unsigned char *buf, size_t *size)
     return 0;
 }
 
-enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err,
-                                  size_t errlen)
+enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err, size_t errlen)
 {
-    struct pw_ctx c = { .name = path, .err = err, .errlen = errlen };
+    struct pw_ctx c = {.name = path, .err = err, .errlen = errlen};
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -875,17 +874,32 @@ void pw_trace_close(struct pw_trace *t)
 
 /* ---- accessors */
 
-const char *pw_trace_path(const struct pw_trace *t) { return t->path; }
-const char *pw_trace_warning(const struct pw_trace *t) { return t->warning; }
-const struct pw_trace_header *pw_trace_header(const struct pw_trace *t) { return &t->hdr; }
-unsigned pw_trace_argc(const struct pw_trace *t) { return t->argc; }
+const char *pw_trace_path(const struct pw_trace *t)
+{
+    return t->path;
+}
+const char *pw_trace_warning(const struct pw_trace *t)
+{
+    return t->warning;
+}
+const struct pw_trace_header *pw_trace_header(const struct pw_trace *t)
+{
+    return &t->hdr;
+}
+unsigned pw_trace_argc(const struct pw_trace *t)
+{
+    return t->argc;
+}
 
 const char *pw_trace_argv(const struct pw_trace *t, unsigned i)
 {
     return i < t->argc ? t->argv[i] : NULL;
 }
 
-size_t pw_trace_nthreads(const struct pw_trace *t) { return t->nthreads; }
+size_t pw_trace_nthreads(const struct pw_trace *t)
+{
+    return t->nthreads;
+}
 
 const struct pw_thread_rec *pw_trace_thread(const struct pw_trace *t, size_t i)
 {
@@ -919,7 +933,10 @@ const struct pw_event *pw_trace_notes(const struct pw_trace *t, size_t *n)
     return t->notes;
 }
 
-size_t pw_trace_nchans(const struct pw_trace *t) { return t->nchans; }
+size_t pw_trace_nchans(const struct pw_trace *t)
+{
+    return t->nchans;
+}
 
 const struct pw_chan_rec *pw_trace_chan(const struct pw_trace *t, size_t i)
 {
@@ -942,7 +959,10 @@ const struct pw_chan_rec *pw_trace_chan_by_id(const struct pw_trace *t, uint32_t
     return NULL;
 }
 
-size_t pw_trace_nmodules(const struct pw_trace *t) { return t->nmodules; }
+size_t pw_trace_nmodules(const struct pw_trace *t)
+{
+    return t->nmodules;
+}
 
 const struct pw_module *pw_trace_module(const struct pw_trace *t, size_t i)
 {
@@ -954,4 +974,7 @@ uint64_t pw_trace_dropped(const struct pw_trace *t)
     return t->hdr.dropped_events + t->ring_dropped;
 }
 
-uint64_t pw_trace_total_events(const struct pw_trace *t) { return t->total_events; }
+uint64_t pw_trace_total_events(const struct pw_trace *t)
+{
+    return t->total_events;
+}

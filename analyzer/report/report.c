@@ -113,7 +113,9 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
 {
     writer_fn *writer = writers[o->format];
     struct pw_findings fs = {0};
-    struct pw_report r = {.traces = traces, .ntraces = n, .findings = &fs,
+    struct pw_report r = {.traces = traces,
+                          .ntraces = n,
+                          .findings = &fs,
                           .trace_dir = o->trace_dir};
     r.model = pw_model_build(traces, n);
     r.frames = pw_frames_new();

@@ -27,10 +27,10 @@ struct pw_frames;
 struct pw_report {
     struct pw_trace **traces;
     size_t ntraces;
-    struct pw_model *model;          /* one process per trace, same order */
+    struct pw_model *model; /* one process per trace, same order */
     struct pw_findings *findings;
-    struct pw_frames *frames;        /* symbolized stacks, cached */
-    const char *trace_dir;           /* named in the text footer, may be NULL */
+    struct pw_frames *frames; /* symbolized stacks, cached */
+    const char *trace_dir;    /* named in the text footer, may be NULL */
 };
 
 struct pw_report_summary {
@@ -46,13 +46,13 @@ void pw_report_summarize(const struct pw_report *r, struct pw_report_summary *s)
 /* The summary's counts in the JSON and SARIF reports: X(field of struct
  * pw_report_summary, JSON key, its place there, SARIF key, its place there).
  * The key names and orders are the published schemas: never change them. */
-#define PW_SUMMARY_COUNTS(X)                                  \
-    X(errors, "errors", 0, "errors", 0)                       \
-    X(warnings, "warnings", 1, "warnings", 1)                 \
-    X(threads, "threads", 2, "threads", 4)                    \
-    X(events, "events", 3, "events", 5)                       \
-    X(dropped, "dropped_events", 4, "droppedEvents", 6)       \
-    X(suppressed, "suppressed", 5, "suppressed", 2)           \
+#define PW_SUMMARY_COUNTS(X)                            \
+    X(errors, "errors", 0, "errors", 0)                 \
+    X(warnings, "warnings", 1, "warnings", 1)           \
+    X(threads, "threads", 2, "threads", 4)              \
+    X(events, "events", 3, "events", 5)                 \
+    X(dropped, "dropped_events", 4, "droppedEvents", 6) \
+    X(suppressed, "suppressed", 5, "suppressed", 2)     \
     X(processes, "processes", 6, "processes", 3)
 
 enum pw_summary_style { PW_SUMMARY_JSON, PW_SUMMARY_SARIF };

@@ -12,11 +12,11 @@ enum {
 #define PW_X(field, jkey, jpos, skey, spos) PW_SUM_##field,
     PW_SUMMARY_COUNTS(PW_X)
 #undef PW_X
-    PW_SUM__COUNT
+        PW_SUM__COUNT
 };
 
 static const struct {
-    const char *key[2];  /* by enum pw_summary_style */
+    const char *key[2]; /* by enum pw_summary_style */
     unsigned place[2];
 } summary_keys[PW_SUM__COUNT] = {
 #define PW_X(field, jkey, jpos, skey, spos) {{jkey, skey}, {jpos, spos}},
@@ -29,7 +29,7 @@ json_t *pw_report_summary_json(const struct pw_report *r, enum pw_summary_style 
     struct pw_report_summary s;
     pw_report_summarize(r, &s);
     const json_int_t value[PW_SUM__COUNT] = {
-#define PW_X(field, jkey, jpos, skey, spos) (json_int_t)s.field,
+#define PW_X(field, jkey, jpos, skey, spos) (json_int_t) s.field,
         PW_SUMMARY_COUNTS(PW_X)
 #undef PW_X
     };
@@ -44,8 +44,12 @@ json_t *pw_report_summary_json(const struct pw_report *r, enum pw_summary_style 
 const char *pw_report_object_symbol(const struct pw_report *r, const struct pw_object *o)
 {
     switch (o->type) {
-    case PW_OBJ_MUTEX: case PW_OBJ_RWLOCK: case PW_OBJ_SPIN: case PW_OBJ_COND:
-    case PW_OBJ_SEM: case PW_OBJ_BARRIER:
+    case PW_OBJ_MUTEX:
+    case PW_OBJ_RWLOCK:
+    case PW_OBJ_SPIN:
+    case PW_OBJ_COND:
+    case PW_OBJ_SEM:
+    case PW_OBJ_BARRIER:
         return r->frames ? pw_frames_data_name(r->frames, o->proc->trace, o->key) : NULL;
     default:
         return NULL;

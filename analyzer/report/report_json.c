@@ -162,9 +162,8 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
     json_t *o = json_object();
     pw_json_set(o, "kind", pw_json_str(pw_finding_kind_name(k)));
     pw_json_set(o, "severity",
-                        pw_json_str(pw_finding_severity(k) == PW_SEV_ERROR ? "error" : "warning"));
-    pw_json_set(o, "message",
-                        pw_json_str(f->message ? f->message : pw_finding_description(k)));
+                pw_json_str(pw_finding_severity(k) == PW_SEV_ERROR ? "error" : "warning"));
+    pw_json_set(o, "message", pw_json_str(f->message ? f->message : pw_finding_description(k)));
     pw_json_set(o, "pid", json_integer(f->proc->pid));
     pw_json_set(o, "count", json_integer((json_int_t)f->count));
     json_t *a = json_array();
@@ -194,8 +193,8 @@ static json_t *report_json(const struct pw_report *r)
 {
     json_t *root = json_object();
     pw_json_set(root, "schema", pw_json_str(PW_REPORT_SCHEMA));
-    pw_json_set(root, "tool", json_pack("{s:s, s:s}", "name", "parkwatch", "version",
-                                                PW_REPORT_TOOL_VERSION));
+    pw_json_set(root, "tool",
+                json_pack("{s:s, s:s}", "name", "parkwatch", "version", PW_REPORT_TOOL_VERSION));
     json_t *a = json_array();
     for (size_t i = 0; i < r->ntraces; i++)
         pw_json_push(a, pw_json_str(pw_trace_path(r->traces[i])));

@@ -196,11 +196,16 @@ static const char *role_words(enum pw_finding_kind k, enum pw_role role)
     if (role != PW_ROLE_MISUSE)
         return pw_role_name(role);
     switch (k) {
-    case PW_FK_DOUBLE_CLOSE: return "closed again";
-    case PW_FK_SEND_ON_CLOSED: return "sent into the closed channel";
-    case PW_FK_CLOSE_WHILE_BLOCKED: return "closed the channel";
-    case PW_FK_LOCK_ORDER: return "took the second lock";
-    default: return pw_role_name(role);
+    case PW_FK_DOUBLE_CLOSE:
+        return "closed again";
+    case PW_FK_SEND_ON_CLOSED:
+        return "sent into the closed channel";
+    case PW_FK_CLOSE_WHILE_BLOCKED:
+        return "closed the channel";
+    case PW_FK_LOCK_ORDER:
+        return "took the second lock";
+    default:
+        return pw_role_name(role);
     }
 }
 
@@ -210,9 +215,10 @@ static char *thread_phrase(enum pw_finding_kind k, const struct pw_fthread *ft)
     const struct pw_thread *t = ft->t;
     char *s = NULL;
     int rc;
-    if (t->status == PW_THR_PARKED && t->waits_on && (ft->role == PW_ROLE_NONE || ft->role == PW_ROLE_PARKED))
-        rc = asprintf(&s, "%s (tid %d) parked in %s on %s", t->name, t->tid,
-                      pw_park_op_name(t->op), t->waits_on->id);
+    if (t->status == PW_THR_PARKED && t->waits_on &&
+        (ft->role == PW_ROLE_NONE || ft->role == PW_ROLE_PARKED))
+        rc = asprintf(&s, "%s (tid %d) parked in %s on %s", t->name, t->tid, pw_park_op_name(t->op),
+                      t->waits_on->id);
     else
         rc = asprintf(&s, "%s (tid %d)%s%s", t->name, t->tid, ft->role != PW_ROLE_NONE ? ": " : "",
                       ft->role != PW_ROLE_NONE ? role_words(k, ft->role) : "");
@@ -236,9 +242,9 @@ static char *object_phrase(const struct pw_fobject *fo)
  * stacks, then objects' sites, then where the threads were created. */
 static uint32_t pass_stack(const struct pw_finding *f, int pass, size_t i)
 {
-    return pass == 0 ? f->threads[i].stack
-         : pass == 1 ? f->objects[i].stack
-                     : f->threads[i].t->create_stack;
+    return pass == 0   ? f->threads[i].stack
+           : pass == 1 ? f->objects[i].stack
+                       : f->threads[i].t->create_stack;
 }
 
 /* The primary location: the innermost frame with source of the first stack
@@ -306,8 +312,8 @@ static void add_thread_stacks(const struct sw *w, json_t *stacks, const struct p
         return;
     /* the creation stack is the creator's, so its frames carry the creator's tid */
     const struct pw_thread *by = t->parent;
-    if ((by ? asprintf(&text, "%s (tid %d) created by %s (tid %d) at", t->name, t->tid,
-                       by->name, by->tid)
+    if ((by ? asprintf(&text, "%s (tid %d) created by %s (tid %d) at", t->name, t->tid, by->name,
+                       by->tid)
             : asprintf(&text, "%s (tid %d) created at", t->name, t->tid)) < 0)
         pw_json_oom();
     push_stack(stacks, stack_json(w, t->create_stack, by ? by->tid : 0, text));
@@ -342,8 +348,8 @@ static json_t *code_flow(const struct sw *w)
             continue;
         char *text = NULL;
         if (asprintf(&text, "%s (tid %d) waits in %s on %s%s%s", l->t->name, l->t->tid,
-                     pw_park_op_name((unsigned)l->op), l->o ? l->o->id : "?",
-                     l->text ? ": " : "", l->text ? l->text : "") < 0)
+                     pw_park_op_name((unsigned)l->op), l->o ? l->o->id : "?", l->text ? ": " : "",
+                     l->text ? l->text : "") < 0)
             pw_json_oom();
         json_t *locs = flow_locations(w, l->t->park_stack, text);
         if (json_array_size(locs) == 0) {
@@ -518,9 +524,10 @@ static json_t *rule_json(enum pw_finding_kind k)
     json_t *sd = json_object(), *fd = json_object(), *help = json_object();
     pw_json_set(sd, "text", sentence(pw_finding_description(k), NULL));
     pw_json_set(rule, "shortDescription", sd);
-    pw_json_set(fd, "text", sentence(pw_finding_description(k),
-                              "parkwatch saw it in a run of the program: the result shows the "
-                              "threads' park stacks and the blocked chain"));
+    pw_json_set(fd, "text",
+                sentence(pw_finding_description(k),
+                         "parkwatch saw it in a run of the program: the result shows the "
+                         "threads' park stacks and the blocked chain"));
     pw_json_set(rule, "fullDescription", fd);
     pw_json_set(help, "text", sentence(pw_finding_hint(k), NULL));
     pw_json_set(rule, "help", help);

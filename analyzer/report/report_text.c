@@ -20,15 +20,15 @@
 #include "reader.h"
 #include "report.h"
 
-#define MAX_SHOWN 64     /* stacks remembered per finding for "same as above" */
-#define MAX_NAMES 8      /* thread names listed in a group headline */
+#define MAX_SHOWN 64 /* stacks remembered per finding for "same as above" */
+#define MAX_NAMES 8  /* thread names listed in a group headline */
 
 /* Writer state for one finding (or one live dump). */
 struct tw {
     FILE *f;
     const struct pw_report *r;
     const struct pw_trace *trace;
-    enum pw_finding_kind kind;   /* PW_FK__COUNT in the live dump */
+    enum pw_finding_kind kind; /* PW_FK__COUNT in the live dump */
     uint32_t shown[MAX_SHOWN];
     size_t nshown;
 };
@@ -119,8 +119,7 @@ static bool same_group(const struct member *a, const struct member *b)
 {
     return a->role == b->role && a->stack == b->stack && a->stack2 == b->stack2 &&
            a->t->create_stack == b->t->create_stack && a->t->parent == b->t->parent &&
-           a->t->status == b->t->status && a->t->op == b->t->op &&
-           a->t->waits_on == b->t->waits_on;
+           a->t->status == b->t->status && a->t->op == b->t->op && a->t->waits_on == b->t->waits_on;
 }
 
 static bool is_parked_view(const struct member *m)
@@ -228,11 +227,14 @@ static void print_headline(FILE *f, const struct pw_finding *fd)
     fputs(")\n\n", f);
     /* abandoned at exit, not stuck earlier: say how the process ended */
     if (fd->abandoned_at_exit && fd->proc->end == PW_END_SIGNAL)
-        fprintf(f, "  abandoned at exit: still parked when the process was stopped by signal "
-                "%d; what could wake it was still alive\n\n", fd->proc->end_status);
+        fprintf(f,
+                "  abandoned at exit: still parked when the process was stopped by signal "
+                "%d; what could wake it was still alive\n\n",
+                fd->proc->end_status);
     else if (fd->abandoned_at_exit)
         fputs("  abandoned at exit: still parked when the process exited; what could wake it "
-              "was still alive\n\n", f);
+              "was still alive\n\n",
+              f);
 }
 
 static int print_finding(const struct pw_report *r, FILE *f, const struct pw_finding *fd)
@@ -255,8 +257,8 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
                 fprintf(f, "\n  %s is %s\n", o->o->id, sym);
             continue;
         }
-        fprintf(f, "\n  %s%s%s%s %s:\n", o->o->id, sym ? " (" : "", sym ? sym : "",
-                sym ? ")" : "", o->stack_label ? o->stack_label : "created at");
+        fprintf(f, "\n  %s%s%s%s %s:\n", o->o->id, sym ? " (" : "", sym ? sym : "", sym ? ")" : "",
+                o->stack_label ? o->stack_label : "created at");
         print_stack(&w, o->stack);
     }
     if (fd->chain_text)

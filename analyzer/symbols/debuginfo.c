@@ -118,8 +118,8 @@ static bool debuglink_exists(const char *file, const char *link)
     int dlen = slash ? (int)(slash - file) : 1;
     const char *dir = slash ? file : ".";
     for (int i = 0; i < 3; i++) {
-        int n = snprintf(p, sizeof(p), "%s%.*s%s/%s", i == 2 ? PW_DEFAULT_DEBUG_ROOT : "", dlen, dir,
-                         i == 1 ? "/.debug" : "", link);
+        int n = snprintf(p, sizeof(p), "%s%.*s%s/%s", i == 2 ? PW_DEFAULT_DEBUG_ROOT : "", dlen,
+                         dir, i == 1 ? "/.debug" : "", link);
         if (n > 0 && (size_t)n < sizeof(p) && access(p, F_OK) == 0)
             return true;
     }
@@ -229,8 +229,8 @@ int pw_debuginfo_find(Dwfl_Module *mod, void **userdata, const char *modname, Dw
     /* With the debug file already open, libdw asks for its dwz alt file:
      * another file, which elfutils finds by the alt build-id. */
     if (!d || debug_open)
-        return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-                                            debuglink_file, debuglink_crc, debuginfo_file_name);
+        return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                            debuglink_crc, debuginfo_file_name);
     const unsigned char *id = NULL;
     GElf_Addr id_vaddr;
     int idlen = dwfl_module_build_id(mod, &id, &id_vaddr);
@@ -249,11 +249,11 @@ int pw_debuginfo_find(Dwfl_Module *mod, void **userdata, const char *modname, Dw
     int fd;
     bool custom_path = d->debug_path && *d->debug_path;
     if (d->debuginfod || custom_path || idlen <= 0 || debuglink_exists(file_name, debuglink_file))
-        fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
-                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+        fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                          debuglink_crc, debuginfo_file_name);
     else
-        fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name,
-                                          debuglink_file, debuglink_crc, debuginfo_file_name);
+        fd = dwfl_build_id_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+                                          debuglink_crc, debuginfo_file_name);
     if (fd < 0 || !cache || !has_compressed_debug(fd))
         return fd;
     int cfd = store_decompressed(fd, cached);

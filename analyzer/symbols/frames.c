@@ -37,9 +37,9 @@ struct pw_frames {
     size_t cap, used;
     struct fr_sym *syms;
     size_t nsyms;
-    char *base;               /* directory prefix stripped from source paths */
+    char *base; /* directory prefix stripped from source paths */
     size_t baselen;
-    struct fr_data *data;     /* pw_frames_data_name answers, NULL name = none */
+    struct fr_data *data; /* pw_frames_data_name answers, NULL name = none */
     size_t ndata;
 };
 
@@ -47,8 +47,15 @@ struct pw_frames {
  * clone trampoline below start_thread.  From the first of these on, the rest
  * of the stack is dropped. */
 static const char *const tail_functions[] = {
-    "__libc_start_call_main", "__libc_start_main", "__libc_start_main_impl",
-    "__libc_start_main_alias_2", "_start", "clone", "clone3", "__clone", "__clone3",
+    "__libc_start_call_main",
+    "__libc_start_main",
+    "__libc_start_main_impl",
+    "__libc_start_main_alias_2",
+    "_start",
+    "clone",
+    "clone3",
+    "__clone",
+    "__clone3",
     "__clone_internal",
 };
 

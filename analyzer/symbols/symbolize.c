@@ -162,9 +162,9 @@ struct pw_symbolizer {
     struct sym_mod *mods;
     size_t nmods;
     struct strtab strs;
-    char *debug_path;           /* elfutils debuginfo_path, NULL = its default */
-    Dwfl_Callbacks callbacks;   /* points at debug_path */
-    struct pw_debuginfo dbg;    /* every module's userdata: how debug files are found */
+    char *debug_path;         /* elfutils debuginfo_path, NULL = its default */
+    Dwfl_Callbacks callbacks; /* points at debug_path */
+    struct pw_debuginfo dbg;  /* every module's userdata: how debug files are found */
 
     struct pc_slot *slots;
     size_t slot_cap, slot_used;
@@ -281,8 +281,8 @@ void pw_sym_free(struct pw_symbolizer *s)
 
 /* Tries DIR/.build-id/xx/rest.debug and DIR/.build-id/xx/rest for the
  * module's build-id in every absolute directory of the debug path. */
-static int open_by_build_id(const struct pw_symbolizer *s, const struct sym_mod *m,
-                            char *file, size_t len)
+static int open_by_build_id(const struct pw_symbolizer *s, const struct sym_mod *m, char *file,
+                            size_t len)
 {
     const char *path = s->debug_path ? s->debug_path : PW_DEFAULT_DEBUG_ROOT;
     while (*path) {
@@ -296,8 +296,8 @@ static int open_by_build_id(const struct pw_symbolizer *s, const struct sym_mod 
             continue;
         static const char *const suffixes[] = {".debug", ""};
         for (size_t k = 0; k < 2; k++) {
-            if (!pw_build_id_path(file, len, dir, (int)n, ".build-id", m->build_id,
-                                  m->build_id_len, suffixes[k]))
+            if (!pw_build_id_path(file, len, dir, (int)n, ".build-id", m->build_id, m->build_id_len,
+                                  suffixes[k]))
                 continue;
             int fd = pw_open_elf_checked(file, m->build_id, m->build_id_len);
             if (fd >= 0)
@@ -377,7 +377,7 @@ static const char *die_name(Dwarf_Die *die)
 
 struct src_loc {
     const char *file;
-    const char *comp_dir;      /* the CU's build directory: FILE may be relative to it */
+    const char *comp_dir; /* the CU's build directory: FILE may be relative to it */
     int line, column;
 };
 
@@ -456,8 +456,8 @@ static bool is_code_scope(int tag)
 /* C++ puts subprograms inside these; they have no pc range of their own. */
 static bool is_container(int tag)
 {
-    return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
-           tag == DW_TAG_structure_type || tag == DW_TAG_union_type || tag == DW_TAG_module;
+    return tag == DW_TAG_namespace || tag == DW_TAG_class_type || tag == DW_TAG_structure_type ||
+           tag == DW_TAG_union_type || tag == DW_TAG_module;
 }
 
 /* Finds, among PARENT's children (looking through containers), the code
@@ -669,8 +669,7 @@ static char *absolute_source(const char *comp_dir, const char *file)
 }
 
 /* Interns B's strings and appends its frames to the pool. */
-static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m,
-                       struct frame_buf *b)
+static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m, struct frame_buf *b)
 {
     if (pool_reserve(s, b->n) < 0)
         return -1;
@@ -708,8 +707,7 @@ static void drop_api_frames(struct frame_buf *b)
 }
 
 /* Symbolizes PC into B (not cached). */
-static void resolve(struct pw_symbolizer *s, uint64_t pc, struct sym_mod **mod,
-                    struct frame_buf *b)
+static void resolve(struct pw_symbolizer *s, uint64_t pc, struct sym_mod **mod, struct frame_buf *b)
 {
     /* pc - 1: every recorded pc is a return address; the call (and its line
      * and inline context) is the instruction before it. */
@@ -766,8 +764,7 @@ static struct pc_slot *lookup(struct pw_symbolizer *s, uint64_t pc)
     return slot;
 }
 
-size_t pw_sym_stack(struct pw_symbolizer *s, const uint64_t *pcs, unsigned n,
-                    struct pw_frame **out)
+size_t pw_sym_stack(struct pw_symbolizer *s, const uint64_t *pcs, unsigned n, struct pw_frame **out)
 {
     *out = NULL;
     if (!s)

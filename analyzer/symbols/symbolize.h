@@ -14,11 +14,11 @@ struct pw_module;
  * valid until pw_sym_free.  function/file may be NULL (no symbols or no debug
  * info); module is the module's path, or NULL if the pc is in no known module. */
 struct pw_frame {
-    uint64_t pc;            /* the recorded return address */
-    const char *function;   /* demangled; for an inlined frame, the inlined function */
-    const char *file;       /* source file as recorded in DWARF (may be relative) */
-    int line;               /* 0 if unknown */
-    int column;             /* 0 if unknown */
+    uint64_t pc;          /* the recorded return address */
+    const char *function; /* demangled; for an inlined frame, the inlined function */
+    const char *file;     /* source file as recorded in DWARF (may be relative) */
+    int line;             /* 0 if unknown */
+    int column;           /* 0 if unknown */
     const char *module;
     uint64_t module_offset; /* pc - module load bias */
     int inlined;            /* 1 if this frame was inlined into the next one */

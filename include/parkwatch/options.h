@@ -19,19 +19,19 @@
  * UINT: the default is a number; a decimal value outside [min, max] is clamped
  * into it with a warning, anything else is ignored with a warning (the
  * default, or an earlier occurrence, stays).  The last occurrence of a key wins. */
-#define PW_OPTIONS(X)                                                                     \
-    X(trace_dir, STR, ".", 0, 0, "directory for parkwatch.<pid>.trace")                   \
-    X(ring_events, UINT, 256, 16, 65536, "events per thread ring (power of two)")         \
-    X(max_threads, UINT, 4096, 4, 1048576, "thread slots in the trace")                   \
-    X(max_chans, UINT, 4096, 16, 1048576, "channel records in the trace")                 \
-    X(max_notes, UINT, 16384, 64, 16777216, "notes (never overwritten events)")           \
-    X(depot_kb, UINT, 8192, 64, 4194304, "stack depot pool size in KiB")                  \
-    X(stack_depth, UINT, 32, 1, PW_STACK_MAX_FRAMES, "frames per stack")                  \
-    X(verbose, UINT, 0, 0, 2, "print what the shim does on stderr")                       \
-    X(watchdog_ms, UINT, 1000, 0, 3600000, "deadlock watchdog period (0 = off)")          \
-    X(on_deadlock, STR, "abort", 0, 0, "abort|report|off: what the watchdog does")        \
-    X(watchdog, UINT, 0, 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")        \
-    X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")        \
+#define PW_OPTIONS(X)                                                                           \
+    X(trace_dir, STR, ".", 0, 0, "directory for parkwatch.<pid>.trace")                         \
+    X(ring_events, UINT, 256, 16, 65536, "events per thread ring (power of two)")               \
+    X(max_threads, UINT, 4096, 4, 1048576, "thread slots in the trace")                         \
+    X(max_chans, UINT, 4096, 16, 1048576, "channel records in the trace")                       \
+    X(max_notes, UINT, 16384, 64, 16777216, "notes (never overwritten events)")                 \
+    X(depot_kb, UINT, 8192, 64, 4194304, "stack depot pool size in KiB")                        \
+    X(stack_depth, UINT, 32, 1, PW_STACK_MAX_FRAMES, "frames per stack")                        \
+    X(verbose, UINT, 0, 0, 2, "print what the shim does on stderr")                             \
+    X(watchdog_ms, UINT, 1000, 0, 3600000, "deadlock watchdog period (0 = off)")                \
+    X(on_deadlock, STR, "abort", 0, 0, "abort|report|off: what the watchdog does")              \
+    X(watchdog, UINT, 0, 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")              \
+    X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")              \
     X(verify_at_exit, UINT, 0, 0, 1, "1: exit status 66 if a thread is parked forever at exit") \
     X(help, UINT, 0, 0, 1, "1: print these options, their values and defaults on stderr")
 
@@ -43,15 +43,15 @@ enum pw_opt_key {
 #define PW_X(name, type, def, lo, hi, help) PW_OPTKEY_##name,
     PW_OPTIONS(PW_X)
 #undef PW_X
-    PW_OPTKEY__COUNT
+        PW_OPTKEY__COUNT
 };
 
 /* The values of on_deadlock, what a watcher does when every thread of a
  * process is blocked forever: X(enum suffix, value).  The shim starts its
  * sidecar for those that watch; `run` and `watch` act on them. */
-#define PW_ON_DEADLOCK(X)               \
-    X(ABORT, "abort")                   \
-    X(REPORT, "report")                 \
+#define PW_ON_DEADLOCK(X) \
+    X(ABORT, "abort")     \
+    X(REPORT, "report")   \
     X(OFF, "off")
 
 enum pw_on_deadlock {
@@ -98,9 +98,8 @@ struct pw_opt_desc {
 /* Indexed by enum pw_opt_key.  (A static table in a header: each wing that
  * includes it gets its own copy, and neither links the other.) */
 static const struct pw_opt_desc pw_opt_descs[PW_OPTKEY__COUNT] = {
-#define PW_X(name, type, def, lo, hi, help)                                       \
-    {#name, PW_OPT_##type, PW_OPT_DEF_STR_##type(def), PW_OPT_DEF_UINT_##type(def), \
-     lo, hi, help},
+#define PW_X(name, type, def, lo, hi, help) \
+    {#name, PW_OPT_##type, PW_OPT_DEF_STR_##type(def), PW_OPT_DEF_UINT_##type(def), lo, hi, help},
     PW_OPTIONS(PW_X)
 #undef PW_X
 };

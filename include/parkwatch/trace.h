@@ -26,20 +26,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PW_TRACE_MAGIC "PWTRACE"   /* 8 bytes with the NUL */
+#define PW_TRACE_MAGIC "PWTRACE" /* 8 bytes with the NUL */
 #define PW_TRACE_VERSION_MAJOR 1
 #define PW_TRACE_VERSION_MINOR 0
 
 #define PW_HEADER_SIZE 8192u
 #define PW_EXE_MAX 1024u
-#define PW_ARGV_MAX 2048u        /* NUL-separated argv, truncated at a whole arg */
+#define PW_ARGV_MAX 2048u /* NUL-separated argv, truncated at a whole arg */
 #define PW_MODULE_PATH_MAX 512u
 #define PW_BUILD_ID_MAX 40u
 #define PW_THREAD_NAME_MAX 16u
-#define PW_HELD_MAX 32u          /* held locks mirrored in the file; more are counted */
+#define PW_HELD_MAX 32u /* held locks mirrored in the file; more are counted */
 #define PW_STACK_MAX_FRAMES 64u
-#define PW_PARK_SET_MAX 14u      /* channels of a poll set listed in the thread record */
-#define PW_SET_SEND 0x80000000u  /* park_set entry: waits for the send side (POLLOUT) */
+#define PW_PARK_SET_MAX 14u     /* channels of a poll set listed in the thread record */
+#define PW_SET_SEND 0x80000000u /* park_set entry: waits for the send side (POLLOUT) */
 
 /* ---- enumerations: one X-macro list each; writer, reader, dump, reports expand them */
 
@@ -96,37 +96,37 @@
  * kind, the columns `parkwatch dump` expands (the prose above says the rest).
  * An op of PW_OPF_NUM is printed as a number: LOCK_EDGE's op (B's PW_OBJ_*)
  * and EXEC's list markers stay numbers because dump's lines are a contract. */
-#define PW_EVENT_KINDS(X)                                       \
-    X(NONE, "none", NUM, ADDR)                                  \
-    X(THREAD_CREATE, "thread-create", NUM, THREAD)              \
-    X(THREAD_START, "thread-start", NUM, THREAD)                \
-    X(THREAD_EXIT, "thread-exit", EXIT, THREAD)                 \
-    X(THREAD_JOIN, "thread-join", NUM, THREAD)                  \
-    X(THREAD_DETACH, "thread-detach", NUM, THREAD)              \
-    X(THREAD_NAME, "thread-name", NUM, THREAD)                  \
-    X(PARK, "park", PARK_OP, BY_OP)                             \
-    X(UNPARK, "unpark", PARK_OP, BY_OP)                         \
-    X(LOCK_INIT, "lock-init", OBJ_TYPE, ADDR)                   \
-    X(LOCK_DESTROY, "lock-destroy", OBJ_TYPE, ADDR)             \
-    X(HELD_AT_EXIT, "held-at-exit", OBJ_TYPE, ADDR)             \
-    X(COND_SIGNAL, "cond-signal", SIGNALLED, ADDR)              \
-    X(CHAN_CREATE, "chan-create", OBJ_TYPE, CHAN)               \
-    X(CHAN_SEND, "chan-send", NUM, CHAN)                        \
-    X(CHAN_RECV, "chan-recv", NUM, CHAN)                        \
-    X(CHAN_CLOSE, "chan-close", SIDE, CHAN)                     \
-    X(MISUSE, "misuse", MISUSE, CHAN)                           \
-    X(LOCK_EDGE, "lock-edge", NUM, ADDR)                        \
-    X(FORK, "fork", FORK, ADDR)                                 \
-    X(EXEC, "exec", NUM, ADDR)                                  \
-    X(MODULES, "modules", NUM, ADDR)                            \
-    X(PROC_END, "proc-end", END, ADDR)                          \
+#define PW_EVENT_KINDS(X)                           \
+    X(NONE, "none", NUM, ADDR)                      \
+    X(THREAD_CREATE, "thread-create", NUM, THREAD)  \
+    X(THREAD_START, "thread-start", NUM, THREAD)    \
+    X(THREAD_EXIT, "thread-exit", EXIT, THREAD)     \
+    X(THREAD_JOIN, "thread-join", NUM, THREAD)      \
+    X(THREAD_DETACH, "thread-detach", NUM, THREAD)  \
+    X(THREAD_NAME, "thread-name", NUM, THREAD)      \
+    X(PARK, "park", PARK_OP, BY_OP)                 \
+    X(UNPARK, "unpark", PARK_OP, BY_OP)             \
+    X(LOCK_INIT, "lock-init", OBJ_TYPE, ADDR)       \
+    X(LOCK_DESTROY, "lock-destroy", OBJ_TYPE, ADDR) \
+    X(HELD_AT_EXIT, "held-at-exit", OBJ_TYPE, ADDR) \
+    X(COND_SIGNAL, "cond-signal", SIGNALLED, ADDR)  \
+    X(CHAN_CREATE, "chan-create", OBJ_TYPE, CHAN)   \
+    X(CHAN_SEND, "chan-send", NUM, CHAN)            \
+    X(CHAN_RECV, "chan-recv", NUM, CHAN)            \
+    X(CHAN_CLOSE, "chan-close", SIDE, CHAN)         \
+    X(MISUSE, "misuse", MISUSE, CHAN)               \
+    X(LOCK_EDGE, "lock-edge", NUM, ADDR)            \
+    X(FORK, "fork", FORK, ADDR)                     \
+    X(EXEC, "exec", NUM, ADDR)                      \
+    X(MODULES, "modules", NUM, ADDR)                \
+    X(PROC_END, "proc-end", END, ADDR)              \
     X(DEADLOCK, "deadlock", END, ADDR)
 
 enum pw_event_kind {
 #define PW_X(name, str, opf, objf) PW_EV_##name,
     PW_EVENT_KINDS(PW_X)
 #undef PW_X
-    PW_EV__COUNT
+        PW_EV__COUNT
 };
 
 /* What an event's op field names (the op column of PW_EVENT_KINDS). */
@@ -144,10 +144,10 @@ enum pw_op_field {
 
 /* What an event's obj field names (the obj column of PW_EVENT_KINDS). */
 enum pw_obj_field {
-    PW_OBJF_ADDR,     /* an address (or unused) */
-    PW_OBJF_THREAD,   /* a thread serial */
-    PW_OBJF_CHAN,     /* a channel id */
-    PW_OBJF_BY_OP,    /* what the park op parks on (pw_op_obj_type in ops.h) */
+    PW_OBJF_ADDR,   /* an address (or unused) */
+    PW_OBJF_THREAD, /* a thread serial */
+    PW_OBJF_CHAN,   /* a channel id */
+    PW_OBJF_BY_OP,  /* what the park op parks on (pw_op_obj_type in ops.h) */
 };
 
 /* What a thread parks in: X(name, string, object type, direction, strict).
@@ -160,31 +160,31 @@ enum pw_obj_field {
  *              an edge of the wait-for graph whose cycles are deadlocks.
  * Whether a wait is timed is not an op: it is PW_PARK_TIMED in the park flags.
  * The predicates over these columns are in parkwatch/ops.h. */
-#define PW_PARK_OPS(X)                                          \
-    X(NONE, "none", NONE, NONE, 0)                              \
-    X(MUTEX_LOCK, "mutex-lock", MUTEX, NONE, 1)                 \
-    X(COND_WAIT, "cond-wait", COND, NONE, 0)                    \
-    X(JOIN, "join", THREAD, NONE, 1)                            \
-    X(RWLOCK_RD, "rwlock-read", RWLOCK, NONE, 1)                \
-    X(RWLOCK_WR, "rwlock-write", RWLOCK, NONE, 1)               \
-    X(SEM_WAIT, "sem-wait", SEM, NONE, 0)                       \
-    X(BARRIER_WAIT, "barrier-wait", BARRIER, NONE, 0)           \
-    X(PIPE_READ, "pipe-read", PIPE, RECV, 0)                    \
-    X(PIPE_WRITE, "pipe-write", PIPE, SEND, 0)                  \
-    X(CHAN_READ, "chan-read", PIPE, RECV, 0)                    \
-    X(CHAN_WRITE, "chan-write", PIPE, SEND, 0)                  \
-    X(MQ_RECEIVE, "mq-receive", MQUEUE, RECV, 0)                \
-    X(MQ_SEND, "mq-send", MQUEUE, SEND, 0)                      \
-    X(POLL, "poll", POLLSET, NONE, 0)                           \
-    X(SPIN_LOCK, "spin-lock", SPIN, NONE, 1)                    \
-    X(USER_RECV, "queue-recv", USERCHAN, RECV, 0)               \
+#define PW_PARK_OPS(X)                                \
+    X(NONE, "none", NONE, NONE, 0)                    \
+    X(MUTEX_LOCK, "mutex-lock", MUTEX, NONE, 1)       \
+    X(COND_WAIT, "cond-wait", COND, NONE, 0)          \
+    X(JOIN, "join", THREAD, NONE, 1)                  \
+    X(RWLOCK_RD, "rwlock-read", RWLOCK, NONE, 1)      \
+    X(RWLOCK_WR, "rwlock-write", RWLOCK, NONE, 1)     \
+    X(SEM_WAIT, "sem-wait", SEM, NONE, 0)             \
+    X(BARRIER_WAIT, "barrier-wait", BARRIER, NONE, 0) \
+    X(PIPE_READ, "pipe-read", PIPE, RECV, 0)          \
+    X(PIPE_WRITE, "pipe-write", PIPE, SEND, 0)        \
+    X(CHAN_READ, "chan-read", PIPE, RECV, 0)          \
+    X(CHAN_WRITE, "chan-write", PIPE, SEND, 0)        \
+    X(MQ_RECEIVE, "mq-receive", MQUEUE, RECV, 0)      \
+    X(MQ_SEND, "mq-send", MQUEUE, SEND, 0)            \
+    X(POLL, "poll", POLLSET, NONE, 0)                 \
+    X(SPIN_LOCK, "spin-lock", SPIN, NONE, 1)          \
+    X(USER_RECV, "queue-recv", USERCHAN, RECV, 0)     \
     X(USER_SEND, "queue-send", USERCHAN, SEND, 0)
 
 enum pw_park_op {
 #define PW_X(name, str, obj, dir, strict) PW_OP_##name,
     PW_PARK_OPS(PW_X)
 #undef PW_X
-    PW_OP__COUNT
+        PW_OP__COUNT
 };
 
 /* Direction of a park op (the direction column of PW_PARK_OPS). */
@@ -193,77 +193,78 @@ enum pw_dir { PW_DIR_NONE, PW_DIR_RECV, PW_DIR_SEND };
 /* Object types: what an obj field names.  X(name, string, lock, channel):
  *   lock     held by a thread (mutex, rwlock, spinlock): its holders block waiters;
  *   channel  a channel record (pipe#N): one object whatever type a park op implied. */
-#define PW_OBJ_TYPES(X)                                         \
-    X(NONE, "none", 0, 0)                                       \
-    X(MUTEX, "mutex", 1, 0)                                     \
-    X(RWLOCK, "rwlock", 1, 0)                                   \
-    X(COND, "cond", 0, 0)                                       \
-    X(SEM, "sem", 0, 0)                                         \
-    X(BARRIER, "barrier", 0, 0)                                 \
-    X(SPIN, "spinlock", 1, 0)                                   \
-    X(THREAD, "thread", 0, 0)                                   \
-    X(PIPE, "pipe", 0, 1)                                       \
-    X(SOCKETPAIR, "socketpair", 0, 1)                           \
-    X(EVENTFD, "eventfd", 0, 1)                                 \
-    X(MQUEUE, "mqueue", 0, 1)                                   \
-    X(USERCHAN, "queue", 0, 1)                                  \
+#define PW_OBJ_TYPES(X)               \
+    X(NONE, "none", 0, 0)             \
+    X(MUTEX, "mutex", 1, 0)           \
+    X(RWLOCK, "rwlock", 1, 0)         \
+    X(COND, "cond", 0, 0)             \
+    X(SEM, "sem", 0, 0)               \
+    X(BARRIER, "barrier", 0, 0)       \
+    X(SPIN, "spinlock", 1, 0)         \
+    X(THREAD, "thread", 0, 0)         \
+    X(PIPE, "pipe", 0, 1)             \
+    X(SOCKETPAIR, "socketpair", 0, 1) \
+    X(EVENTFD, "eventfd", 0, 1)       \
+    X(MQUEUE, "mqueue", 0, 1)         \
+    X(USERCHAN, "queue", 0, 1)        \
     X(POLLSET, "pollset", 0, 0)
 
 enum pw_obj_type {
 #define PW_X(name, str, lock, chan) PW_OBJ_##name,
     PW_OBJ_TYPES(PW_X)
 #undef PW_X
-    PW_OBJ__COUNT
+        PW_OBJ__COUNT
 };
 
 /* Channel misuse seen by the shim at the moment it happens. */
-#define PW_MISUSE_KINDS(X)                      \
-    X(NONE, "none")                             \
-    X(DOUBLE_CLOSE, "double-close")             \
-    X(SEND_ON_CLOSED, "send-on-closed")         \
+#define PW_MISUSE_KINDS(X)              \
+    X(NONE, "none")                     \
+    X(DOUBLE_CLOSE, "double-close")     \
+    X(SEND_ON_CLOSED, "send-on-closed") \
     X(CLOSE_WHILE_BLOCKED, "close-while-blocked")
 
 enum pw_misuse_kind {
 #define PW_X(name, str) PW_MISUSE_##name,
     PW_MISUSE_KINDS(PW_X)
 #undef PW_X
-    PW_MISUSE__COUNT
+        PW_MISUSE__COUNT
 };
 
 /* How a process ended, as far as the trace knows. */
-#define PW_END_KINDS(X)                         \
-    X(RUNNING, "running")                       \
-    X(EXIT, "exit")                             \
-    X(SIGNAL, "signal")                         \
-    X(DEADLOCK_ABORT, "deadlock-abort")         \
-    X(UNKNOWN, "unknown")                       \
+#define PW_END_KINDS(X)                 \
+    X(RUNNING, "running")               \
+    X(EXIT, "exit")                     \
+    X(SIGNAL, "signal")                 \
+    X(DEADLOCK_ABORT, "deadlock-abort") \
+    X(UNKNOWN, "unknown")               \
     X(EXEC, "exec")
 
 enum pw_end_kind {
 #define PW_X(name, str) PW_END_##name,
     PW_END_KINDS(PW_X)
 #undef PW_X
-    PW_END__COUNT
+        PW_END__COUNT
 };
 
 /* Channel sides (CHAN_CLOSE op, pw_chan_rec's fd/open/close_* index).  Side 0
  * receives (pipe read end), side 1 sends (pipe write end).  A bidirectional
  * object (socketpair) is two channels, one per direction. */
-#define PW_SIDES(X)                             \
-    X(RECV, "recv")                             \
+#define PW_SIDES(X) \
+    X(RECV, "recv") \
     X(SEND, "send")
 
 enum pw_side {
 #define PW_X(name, str) PW_SIDE_##name,
     PW_SIDES(PW_X)
 #undef PW_X
-    PW_SIDE__COUNT
+        PW_SIDE__COUNT
 };
 
 /* PARK arg flags. */
-#define PW_PARK_TIMED   0x1u  /* a timed wait: never "forever" */
+#define PW_PARK_TIMED 0x1u    /* a timed wait: never "forever" */
 #define PW_PARK_NONBLOCK 0x2u /* fd was non-blocking: not a real park */
-#define PW_PARK_OUTSIDE 0x4u  /* a poll set with fds that are not channels: another
+#define PW_PARK_OUTSIDE \
+    0x4u /* a poll set with fds that are not channels: another
                                * process could wake it; also set on a
                                * process-shared or named sem and barrier */
 
@@ -273,28 +274,28 @@ enum pw_side {
 #define PW_EDGE_GATE(arg) ((arg) & ((1ull << 56) - 1))
 
 /* How a thread ended (THREAD_EXIT op). */
-#define PW_EXIT_HOWS(X)                         \
-    X(RETURN, "return")                         \
-    X(PTHREAD_EXIT, "pthread-exit")             \
+#define PW_EXIT_HOWS(X)             \
+    X(RETURN, "return")             \
+    X(PTHREAD_EXIT, "pthread-exit") \
     X(CANCEL, "cancel")
 
 enum pw_exit_how {
 #define PW_X(name, str) PW_EXIT_##name,
     PW_EXIT_HOWS(PW_X)
 #undef PW_X
-    PW_EXIT__COUNT
+        PW_EXIT__COUNT
 };
 
 /* Which side of a fork recorded a FORK event (its op). */
-#define PW_FORK_SIDES(X)                        \
-    X(PARENT, "parent")                         \
+#define PW_FORK_SIDES(X) \
+    X(PARENT, "parent")  \
     X(CHILD, "child")
 
 enum pw_fork_side {
 #define PW_X(name, str) PW_FORK_##name,
     PW_FORK_SIDES(PW_X)
 #undef PW_X
-    PW_FORK__COUNT
+        PW_FORK__COUNT
 };
 
 /* ---- records */
@@ -304,14 +305,14 @@ enum pw_fork_side {
  * complete record from one being overwritten. */
 struct pw_event {
     uint64_t seq;
-    uint64_t time_ns;   /* CLOCK_MONOTONIC, nanoseconds since header.start_mono_ns */
-    uint16_t kind;      /* enum pw_event_kind */
-    uint16_t op;        /* enum pw_park_op / pw_obj_type / side / misuse, per kind */
-    uint32_t thread;    /* serial of the recording thread */
+    uint64_t time_ns; /* CLOCK_MONOTONIC, nanoseconds since header.start_mono_ns */
+    uint16_t kind;    /* enum pw_event_kind */
+    uint16_t op;      /* enum pw_park_op / pw_obj_type / side / misuse, per kind */
+    uint32_t thread;  /* serial of the recording thread */
     uint64_t obj;
     uint64_t obj2;
     uint64_t arg;
-    uint32_t stack;     /* stack depot id, 0 = none */
+    uint32_t stack; /* stack depot id, 0 = none */
     uint32_t stack2;
     int32_t result;
     int32_t err;
@@ -329,12 +330,12 @@ struct pw_section {
 enum pw_thread_state { PW_TS_FREE = 0, PW_TS_ALIVE = 1, PW_TS_EXITED = 2 };
 
 /* Thread flags. */
-#define PW_TF_MAIN        0x01u /* the process's initial thread */
-#define PW_TF_DETACHED    0x02u
-#define PW_TF_JOINED      0x04u
-#define PW_TF_ADOPTED     0x08u /* created before the shim saw it: no creation stack */
+#define PW_TF_MAIN 0x01u /* the process's initial thread */
+#define PW_TF_DETACHED 0x02u
+#define PW_TF_JOINED 0x04u
+#define PW_TF_ADOPTED 0x08u      /* created before the shim saw it: no creation stack */
 #define PW_TF_HELD_AT_EXIT 0x10u /* ended holding locks: slot is never recycled */
-#define PW_TF_FORKED      0x20u /* the thread that called fork, continuing in the child */
+#define PW_TF_FORKED 0x20u       /* the thread that called fork, continuing in the child */
 
 /* One thread's current state: right even when its ring has wrapped.
  * Invariants: state/serial are published last when a slot is claimed; park_* are
@@ -342,43 +343,43 @@ enum pw_thread_state { PW_TS_FREE = 0, PW_TS_ALIVE = 1, PW_TS_EXITED = 2 };
  * the locks the thread holds, in acquisition order (nheld may exceed PW_HELD_MAX:
  * then only the first PW_HELD_MAX are listed and held_overflow counts the rest). */
 struct pw_thread_rec {
-    uint32_t state;          /* enum pw_thread_state */
-    uint32_t serial;         /* 1 = main thread; never reused within a trace */
+    uint32_t state;  /* enum pw_thread_state */
+    uint32_t serial; /* 1 = main thread; never reused within a trace */
     int32_t tid;
-    uint32_t parent_serial;  /* 0 if unknown */
-    uint64_t pthread;        /* pthread_t, to resolve joins */
+    uint32_t parent_serial; /* 0 if unknown */
+    uint64_t pthread;       /* pthread_t, to resolve joins */
     char name[PW_THREAD_NAME_MAX];
-    uint32_t create_stack;   /* stack in the parent at pthread_create */
-    uint32_t flags;          /* PW_TF_* */
-    uint32_t joined_by;      /* serial */
-    uint32_t exit_stack;     /* pthread_exit site, 0 for a return */
+    uint32_t create_stack; /* stack in the parent at pthread_create */
+    uint32_t flags;        /* PW_TF_* */
+    uint32_t joined_by;    /* serial */
+    uint32_t exit_stack;   /* pthread_exit site, 0 for a return */
     uint64_t start_ns;
     uint64_t exit_ns;
-    uint64_t start_routine;  /* address of the start routine */
+    uint64_t start_routine; /* address of the start routine */
 
-    uint32_t park_seq;       /* seqlock: odd while park_* change */
-    uint16_t park_op;        /* enum pw_park_op, PW_OP_NONE when running */
-    uint16_t park_flags;     /* PW_PARK_* */
+    uint32_t park_seq;   /* seqlock: odd while park_* change */
+    uint16_t park_op;    /* enum pw_park_op, PW_OP_NONE when running */
+    uint16_t park_flags; /* PW_PARK_* */
     uint64_t park_obj;
     uint64_t park_obj2;
     uint64_t park_since_ns;
     uint32_t park_stack;
     int32_t park_fd;
-    uint64_t parks;          /* number of parks so far */
+    uint64_t parks; /* number of parks so far */
 
     uint32_t nheld;
     uint32_t held_overflow;
     uint64_t held[PW_HELD_MAX];
     uint8_t held_type[PW_HELD_MAX]; /* enum pw_obj_type; rwlock read side = PW_OBJ_RWLOCK|0x80 */
 
-    uint64_t ring_head;      /* events ever written into this slot's ring */
+    uint64_t ring_head; /* events ever written into this slot's ring */
     /* PW_OP_POLL parks (poll, select, epoll): the channels of the set, covered by
      * park_seq like park_*.  park_set_n may exceed PW_PARK_SET_MAX (only the first
      * ones are listed); park_set_other counts members that are not channels. */
     uint16_t park_set_n;
     uint16_t park_set_other;
     uint32_t park_set[PW_PARK_SET_MAX]; /* channel id | PW_SET_SEND for a send-side wait */
-    uint8_t reserved[20];   /* pads the record to PW_THREAD_REC_SIZE */
+    uint8_t reserved[20];               /* pads the record to PW_THREAD_REC_SIZE */
     /* followed by header.ring_events struct pw_event */
 };
 
@@ -390,33 +391,34 @@ struct pw_thread_rec {
 enum pw_chan_state { PW_CS_FREE = 0, PW_CS_OPEN = 1, PW_CS_CLOSED = 2 };
 
 #define PW_CF_INHERITED 0x1u  /* ends copied from the parent at fork */
-#define PW_CF_NAMED     0x2u  /* has a user-given name (annotated queue, mq name) */
-#define PW_CF_FORKED    0x4u  /* a child (fork, posix_spawn) got copies of its ends */
+#define PW_CF_NAMED 0x2u      /* has a user-given name (annotated queue, mq name) */
+#define PW_CF_FORKED 0x4u     /* a child (fork, posix_spawn) got copies of its ends */
 #define PW_CF_SHUT_RECV 0x8u  /* receive side shut down (shutdown(SHUT_RD) / peer SHUT_WR) */
 #define PW_CF_SHUT_SEND 0x10u /* send side shut down: receivers see EOF */
-#define PW_CF_UNLINKED  0x20u /* mqueue name removed: a new mq_open is a new channel */
-#define PW_CF_SEND_NONBLOCK 0x40u /* a send-side fd was non-blocking: the self-pipe
+#define PW_CF_UNLINKED 0x20u  /* mqueue name removed: a new mq_open is a new channel */
+#define PW_CF_SEND_NONBLOCK \
+    0x40u /* a send-side fd was non-blocking: the self-pipe
                                    * convention, so a signal handler (a wake-up from
                                    * outside the process) may write it */
 
 struct pw_chan_rec {
-    uint32_t state;          /* enum pw_chan_state */
-    uint32_t id;             /* "pipe#<id>" */
-    uint16_t type;           /* enum pw_obj_type */
-    uint16_t flags;          /* PW_CF_* */
-    uint32_t creator;        /* serial of the creating thread */
+    uint32_t state;   /* enum pw_chan_state */
+    uint32_t id;      /* "pipe#<id>" */
+    uint16_t type;    /* enum pw_obj_type */
+    uint16_t flags;   /* PW_CF_* */
+    uint32_t creator; /* serial of the creating thread */
     uint64_t create_ns;
     uint32_t create_stack;
     uint32_t close_stack[2]; /* last close of each side */
     uint32_t close_thread[2];
-    int32_t fd[2];           /* fds at creation (side 0, side 1) */
-    int32_t open[2];         /* fds of each side still open */
-    uint64_t sent;           /* bytes (or messages) sent */
-    uint64_t received;       /* bytes (or messages) received */
-    uint64_t eofs;           /* reads that returned 0 */
-    uint64_t capacity;       /* buffer size (pipe) or queue capacity, 0 unknown */
+    int32_t fd[2];     /* fds at creation (side 0, side 1) */
+    int32_t open[2];   /* fds of each side still open */
+    uint64_t sent;     /* bytes (or messages) sent */
+    uint64_t received; /* bytes (or messages) received */
+    uint64_t eofs;     /* reads that returned 0 */
+    uint64_t capacity; /* buffer size (pipe) or queue capacity, 0 unknown */
     uint64_t close_ns[2];
-    uint64_t user_addr;      /* annotated queue address */
+    uint64_t user_addr; /* annotated queue address */
     char name[32];
     uint8_t reserved[40];
 };
@@ -427,10 +429,10 @@ struct pw_chan_rec {
 struct pw_module {
     uint32_t state;
     uint32_t build_id_len;
-    uint64_t base;           /* load bias (dlpi_addr) */
-    uint64_t lo, hi;         /* lowest and highest address covered by PT_LOAD */
+    uint64_t base;   /* load bias (dlpi_addr) */
+    uint64_t lo, hi; /* lowest and highest address covered by PT_LOAD */
     uint64_t load_ns;
-    uint64_t unload_ns;      /* 0 while loaded */
+    uint64_t unload_ns; /* 0 while loaded */
     uint8_t build_id[PW_BUILD_ID_MAX];
     char path[PW_MODULE_PATH_MAX];
     uint8_t reserved[8];
@@ -447,7 +449,7 @@ struct pw_stack_rec {
     uint32_t hash;
     uint16_t nframes;
     uint16_t flags;
-    uint64_t pcs[];          /* nframes return addresses (pcs[0] is a call site too) */
+    uint64_t pcs[]; /* nframes return addresses (pcs[0] is a call site too) */
 };
 
 /* Trace header. Fields after the fixed part may be added in minor versions. */
@@ -455,8 +457,8 @@ struct pw_trace_header {
     char magic[8];
     uint16_t version_major;
     uint16_t version_minor;
-    uint32_t header_size;    /* PW_HEADER_SIZE */
-    uint32_t event_size;     /* sizeof(struct pw_event) */
+    uint32_t header_size; /* PW_HEADER_SIZE */
+    uint32_t event_size;  /* sizeof(struct pw_event) */
     uint32_t thread_rec_size;
     uint32_t chan_rec_size;
     uint32_t module_size;
@@ -464,32 +466,32 @@ struct pw_trace_header {
 
     int32_t pid;
     int32_t ppid;
-    uint32_t clock_id;       /* CLOCK_MONOTONIC */
-    uint32_t exec_gen;       /* 0 for the first image of this pid, +1 per exec */
+    uint32_t clock_id; /* CLOCK_MONOTONIC */
+    uint32_t exec_gen; /* 0 for the first image of this pid, +1 per exec */
     uint64_t start_realtime_ns;
-    uint64_t start_mono_ns;  /* absolute CLOCK_MONOTONIC at start; event times are relative */
+    uint64_t start_mono_ns;    /* absolute CLOCK_MONOTONIC at start; event times are relative */
     uint64_t proc_start_ticks; /* /proc/<pid>/stat starttime, to tell a live pid from reuse */
 
     struct pw_section modules;
     struct pw_section depot_index; /* count = slots (power of two), entry_size 4 */
     struct pw_section depot_pool;  /* bytes */
     struct pw_section chans;
-    struct pw_section notes;       /* struct pw_event, never overwritten */
-    struct pw_section threads;     /* count slots of thread_slot_size bytes */
-    uint32_t ring_events;          /* events per thread ring */
-    uint32_t thread_slot_size;     /* PW_THREAD_REC_SIZE + ring_events * event_size */
+    struct pw_section notes;   /* struct pw_event, never overwritten */
+    struct pw_section threads; /* count slots of thread_slot_size bytes */
+    uint32_t ring_events;      /* events per thread ring */
+    uint32_t thread_slot_size; /* PW_THREAD_REC_SIZE + ring_events * event_size */
 
     /* counters, updated atomically by the shim */
-    uint64_t depot_used;       /* bytes used in the pool */
-    uint32_t nmodules;         /* module entries used */
-    uint32_t next_serial;      /* last thread serial handed out */
-    uint32_t threads_used;     /* slots claimed at least once */
-    uint32_t next_chan_id;     /* last channel id handed out */
+    uint64_t depot_used;   /* bytes used in the pool */
+    uint32_t nmodules;     /* module entries used */
+    uint32_t next_serial;  /* last thread serial handed out */
+    uint32_t threads_used; /* slots claimed at least once */
+    uint32_t next_chan_id; /* last channel id handed out */
     uint32_t chans_used;
     uint32_t notes_used;
-    uint64_t dropped_events;   /* events not recorded (no slot, guard, full) */
-    uint64_t dropped_stacks;   /* stacks not stored (depot full) */
-    uint64_t dropped_threads;  /* threads without a slot */
+    uint64_t dropped_events;  /* events not recorded (no slot, guard, full) */
+    uint64_t dropped_stacks;  /* stacks not stored (depot full) */
+    uint64_t dropped_threads; /* threads without a slot */
     uint64_t dropped_chans;
     uint64_t dropped_notes;
     uint64_t recycled_threads; /* slots of finished threads reused */
@@ -498,17 +500,17 @@ struct pw_trace_header {
 
     /* how the process ended: set by the shim's exit path, by a watchdog, or
      * patched by `parkwatch run` after waitpid */
-    uint32_t end_kind;         /* enum pw_end_kind */
-    int32_t end_status;        /* exit status or signal number; -1 unknown */
+    uint32_t end_kind;  /* enum pw_end_kind */
+    int32_t end_status; /* exit status or signal number; -1 unknown */
     uint64_t end_ns;
 
     uint32_t argc;
-    uint32_t argv_len;         /* bytes used in argv */
+    uint32_t argv_len; /* bytes used in argv */
     char exe[PW_EXE_MAX];
     char argv[PW_ARGV_MAX];
-    char options[512];         /* PARKWATCH_OPTIONS as seen by the shim */
-    uint64_t lock_edges;       /* LOCK_EDGE notes written */
-    uint64_t dropped_edges;    /* lock-order edges not recorded (edge set full, or
+    char options[512];      /* PARKWATCH_OPTIONS as seen by the shim */
+    uint64_t lock_edges;    /* LOCK_EDGE notes written */
+    uint64_t dropped_edges; /* lock-order edges not recorded (edge set full, or
                                   taken while holding more than PW_HELD_MAX locks) */
     /* reserved up to PW_HEADER_SIZE */
 };

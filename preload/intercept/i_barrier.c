@@ -65,9 +65,11 @@ PW_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierat
     int pshared = PTHREAD_PROCESS_PRIVATE;
     if (attr != NULL)
         pthread_barrierattr_getpshared(attr, &pshared);
-    struct pw_event ev = {.kind = PW_EV_LOCK_INIT, .op = PW_OBJ_BARRIER,
+    struct pw_event ev = {.kind = PW_EV_LOCK_INIT,
+                          .op = PW_OBJ_BARRIER,
                           .obj = (uint64_t)(uintptr_t)b,
-                          .obj2 = pshared != PTHREAD_PROCESS_PRIVATE, .arg = count,
+                          .obj2 = pshared != PTHREAD_PROCESS_PRIVATE,
+                          .arg = count,
                           .stack = pw_stack_capture()};
     pw_note(&ev);
     pw_tls.guard--;
@@ -82,8 +84,10 @@ PW_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
     int rc = PW_REAL(pthread_barrier_destroy)(b);
     int err = errno;
     pw_tls.guard++;
-    struct pw_event ev = {.kind = PW_EV_LOCK_DESTROY, .op = PW_OBJ_BARRIER,
-                          .obj = (uint64_t)(uintptr_t)b, .result = rc};
+    struct pw_event ev = {.kind = PW_EV_LOCK_DESTROY,
+                          .op = PW_OBJ_BARRIER,
+                          .obj = (uint64_t)(uintptr_t)b,
+                          .result = rc};
     pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;

@@ -87,49 +87,73 @@ static bool can_block(const struct pw_chan_rec *c, unsigned side, size_t n)
 /* ---- one read or write call, whatever its entry point */
 
 enum io_kind {
-    IO_READ, IO_READ_CHK, IO_READV, IO_RECV, IO_RECV_CHK, IO_RECVFROM, IO_RECVFROM_CHK,
-    IO_RECVMSG, IO_EVENTFD_READ,
-    IO_WRITE, IO_WRITEV, IO_SEND, IO_SENDTO, IO_SENDMSG, IO_EVENTFD_WRITE,
+    IO_READ,
+    IO_READ_CHK,
+    IO_READV,
+    IO_RECV,
+    IO_RECV_CHK,
+    IO_RECVFROM,
+    IO_RECVFROM_CHK,
+    IO_RECVMSG,
+    IO_EVENTFD_READ,
+    IO_WRITE,
+    IO_WRITEV,
+    IO_SEND,
+    IO_SENDTO,
+    IO_SENDMSG,
+    IO_EVENTFD_WRITE,
 };
 
 struct io {
     enum io_kind k;
     int fd;
-    int flags;              /* MSG_* of the socket calls */
+    int flags; /* MSG_* of the socket calls */
     void *buf;
-    size_t n;               /* bytes asked for (total of an iovec) */
-    size_t buflen;          /* fortified forms: the buffer's real size */
+    size_t n;      /* bytes asked for (total of an iovec) */
+    size_t buflen; /* fortified forms: the buffer's real size */
     const struct iovec *iov;
     int iovcnt;
-    void *addr;             /* recvfrom: struct sockaddr *; sendto: const struct sockaddr * */
-    socklen_t *alenp;       /* recvfrom */
-    socklen_t alen;         /* sendto */
-    struct msghdr *msg;     /* recvmsg, sendmsg */
-    uint64_t value;         /* eventfd_write */
+    void *addr;         /* recvfrom: struct sockaddr *; sendto: const struct sockaddr * */
+    socklen_t *alenp;   /* recvfrom */
+    socklen_t alen;     /* sendto */
+    struct msghdr *msg; /* recvmsg, sendmsg */
+    uint64_t value;     /* eventfd_write */
 };
 
 static ssize_t real_io(struct io *io)
 {
     switch (io->k) {
-    case IO_READ: return PW_REAL(read)(io->fd, io->buf, io->n);
-    case IO_READ_CHK: return PW_REAL(__read_chk)(io->fd, io->buf, io->n, io->buflen);
-    case IO_READV: return PW_REAL(readv)(io->fd, io->iov, io->iovcnt);
-    case IO_RECV: return PW_REAL(recv)(io->fd, io->buf, io->n, io->flags);
-    case IO_RECV_CHK: return PW_REAL(__recv_chk)(io->fd, io->buf, io->n, io->buflen, io->flags);
+    case IO_READ:
+        return PW_REAL(read)(io->fd, io->buf, io->n);
+    case IO_READ_CHK:
+        return PW_REAL(__read_chk)(io->fd, io->buf, io->n, io->buflen);
+    case IO_READV:
+        return PW_REAL(readv)(io->fd, io->iov, io->iovcnt);
+    case IO_RECV:
+        return PW_REAL(recv)(io->fd, io->buf, io->n, io->flags);
+    case IO_RECV_CHK:
+        return PW_REAL(__recv_chk)(io->fd, io->buf, io->n, io->buflen, io->flags);
     case IO_RECVFROM:
         return PW_REAL(recvfrom)(io->fd, io->buf, io->n, io->flags, io->addr, io->alenp);
     case IO_RECVFROM_CHK:
         return PW_REAL(__recvfrom_chk)(io->fd, io->buf, io->n, io->buflen, io->flags, io->addr,
                                        io->alenp);
-    case IO_RECVMSG: return PW_REAL(recvmsg)(io->fd, io->msg, io->flags);
-    case IO_EVENTFD_READ: return PW_REAL(eventfd_read)(io->fd, io->buf);
-    case IO_WRITE: return PW_REAL(write)(io->fd, io->buf, io->n);
-    case IO_WRITEV: return PW_REAL(writev)(io->fd, io->iov, io->iovcnt);
-    case IO_SEND: return PW_REAL(send)(io->fd, io->buf, io->n, io->flags);
+    case IO_RECVMSG:
+        return PW_REAL(recvmsg)(io->fd, io->msg, io->flags);
+    case IO_EVENTFD_READ:
+        return PW_REAL(eventfd_read)(io->fd, io->buf);
+    case IO_WRITE:
+        return PW_REAL(write)(io->fd, io->buf, io->n);
+    case IO_WRITEV:
+        return PW_REAL(writev)(io->fd, io->iov, io->iovcnt);
+    case IO_SEND:
+        return PW_REAL(send)(io->fd, io->buf, io->n, io->flags);
     case IO_SENDTO:
         return PW_REAL(sendto)(io->fd, io->buf, io->n, io->flags, io->addr, io->alen);
-    case IO_SENDMSG: return PW_REAL(sendmsg)(io->fd, io->msg, io->flags);
-    default: return PW_REAL(eventfd_write)(io->fd, io->value);
+    case IO_SENDMSG:
+        return PW_REAL(sendmsg)(io->fd, io->msg, io->flags);
+    default:
+        return PW_REAL(eventfd_write)(io->fd, io->value);
     }
 }
 
@@ -174,7 +198,8 @@ static int try_read(struct io *io, const struct pw_chan_rec *c, ssize_t *rc)
         }
     } else {
         if (io->k == IO_RECVMSG || io->k == IO_RECV || io->k == IO_RECV_CHK ||
-            io->k == IO_RECVFROM || io->k == IO_RECVFROM_CHK || PW_LOAD_RELAXED(&nowait_unsupported))
+            io->k == IO_RECVFROM || io->k == IO_RECVFROM_CHK ||
+            PW_LOAD_RELAXED(&nowait_unsupported))
             return -1; /* not a socket: the real call fails (ENOTSOCK) */
         uint64_t v;
         struct iovec ev = {&v, sizeof v};
@@ -246,13 +271,16 @@ static void io_after(struct chan_park *cp, struct pw_chan_rec *c, const struct i
     } else if (rc == 0 && recv && io->n > 0) {
         __atomic_add_fetch(&c->eofs, 1, __ATOMIC_RELAXED);
     }
-    struct pw_event ev = {.kind = recv ? PW_EV_CHAN_RECV : PW_EV_CHAN_SEND, .obj = c->id,
-                          .obj2 = (uint64_t)io->fd, .arg = bytes, .result = (int32_t)rc,
+    struct pw_event ev = {.kind = recv ? PW_EV_CHAN_RECV : PW_EV_CHAN_SEND,
+                          .obj = c->id,
+                          .obj2 = (uint64_t)io->fd,
+                          .arg = bytes,
+                          .result = (int32_t)rc,
                           .err = rc < 0 ? err : 0};
     pw_emit(pw_self(), &ev);
     if (!recv && rc < 0 && err == EPIPE && !noted)
-        pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, io->fd, cp->idx, c->close_stack[PW_SIDE_RECV],
-                       0, sigpipe_delivered(io) ? 0 : EPIPE);
+        pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, io->fd, cp->idx, c->close_stack[PW_SIDE_RECV], 0,
+                       sigpipe_delivered(io) ? 0 : EPIPE);
 }
 
 /* The worker behind every read/write entry point on channel record IDX. */
@@ -394,8 +422,8 @@ PW_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int fla
     uint64_t e = recv_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(__recv_chk)(fd, buf, n, buflen, flags);
-    struct io io = {.k = IO_RECV_CHK, .fd = fd, .buf = buf, .n = n, .buflen = buflen,
-                    .flags = flags};
+    struct io io =
+        {.k = IO_RECV_CHK, .fd = fd, .buf = buf, .n = n, .buflen = buflen, .flags = flags};
     return recv_io(&io, e);
 }
 
@@ -405,7 +433,12 @@ PW_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockad
     uint64_t e = recv_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(recvfrom)(fd, buf, n, flags, addr, alen);
-    struct io io = {.k = IO_RECVFROM, .fd = fd, .buf = buf, .n = n, .flags = flags, .addr = addr,
+    struct io io = {.k = IO_RECVFROM,
+                    .fd = fd,
+                    .buf = buf,
+                    .n = n,
+                    .flags = flags,
+                    .addr = addr,
                     .alenp = alen};
     return recv_io(&io, e);
 }
@@ -416,8 +449,14 @@ PW_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int
     uint64_t e = recv_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, addr, alen);
-    struct io io = {.k = IO_RECVFROM_CHK, .fd = fd, .buf = buf, .n = n, .buflen = buflen,
-                    .flags = flags, .addr = addr, .alenp = alen};
+    struct io io = {.k = IO_RECVFROM_CHK,
+                    .fd = fd,
+                    .buf = buf,
+                    .n = n,
+                    .buflen = buflen,
+                    .flags = flags,
+                    .addr = addr,
+                    .alenp = alen};
     return recv_io(&io, e);
 }
 
@@ -426,7 +465,10 @@ PW_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
     uint64_t e = recv_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(recvmsg)(fd, msg, flags);
-    struct io io = {.k = IO_RECVMSG, .fd = fd, .msg = msg, .flags = flags,
+    struct io io = {.k = IO_RECVMSG,
+                    .fd = fd,
+                    .msg = msg,
+                    .flags = flags,
                     .n = msg ? iov_total(msg->msg_iov, (int)msg->msg_iovlen) : 0};
     return recv_io(&io, e);
 }
@@ -479,14 +521,19 @@ PW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
     return send_io(&io, e);
 }
 
-PW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
-                         const struct sockaddr *addr, socklen_t alen)
+PW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+                         socklen_t alen)
 {
     uint64_t e = send_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(sendto)(fd, buf, n, flags, addr, alen);
-    struct io io = {.k = IO_SENDTO, .fd = fd, .buf = (void *)buf, .n = n, .flags = flags,
-                    .addr = (void *)addr, .alen = alen};
+    struct io io = {.k = IO_SENDTO,
+                    .fd = fd,
+                    .buf = (void *)buf,
+                    .n = n,
+                    .flags = flags,
+                    .addr = (void *)addr,
+                    .alen = alen};
     return send_io(&io, e);
 }
 
@@ -495,7 +542,10 @@ PW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     uint64_t e = send_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(sendmsg)(fd, msg, flags);
-    struct io io = {.k = IO_SENDMSG, .fd = fd, .msg = (struct msghdr *)msg, .flags = flags,
+    struct io io = {.k = IO_SENDMSG,
+                    .fd = fd,
+                    .msg = (struct msghdr *)msg,
+                    .flags = flags,
                     .n = msg ? iov_total(msg->msg_iov, (int)msg->msg_iovlen) : 0};
     return send_io(&io, e);
 }

@@ -98,7 +98,8 @@ static void signal_seen(pthread_cond_t *c, uint64_t broadcast)
     pw_tls.last_cond = key;
     int err = errno;
     pw_tls.guard++;
-    struct pw_event ev = {.kind = PW_EV_COND_SIGNAL, .obj = (uint64_t)(uintptr_t)c,
+    struct pw_event ev = {.kind = PW_EV_COND_SIGNAL,
+                          .obj = (uint64_t)(uintptr_t)c,
                           .arg = broadcast};
     pw_emit(pw_self(), &ev);
     pw_tls.guard--;

@@ -28,9 +28,15 @@ static void mq_opened(mqd_t q, const char *name, int oflag)
         return;
     unsigned sides;
     switch (oflag & O_ACCMODE) {
-    case O_RDONLY: sides = 1u << PW_SIDE_RECV; break;
-    case O_WRONLY: sides = 1u << PW_SIDE_SEND; break;
-    default: sides = 1u << PW_SIDE_RECV | 1u << PW_SIDE_SEND; break;
+    case O_RDONLY:
+        sides = 1u << PW_SIDE_RECV;
+        break;
+    case O_WRONLY:
+        sides = 1u << PW_SIDE_SEND;
+        break;
+    default:
+        sides = 1u << PW_SIDE_RECV | 1u << PW_SIDE_SEND;
+        break;
     }
     int err = errno;
     pw_tls.guard++;
@@ -113,8 +119,8 @@ struct mq_call {
     bool recv;
     char *buf;
     size_t len;
-    unsigned prio;       /* send */
-    unsigned *priop;     /* receive */
+    unsigned prio;              /* send */
+    unsigned *priop;            /* receive */
     const struct timespec *abs; /* NULL: untimed */
 };
 
@@ -138,8 +144,8 @@ static void mq_park_cleanup(void *p)
     if (!mp->parked)
         return;
     __atomic_sub_fetch(&pw_chan_priv[mp->idx].parked[mp->side], 1, __ATOMIC_RELAXED);
-    pw_park_cancelled((void *)(uintptr_t)(mp->side == PW_SIDE_RECV ? PW_OP_MQ_RECEIVE
-                                                                     : PW_OP_MQ_SEND));
+    pw_park_cancelled(
+        (void *)(uintptr_t)(mp->side == PW_SIDE_RECV ? PW_OP_MQ_RECEIVE : PW_OP_MQ_SEND));
 }
 
 static void mq_booked(struct mq_park *mp, struct pw_chan_rec *c, const struct mq_call *m,
@@ -152,9 +158,12 @@ static void mq_booked(struct mq_park *mp, struct pw_chan_rec *c, const struct mq
     }
     if (rc >= 0)
         __atomic_add_fetch(m->recv ? &c->received : &c->sent, 1, __ATOMIC_ACQ_REL);
-    struct pw_event ev = {.kind = m->recv ? PW_EV_CHAN_RECV : PW_EV_CHAN_SEND, .obj = c->id,
-                          .obj2 = (uint64_t)m->q, .arg = rc >= 0 ? 1 : 0,
-                          .result = (int32_t)rc, .err = rc < 0 ? err : 0};
+    struct pw_event ev = {.kind = m->recv ? PW_EV_CHAN_RECV : PW_EV_CHAN_SEND,
+                          .obj = c->id,
+                          .obj2 = (uint64_t)m->q,
+                          .arg = rc >= 0 ? 1 : 0,
+                          .result = (int32_t)rc,
+                          .err = rc < 0 ? err : 0};
     pw_emit(pw_self(), &ev);
 }
 

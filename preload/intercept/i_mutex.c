@@ -49,7 +49,8 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs,
     struct pw_thread_rec *t = pw_self();
     uint16_t flags = abs != NULL ? PW_PARK_TIMED : 0;
     if (t != NULL)
-        pw_park_begin(t, PW_OP_MUTEX_LOCK, flags, (uint64_t)(uintptr_t)m, 0, -1, pw_stack_capture());
+        pw_park_begin(t, PW_OP_MUTEX_LOCK, flags, (uint64_t)(uintptr_t)m, 0, -1,
+                      pw_stack_capture());
     pw_tls.guard--;
     rc = real_lock(m, abs);
     pw_tls.guard++;

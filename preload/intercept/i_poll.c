@@ -135,10 +135,14 @@ struct poll_call {
 static int poll_real(const struct poll_call *c)
 {
     switch (c->via) {
-    case VIA_POLL: return PW_REAL(poll)(c->fds, c->n, c->timeout);
-    case VIA_POLL_CHK: return PW_REAL(__poll_chk)(c->fds, c->n, c->timeout, c->fdslen);
-    case VIA_PPOLL: return PW_REAL(ppoll)(c->fds, c->n, c->ts, c->ss);
-    default: return PW_REAL(__ppoll_chk)(c->fds, c->n, c->ts, c->ss, c->fdslen);
+    case VIA_POLL:
+        return PW_REAL(poll)(c->fds, c->n, c->timeout);
+    case VIA_POLL_CHK:
+        return PW_REAL(__poll_chk)(c->fds, c->n, c->timeout, c->fdslen);
+    case VIA_PPOLL:
+        return PW_REAL(ppoll)(c->fds, c->n, c->ts, c->ss);
+    default:
+        return PW_REAL(__ppoll_chk)(c->fds, c->n, c->ts, c->ss, c->fdslen);
     }
 }
 
@@ -181,7 +185,10 @@ PW_EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 
 PW_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
-    struct poll_call c = {.via = VIA_POLL_CHK, .fds = fds, .n = n, .timeout = timeout,
+    struct poll_call c = {.via = VIA_POLL_CHK,
+                          .fds = fds,
+                          .n = n,
+                          .timeout = timeout,
                           .fdslen = fdslen};
     return poll_work(&c);
 }
@@ -195,15 +202,14 @@ PW_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, con
 PW_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts,
                           const sigset_t *ss, size_t fdslen)
 {
-    struct poll_call c = {.via = VIA_PPOLL_CHK, .fds = fds, .n = n, .ts = ts, .ss = ss,
-                          .fdslen = fdslen};
+    struct poll_call c =
+        {.via = VIA_PPOLL_CHK, .fds = fds, .n = n, .ts = ts, .ss = ss, .fdslen = fdslen};
     return poll_work(&c);
 }
 
 /* ---- select / pselect */
 
-static void select_set(struct set *s, int nfds, const fd_set *r, const fd_set *w,
-                        const fd_set *x)
+static void select_set(struct set *s, int nfds, const fd_set *r, const fd_set *w, const fd_set *x)
 {
     if (nfds > FD_SETSIZE)
         nfds = FD_SETSIZE;
@@ -302,9 +308,12 @@ struct ep_call {
 static int ep_real(const struct ep_call *c)
 {
     switch (c->via) {
-    case VIA_WAIT: return PW_REAL(epoll_wait)(c->epfd, c->evs, c->max, c->timeout);
-    case VIA_PWAIT: return PW_REAL(epoll_pwait)(c->epfd, c->evs, c->max, c->timeout, c->ss);
-    default: return PW_REAL(epoll_pwait2)(c->epfd, c->evs, c->max, c->ts, c->ss);
+    case VIA_WAIT:
+        return PW_REAL(epoll_wait)(c->epfd, c->evs, c->max, c->timeout);
+    case VIA_PWAIT:
+        return PW_REAL(epoll_pwait)(c->epfd, c->evs, c->max, c->timeout, c->ss);
+    default:
+        return PW_REAL(epoll_pwait2)(c->epfd, c->evs, c->max, c->ts, c->ss);
     }
 }
 
@@ -346,15 +355,15 @@ PW_EXPORT int epoll_wait(int epfd, struct epoll_event *evs, int max, int timeout
 PW_EXPORT int epoll_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
                           const sigset_t *ss)
 {
-    struct ep_call c = {.via = VIA_PWAIT, .epfd = epfd, .evs = evs, .max = max,
-                        .timeout = timeout, .ss = ss};
+    struct ep_call c =
+        {.via = VIA_PWAIT, .epfd = epfd, .evs = evs, .max = max, .timeout = timeout, .ss = ss};
     return ep_work(&c);
 }
 
 PW_EXPORT int epoll_pwait2(int epfd, struct epoll_event *evs, int max, const struct timespec *ts,
                            const sigset_t *ss)
 {
-    struct ep_call c = {.via = VIA_PWAIT2, .epfd = epfd, .evs = evs, .max = max, .ts = ts,
-                        .ss = ss};
+    struct ep_call c =
+        {.via = VIA_PWAIT2, .epfd = epfd, .evs = evs, .max = max, .ts = ts, .ss = ss};
     return ep_work(&c);
 }

@@ -170,26 +170,26 @@ PW_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 }
 
 /* Counts the variadic arguments after ARG up to the terminating NULL. */
-#define PW_COUNT_ARGS(n, arg)                          \
-    do {                                               \
-        va_list ap_;                                   \
-        va_start(ap_, arg);                            \
+#define PW_COUNT_ARGS(n, arg)                           \
+    do {                                                \
+        va_list ap_;                                    \
+        va_start(ap_, arg);                             \
         for (n = 1; va_arg(ap_, const char *) != NULL;) \
-            n++;                                       \
-        va_end(ap_);                                   \
+            n++;                                        \
+        va_end(ap_);                                    \
     } while (0)
 
 /* Fills ARGV[0..N] from ARG and the variadic list; returns the list position
  * after the NULL (for execle's envp). */
-#define PW_FILL_ARGS(argv, n, arg, envp_out)                      \
-    do {                                                          \
-        va_list ap_;                                              \
-        va_start(ap_, arg);                                       \
-        argv[0] = (char *)arg;                                    \
-        for (size_t i_ = 1; i_ <= n; i_++)                        \
-            argv[i_] = va_arg(ap_, char *);                       \
-        envp_out = va_arg(ap_, char **);                          \
-        va_end(ap_);                                              \
+#define PW_FILL_ARGS(argv, n, arg, envp_out) \
+    do {                                     \
+        va_list ap_;                         \
+        va_start(ap_, arg);                  \
+        argv[0] = (char *)arg;               \
+        for (size_t i_ = 1; i_ <= n; i_++)   \
+            argv[i_] = va_arg(ap_, char *);  \
+        envp_out = va_arg(ap_, char **);     \
+        va_end(ap_);                         \
     } while (0)
 
 PW_EXPORT int execl(const char *path, const char *arg, ...)
@@ -234,7 +234,8 @@ PW_EXPORT void *dlopen(const char *file, int mode)
         return PW_REAL(dlopen)(file, mode);
     if (mode & RTLD_DEEPBIND) {
         /* a deep-bound library would call libc directly, around our wrappers */
-        pw_warn("RTLD_DEEPBIND dropped so the library stays observable: ", file ? file : "(main program)", NULL);
+        pw_warn("RTLD_DEEPBIND dropped so the library stays observable: ",
+                file ? file : "(main program)", NULL);
         mode &= ~RTLD_DEEPBIND;
     }
     pw_tls.guard++;

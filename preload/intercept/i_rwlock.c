@@ -110,8 +110,7 @@ static int lock_work(pthread_rwlock_t *rw, const struct rw_call *c)
 
 /* Before the real table exists (dlsym calling an allocator that locks) the
  * process has a single thread: nothing to lock, nothing to record. */
-#define RW_EARLY(name, ...) \
-    (PW_REAL(name) ? PW_REAL(name)(__VA_ARGS__) : 0)
+#define RW_EARLY(name, ...) (PW_REAL(name) ? PW_REAL(name)(__VA_ARGS__) : 0)
 
 PW_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *rw)
 {
@@ -150,7 +149,10 @@ PW_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *rw, clockid_t clock,
 {
     if (!pw_on())
         return PW_REAL(pthread_rwlock_clockrdlock)(rw, clock, abs);
-    struct rw_call c = {.rd = true, .mode = RW_CLOCK, .clock = clock, .abs = abs,
+    struct rw_call c = {.rd = true,
+                        .mode = RW_CLOCK,
+                        .clock = clock,
+                        .abs = abs,
                         .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }
@@ -160,7 +162,10 @@ PW_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *rw, clockid_t clock,
 {
     if (!pw_on())
         return PW_REAL(pthread_rwlock_clockwrlock)(rw, clock, abs);
-    struct rw_call c = {.rd = false, .mode = RW_CLOCK, .clock = clock, .abs = abs,
+    struct rw_call c = {.rd = false,
+                        .mode = RW_CLOCK,
+                        .clock = clock,
+                        .abs = abs,
                         .pc = CALLER_PC()};
     return lock_work(rw, &c);
 }

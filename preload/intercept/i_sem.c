@@ -175,8 +175,11 @@ static void sem_born(sem_t *s, unsigned value, bool shared, bool note)
 {
     int err = errno;
     pw_tls.guard++;
-    struct pw_event ev = {.kind = PW_EV_LOCK_INIT, .op = PW_OBJ_SEM,
-                          .obj = (uint64_t)(uintptr_t)s, .obj2 = shared, .arg = value,
+    struct pw_event ev = {.kind = PW_EV_LOCK_INIT,
+                          .op = PW_OBJ_SEM,
+                          .obj = (uint64_t)(uintptr_t)s,
+                          .obj2 = shared,
+                          .arg = value,
                           .stack = pw_stack_capture()};
     if (note)
         pw_note(&ev);
@@ -190,8 +193,10 @@ static void sem_gone(sem_t *s, int rc)
 {
     int err = errno;
     pw_tls.guard++;
-    struct pw_event ev = {.kind = PW_EV_LOCK_DESTROY, .op = PW_OBJ_SEM,
-                          .obj = (uint64_t)(uintptr_t)s, .result = rc};
+    struct pw_event ev = {.kind = PW_EV_LOCK_DESTROY,
+                          .op = PW_OBJ_SEM,
+                          .obj = (uint64_t)(uintptr_t)s,
+                          .result = rc};
     pw_emit(pw_self(), &ev);
     pw_tls.guard--;
     errno = err;

@@ -36,10 +36,14 @@ PW_EXPORT int socketpair(int domain, int type, int protocol, int sv[2])
 static unsigned shut_sides(int how)
 {
     switch (how) {
-    case SHUT_RD: return 1u << PW_SIDE_RECV;
-    case SHUT_WR: return 1u << PW_SIDE_SEND;
-    case SHUT_RDWR: return 1u << PW_SIDE_RECV | 1u << PW_SIDE_SEND;
-    default: return 0;
+    case SHUT_RD:
+        return 1u << PW_SIDE_RECV;
+    case SHUT_WR:
+        return 1u << PW_SIDE_SEND;
+    case SHUT_RDWR:
+        return 1u << PW_SIDE_RECV | 1u << PW_SIDE_SEND;
+    default:
+        return 0;
     }
 }
 

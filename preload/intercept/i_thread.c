@@ -59,8 +59,10 @@ static int create_work(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(vo
     int32_t slot = pw_slot_take();
     if (slot < 0) {
         int rc = PW_REAL(pthread_create)(th, attr, fn, arg);
-        struct pw_event ev = {.kind = PW_EV_THREAD_CREATE, .arg = rc == 0 ? (uint64_t)*th : 0,
-                              .stack = stack, .result = rc};
+        struct pw_event ev = {.kind = PW_EV_THREAD_CREATE,
+                              .arg = rc == 0 ? (uint64_t)*th : 0,
+                              .stack = stack,
+                              .result = rc};
         pw_emit(pw_self(), &ev);
         return rc;
     }
@@ -78,8 +80,11 @@ static int create_work(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(vo
         pw_slot_give_back(slot);
     else
         pw_thread_map((uint64_t)*th, (uint32_t)slot); /* the parent may join first */
-    struct pw_event ev = {.kind = PW_EV_THREAD_CREATE, .obj = rc == 0 ? serial : 0,
-                          .arg = rc == 0 ? (uint64_t)*th : 0, .stack = stack, .result = rc};
+    struct pw_event ev = {.kind = PW_EV_THREAD_CREATE,
+                          .obj = rc == 0 ? serial : 0,
+                          .arg = rc == 0 ? (uint64_t)*th : 0,
+                          .stack = stack,
+                          .result = rc};
     pw_emit(pw_self(), &ev);
     return rc;
 }
@@ -120,7 +125,9 @@ static void join_done(struct pw_thread_rec *target, uint32_t serial, pthread_t t
         /* JOINED makes the slot recyclable: nothing may touch it after this */
         PW_OR(&target->flags, PW_TF_JOINED);
     }
-    struct pw_event ev = {.kind = PW_EV_THREAD_JOIN, .obj = serial, .arg = (uint64_t)th,
+    struct pw_event ev = {.kind = PW_EV_THREAD_JOIN,
+                          .obj = serial,
+                          .arg = (uint64_t)th,
                           .result = rc};
     pw_emit(pw_self(), &ev);
 }
@@ -228,7 +235,9 @@ PW_EXPORT int pthread_detach(pthread_t th)
     int rc = PW_REAL(pthread_detach)(th);
     if (rc == 0 && target != NULL && target->serial == serial)
         PW_OR(&target->flags, PW_TF_DETACHED);
-    struct pw_event ev = {.kind = PW_EV_THREAD_DETACH, .obj = serial, .arg = (uint64_t)th,
+    struct pw_event ev = {.kind = PW_EV_THREAD_DETACH,
+                          .obj = serial,
+                          .arg = (uint64_t)th,
                           .result = rc};
     pw_emit(pw_self(), &ev);
     pw_tls.guard--;
@@ -246,7 +255,7 @@ PW_EXPORT int pthread_setname_np(pthread_t th, const char *name)
     int err = errno;
     pw_tls.guard++;
     struct pw_thread_rec *t = pthread_equal(th, pthread_self()) ? pw_self()
-                                                               : pw_thread_find((uint64_t)th);
+                                                                : pw_thread_find((uint64_t)th);
     pw_thread_named(t, name);
     pw_tls.guard--;
     errno = err;

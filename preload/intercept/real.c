@@ -3,7 +3,6 @@
  * which then passes through (see the fallbacks in the interposers). */
 #include "real.h"
 
-
 struct pw_real_table pw_real;
 
 static void *resolve(const char *name, const char *version)
@@ -18,8 +17,8 @@ static void *resolve(const char *name, const char *version)
 
 void pw_real_resolve(void)
 {
-#define PW_X(name, ver)                                                  \
-    if (pw_real.name.obj == NULL)                                        \
+#define PW_X(name, ver)           \
+    if (pw_real.name.obj == NULL) \
         pw_real.name.obj = resolve(#name, ver);
     PW_REAL_FUNCS(PW_X)
 #undef PW_X

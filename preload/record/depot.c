@@ -34,8 +34,7 @@ const struct pw_stack_rec *pw_depot_get(const struct pw_depot *d, uint32_t id)
     return (const struct pw_stack_rec *)(d->pool + off);
 }
 
-static int same_stack(const struct pw_stack_rec *r, uint32_t hash, const uint64_t *pcs,
-                      unsigned n)
+static int same_stack(const struct pw_stack_rec *r, uint32_t hash, const uint64_t *pcs, unsigned n)
 {
     return r->hash == hash && r->nframes == n && memcmp(r->pcs, pcs, n * sizeof *pcs) == 0;
 }
@@ -80,8 +79,7 @@ uint32_t pw_depot_put(struct pw_depot *d, const uint64_t *pcs, unsigned n)
         if (id == 0) {
             if (mine == 0 && (mine = new_record(d, hash, pcs, n)) == 0)
                 break;
-            if (__atomic_compare_exchange_n(slot, &id, mine, 0, __ATOMIC_RELEASE,
-                                            __ATOMIC_ACQUIRE))
+            if (__atomic_compare_exchange_n(slot, &id, mine, 0, __ATOMIC_RELEASE, __ATOMIC_ACQUIRE))
                 return mine;
             /* lost the race: id is the winner's record, compare it below */
         }

@@ -14,12 +14,12 @@
 #include "parkwatch/trace.h"
 
 struct pw_depot {
-    uint32_t *index;     /* mask + 1 slots */
+    uint32_t *index; /* mask + 1 slots */
     uint32_t mask;
     char *pool;
     uint64_t pool_size;
-    uint64_t *used;      /* bytes used in the pool (header.depot_used) */
-    uint64_t *dropped;   /* stacks not stored (header.dropped_stacks) */
+    uint64_t *used;    /* bytes used in the pool (header.depot_used) */
+    uint64_t *dropped; /* stacks not stored (header.dropped_stacks) */
 };
 
 /* Points D at the depot sections of the trace H mapped at BASE. */

@@ -73,8 +73,13 @@ void pw_park_begin(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_
     uint64_t now = pw_now();
     park_write(t, op, flags, obj, obj2, fd, stack, now);
     t->parks++;
-    struct pw_event ev = {.time_ns = now, .kind = PW_EV_PARK, .op = op, .obj = obj,
-                          .obj2 = obj2, .arg = flags, .stack = stack};
+    struct pw_event ev = {.time_ns = now,
+                          .kind = PW_EV_PARK,
+                          .op = op,
+                          .obj = obj,
+                          .obj2 = obj2,
+                          .arg = flags,
+                          .stack = stack};
     pw_emit(t, &ev);
 }
 
@@ -83,8 +88,13 @@ void pw_park_end(struct pw_thread_rec *t, uint16_t op, uint64_t obj, int64_t res
 {
     uint64_t now = pw_now();
     park_write(t, PW_OP_NONE, 0, 0, 0, -1, 0, now);
-    struct pw_event ev = {.time_ns = now, .kind = PW_EV_UNPARK, .op = op, .obj = obj,
-                          .arg = arg, .result = (int32_t)result, .err = err};
+    struct pw_event ev = {.time_ns = now,
+                          .kind = PW_EV_UNPARK,
+                          .op = op,
+                          .obj = obj,
+                          .arg = arg,
+                          .result = (int32_t)result,
+                          .err = err};
     pw_emit(t, &ev);
 }
 

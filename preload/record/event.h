@@ -8,7 +8,7 @@
 /* Into the ring of T, the calling thread's record (pw_self(); NULL counts the
  * event as dropped). */
 void pw_emit(struct pw_thread_rec *t, struct pw_event *ev);
-void pw_note(struct pw_event *ev);   /* into the notes log (never overwritten) */
+void pw_note(struct pw_event *ev); /* into the notes log (never overwritten) */
 
 /* Park state under the record's seqlock; both also write the ring event. */
 void pw_park_begin(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_t obj,

@@ -59,12 +59,12 @@
 #define PW_SC_WAYS 4u
 #define PW_SC_SLOTS 40u
 #define PW_SC_SEEN 4u
-#define PW_SC_FILL_FREE 8u     /* fills allowed before hits must keep up */
-#define PW_SC_RETRY 256u       /* refused fills before the budget is reset */
+#define PW_SC_FILL_FREE 8u /* fills allowed before hits must keep up */
+#define PW_SC_RETRY 256u   /* refused fills before the budget is reset */
 
 struct pw_sc_ent {
-    uint64_t cfa, ra;          /* key; ra == 0: empty */
-    const char *pool;          /* the depot id belongs to */
+    uint64_t cfa, ra; /* key; ra == 0: empty */
+    const char *pool; /* the depot id belongs to */
     uint32_t id;
     uint32_t n;                /* slots to compare */
     uint16_t off[PW_SC_SLOTS]; /* slot i is at cfa + 8 * off[i] ... */
@@ -229,7 +229,8 @@ __attribute__((noinline)) uint32_t pw_stack_capture(void)
     /* the pool grows into holes of the file: back them first (full disk) */
     static struct pw_backing pool;
     if (!pw_trace_back(&pool, pw_tf.depot.pool, pw_tf.depot.pool_size,
-                       PW_LOAD_RELAXED(pw_tf.depot.used) + sizeof(struct pw_stack_rec) + sizeof pcs))
+                       PW_LOAD_RELAXED(pw_tf.depot.used) + sizeof(struct pw_stack_rec) +
+                           sizeof pcs))
         return 0;
     id = pw_depot_put(&pw_tf.depot, pcs, k);
     if (fill && id != 0)

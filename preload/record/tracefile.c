@@ -219,7 +219,8 @@ bool pw_trace_reserve(void *addr, uint64_t len)
     static uint32_t unsupported, warned;
     uintptr_t lo = (uintptr_t)addr & ~(uintptr_t)(PW_PAGE - 1);
     uintptr_t hi = ((uintptr_t)addr + len + PW_PAGE - 1) & ~(uintptr_t)(PW_PAGE - 1);
-    if (PW_LOAD_RELAXED(&unsupported) || madvise((void *)lo, hi - lo, 23 /* MADV_POPULATE_WRITE */) == 0)
+    if (PW_LOAD_RELAXED(&unsupported) ||
+        madvise((void *)lo, hi - lo, 23 /* MADV_POPULATE_WRITE */) == 0)
         return true;
     if (errno == EINVAL) {
         PW_STORE_RELAXED(&unsupported, 1);

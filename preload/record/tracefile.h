@@ -10,18 +10,19 @@ struct pw_tracefile {
     struct pw_trace_header *hdr; /* NULL while recording is off */
     char *base;                  /* == (char *)hdr */
     uint64_t size;
-    uint64_t start_mono;         /* header.start_mono_ns, kept here for pw_now */
-    struct pw_depot depot;       /* the depot sections of this mapping */
+    uint64_t start_mono;   /* header.start_mono_ns, kept here for pw_now */
+    struct pw_depot depot; /* the depot sections of this mapping */
     char path[1024];
 };
 extern struct pw_tracefile pw_tf;
 
-uint64_t pw_now(void);           /* CLOCK_MONOTONIC ns since header.start_mono_ns */
+uint64_t pw_now(void); /* CLOCK_MONOTONIC ns since header.start_mono_ns */
 
 #define PW_PAGE 4096u
-int pw_trace_create(int32_t ppid);  /* 0 = recording; -1 = off (warned) */
-void pw_trace_detach(void);         /* forget the current mapping (fork child) */
-bool pw_trace_reserve(void *addr, uint64_t len); /* back pages before use; false = recording stopped */
+int pw_trace_create(int32_t ppid); /* 0 = recording; -1 = off (warned) */
+void pw_trace_detach(void);        /* forget the current mapping (fork child) */
+bool pw_trace_reserve(void *addr,
+                      uint64_t len); /* back pages before use; false = recording stopped */
 /* How far a front-filled section is backed (pw_trace_back). */
 struct pw_backing {
     char *sec;

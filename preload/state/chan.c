@@ -91,7 +91,9 @@ void pw_chan_send_nonblock(int64_t idx)
 
 static void emit_create(const struct pw_chan_rec *c, uint32_t stack)
 {
-    struct pw_event ev = {.kind = PW_EV_CHAN_CREATE, .op = c->type, .obj = c->id,
+    struct pw_event ev = {.kind = PW_EV_CHAN_CREATE,
+                          .op = c->type,
+                          .obj = c->id,
                           .arg = (uint32_t)c->fd[0] | (uint64_t)(uint32_t)c->fd[1] << 32,
                           .stack = stack};
     pw_emit(pw_self(), &ev);
@@ -216,8 +218,13 @@ static uint32_t parked_on(const struct pw_chan_rec *c, int fd)
 void pw_chan_misuse(uint16_t kind, int fd, uint32_t idx, uint32_t stack2, uint32_t other, int err)
 {
     struct pw_chan_rec *c = pw_chan_rec(idx);
-    struct pw_event ev = {.kind = PW_EV_MISUSE, .op = kind, .obj = c->id, .obj2 = (uint64_t)fd,
-                          .stack = pw_stack_capture(), .stack2 = stack2, .arg = other,
+    struct pw_event ev = {.kind = PW_EV_MISUSE,
+                          .op = kind,
+                          .obj = c->id,
+                          .obj2 = (uint64_t)fd,
+                          .stack = pw_stack_capture(),
+                          .stack2 = stack2,
+                          .arg = other,
                           .err = err};
     pw_note(&ev);
 }
@@ -253,8 +260,11 @@ static void side_closing(uint32_t idx, unsigned side, int fd, uint32_t stack)
         if (left <= 0)
             side_closed(c, side, stack);
     }
-    struct pw_event ev = {.kind = PW_EV_CHAN_CLOSE, .op = (uint16_t)side, .obj = c->id,
-                          .obj2 = (uint64_t)fd, .arg = (uint64_t)(left > 0 ? left : 0),
+    struct pw_event ev = {.kind = PW_EV_CHAN_CLOSE,
+                          .op = (uint16_t)side,
+                          .obj = c->id,
+                          .obj2 = (uint64_t)fd,
+                          .arg = (uint64_t)(left > 0 ? left : 0),
                           .stack = stack};
     pw_emit(pw_self(), &ev);
 }
@@ -285,8 +295,12 @@ void pw_chan_shutdown(int fd, uint64_t e, unsigned sides)
         /* every fd of the side stops working at once: the side is closed */
         PW_STORE(&c->open[side], 0);
         side_closed(c, side, stack);
-        struct pw_event ev = {.kind = PW_EV_CHAN_CLOSE, .op = (uint16_t)side, .obj = c->id,
-                              .obj2 = (uint64_t)fd, .arg = 0, .stack = stack};
+        struct pw_event ev = {.kind = PW_EV_CHAN_CLOSE,
+                              .op = (uint16_t)side,
+                              .obj = c->id,
+                              .obj2 = (uint64_t)fd,
+                              .arg = 0,
+                              .stack = stack};
         pw_emit(pw_self(), &ev);
     }
 }
@@ -359,8 +373,8 @@ void pw_chans_inherit(struct pw_trace_header *old, void *old_base)
 {
     struct pw_depot od;
     pw_depot_bind(&od, old, old_base);
-    const struct pw_chan_rec *src =
-        (const struct pw_chan_rec *)((const char *)old_base + old->chans.offset);
+    const struct pw_chan_rec *src = (const struct pw_chan_rec *)((const char *)old_base +
+                                                                 old->chans.offset);
     uint32_t n = PW_LOAD(&old->chans_used);
     if (n > pw_tf.hdr->chans.count)
         n = pw_tf.hdr->chans.count;
@@ -386,4 +400,3 @@ void pw_chans_inherit(struct pw_trace_header *old, void *old_base)
             c->open[side] = src[i].open[side] > 0;
     }
 }
-

@@ -43,7 +43,9 @@ void pw_chans_exec_before(void)
             pw_fd_set((int)fd, (e & ~PW_FD_LIVE) | PW_FD_STALE | PW_FD_EXEC_BOOKED);
             continue;
         }
-        struct pw_event kept = {.kind = PW_EV_EXEC, .op = 2, .obj2 = fd,
+        struct pw_event kept = {.kind = PW_EV_EXEC,
+                                .op = 2,
+                                .obj2 = fd,
                                 .obj = chan_id(pw_fd_recv_chan(e)),
                                 .arg = chan_id(pw_fd_send_chan(e))};
         pw_note(&kept);

@@ -105,4 +105,3 @@ void pw_ep_ctl(struct pw_ep *p, int op, int fd, uint32_t events)
     }
     PW_ADD(&p->overflow, 1);
 }
-

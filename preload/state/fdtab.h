@@ -22,7 +22,7 @@
 #define PW_FD_PEER_UP (1ull << 36)
 #define PW_FD_EPOLL (1ull << 37)
 #define PW_FD_SIDE(e) ((unsigned)((e) >> 32) & 1u)
-#define PW_FD_CHAN(e) ((uint32_t)(e) - 1u)
+#define PW_FD_CHAN(e) ((uint32_t)(e)-1u)
 
 /* The channel record an fd receives on / sends on, or -1.  A socketpair end
  * receives on its own record and sends on the neighbour. */
@@ -45,7 +45,7 @@ static inline int64_t pw_fd_send_chan(uint64_t e)
 struct pw_fdtab {
     uint64_t *tab; /* n words */
     uint32_t n;
-    uint32_t hi;   /* 1 + the highest fd ever made a channel fd */
+    uint32_t hi; /* 1 + the highest fd ever made a channel fd */
 };
 extern struct pw_fdtab pw_fdt;
 
@@ -70,9 +70,8 @@ static inline void pw_fd_set_live(int fd, uint64_t e)
     if ((unsigned)fd >= pw_fdt.n)
         return;
     uint32_t hi = PW_LOAD_RELAXED(&pw_fdt.hi);
-    while ((uint32_t)fd >= hi &&
-           !__atomic_compare_exchange_n(&pw_fdt.hi, &hi, (uint32_t)fd + 1, 1, __ATOMIC_RELAXED,
-                                        __ATOMIC_RELAXED))
+    while ((uint32_t)fd >= hi && !__atomic_compare_exchange_n(&pw_fdt.hi, &hi, (uint32_t)fd + 1, 1,
+                                                              __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         ;
     PW_STORE(&pw_fdt.tab[fd], e);
 }
@@ -88,7 +87,7 @@ static inline void pw_fd_set_live(int fd, uint64_t e)
  * several threads at once. */
 struct pw_ep {
     uint32_t id;
-    uint32_t overflow;        /* members that did not fit: counted as outside */
+    uint32_t overflow; /* members that did not fit: counted as outside */
     struct {
         int32_t fd1;
         uint32_t events;

@@ -41,8 +41,8 @@
 
 __thread struct pw_lo_tls pw_lo __attribute__((tls_model("initial-exec")));
 
-#define EDGE_SLOTS (1u << 16)  /* fingerprints: 512 KiB of address space */
-#define LOCK_SLOTS (1u << 14)  /* addresses that appear in an edge: 256 KiB */
+#define EDGE_SLOTS (1u << 16) /* fingerprints: 512 KiB of address space */
+#define LOCK_SLOTS (1u << 14) /* addresses that appear in an edge: 256 KiB */
 #define MAX_PROBE 64u
 
 /* An address that appears in a recorded edge, with its generation: init or
@@ -59,7 +59,7 @@ struct lo_lock {
  * trace starts empty, so it must see every edge as new.  epoch is 0 there, which
  * differs from the 1 the parent starts with, so per-thread caches are flushed. */
 struct lo_shared {
-    uint32_t epoch;          /* bumped when any cached answer may be stale */
+    uint32_t epoch; /* bumped when any cached answer may be stale */
     uint32_t ready;
     uint64_t edges[EDGE_SLOTS];
     struct lo_lock locks[LOCK_SLOTS];
@@ -101,7 +101,8 @@ static struct lo_lock *lock_find(uint64_t addr, bool insert)
         if (!insert)
             return NULL;
         if (__atomic_compare_exchange_n(&e->addr, &a, addr, 0, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_ACQUIRE) || a == addr)
+                                        __ATOMIC_ACQUIRE) ||
+            a == addr)
             return e;
     }
     return NULL;
@@ -178,8 +179,13 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
         }
         if (bstack == 0)
             bstack = pw_stack_capture();
-        struct pw_event ev = {.kind = PW_EV_LOCK_EDGE, .op = btype & 0x7f, .obj = a, .obj2 = b,
-                              .arg = arg, .stack = bstack, .stack2 = site_of(t, i),
+        struct pw_event ev = {.kind = PW_EV_LOCK_EDGE,
+                              .op = btype & 0x7f,
+                              .obj = a,
+                              .obj2 = b,
+                              .arg = arg,
+                              .stack = bstack,
+                              .stack2 = site_of(t, i),
                               .result = atype & 0x7f};
         pw_note(&ev);
         __atomic_add_fetch(&pw_tf.hdr->lock_edges, 1, __ATOMIC_RELAXED);
@@ -275,7 +281,10 @@ void pw_lock_life(uint16_t kind, uint16_t type, uint64_t obj, int rc)
 {
     int err = errno;
     pw_tls.guard++;
-    struct pw_event ev = {.kind = kind, .op = type, .obj = obj, .result = rc,
+    struct pw_event ev = {.kind = kind,
+                          .op = type,
+                          .obj = obj,
+                          .result = rc,
                           .stack = kind == PW_EV_LOCK_INIT ? pw_stack_capture() : 0};
     if (pw_lock_reborn(ev.obj))
         pw_note(&ev);

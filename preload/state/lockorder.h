@@ -18,11 +18,11 @@
 #define PW_LO_CACHE 64u
 #define PW_LO_MEMO_DEPTH 8u
 struct pw_lo_tls {
-    uint64_t obj[PW_HELD_MAX];     /* what was pushed at each held position */
-    uint64_t pc[PW_HELD_MAX];      /* return address of the call that took it */
-    uint32_t stack[PW_HELD_MAX];   /* its whole stack when an edge captured one */
-    uint32_t epoch;                /* lockorder.c's epoch the cache belongs to */
-    uint64_t cache[PW_LO_CACHE];   /* (held set, B) keys already processed */
+    uint64_t obj[PW_HELD_MAX];   /* what was pushed at each held position */
+    uint64_t pc[PW_HELD_MAX];    /* return address of the call that took it */
+    uint32_t stack[PW_HELD_MAX]; /* its whole stack when an edge captured one */
+    uint32_t epoch;              /* lockorder.c's epoch the cache belongs to */
+    uint64_t cache[PW_LO_CACHE]; /* (held set, B) keys already processed */
     /* memo[n]: the last (held set of n locks, B) processed, exactly: code that
      * takes the same nested locks again and again (the common case) matches
      * it with n + 1 compares, before hashing the set for the cache. */

@@ -82,8 +82,8 @@ void pw_thread_map(uint64_t key, uint32_t slot)
     for (uint32_t probe = 0; probe <= pw_tmap_mask; probe++) {
         struct pw_tmap_ent *e = &pw_tmap[(h + probe) & pw_tmap_mask];
         uint64_t k = PW_LOAD(&e->key);
-        if (k == 0 && __atomic_compare_exchange_n(&e->key, &k, key, 0, __ATOMIC_ACQ_REL,
-                                                  __ATOMIC_ACQUIRE))
+        if (k == 0 &&
+            __atomic_compare_exchange_n(&e->key, &k, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
             k = key;
         if (k == key) {
             PW_STORE(&e->val, val);
@@ -154,9 +154,8 @@ static int32_t claim_recycled(void)
         uint32_t i = (start + k) % n;
         struct pw_thread_rec *t = pw_slot(i);
         uint32_t exp = PW_TS_EXITED;
-        if (!recyclable(t) ||
-            !__atomic_compare_exchange_n(&t->state, &exp, PW_TS_FREE, 0, __ATOMIC_ACQ_REL,
-                                         __ATOMIC_RELAXED))
+        if (!recyclable(t) || !__atomic_compare_exchange_n(&t->state, &exp, PW_TS_FREE, 0,
+                                                           __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
             continue;
         /* old ring entries must not look valid under the new ring_head; the
          * last thread may not have reached every page of its ring */
@@ -229,8 +228,10 @@ void pw_thread_begin(uint32_t slot, uint32_t trampoline)
     if (!trampoline) /* created threads got their creator's name in the parent */
         pw_thread_name_self(t);
     pw_thread_map((uint64_t)self, slot);
-    struct pw_event ev = {.kind = PW_EV_THREAD_START, .obj = t->serial,
-                          .obj2 = t->parent_serial, .arg = (uint64_t)t->tid};
+    struct pw_event ev = {.kind = PW_EV_THREAD_START,
+                          .obj = t->serial,
+                          .obj2 = t->parent_serial,
+                          .arg = (uint64_t)t->tid};
     pw_emit(pw_self(), &ev);
 }
 
@@ -292,8 +293,7 @@ static void note_held(struct pw_thread_rec *t)
 {
     uint32_t listed = t->nheld < PW_HELD_MAX ? t->nheld : PW_HELD_MAX;
     for (uint32_t i = 0; i < listed; i++) {
-        struct pw_event ev = {.kind = PW_EV_HELD_AT_EXIT, .op = t->held_type[i],
-                              .obj = t->held[i]};
+        struct pw_event ev = {.kind = PW_EV_HELD_AT_EXIT, .op = t->held_type[i], .obj = t->held[i]};
         pw_note(&ev);
     }
 }
@@ -311,8 +311,11 @@ void pw_thread_end(uint32_t how, uint32_t stack)
         note_held(t);
         PW_OR(&t->flags, PW_TF_HELD_AT_EXIT);
     }
-    struct pw_event ev = {.kind = PW_EV_THREAD_EXIT, .op = (uint16_t)how, .obj = t->serial,
-                          .arg = nheld, .stack = stack};
+    struct pw_event ev = {.kind = PW_EV_THREAD_EXIT,
+                          .op = (uint16_t)how,
+                          .obj = t->serial,
+                          .arg = nheld,
+                          .stack = stack};
     pw_emit(pw_self(), &ev);
     t->exit_stack = stack;
     t->exit_ns = pw_now();
@@ -342,7 +345,8 @@ void pw_thread_named(struct pw_thread_rec *t, const char *name)
         memcpy(t->name, name, len);
         t->name[len] = '\0';
     }
-    struct pw_event ev = {.kind = PW_EV_THREAD_NAME, .obj = t != NULL ? t->serial : 0,
+    struct pw_event ev = {.kind = PW_EV_THREAD_NAME,
+                          .obj = t != NULL ? t->serial : 0,
                           .arg = first8};
     pw_emit(pw_self(), &ev);
 }

@@ -49,8 +49,8 @@ __thread struct pw_uq_cur pw_uq_cur __attribute__((tls_model("initial-exec")));
 #define UQ_TOMB 1ull /* a destroyed queue's slot: probes go on past it */
 
 struct uq_ent {
-    uint64_t key;  /* the user's queue address, UQ_EMPTY or UQ_TOMB */
-    uint64_t val;  /* record index + 1, 0 while being published */
+    uint64_t key; /* the user's queue address, UQ_EMPTY or UQ_TOMB */
+    uint64_t val; /* record index + 1, 0 while being published */
 };
 
 static struct uq_ent *uq_map;
@@ -155,8 +155,13 @@ static void unbind_addr(uint64_t addr)
 static void emit(uint16_t kind, uint16_t op, const struct pw_chan_rec *c, uint64_t arg,
                  int32_t result, uint32_t stack)
 {
-    struct pw_event ev = {.kind = kind, .op = op, .obj = c->id, .obj2 = (uint64_t)-1,
-                          .arg = arg, .result = result, .stack = stack};
+    struct pw_event ev = {.kind = kind,
+                          .op = op,
+                          .obj = c->id,
+                          .obj2 = (uint64_t)-1,
+                          .arg = arg,
+                          .result = result,
+                          .stack = stack};
     pw_emit(pw_self(), &ev);
 }
 
@@ -167,16 +172,16 @@ static void misuse(uint16_t kind, uint32_t idx, uint32_t stack2, uint32_t other)
 
 /* Every entry point: guard raised, errno kept (the host may be between a call
  * and its errno check when it annotates). */
-#define UQ_ENTER()                                                                  \
-    if (!pw_on())                                                                   \
-        return -1;                                                                  \
-    int uq_err = errno;                                                             \
+#define UQ_ENTER()      \
+    if (!pw_on())       \
+        return -1;      \
+    int uq_err = errno; \
     pw_tls.guard++
-#define UQ_LEAVE(rc)                                                                \
-    do {                                                                            \
-        pw_tls.guard--;                                                             \
-        errno = uq_err;                                                             \
-        return (rc);                                                                \
+#define UQ_LEAVE(rc)    \
+    do {                \
+        pw_tls.guard--; \
+        errno = uq_err; \
+        return (rc);    \
     } while (0)
 
 PW_EXPORT int parkwatch_impl_chan_make(const void *ch, unsigned long capacity, const char *name)

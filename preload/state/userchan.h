@@ -8,9 +8,9 @@
 #include "shim.h"
 
 struct pw_uq_cur {
-    uint16_t op;   /* PW_OP_USER_SEND / PW_OP_USER_RECV, PW_OP_NONE outside */
-    uint16_t dead; /* a send begun after the close: not counted as sent */
-    uint32_t id;   /* channel id */
+    uint16_t op;                   /* PW_OP_USER_SEND / PW_OP_USER_RECV, PW_OP_NONE outside */
+    uint16_t dead;                 /* a send begun after the close: not counted as sent */
+    uint32_t id;                   /* channel id */
     uint32_t last_sent, last_recv; /* queue of the thread's last send/recv event */
 };
 extern __thread struct pw_uq_cur pw_uq_cur __attribute__((tls_model("initial-exec")));

@@ -29,13 +29,15 @@
 struct gate {
     pthread_mutex_t mu;
     pthread_cond_t never, seen;
-    int parked;   /* threads that announced their wait */
-    int open;     /* the late case: lets its thread go */
+    int parked; /* threads that announced their wait */
+    int open;   /* the late case: lets its thread go */
     int timed;
 };
 
-#define GATE_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, \
-                   PTHREAD_COND_INITIALIZER, 0, 0, 0}
+#define GATE_INIT                                                                              \
+    {                                                                                          \
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 \
+    }
 
 static void *park_on_gate(void *arg)
 {
@@ -177,8 +179,10 @@ static int lineage(void)
     static const struct {
         const char *name;
         int (*fn)(void);
-    } cases[] = {{"transitive", case_transitive}, {"before", case_before},
-                 {"late", case_late}, {"queue", case_queue}};
+    } cases[] = {{"transitive", case_transitive},
+                 {"before", case_before},
+                 {"late", case_late},
+                 {"queue", case_queue}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         printf("%s: %d\n", cases[i].name, cases[i].fn());
         fflush(stdout);
@@ -242,7 +246,9 @@ int main(int argc, char **argv)
         return lineage();
     if (strncmp(mode, "exit-", 5) == 0)
         return exit_mode(mode);
-    fprintf(stderr, "usage: %s lineage|exit-leak|exit-status|exit-clean|exit-timed|"
-                    "exit-from-thread\n", argv[0]);
+    fprintf(stderr,
+            "usage: %s lineage|exit-leak|exit-status|exit-clean|exit-timed|"
+            "exit-from-thread\n",
+            argv[0]);
     return 2;
 }

@@ -281,8 +281,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(void);
-    } modes[] = {{"chain", chain}, {"full", full}, {"double-close", double_close},
-                 {"clean-reuse", clean_reuse}, {"sem-ring", sem_ring},
+    } modes[] = {{"chain", chain},
+                 {"full", full},
+                 {"double-close", double_close},
+                 {"clean-reuse", clean_reuse},
+                 {"sem-ring", sem_ring},
                  {"fork-child", fork_child}};
     const char *mode = argc > 1 ? argv[1] : "";
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)

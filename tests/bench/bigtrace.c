@@ -73,7 +73,9 @@ static int events_mode(unsigned long n, const char *out)
 {
     uint32_t ring = (uint32_t)(n / THREADS + 1);
     struct synth s;
-    struct synth_cfg cfg = {.ring_events = ring, .max_threads = THREADS, .max_chans = 64,
+    struct synth_cfg cfg = {.ring_events = ring,
+                            .max_threads = THREADS,
+                            .max_chans = 64,
                             .depot_bytes = 1u << 20};
     if (synth_init(&s, &cfg) < 0)
         return 1;
@@ -89,13 +91,23 @@ static int events_mode(unsigned long n, const char *out)
         struct pw_thread_rec *rec = synth_thread(&s, t + 1, t ? "worker" : "main", PW_TS_ALIVE);
         for (uint32_t i = 0; i < ring && (uint64_t)t * ring + i < n; i++) {
             t_ns += 50;
-            struct pw_event e = {.time_ns = t_ns, .obj = 1 + i % 16, .obj2 = 12,
+            struct pw_event e = {.time_ns = t_ns,
+                                 .obj = 1 + i % 16,
+                                 .obj2 = 12,
                                  .stack = stacks[(t + i) % 64]};
             switch (i % 4) {
-            case 0: e.kind = PW_EV_PARK, e.op = PW_OP_PIPE_READ; break;
-            case 1: e.kind = PW_EV_UNPARK, e.op = PW_OP_PIPE_READ, e.result = 8; break;
-            case 2: e.kind = PW_EV_CHAN_SEND, e.arg = 8, e.result = 8; break;
-            default: e.kind = PW_EV_COND_SIGNAL, e.obj = 0x601000 + 64 * (i % 32); break;
+            case 0:
+                e.kind = PW_EV_PARK, e.op = PW_OP_PIPE_READ;
+                break;
+            case 1:
+                e.kind = PW_EV_UNPARK, e.op = PW_OP_PIPE_READ, e.result = 8;
+                break;
+            case 2:
+                e.kind = PW_EV_CHAN_SEND, e.arg = 8, e.result = 8;
+                break;
+            default:
+                e.kind = PW_EV_COND_SIGNAL, e.obj = 0x601000 + 64 * (i % 32);
+                break;
             }
             synth_event(&s, rec, e);
         }
@@ -115,7 +127,8 @@ static int events_mode(unsigned long n, const char *out)
 static int findings_mode(unsigned long m, const char *out)
 {
     struct synth s;
-    struct synth_cfg cfg = {.ring_events = 4, .max_threads = (uint32_t)m + 1,
+    struct synth_cfg cfg = {.ring_events = 4,
+                            .max_threads = (uint32_t)m + 1,
                             .depot_bytes = (uint32_t)(m + 8) * 80};
     if (synth_init(&s, &cfg) < 0)
         return 1;

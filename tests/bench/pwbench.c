@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCHMARKS(X)                                                         \
-    X(uncontended, 20000000L, "uncontended mutex lock+unlock pairs")          \
-    X(contended, 4000000L, "mutex lock+unlock pairs per thread, 2 threads")   \
+#define BENCHMARKS(X)                                                               \
+    X(uncontended, 20000000L, "uncontended mutex lock+unlock pairs")                \
+    X(contended, 4000000L, "mutex lock+unlock pairs per thread, 2 threads")         \
     X(condq, 1000000L, "items through a bounded cond queue, 1 producer 1 consumer") \
-    X(pipe, 20000L, "pipe ping-pong round trips between 2 threads")           \
-    X(churn, 3000L, "pthread_create + pthread_join")                          \
-    X(parkonce, 2000L, "threads that wait on a cond once, then exit")         \
+    X(pipe, 20000L, "pipe ping-pong round trips between 2 threads")                 \
+    X(churn, 3000L, "pthread_create + pthread_join")                                \
+    X(parkonce, 2000L, "threads that wait on a cond once, then exit")               \
     X(nested, 5000000L, "4-deep nested lock/unlock rounds")
 
 static void fail(const char *what, int err)
@@ -87,8 +87,7 @@ static struct {
     pthread_cond_t nonempty, nonfull;
     long items[QCAP];
     int head, count;
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-       {0}, 0, 0};
+} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0};
 
 static void *producer(void *arg)
 {

@@ -105,7 +105,7 @@ int main(int argc, char **argv)
     struct pw_trace_header *h = (struct pw_trace_header *)out;
     memcpy(out, buf, PW_HEADER_SIZE);
     struct pw_section *secs[] = {&h->modules, &h->depot_index, &h->depot_pool,
-                                 &h->chans, &h->notes, &h->threads};
+                                 &h->chans,   &h->notes,       &h->threads};
     uint64_t off = PW_HEADER_SIZE;
     for (size_t i = 0; i < sizeof secs / sizeof secs[0]; i++) {
         struct pw_section *s = secs[i];

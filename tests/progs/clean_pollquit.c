@@ -11,8 +11,7 @@ static void *worker_main(void *arg)
     (void)arg;
     int sum = 0;
     for (;;) {
-        struct pollfd p[2] = {{.fd = data[0], .events = POLLIN},
-                              {.fd = quit[0], .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = data[0], .events = POLLIN}, {.fd = quit[0], .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;

@@ -21,9 +21,15 @@ static void *reader_main(void *arg)
         struct timespec abs = in_an_hour(CLOCK_REALTIME);
         int rc;
         switch (round % 4) {
-        case 0: rc = pthread_rwlock_rdlock(&table_lock); break;
-        case 1: rc = pthread_rwlock_timedrdlock(&table_lock, &abs); break;
-        case 2: rc = pthread_rwlock_tryrdlock(&table_lock); break;
+        case 0:
+            rc = pthread_rwlock_rdlock(&table_lock);
+            break;
+        case 1:
+            rc = pthread_rwlock_timedrdlock(&table_lock, &abs);
+            break;
+        case 2:
+            rc = pthread_rwlock_tryrdlock(&table_lock);
+            break;
         default:
             abs = in_an_hour(CLOCK_MONOTONIC);
             rc = pthread_rwlock_clockrdlock(&table_lock, CLOCK_MONOTONIC, &abs);
@@ -47,9 +53,15 @@ static void *writer_main(void *arg)
         struct timespec abs = in_an_hour(CLOCK_REALTIME);
         int rc;
         switch (round % 4) {
-        case 0: rc = pthread_rwlock_wrlock(&table_lock); break;
-        case 1: rc = pthread_rwlock_timedwrlock(&table_lock, &abs); break;
-        case 2: rc = pthread_rwlock_trywrlock(&table_lock); break;
+        case 0:
+            rc = pthread_rwlock_wrlock(&table_lock);
+            break;
+        case 1:
+            rc = pthread_rwlock_timedwrlock(&table_lock, &abs);
+            break;
+        case 2:
+            rc = pthread_rwlock_trywrlock(&table_lock);
+            break;
         default:
             abs = in_an_hour(CLOCK_MONOTONIC);
             rc = pthread_rwlock_clockwrlock(&table_lock, CLOCK_MONOTONIC, &abs);

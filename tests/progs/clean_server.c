@@ -33,8 +33,8 @@ int main(void)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sa;
     listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (listener < 0 || bind(listener, (struct sockaddr *)&sa, sizeof sa) ||
-        listen(listener, 1) || getsockname(listener, (struct sockaddr *)&sa, &len))
+    if (listener < 0 || bind(listener, (struct sockaddr *)&sa, sizeof sa) || listen(listener, 1) ||
+        getsockname(listener, (struct sockaddr *)&sa, &len))
         die("listen", errno);
     pthread_t t = start_named(server_main, NULL, "server");
     wait_asleep(&server_tid);

@@ -7,10 +7,12 @@
 #include <mutex>
 #include <thread>
 
-namespace pool {
+namespace pool
+{
 
-class Worker {
-public:
+class Worker
+{
+  public:
     void run()
     {
         pthread_setname_np(pthread_self(), "cppworker");
@@ -18,7 +20,7 @@ public:
         cv_.wait(lock, [this] { return ready_; }); // nobody ever sets ready_
     }
 
-private:
+  private:
     std::mutex mu_;
     std::condition_variable cv_;
     bool ready_ = false;

@@ -5,8 +5,8 @@
 
 #include "victim.h"
 
-static sem_t ready;   /* the work signal: posted once, waited for twice */
-static sem_t passed;  /* a waiter got through: main may join it */
+static sem_t ready;  /* the work signal: posted once, waited for twice */
+static sem_t passed; /* a waiter got through: main may join it */
 static volatile pid_t tids[2];
 static volatile int winner = -1;
 

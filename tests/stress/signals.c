@@ -9,11 +9,11 @@
 #include "stress.h"
 
 enum op { OP_READ, OP_POLL, OP_SEM, OP_COND, OP_MUTEX, OP_RWLOCK, OP_JOIN, OP_BARRIER, OP__N };
-static const char *const names[] = {"read", "poll", "sem_wait", "cond_wait", "mutex_lock",
-                                    "rwlock_wrlock", "join", "barrier_wait"};
+static const char *const names[] = {"read",       "poll",          "sem_wait", "cond_wait",
+                                    "mutex_lock", "rwlock_wrlock", "join",     "barrier_wait"};
 /* Every park sleeps in one of these system calls. */
-static const long nr[] = {SYS_read, SYS_poll, SYS_futex, SYS_futex, SYS_futex, SYS_futex,
-                          SYS_futex, SYS_futex};
+static const long nr[] = {SYS_read,  SYS_poll,  SYS_futex, SYS_futex,
+                          SYS_futex, SYS_futex, SYS_futex, SYS_futex};
 
 static int data[2], note[2], hold[2];
 static sem_t sem;

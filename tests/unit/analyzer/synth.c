@@ -36,9 +36,9 @@ static void fill_header(struct pw_trace_header *h, uint32_t ring)
 
 int synth_init(struct synth *s, const struct synth_cfg *cfg)
 {
-    struct synth_cfg c = cfg ? *cfg : (struct synth_cfg){ 0 };
+    struct synth_cfg c = cfg ? *cfg : (struct synth_cfg){0};
     uint32_t ring = or_default(c.ring_events, 16);
-    struct pw_trace_header h = { 0 };
+    struct pw_trace_header h = {0};
     fill_header(&h, ring);
     uint64_t off = PW_HEADER_SIZE;
     off = place(&h.modules, off, or_default(c.max_modules, 4), PW_MODULE_SIZE, 0);
@@ -117,7 +117,8 @@ struct pw_chan_rec *synth_chan(struct synth *s, uint32_t id, uint16_t type, int 
 {
     if (s->h->chans_used >= s->h->chans.count)
         return NULL;
-    struct pw_chan_rec *c = (struct pw_chan_rec *)(s->buf + s->h->chans.offset) + s->h->chans_used++;
+    struct pw_chan_rec *c = (struct pw_chan_rec *)(s->buf + s->h->chans.offset) +
+                            s->h->chans_used++;
     c->state = PW_CS_OPEN;
     c->id = id;
     c->type = type;
@@ -161,14 +162,14 @@ int synth_sample(struct synth *s, int32_t pid)
     struct pw_trace_header *h = s->h;
     h->pid = pid;
     strcpy(h->exe, "/usr/bin/prog");
-    static const char *const argv[] = { "prog", "-v", "x" };
+    static const char *const argv[] = {"prog", "-v", "x"};
     set_argv(h, argv, 3);
     struct pw_module *m = synth_module(s, "/usr/bin/prog", 0x400000, 0x500000);
     m->build_id_len = 2;
     m->build_id[0] = 0xab;
     m->build_id[1] = 0x01;
-    static const uint64_t create_pcs[] = { 0x401000, 0x401100 };
-    static const uint64_t park_pcs[] = { 0x402000, 0x402100, 0x402200 };
+    static const uint64_t create_pcs[] = {0x401000, 0x401100};
+    static const uint64_t park_pcs[] = {0x402000, 0x402100, 0x402200};
     uint32_t create = synth_stack(s, create_pcs, 2);
     uint32_t park = synth_stack(s, park_pcs, 3);
 
@@ -191,19 +192,44 @@ int synth_sample(struct synth *s, int32_t pid)
     c->sent = 12;
     c->received = 12;
 
-    synth_event(s, t1, (struct pw_event){ .time_ns = 1000000, .kind = PW_EV_THREAD_CREATE,
-                                          .obj = 2, .stack = create });
-    synth_event(s, t2, (struct pw_event){ .time_ns = 1200000, .kind = PW_EV_THREAD_START,
-                                          .obj = 2, .obj2 = 1, .arg = 5002 });
-    synth_event(s, t1, (struct pw_event){ .time_ns = 1300000, .kind = PW_EV_CHAN_SEND, .obj = 3,
-                                          .obj2 = 6, .arg = 12, .result = 12 });
-    synth_event(s, t2, (struct pw_event){ .time_ns = 1500000, .kind = PW_EV_PARK,
-                                          .op = PW_OP_PIPE_READ, .obj = 3, .obj2 = 5,
-                                          .stack = park });
-    synth_event(s, t1, (struct pw_event){ .time_ns = 1600000, .kind = PW_EV_UNPARK,
-                                          .op = PW_OP_MUTEX_LOCK, .obj = 0x7000, .err = 4 });
-    synth_note(s, (struct pw_event){ .time_ns = 1700000, .kind = PW_EV_MISUSE, .thread = 1,
-                                     .op = PW_MISUSE_DOUBLE_CLOSE, .obj = 3, .obj2 = 6,
-                                     .stack = park, .stack2 = create });
+    synth_event(s, t1,
+                (struct pw_event){.time_ns = 1000000,
+                                  .kind = PW_EV_THREAD_CREATE,
+                                  .obj = 2,
+                                  .stack = create});
+    synth_event(s, t2,
+                (struct pw_event){.time_ns = 1200000,
+                                  .kind = PW_EV_THREAD_START,
+                                  .obj = 2,
+                                  .obj2 = 1,
+                                  .arg = 5002});
+    synth_event(s, t1,
+                (struct pw_event){.time_ns = 1300000,
+                                  .kind = PW_EV_CHAN_SEND,
+                                  .obj = 3,
+                                  .obj2 = 6,
+                                  .arg = 12,
+                                  .result = 12});
+    synth_event(s, t2,
+                (struct pw_event){.time_ns = 1500000,
+                                  .kind = PW_EV_PARK,
+                                  .op = PW_OP_PIPE_READ,
+                                  .obj = 3,
+                                  .obj2 = 5,
+                                  .stack = park});
+    synth_event(s, t1,
+                (struct pw_event){.time_ns = 1600000,
+                                  .kind = PW_EV_UNPARK,
+                                  .op = PW_OP_MUTEX_LOCK,
+                                  .obj = 0x7000,
+                                  .err = 4});
+    synth_note(s, (struct pw_event){.time_ns = 1700000,
+                                    .kind = PW_EV_MISUSE,
+                                    .thread = 1,
+                                    .op = PW_MISUSE_DOUBLE_CLOSE,
+                                    .obj = 3,
+                                    .obj2 = 6,
+                                    .stack = park,
+                                    .stack2 = create});
     return 0;
 }

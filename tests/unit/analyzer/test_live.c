@@ -26,8 +26,13 @@ static void put(struct live *l, uint64_t j)
     struct pw_event *slot = pw_thread_ring(l->rec) + j % l->h->ring_events;
     __atomic_store_n(&slot->seq, 0, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    struct pw_event e = { .time_ns = j, .kind = PW_EV_COND_SIGNAL, .thread = 1,
-                          .obj = j * 3, .obj2 = j * 5, .arg = j * 7, .result = (int32_t)j };
+    struct pw_event e = {.time_ns = j,
+                         .kind = PW_EV_COND_SIGNAL,
+                         .thread = 1,
+                         .obj = j * 3,
+                         .obj2 = j * 5,
+                         .arg = j * 7,
+                         .result = (int32_t)j};
     memcpy((char *)slot + sizeof(slot->seq), (char *)&e + sizeof(e.seq), sizeof(e) - sizeof(e.seq));
     __atomic_store_n(&slot->seq, j + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&l->rec->ring_head, j + 1, __ATOMIC_RELEASE);
@@ -62,8 +67,8 @@ static int check_snapshot(const struct pw_trace *t)
     const struct pw_event *ev = pw_trace_events(t, &n);
     for (size_t i = 0; i < n; i++) {
         uint64_t j = ev[i].seq - 1;
-        if (ev[i].time_ns != j || ev[i].obj != j * 3 || ev[i].obj2 != j * 5 ||
-            ev[i].arg != j * 7 || ev[i].result != (int32_t)j)
+        if (ev[i].time_ns != j || ev[i].obj != j * 3 || ev[i].obj2 != j * 5 || ev[i].arg != j * 7 ||
+            ev[i].result != (int32_t)j)
             bad++;
     }
     const struct pw_thread_rec *r = pw_trace_thread(t, 0);
@@ -79,7 +84,7 @@ int main(void)
     snprintf(path, sizeof(path), "%s/pwlive.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     int fd = mkstemp(path);
     struct synth s;
-    if (fd < 0 || synth_init(&s, &(struct synth_cfg){ .ring_events = 64 }) < 0)
+    if (fd < 0 || synth_init(&s, &(struct synth_cfg){.ring_events = 64}) < 0)
         return 1;
     synth_thread(&s, 1, "main", PW_TS_ALIVE);
     if (write(fd, s.buf, s.len) != (ssize_t)s.len)
@@ -87,7 +92,7 @@ int main(void)
     void *map = mmap(NULL, s.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED)
         return 1;
-    struct live l = { .h = map, .rec = pw_thread_slot(map, map, 0) };
+    struct live l = {.h = map, .rec = pw_thread_slot(map, map, 0)};
     pthread_t th;
     pthread_create(&th, NULL, writer, &l);
     int bad = 0, opened = 0;

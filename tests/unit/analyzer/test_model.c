@@ -34,25 +34,48 @@ static int build(struct synth *s, int reborn)
     t2->park_obj = Y;
     t2->park_flags = PW_PARK_TIMED;
     synth_chan(s, 3, PW_OBJ_PIPE, 5, 6);
-    synth_note(s, (struct pw_event){.time_ns = 10, .kind = PW_EV_LOCK_INIT, .thread = 1,
-                                    .op = PW_OBJ_MUTEX, .obj = X});
-    synth_note(s, (struct pw_event){.time_ns = 20, .kind = PW_EV_LOCK_EDGE, .thread = 1,
-                                    .op = PW_OBJ_MUTEX, .result = PW_OBJ_MUTEX, .obj = X,
+    synth_note(s, (struct pw_event){.time_ns = 10,
+                                    .kind = PW_EV_LOCK_INIT,
+                                    .thread = 1,
+                                    .op = PW_OBJ_MUTEX,
+                                    .obj = X});
+    synth_note(s, (struct pw_event){.time_ns = 20,
+                                    .kind = PW_EV_LOCK_EDGE,
+                                    .thread = 1,
+                                    .op = PW_OBJ_MUTEX,
+                                    .result = PW_OBJ_MUTEX,
+                                    .obj = X,
                                     .obj2 = Y});
     if (reborn) {
-        struct pw_event d = {.time_ns = 30, .kind = PW_EV_LOCK_DESTROY, .thread = 1,
-                             .op = PW_OBJ_MUTEX, .obj = X};
+        struct pw_event d = {.time_ns = 30,
+                             .kind = PW_EV_LOCK_DESTROY,
+                             .thread = 1,
+                             .op = PW_OBJ_MUTEX,
+                             .obj = X};
         synth_note(s, d);
         synth_event(s, t1, d);
-        synth_note(s, (struct pw_event){.time_ns = 40, .kind = PW_EV_LOCK_INIT, .thread = 1,
-                                        .op = PW_OBJ_MUTEX, .obj = X});
+        synth_note(s, (struct pw_event){.time_ns = 40,
+                                        .kind = PW_EV_LOCK_INIT,
+                                        .thread = 1,
+                                        .op = PW_OBJ_MUTEX,
+                                        .obj = X});
     }
-    synth_note(s, (struct pw_event){.time_ns = 50, .kind = PW_EV_LOCK_EDGE, .thread = 2,
-                                    .op = PW_OBJ_MUTEX, .result = PW_OBJ_MUTEX, .obj = Y,
-                                    .obj2 = X, .arg = PW_EDGE_B_READ});
-    synth_note(s, (struct pw_event){.time_ns = 60, .kind = PW_EV_MISUSE, .thread = 1,
-                                    .op = PW_MISUSE_DOUBLE_CLOSE, .obj = 3, .obj2 = 7,
-                                    .arg = 2, .err = 9});
+    synth_note(s, (struct pw_event){.time_ns = 50,
+                                    .kind = PW_EV_LOCK_EDGE,
+                                    .thread = 2,
+                                    .op = PW_OBJ_MUTEX,
+                                    .result = PW_OBJ_MUTEX,
+                                    .obj = Y,
+                                    .obj2 = X,
+                                    .arg = PW_EDGE_B_READ});
+    synth_note(s, (struct pw_event){.time_ns = 60,
+                                    .kind = PW_EV_MISUSE,
+                                    .thread = 1,
+                                    .op = PW_MISUSE_DOUBLE_CLOSE,
+                                    .obj = 3,
+                                    .obj2 = 7,
+                                    .arg = 2,
+                                    .err = 9});
     return 0;
 }
 

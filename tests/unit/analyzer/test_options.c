@@ -99,8 +99,9 @@ static void test_help(void)
         snprintf(line, sizeof(line), "%.*s", end ? (int)(end - l) : (int)strlen(l), l);
         char def[64];
         if (d->type == PW_OPT_UINT)
-            snprintf(def, sizeof(def), "(default %" PRIu64 ", %" PRIu64 "..%" PRIu64 "): ",
-                     d->def_uint, d->lo, d->hi);
+            snprintf(def, sizeof(def),
+                     "(default %" PRIu64 ", %" PRIu64 "..%" PRIu64 "): ", d->def_uint, d->lo,
+                     d->hi);
         else
             snprintf(def, sizeof(def), "(default \"%s\"): ", d->def_str);
         CHECK(strstr(line, def) != NULL);
@@ -129,13 +130,13 @@ static void test_bounds(void)
     const struct pw_opt_desc *d = &pw_opt_descs[PW_OPTKEY_watchdog_ms];
     char over[64];
     snprintf(over, sizeof(over), "watchdog_ms=%" PRIu64, d->hi + 1);
-    agree(over, d->hi);                                           /* clamped */
-    agree("watchdog_ms=99999999999999999999999", d->def_uint);    /* not a number */
+    agree(over, d->hi);                                        /* clamped */
+    agree("watchdog_ms=99999999999999999999999", d->def_uint); /* not a number */
     agree("watchdog_ms=12x", d->def_uint);
     agree("watchdog_ms=", d->def_uint);
     agree("watchdog_ms=0", 0);
-    agree("watchdog_ms=250:watchdog_ms=oops", 250);               /* ignored: the earlier stays */
-    agree("watchdog_ms=250:watchdog_ms=999999999", d->hi);        /* the last wins */
+    agree("watchdog_ms=250:watchdog_ms=oops", 250);        /* ignored: the earlier stays */
+    agree("watchdog_ms=250:watchdog_ms=999999999", d->hi); /* the last wins */
     agree("watchdog_ms=250:nokey:=3:watchdog_ms", 250);
 
     /* and the shim keeps to the list's bounds for its other numbers */

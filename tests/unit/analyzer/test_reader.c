@@ -63,10 +63,10 @@ out:
 static void test_wrapped_ring(void)
 {
     struct synth s;
-    CHECK(synth_init(&s, &(struct synth_cfg){ .ring_events = 8 }) == 0);
+    CHECK(synth_init(&s, &(struct synth_cfg){.ring_events = 8}) == 0);
     struct pw_thread_rec *r = synth_thread(&s, 1, "main", PW_TS_ALIVE);
     for (uint64_t i = 0; i < 20; i++)
-        synth_event(&s, r, (struct pw_event){ .time_ns = i, .kind = PW_EV_COND_SIGNAL, .arg = i });
+        synth_event(&s, r, (struct pw_event){.time_ns = i, .kind = PW_EV_COND_SIGNAL, .arg = i});
     struct pw_trace *t;
     CHECK(open_synth(&s, s.len, &t) == PW_READ_OK);
     size_t n;
@@ -162,15 +162,42 @@ static void expect_error(void (*fn)(struct synth *), const char *want, int line)
     synth_free(&s);
 }
 
-static void bad_magic(struct synth *s) { s->h->magic[0] = 'X'; }
-static void newer_major(struct synth *s) { s->h->version_major = 7; }
-static void section_beyond(struct synth *s) { s->h->chans.offset = s->h->file_size - 64; }
-static void offset_overflow(struct synth *s) { s->h->notes.offset = UINT64_MAX - 10; }
-static void huge_count(struct synth *s) { s->h->chans.count = UINT32_MAX; }
-static void huge_ring(struct synth *s) { s->h->ring_events = UINT32_MAX; }
-static void small_event(struct synth *s) { s->h->event_size = 32; }
-static void zero_event(struct synth *s) { s->h->event_size = 0; }
-static void small_header(struct synth *s) { s->h->header_size = 16; }
+static void bad_magic(struct synth *s)
+{
+    s->h->magic[0] = 'X';
+}
+static void newer_major(struct synth *s)
+{
+    s->h->version_major = 7;
+}
+static void section_beyond(struct synth *s)
+{
+    s->h->chans.offset = s->h->file_size - 64;
+}
+static void offset_overflow(struct synth *s)
+{
+    s->h->notes.offset = UINT64_MAX - 10;
+}
+static void huge_count(struct synth *s)
+{
+    s->h->chans.count = UINT32_MAX;
+}
+static void huge_ring(struct synth *s)
+{
+    s->h->ring_events = UINT32_MAX;
+}
+static void small_event(struct synth *s)
+{
+    s->h->event_size = 32;
+}
+static void zero_event(struct synth *s)
+{
+    s->h->event_size = 0;
+}
+static void small_header(struct synth *s)
+{
+    s->h->header_size = 16;
+}
 
 static void test_errors(void)
 {

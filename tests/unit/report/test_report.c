@@ -107,7 +107,10 @@ static struct pw_trace *make_trace(enum scenario sc)
     struct pw_trace_header *h = s.h;
     h->pid = sc == LIVE ? getpid() : 4242;
     strcpy(h->exe, "/usr/bin/pool");
-    memcpy(h->argv, "pool\0-n\0" "3", 10);
+    memcpy(h->argv,
+           "pool\0-n\0"
+           "3",
+           10);
     h->argc = 3;
     h->argv_len = 10;
     if (sc != LIVE) {
@@ -155,8 +158,11 @@ static char out_path[64], supp_path[64];
 
 static struct pw_report_opts opts(enum pw_format fmt, uint32_t fail_on)
 {
-    return (struct pw_report_opts){.format = fmt, .output = out_path, .fail_on = fail_on,
-                                   .exitcode = PW_EXIT_FINDINGS, .trace_dir = "/tmp/pw-x"};
+    return (struct pw_report_opts){.format = fmt,
+                                   .output = out_path,
+                                   .fail_on = fail_on,
+                                   .exitcode = PW_EXIT_FINDINGS,
+                                   .trace_dir = "/tmp/pw-x"};
 }
 
 static uint32_t errors_mask(void)
@@ -241,8 +247,8 @@ static void test_json(void)
         fprintf(stderr, "JSON does not parse: %s (line %d)\n", e.text, e.line);
         return;
     }
-    static const char *const top[] = {"schema", "tool", "traces", "processes", "findings",
-                                      "summary", NULL};
+    static const char *const top[] = {"schema",   "tool",    "traces", "processes",
+                                      "findings", "summary", NULL};
     check_keys(root, top);
     CHECK(strcmp(json_string_value(json_object_get(root, "schema")), "parkwatch-report/1") == 0);
     json_t *tool = json_object_get(root, "tool");
@@ -251,8 +257,8 @@ static void test_json(void)
     CHECK(json_array_size(json_object_get(root, "traces")) == 1);
 
     json_t *p = json_array_get(json_object_get(root, "processes"), 0);
-    static const char *const pkeys[] = {"pid", "ppid", "exe", "argv", "end", "status",
-                                        "threads", NULL};
+    static const char *const pkeys[] = {"pid", "ppid",   "exe",     "argv",
+                                        "end", "status", "threads", NULL};
     check_keys(p, pkeys);
     CHECK(json_integer_value(json_object_get(p, "pid")) == 4242);
     CHECK(strcmp(json_string_value(json_object_get(p, "end")), "exit") == 0);
@@ -260,8 +266,8 @@ static void test_json(void)
     CHECK(json_array_size(json_object_get(p, "argv")) == 3);
     json_t *threads = json_object_get(p, "threads");
     CHECK(json_array_size(threads) == 4);
-    static const char *const tkeys[] = {"tid", "name", "state", "op", "object", "since_ms",
-                                        "stack", "created_by", NULL};
+    static const char *const tkeys[] = {"tid",      "name",  "state",      "op", "object",
+                                        "since_ms", "stack", "created_by", NULL};
     json_t *main_t = json_array_get(threads, 0), *w = json_array_get(threads, 1);
     check_keys(main_t, tkeys);
     check_keys(w, tkeys);
@@ -286,15 +292,15 @@ static void test_json(void)
     /* one finding per root cause: the never-closed pipe claims its parked readers */
     CHECK(json_array_size(findings) == 1);
     json_t *f = json_array_get(findings, 0);
-    static const char *const fkeys[] = {"kind", "severity", "message", "pid", "count",
-                                        "threads", "objects", "chain", "hint", NULL};
+    static const char *const fkeys[] = {"kind",    "severity", "message", "pid",  "count",
+                                        "threads", "objects",  "chain",   "hint", NULL};
     check_keys(f, fkeys);
     CHECK(strcmp(json_string_value(json_object_get(f, "kind")), "channel-never-closed") == 0);
     CHECK(strcmp(json_string_value(json_object_get(f, "severity")), "error") == 0);
     CHECK(json_integer_value(json_object_get(f, "count")) == 1);
     CHECK(json_array_size(json_object_get(f, "threads")) == 3);
-    static const char *const ftkeys[] = {"tid", "name", "op", "object", "stack", "created_by",
-                                         NULL};
+    static const char *const ftkeys[] = {"tid",   "name",       "op", "object",
+                                         "stack", "created_by", NULL};
     check_keys(json_array_get(json_object_get(f, "threads"), 0), ftkeys);
     json_t *obj = json_array_get(json_object_get(f, "objects"), 0);
     static const char *const okeys[] = {"id", "type", "created_at", NULL};
@@ -308,8 +314,8 @@ static void test_json(void)
     CHECK(json_array_size(by) == 1 && json_integer_value(json_array_get(by, 0)) == 5001);
 
     json_t *sum = json_object_get(root, "summary");
-    static const char *const skeys[] = {"errors", "warnings", "threads", "events",
-                                        "dropped_events", NULL};
+    static const char *const skeys[] = {"errors", "warnings",       "threads",
+                                        "events", "dropped_events", NULL};
     check_keys(sum, skeys);
     CHECK(json_integer_value(json_object_get(sum, "errors")) == 1);
     CHECK(json_integer_value(json_object_get(sum, "warnings")) == 0);
@@ -443,19 +449,19 @@ static void test_supp_pipeline(void)
 static void test_fail_on(void)
 {
     struct pw_report_opts o = opts(PW_FMT_TEXT, 0);
-    CHECK(run(POOL_LEAK, &o) == PW_EXIT_OK);          /* none */
+    CHECK(run(POOL_LEAK, &o) == PW_EXIT_OK); /* none */
     o.fail_on = errors_mask();
-    CHECK(run(POOL_LEAK, &o) == PW_EXIT_FINDINGS);    /* errors */
+    CHECK(run(POOL_LEAK, &o) == PW_EXIT_FINDINGS); /* errors */
     o.fail_on = 1u << PW_FK_CHAN_NEVER_CLOSED;
-    CHECK(run(POOL_LEAK, &o) == PW_EXIT_FINDINGS);    /* a list hitting one kind */
+    CHECK(run(POOL_LEAK, &o) == PW_EXIT_FINDINGS); /* a list hitting one kind */
     o.fail_on = 1u << PW_FK_FD_LEAK | 1u << PW_FK_DEADLOCK;
-    CHECK(run(POOL_LEAK, &o) == PW_EXIT_OK);          /* a list missing both */
+    CHECK(run(POOL_LEAK, &o) == PW_EXIT_OK); /* a list missing both */
     o.fail_on = errors_mask();
     o.exitcode = 7;
     CHECK(run(POOL_LEAK, &o) == 7);
     /* a warning fails only when warnings are asked for */
     CHECK(run(UNJOINED_ONLY, &o) == PW_EXIT_OK);
-    o.fail_on = (1u << PW_FK__COUNT) - 1;             /* any */
+    o.fail_on = (1u << PW_FK__COUNT) - 1; /* any */
     CHECK(run(UNJOINED_ONLY, &o) == 7);
 
     /* SARIF follows the same --fail-on decision (its content: tests/sarif/sarif_check.py) */

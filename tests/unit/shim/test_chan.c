@@ -122,8 +122,7 @@ static void test_one_fd_channels(void)
 {
     int efd = devnull();
     uint32_t idx = used();
-    pw_chan_create_one(PW_OBJ_EVENTFD, efd, 1u << PW_SIDE_RECV | 1u << PW_SIDE_SEND, true, NULL,
-                       0);
+    pw_chan_create_one(PW_OBJ_EVENTFD, efd, 1u << PW_SIDE_RECV | 1u << PW_SIDE_SEND, true, NULL, 0);
     uint64_t e = pw_fd_get(efd);
     CHECK((e & PW_FD_BOTH) && (e & PW_FD_NONBLOCK));
     CHECK(pw_fd_recv_chan(e) == idx && pw_fd_send_chan(e) == idx);

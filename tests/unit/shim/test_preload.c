@@ -167,7 +167,8 @@ static void check_child(const struct trace *t, pid_t parent)
     const struct pw_chan_rec *ch = (const struct pw_chan_rec *)(t->base + h->chans.offset);
     struct pw_thread_rec *th = pw_thread_slot(t->base, h, 0);
     CHECK(h->ppid == parent);
-    CHECK(th->serial == 1 && (th->flags & (PW_TF_FORKED | PW_TF_MAIN)) == (PW_TF_FORKED | PW_TF_MAIN));
+    CHECK(th->serial == 1 &&
+          (th->flags & (PW_TF_FORKED | PW_TF_MAIN)) == (PW_TF_FORKED | PW_TF_MAIN));
     CHECK(ch[0].state == PW_CS_OPEN && (ch[0].flags & PW_CF_INHERITED));
     CHECK(ch[0].open[0] == 1 && ch[0].open[1] == 1);
     const struct pw_event *fk = find_event(th, h->ring_events, PW_EV_FORK);

@@ -104,8 +104,8 @@ static void check_trace(char *base, const uint64_t ra[2])
         if (ev[i].kind != PW_EV_PARK || ev[i].op != PW_OP_POLL)
             continue;
         CHECK(ev[i].stack != 0);
-        const struct pw_stack_rec *s =
-            (const struct pw_stack_rec *)(base + h->depot_pool.offset + (uint64_t)ev[i].stack * 8);
+        const struct pw_stack_rec *s = (const struct pw_stack_rec *)(base + h->depot_pool.offset +
+                                                                     (uint64_t)ev[i].stack * 8);
         CHECK(s->nframes >= 2);
         if (ev[i].stack == 0 || s->nframes < 2)
             continue;

@@ -50,27 +50,31 @@ NOINLINE static void grab(void)
 
 static inline __attribute__((always_inline)) void inl_step(void)
 {
-    line_grab = __LINE__; grab();
+    line_grab = __LINE__;
+    grab();
     BARRIER();
 }
 
 NOINLINE static void mid(void)
 {
     chain_pcs[1] = RA();
-    line_inl = __LINE__; inl_step();
+    line_inl = __LINE__;
+    inl_step();
     BARRIER();
 }
 
 NOINLINE static void outer(void)
 {
     chain_pcs[2] = RA();
-    line_mid = __LINE__; mid();
+    line_mid = __LINE__;
+    mid();
     BARRIER();
 }
 
 NOINLINE static void run_chain(void)
 {
-    line_outer = __LINE__; outer();
+    line_outer = __LINE__;
+    outer();
     BARRIER();
 }
 
@@ -149,8 +153,8 @@ struct want {
     int inlined;
 };
 
-static void check_frames(const char *what, const struct pw_frame *f, size_t n,
-                         const struct want *w, size_t nw, const char *module)
+static void check_frames(const char *what, const struct pw_frame *f, size_t n, const struct want *w,
+                         size_t nw, const char *module)
 {
     check(n == nw, "%s: %zu frames, want %zu", what, n, nw);
     char buf[1024];
@@ -163,12 +167,11 @@ static void check_frames(const char *what, const struct pw_frame *f, size_t n,
               w[i].function);
         check(f[i].file && strcmp(base_name(f[i].file), "test_symbolize.c") == 0,
               "%s #%zu: file %s", what, i, f[i].file ? f[i].file : "(null)");
-        check(f[i].line == w[i].line, "%s #%zu: line %d, want %d", what, i, f[i].line,
-              w[i].line);
+        check(f[i].line == w[i].line, "%s #%zu: line %d, want %d", what, i, f[i].line, w[i].line);
         check(f[i].column > 0, "%s #%zu: no column", what, i);
         check(f[i].inlined == w[i].inlined, "%s #%zu: inlined %d", what, i, f[i].inlined);
-        check(module && f[i].module && strcmp(f[i].module, module) == 0, "%s #%zu: module %s",
-              what, i, f[i].module ? f[i].module : "(null)");
+        check(module && f[i].module && strcmp(f[i].module, module) == 0, "%s #%zu: module %s", what,
+              i, f[i].module ? f[i].module : "(null)");
     }
 }
 
@@ -207,8 +210,8 @@ static void check_degraded(const char *what, const struct pw_module *m, const ch
                  (unsigned long long)(chain_pcs[i] - m->base));
         pw_frame_format(&f[i], buf, sizeof(buf));
         printf("  %s #%zu %s\n", what, i, buf);
-        check(!f[i].function && !f[i].file && f[i].line == 0, "%s #%zu: symbols from %s", what,
-              i, buf);
+        check(!f[i].function && !f[i].file && f[i].line == 0, "%s #%zu: symbols from %s", what, i,
+              buf);
         check(strcmp(buf, want) == 0, "%s #%zu: %s, want %s", what, i, buf, want);
     }
     free(f);
