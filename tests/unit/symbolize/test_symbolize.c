@@ -50,31 +50,39 @@ NOINLINE static void grab(void)
 
 static inline __attribute__((always_inline)) void inl_step(void)
 {
-    line_grab = __LINE__;
-    grab();
+    /* the call must be on __LINE__'s line */
+    // clang-format off
+    line_grab = __LINE__; grab();
+    // clang-format on
     BARRIER();
 }
 
 NOINLINE static void mid(void)
 {
     chain_pcs[1] = RA();
-    line_inl = __LINE__;
-    inl_step();
+    /* the call must be on __LINE__'s line */
+    // clang-format off
+    line_inl = __LINE__; inl_step();
+    // clang-format on
     BARRIER();
 }
 
 NOINLINE static void outer(void)
 {
     chain_pcs[2] = RA();
-    line_mid = __LINE__;
-    mid();
+    /* the call must be on __LINE__'s line */
+    // clang-format off
+    line_mid = __LINE__; mid();
+    // clang-format on
     BARRIER();
 }
 
 NOINLINE static void run_chain(void)
 {
-    line_outer = __LINE__;
-    outer();
+    /* the call must be on __LINE__'s line */
+    // clang-format off
+    line_outer = __LINE__; outer();
+    // clang-format on
     BARRIER();
 }
 
