@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "probe.h"
 #include "parkwatch/options.h"
 #include "reader.h"
 #include "watch.h"
@@ -295,73 +296,15 @@ static pid_t spawn(char **argv)
 
 /* ---- recording how the program ended */
 
-static int read_header(int fd, struct pw_trace_header *h)
-{
-    return pread(fd, h, sizeof(*h), 0) == (ssize_t)sizeof(*h) &&
-                   memcmp(h->magic, PW_TRACE_MAGIC, sizeof(h->magic)) == 0 &&
-                   h->version_major == PW_TRACE_VERSION_MAJOR
-               ? 0
-               : -1;
-}
-
-/* The trace of PID's last image: header pid equal, highest exec_gen.  Files
- * are matched by header, not by name, so a stale file of a reused pid from an
- * earlier run into the same directory loses to the newer image.  Returns an
- * open read-write fd or -1. */
-static int open_last_image(const char *dir, pid_t pid)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int best = -1;
-    uint32_t best_gen = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!pw_trace_file_name_matches(de->d_name))
-            continue;
-        int fd = openat(dirfd(d), de->d_name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-            continue;
-        struct pw_trace_header h;
-        if (read_header(fd, &h) < 0 || h.pid != pid || (best >= 0 && h.exec_gen < best_gen)) {
-            close(fd);
-            continue;
-        }
-        if (best >= 0)
-            close(best);
-        best = fd;
-        best_gen = h.exec_gen;
-    }
-    closedir(d);
-    return best;
-}
-
 static void patch_end(const char *dir, pid_t pid, int status)
 {
-    int fd = open_last_image(dir, pid);
-    if (fd < 0)
+    char path[4096];
+    if (pw_trace_find_last_image(dir, pid, path, sizeof(path)) < 0)
         return;
-    uint32_t kind;
-    int32_t code;
-    /* A watchdog's deadlock verdict is more precise than "killed by SIGABRT". */
-    if (pread(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) ==
-            sizeof(kind) &&
-        kind == PW_END_DEADLOCK_ABORT) {
-        close(fd);
-        return;
-    }
-    if (WIFSIGNALED(status)) {
-        kind = PW_END_SIGNAL;
-        code = WTERMSIG(status);
-    } else {
-        kind = PW_END_EXIT;
-        code = WEXITSTATUS(status);
-    }
-    if (pwrite(fd, &code, sizeof(code), offsetof(struct pw_trace_header, end_status)) !=
-            sizeof(code) ||
-        pwrite(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) != sizeof(kind))
+    bool sig = WIFSIGNALED(status);
+    if (pw_trace_mark_end(path, sig ? PW_END_SIGNAL : PW_END_EXIT,
+                          sig ? WTERMSIG(status) : WEXITSTATUS(status), 0, true) < 0)
         pw_warn("cannot record how pid %d ended: %s", (int)pid, strerror(errno));
-    close(fd);
 }
 
 static int program_status(int status)
@@ -445,13 +388,16 @@ static size_t own_traces(struct pw_trace **t, size_t n, pid_t root, uint64_t sin
     for (bool grew = true; grew;) {
         grew = false;
         for (size_t i = 0; i < n; i++) {
-            const struct pw_trace_header *h = pw_trace_header(t[i]);
+            struct pw_trace_id h, hj;
+            pw_trace_id_of(t[i], &h);
             /* a start time of 0 is unknown (a hand-made trace), not old */
-            if (keep[i] || (h->start_realtime_ns != 0 && h->start_realtime_ns < since_ns))
+            if (keep[i] || (h.start_realtime_ns != 0 && h.start_realtime_ns < since_ns))
                 continue;
-            bool ours = h->pid == root;
-            for (size_t j = 0; j < n && !ours; j++)
-                ours = keep[j] && pw_trace_header(t[j])->pid == h->ppid;
+            bool ours = h.pid == root;
+            for (size_t j = 0; j < n && !ours; j++) {
+                pw_trace_id_of(t[j], &hj);
+                ours = keep[j] && hj.pid == h.ppid;
+            }
             if (ours)
                 keep[i] = grew = true;
         }

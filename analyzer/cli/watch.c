@@ -31,6 +31,7 @@
 #include "cli.h"
 #include "finding.h"
 #include "model.h"
+#include "probe.h"
 #include "reader.h"
 #include "watch.h"
 
@@ -69,26 +70,14 @@ static bool watched(const struct watcher *w, int pid)
 /* Adopts the traced children of watched processes (fork children write their
  * own trace, with our pid as ppid); a trace of an unrelated process in the same
  * directory is never judged. */
-static bool relevant(struct watcher *w, const struct pw_trace_header *h)
+static bool relevant(struct watcher *w, const struct pw_trace_id *h)
 {
     if (watched(w, h->pid))
         return true;
-    if (!watched(w, h->ppid) || h->end_kind != PW_END_RUNNING || w->npids == MAX_PROCS)
+    if (!watched(w, h->ppid) || h->end != PW_END_RUNNING || w->npids == MAX_PROCS)
         return false;
     w->pids[w->npids++] = h->pid;
     return true;
-}
-
-/* The cheap test before any analysis: a process with no parked thread can be
- * neither deadlocked nor all blocked.  Reads only the thread records. */
-static bool anything_parked(const struct pw_trace *t)
-{
-    for (size_t i = 0, n = pw_trace_nthreads(t); i < n; i++) {
-        const struct pw_thread_rec *r = pw_trace_thread(t, i);
-        if (r->state == PW_TS_ALIVE && r->park_op != PW_OP_NONE)
-            return true;
-    }
-    return false;
 }
 
 static struct seen *seen_of(struct watcher *w, int pid)
@@ -124,20 +113,11 @@ static uint64_t now_ns(void)
  * parks were cut short by us, not by the program. */
 static void mark_deadlock_abort(const struct pw_process *p)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", pw_trace_path(p->trace));
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return;
-    uint32_t kind = PW_END_DEADLOCK_ABORT;
-    int32_t status = SIGABRT;
     uint64_t end_ns = now_ns();
     end_ns = end_ns > p->start_mono_ns ? end_ns - p->start_mono_ns : 0;
-    if (pwrite(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) < 0 ||
-        pwrite(fd, &status, sizeof(status), offsetof(struct pw_trace_header, end_status)) < 0 ||
-        pwrite(fd, &end_ns, sizeof(end_ns), offsetof(struct pw_trace_header, end_ns)) < 0)
+    const char *path = pw_trace_path(p->trace);
+    if (pw_trace_mark_end(path, PW_END_DEADLOCK_ABORT, SIGABRT, end_ns, false) < 0)
         pw_warn("%s: cannot mark the trace: %s", path, strerror(errno));
-    close(fd);
 }
 
 static void terminate(int pid)
@@ -245,45 +225,13 @@ static int load_quiet(const char *dir, struct pw_trace ***out, size_t *n)
 }
 
 /* The sidecar's idle check, four times per interval for the whole life of a
- * healthy program: map the trace, read its header and thread records, nothing
- * else (a full load copies and merges every ring).  True if PATH is a watched
- * process (adopting traced children) with a parked thread; untrusted file,
- * every offset is bounds-checked. */
+ * healthy program: the trace's header and thread records, nothing else (a full
+ * load copies and merges every ring).  True if PATH is a watched process
+ * (adopting traced children) with a parked thread. */
 static bool peek_parked(struct watcher *w, const char *path)
 {
-    bool parked = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (fd < 0)
-        return false;
-    if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct pw_trace_header)) {
-        close(fd);
-        return false;
-    }
-    size_t size = (size_t)st.st_size;
-    const char *base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (base == MAP_FAILED)
-        return false;
-    const struct pw_trace_header *h = (const void *)base;
-    if (memcmp(h->magic, PW_TRACE_MAGIC, sizeof(h->magic)) != 0 ||
-        h->version_major != PW_TRACE_VERSION_MAJOR || !relevant(w, h))
-        goto out;
-    uint64_t slot = h->thread_slot_size, off = h->threads.offset;
-    uint32_t used = __atomic_load_n(&h->threads_used, __ATOMIC_ACQUIRE);
-    if (slot < sizeof(struct pw_thread_rec) || off > size || used > h->threads.count)
-        goto out;
-    for (uint32_t i = 0; i < used && !parked; i++) {
-        uint64_t at = off + (uint64_t)i * slot;
-        if (at > size || size - at < sizeof(struct pw_thread_rec))
-            break;
-        const struct pw_thread_rec *r = (const void *)(base + at);
-        parked = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == PW_TS_ALIVE &&
-                 __atomic_load_n(&r->park_op, __ATOMIC_RELAXED) != PW_OP_NONE;
-    }
-out:
-    munmap((void *)base, size);
-    return parked;
+    struct pw_trace_id id;
+    return pw_trace_peek(path, true, &id) == 0 && relevant(w, &id) && id.parked;
 }
 
 static bool any_parked(struct watcher *w)
@@ -314,11 +262,13 @@ static void check_once(struct watcher *w)
     if (load_quiet(w->dir, &traces, &n) < 0 || !n)
         goto out;
     for (size_t i = 0; i < n; i++) {
-        if (!relevant(w, pw_trace_header(traces[i]))) {
+        struct pw_trace_id id;
+        pw_trace_id_of(traces[i], &id);
+        if (!relevant(w, &id)) {
             pw_trace_close(traces[i]);
             continue;
         }
-        parked |= anything_parked(traces[i]);
+        parked |= id.parked;
         traces[keep++] = traces[i];
     }
     n = keep;

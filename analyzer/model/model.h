@@ -5,8 +5,9 @@
  * and the report writers judge is here: below the commands, only model.c
  * (through reader.h) reads the trace's records, and what a park op means comes
  * from the columns of PW_PARK_OPS (parkwatch/ops.h).  Above it, dump prints the
- * records raw, and run and watch patch a trace's end or probe a live one's
- * thread slots without building a model.  The trace handle (struct pw_trace)
+ * records raw; run and watch patch a trace's end or probe a live one's thread
+ * slots without building a model through probe.h, which sits here beside the
+ * reader, so no command reads a trace struct.  The trace handle (struct pw_trace)
  * is kept for what the reader serves opaquely: stacks, the path, argv and
  * event counts. */
 #ifndef PW_MODEL_H

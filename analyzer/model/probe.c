@@ -1,0 +1,149 @@
+/* Trace-file probes (probe.h): header and thread-record peeks and the end
+ * patch, for the commands that must not load a whole trace. */
+#include "probe.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reader.h"
+
+static bool header_ok(const struct pw_trace_header *h)
+{
+    return memcmp(h->magic, PW_TRACE_MAGIC, sizeof(h->magic)) == 0 &&
+           h->version_major == PW_TRACE_VERSION_MAJOR;
+}
+
+static void id_from_header(const struct pw_trace_header *h, struct pw_trace_id *out)
+{
+    out->pid = h->pid;
+    out->ppid = h->ppid;
+    out->exec_gen = h->exec_gen;
+    out->end = (enum pw_end_kind)h->end_kind;
+    out->start_realtime_ns = h->start_realtime_ns;
+    out->parked = false;
+}
+
+/* A live slot is being written while we look: state and park_op are read with
+ * the atomics the shim publishes them with. */
+static bool slots_parked(const char *base, size_t size, const struct pw_trace_header *h)
+{
+    uint64_t slot = h->thread_slot_size, off = h->threads.offset;
+    uint32_t used = __atomic_load_n(&h->threads_used, __ATOMIC_ACQUIRE);
+    if (slot < sizeof(struct pw_thread_rec) || off > size || used > h->threads.count)
+        return false;
+    for (uint32_t i = 0; i < used; i++) {
+        uint64_t at = off + (uint64_t)i * slot;
+        if (at > size || size - at < sizeof(struct pw_thread_rec))
+            break;
+        const struct pw_thread_rec *r = (const void *)(base + at);
+        if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == PW_TS_ALIVE &&
+            __atomic_load_n(&r->park_op, __ATOMIC_RELAXED) != PW_OP_NONE)
+            return true;
+    }
+    return false;
+}
+
+int pw_trace_peek(const char *path, bool threads, struct pw_trace_id *out)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        (size_t)st.st_size < sizeof(struct pw_trace_header)) {
+        close(fd);
+        return -1;
+    }
+    size_t size = threads ? (size_t)st.st_size : sizeof(struct pw_trace_header);
+    const char *base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (base == MAP_FAILED)
+        return -1;
+    const struct pw_trace_header *h = (const void *)base;
+    int rc = -1;
+    if (header_ok(h)) {
+        id_from_header(h, out);
+        if (threads)
+            out->parked = slots_parked(base, size, h);
+        rc = 0;
+    }
+    munmap((void *)base, size);
+    return rc;
+}
+
+void pw_trace_id_of(const struct pw_trace *t, struct pw_trace_id *out)
+{
+    id_from_header(pw_trace_header(t), out);
+    for (size_t i = 0, n = pw_trace_nthreads(t); i < n && !out->parked; i++) {
+        const struct pw_thread_rec *r = pw_trace_thread(t, i);
+        out->parked = r->state == PW_TS_ALIVE && r->park_op != PW_OP_NONE;
+    }
+}
+
+static int read_header(int fd, struct pw_trace_header *h)
+{
+    return pread(fd, h, sizeof(*h), 0) == (ssize_t)sizeof(*h) && header_ok(h) ? 0 : -1;
+}
+
+int pw_trace_find_last_image(const char *dir, int pid, char *path, size_t len)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int found = -1;
+    uint32_t best_gen = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!pw_trace_file_name_matches(de->d_name))
+            continue;
+        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;
+        struct pw_trace_header h;
+        bool better = read_header(fd, &h) == 0 && h.pid == pid &&
+                      (found < 0 || h.exec_gen >= best_gen);
+        close(fd);
+        if (!better)
+            continue;
+        snprintf(path, len, "%s/%s", dir, de->d_name);
+        found = 0;
+        best_gen = h.exec_gen;
+    }
+    closedir(d);
+    return found;
+}
+
+int pw_trace_mark_end(const char *path, enum pw_end_kind kind, int status, uint64_t end_ns,
+                      bool keep_deadlock)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    uint32_t k = kind, old;
+    int32_t code = status;
+    int rc = 0;
+    if (keep_deadlock &&
+        pread(fd, &old, sizeof(old), offsetof(struct pw_trace_header, end_kind)) == sizeof(old) &&
+        old == PW_END_DEADLOCK_ABORT)
+        goto out;
+    /* the status first: a reader that sees the end kind sees its status too */
+    if (pwrite(fd, &code, sizeof(code), offsetof(struct pw_trace_header, end_status)) !=
+            sizeof(code) ||
+        pwrite(fd, &k, sizeof(k), offsetof(struct pw_trace_header, end_kind)) != sizeof(k) ||
+        (end_ns && pwrite(fd, &end_ns, sizeof(end_ns), offsetof(struct pw_trace_header, end_ns)) !=
+                       sizeof(end_ns)))
+        rc = -1;
+out:
+    if (rc < 0 && errno == 0)
+        errno = EIO;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* Trace-file probes: what the commands (run's end patch, the watchers' idle
+ * check) need of a trace file without loading it.  With the reader, this is the
+ * only code in the analyzer that touches trace records; commands above it see
+ * the small struct below, never the on-disk format. */
+#ifndef PW_PROBE_H
+#define PW_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parkwatch/trace.h"
+
+struct pw_trace;
+
+/* Who a trace belongs to, and (when asked for) whether a live thread parks. */
+struct pw_trace_id {
+    int pid, ppid;
+    uint32_t exec_gen;          /* 0 for a pid's first image, +1 per exec */
+    enum pw_end_kind end;       /* PW_END_RUNNING while the process runs */
+    uint64_t start_realtime_ns; /* 0 = unknown (a hand-made trace) */
+    bool parked;                /* some alive thread is parked (pw_trace_peek with THREADS) */
+};
+
+/* Maps PATH read-only and reads its header, and with THREADS its thread records
+ * (a live process's: read with the park fields' atomics).  The file is
+ * untrusted: every offset is bounds-checked.  0, or -1 if PATH is not a
+ * readable trace of this format's major version. */
+int pw_trace_peek(const char *path, bool threads, struct pw_trace_id *out);
+/* The same facts of a loaded trace (parked from its validated thread copies). */
+void pw_trace_id_of(const struct pw_trace *t, struct pw_trace_id *out);
+/* The trace of PID's last image in DIR (header pid equal, highest exec_gen),
+ * matched by header and not by name, so that a stale file of a reused pid loses
+ * to the newer image.  Its path goes into PATH; 0, or -1 if there is none. */
+int pw_trace_find_last_image(const char *dir, int pid, char *path, size_t len);
+/* Records in PATH's header how its process ended: KIND and STATUS, and END_NS
+ * (ns since the trace's start) unless it is 0.  With KEEP_DEADLOCK a watchdog's
+ * deadlock-abort already there is kept (it is more precise than "killed by
+ * SIGABRT").  0, or -1 with errno set. */
+int pw_trace_mark_end(const char *path, enum pw_end_kind kind, int status, uint64_t end_ns,
+                      bool keep_deadlock);
+
+#endif
