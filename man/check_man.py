@@ -51,6 +51,16 @@ def main(argv):
                  for k in keys if k + "=" not in man1]
     failures += ["parkwatch.1 does not document finding kind %s" % k
                  for k in kinds if k not in man1]
+    subcommands = re.findall(r'^\s*X\("([a-z]+)", pw_cmd_\w+,', read(root, "analyzer/cli/cli.h"), re.M)
+    synopsis = man1.split(".SH SYNOPSIS", 1)[-1].split(".SH ", 1)[0]
+    if len(subcommands) < 4:
+        failures.append("could not read the subcommands of analyzer/cli/cli.h PW_SUBCOMMANDS")
+    failures += ["parkwatch.1's synopsis lacks parkwatch %s" % c
+                 for c in subcommands if not re.search(r"^\.B parkwatch %s$" % c, synopsis, re.M)]
+    # the shim installs under the (multiarch) libdir: a fixed path in an example is wrong
+    failures += ["%s names a fixed shim path: %s" % (page, m)
+                 for page, text in (("parkwatch.1", man1), ("parkwatch.3", man3))
+                 for m in re.findall(r"/usr(?:/local)?/lib\w*/libparkwatch\.so", text)]
 
     version = re.search(r"^\s*version\s*:\s*'([^']+)'", read(root, "meson.build"), re.M)
     if not version:

@@ -129,6 +129,12 @@ def main(argv):
             elif os.path.dirname(files["header"]) not in cflags:
                 failures.append("pkg-config gives %r, not -I%s" % (cflags.strip(),
                                                                     os.path.dirname(files["header"])))
+            rc, shim, err = run([pkgconf, "--variable=shim", "parkwatch"], env=env)
+            # pkgconf prefixes the sysroot (our DESTDIR) to it, pkg-config does not
+            shim = shim.strip()
+            if rc != 0 or (shim if shim.startswith(dest) else dest + shim) != files["shim"]:
+                failures.append("pkg-config --variable=shim gives %r, not %s"
+                                % (shim, files["shim"][len(dest):]))
             src, exe = os.path.join(tmp, "probe.c"), os.path.join(tmp, "probe")
             with open(src, "w") as f:
                 f.write(PROBE)
