@@ -9,6 +9,8 @@
  *   cond                   -> the threads that ever signalled it
  *   sem                    -> the threads that ever posted it
  *   barrier                -> how many participants arrived, of how many
+ *   futex wait             -> the threads that ever woke that word
+ *   futex PI lock          -> the owner named by the word's TID bits
  *
  * The walk stops at a thread that is not parked (running or exited), at an
  * object nobody can act on, or when it meets a thread already in the chain (a
@@ -383,6 +385,57 @@ static void step_sem(struct pw_thread *t, struct step *s)
     snprintf(s->reason, sizeof(s->reason), "which nobody posts");
 }
 
+/* A raw futex wait (Rust's std, GLib, libstdc++): like a cond, it ends when
+ * someone wakes the word; the model knows who ever did. */
+static void step_futex(struct pw_thread *t, struct step *s)
+{
+    struct pw_object *o = t->waits_on;
+    struct pw_thread *c[8];
+    size_t n = live(o->signallers, o->nsignallers, t, c, 8);
+    const char *elsewhere = o->outside ? " (not private: another process may wake it)" : "";
+    s->relation = "woken by";
+    if (n) {
+        pick(s, c, n, "woken by", "woken by");
+        if (s->next || !t->proc->finished)
+            return;
+        snprintf(s->root, sizeof(s->root), "%s was woken by %s, which woke it no more%s", o->id,
+                 c[0]->name, elsewhere);
+        snprintf(s->reason, sizeof(s->reason), "whose waker %s woke it no more", c[0]->name);
+        return;
+    }
+    struct pw_thread *gone = other_signaller(o, t);
+    if (gone) {
+        snprintf(s->root, sizeof(s->root), "%s was woken only by %s, which exited%s", o->id,
+                 gone->name, elsewhere);
+        snprintf(s->reason, sizeof(s->reason), "whose only waker %s exited", gone->name);
+        return;
+    }
+    snprintf(s->root, sizeof(s->root), "nothing wakes %s%s", o->id, elsewhere);
+    snprintf(s->reason, sizeof(s->reason), "which nothing wakes");
+}
+
+/* A priority-inheritance futex names its owner: a strict edge, like a mutex. */
+static void step_futex_pi(struct pw_thread *t, struct step *s)
+{
+    struct pw_object *o = t->waits_on;
+    struct pw_thread *owner = pw_model_thread_by_tid(t->proc, o->pi_owner_tid);
+    s->relation = "owned by";
+    if (!owner) {
+        snprintf(s->root, sizeof(s->root),
+                 "%s is owned by tid %d, a thread the trace does not know", o->id, o->pi_owner_tid);
+        snprintf(s->reason, sizeof(s->reason), "whose owner (tid %d) the trace does not know",
+                 o->pi_owner_tid);
+        return;
+    }
+    pick(s, &owner, 1, "owned by", "owned by");
+    if (!s->next && owner->status == PW_THR_EXITED) {
+        snprintf(s->root, sizeof(s->root), "owned by %s, which exited without unlocking it",
+                 owner->name);
+        snprintf(s->reason, sizeof(s->reason), "owned by %s, which exited without unlocking it",
+                 owner->name);
+    }
+}
+
 /* A barrier: how many participants arrived (the threads parked on it) of how
  * many it was initialised for. */
 static void step_barrier(struct pw_thread *t, struct step *s)
@@ -461,6 +514,10 @@ static void next_step(struct pw_thread *t, struct step *s)
         step_barrier(t, s);
     else if (type == PW_OBJ_POLLSET)
         step_poll(t, s);
+    else if (t->op == PW_OP_FUTEX_LOCK_PI)
+        step_futex_pi(t, s);
+    else if (type == PW_OBJ_FUTEX)
+        step_futex(t, s);
     else
         step_other(t, s);
 }

@@ -182,6 +182,20 @@ struct pw_thread *pw_model_thread(struct pw_process *p, uint32_t serial)
     return &p->threads[p->by_serial[serial] - 1];
 }
 
+struct pw_thread *pw_model_thread_by_tid(struct pw_process *p, int tid)
+{
+    struct pw_thread *found = NULL;
+    for (size_t i = 0; tid > 0 && i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->tid != tid)
+            continue;
+        if (t->status != PW_THR_EXITED)
+            return t; /* a TID is reused only after its thread ended */
+        found = t;
+    }
+    return found;
+}
+
 #define MAX_SERIAL (1u << 24)
 
 /* Serial -> thread map: serials are handed out densely, so an array will do. */
@@ -370,6 +384,10 @@ static int link_thread(struct pw_process *p, struct pw_thread *t, const struct p
                 t->waits_on->create_stack = r->park_stack; /* first-use site */
             if (t->op == PW_OP_POLL && link_set(p, t->waits_on, r) < 0)
                 return -1;
+            if (t->op == PW_OP_FUTEX_LOCK_PI)
+                t->waits_on->pi_owner_tid = (int)r->park_obj2;
+            if (t->waits_on->type == PW_OBJ_FUTEX && (t->park_flags & PW_PARK_OUTSIDE))
+                t->waits_on->outside = true; /* not FUTEX_PRIVATE: shared with other processes */
         }
     }
     size_t nheld = r->nheld < PW_HELD_MAX ? r->nheld : PW_HELD_MAX;
@@ -426,10 +444,12 @@ static int replay_event(struct pw_process *p, const struct pw_event *e)
     struct pw_thread *t = pw_model_thread(p, e->thread);
     struct pw_object *o;
     switch (e->kind) {
-    case PW_EV_COND_SIGNAL: /* op PW_OBJ_SEM: a sem_post */
+    case PW_EV_COND_SIGNAL: /* op PW_OBJ_SEM: a sem_post; PW_OBJ_FUTEX: a futex wake */
         if (!t)
             return 0;
-        o = pw_model_object(p, e->op == PW_OBJ_SEM ? PW_OBJ_SEM : PW_OBJ_COND, e->obj);
+        o = pw_model_object(
+            p, e->op == PW_OBJ_SEM || e->op == PW_OBJ_FUTEX ? (enum pw_obj_type)e->op : PW_OBJ_COND,
+            e->obj);
         return o ? PTR_PUSH(o->signallers, o->nsignallers, t) : -1;
     case PW_EV_CHAN_SEND:
         if (!t || e->result < 0)

@@ -100,6 +100,9 @@ struct pw_object {
      * (send-side waits included); outside when some members are not channels */
     size_t nmembers;
     struct pw_object **members;
+    /* PW_OBJ_FUTEX: a priority-inheritance word's owner, the TID a waiter read
+     * from it when it parked in FUTEX_LOCK_PI (0: none seen) */
+    int pi_owner_tid;
 };
 
 /* Channel misuse the shim saw when it happened (MISUSE notes), in note order. */
@@ -187,6 +190,8 @@ struct pw_process *pw_model_parent_holder(const struct pw_object *o, int side);
 /* Generation of the lock at ADDR at TIME_NS (since the process start): how
  * many times it was initialised or destroyed before. */
 uint32_t pw_model_generation(const struct pw_process *p, uint64_t addr, uint64_t time_ns);
+/* The thread of P whose kernel TID is TID (alive at the end first), or NULL. */
+struct pw_thread *pw_model_thread_by_tid(struct pw_process *p, int tid);
 /* Threads that hold lock OBJ (mutex/rwlock/spin), into OUT (up to MAX); returns the count. */
 size_t pw_model_holders(struct pw_process *p, const struct pw_object *obj, struct pw_thread **out,
                         size_t max);

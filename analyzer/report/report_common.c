@@ -50,6 +50,7 @@ const char *pw_report_object_symbol(const struct pw_report *r, const struct pw_o
     case PW_OBJ_COND:
     case PW_OBJ_SEM:
     case PW_OBJ_BARRIER:
+    case PW_OBJ_FUTEX:
         return r->frames ? pw_frames_data_name(r->frames, o->proc->trace, o->key) : NULL;
     default:
         return NULL;

@@ -53,7 +53,8 @@
  *   THREAD_NAME    obj=target serial, arg=first 8 bytes of the name
  *   PARK           op=PW_OP_*, obj=object (address, channel id, thread serial, or a
  *                  pollset: (serial << 1 | 1) for poll/select, 1 << 63 | instance for epoll),
- *                  obj2=second object (mutex released by a cond wait, fd),
+ *                  obj2=second object (mutex released by a cond wait, fd; for
+ *                  PW_OP_FUTEX_LOCK_PI the owner's TID read from the futex word),
  *                  arg=flags (PW_PARK_*), stack=park stack
  *   UNPARK         op=PW_OP_*, obj=object, result=return value, err=errno,
  *                  arg=bytes for channel ops
@@ -64,7 +65,8 @@
  *   LOCK_DESTROY   obj=address, op=PW_OBJ_*, result=rc
  *   HELD_AT_EXIT   obj=lock address, op=PW_OBJ_* (one per lock held when the thread ended)
  *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run);
- *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond)
+ *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond);
+ *                  op=PW_OBJ_FUTEX: a futex wake of the word at obj, stack=waker's
  *   CHAN_CREATE    obj=channel id, op=PW_OBJ_*, arg=(fd of side 0) | (fd of side 1) << 32,
  *                  stack=creation stack.  A socketpair is two channels (ids n, n+1:
  *                  sv[0] -> sv[1] and back); an eventfd, or an mqueue opened O_RDWR,
@@ -178,7 +180,9 @@ enum pw_obj_field {
     X(POLL, "poll", POLLSET, NONE, 0)                 \
     X(SPIN_LOCK, "spin-lock", SPIN, NONE, 1)          \
     X(USER_RECV, "queue-recv", USERCHAN, RECV, 0)     \
-    X(USER_SEND, "queue-send", USERCHAN, SEND, 0)
+    X(USER_SEND, "queue-send", USERCHAN, SEND, 0)     \
+    X(FUTEX_WAIT, "futex-wait", FUTEX, NONE, 0)       \
+    X(FUTEX_LOCK_PI, "futex-lock-pi", FUTEX, NONE, 1)
 
 enum pw_park_op {
 #define PW_X(name, str, obj, dir, strict) PW_OP_##name,
@@ -207,7 +211,8 @@ enum pw_dir { PW_DIR_NONE, PW_DIR_RECV, PW_DIR_SEND };
     X(EVENTFD, "eventfd", 0, 1)       \
     X(MQUEUE, "mqueue", 0, 1)         \
     X(USERCHAN, "queue", 0, 1)        \
-    X(POLLSET, "pollset", 0, 0)
+    X(POLLSET, "pollset", 0, 0)       \
+    X(FUTEX, "futex", 0, 0)
 
 enum pw_obj_type {
 #define PW_X(name, str, lock, chan) PW_OBJ_##name,

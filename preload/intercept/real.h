@@ -136,7 +136,8 @@ mqd_t __mq_open_2(const char *name, int oflag);
     X(mq_receive, NULL)                      \
     X(mq_timedreceive, NULL)                 \
     X(posix_spawn, NULL)                     \
-    X(posix_spawnp, NULL)
+    X(posix_spawnp, NULL)                    \
+    X(syscall, NULL)
 
 struct pw_real_table {
 #define PW_X(name, ver)       \

@@ -1,0 +1,173 @@
+/* The futex through libc's syscall(): Rust's std (Mutex, Condvar, mpsc,
+ * thread::park), GLib (GMutex, GCond, GAsyncQueue) and libstdc++ (std::future,
+ * std::latch, std::atomic::wait) wait on the kernel futex with
+ * syscall(SYS_futex, ...) and never call a pthread function for it.
+ *
+ * syscall() is a varargs function: the wrapper reads six longs (as glibc's own
+ * syscall() loads six registers whatever the caller passed) and forwards them
+ * all.  Every number but SYS_futex and SYS_futex_waitv goes straight to the
+ * real syscall() before anything else is looked at: no guard, no TLS, no
+ * clock, and errno is the real call's.
+ *
+ * What is recorded (PW_OBJ_FUTEX, the address is the key):
+ *   - FUTEX_WAIT / FUTEX_WAIT_BITSET / FUTEX_WAIT_REQUEUE_PI: a park
+ *     (PW_OP_FUTEX_WAIT), timed when a timeout is given;
+ *   - FUTEX_LOCK_PI / FUTEX_LOCK_PI2: a park (PW_OP_FUTEX_LOCK_PI) whose obj2 is
+ *     the owner's TID read from the futex word: a real wait-for edge;
+ *   - FUTEX_WAKE / WAKE_BITSET / WAKE_OP / (CMP_)REQUEUE / UNLOCK_PI: the waker
+ *     (COND_SIGNAL with op PW_OBJ_FUTEX, once per run of wakes of one address
+ *     by one thread, like a sem_post), with its stack (the stack capture keeps
+ *     a per-call-site cache, so a repeated site costs a few compares).
+ * A futex without FUTEX_PRIVATE_FLAG can be woken by another process: its
+ * parks carry PW_PARK_OUTSIDE, like a process-shared semaphore's.
+ *
+ * A FUTEX_WAIT whose word no longer holds the expected value returns EAGAIN at
+ * once without sleeping: the wrapper compares first and records nothing then
+ * (a ping-pong where the partner already moved on costs no park).  Reading the
+ * word means a futex call on an unmapped address faults here instead of
+ * returning EFAULT: only NULL and misaligned words (the common bad arguments,
+ * EFAULT / EINVAL from the kernel) are passed through unread.
+ *
+ * Nothing is recorded twice: glibc's pthread objects use inline system calls,
+ * never syscall(), and a futex call made while the thread is already parked
+ * in one of our wrappers (a library's internal wait) or with the guard raised
+ * goes to the kernel untouched.  SYS_futex_waitv (several words at once) is
+ * passed through like any other number: no library the shim follows uses it
+ * yet, and a wait on a set of words would need a set object (README,
+ * Limitations). */
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "init.h"
+#include "real.h"
+#include "shim.h"
+#include "stack.h"
+#include "threads.h"
+#include "tls.h"
+
+#ifndef FUTEX_LOCK_PI2
+#define FUTEX_LOCK_PI2 13
+#endif
+
+/* The command bits of a futex op (the flags are FUTEX_PRIVATE_FLAG and
+ * FUTEX_CLOCK_REALTIME). */
+#define PW_FUTEX_CMD(op) ((op) & FUTEX_CMD_MASK)
+
+/* The real syscall(), resolved with the rest of the table.  A call before the
+ * table is filled (another library's constructor, or dlsym itself) resolves
+ * this one entry alone. */
+static long real_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    if (PW_UNLIKELY(pw_real.syscall.obj == NULL))
+        pw_real.syscall.obj = dlsym(RTLD_NEXT, "syscall");
+    return PW_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6);
+}
+
+/* A word the wrapper may read: the kernel rejects NULL (EFAULT) and misaligned
+ * (EINVAL) words, so those go to it unread. */
+static bool word_readable(long addr)
+{
+    return addr != 0 && (addr & 3) == 0;
+}
+
+static void wake_seen(uint64_t addr)
+{
+    if (PW_LIKELY(pw_tls.last_cond == addr))
+        return;
+    pw_tls.last_cond = addr;
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_event ev = {.kind = PW_EV_COND_SIGNAL,
+                          .op = PW_OBJ_FUTEX,
+                          .obj = addr,
+                          .stack = pw_stack_capture()};
+    pw_emit(pw_self(), &ev);
+    pw_tls.guard--;
+    errno = err;
+}
+
+/* A wait: park, the real call, unpark.  OBJ2 is the PI owner's TID (0 for a
+ * plain wait). */
+static long wait_work(uint16_t op, uint16_t flags, uint64_t obj2, long a1, long a2, long a3,
+                      long a4, long a5, long a6)
+{
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_thread_rec *t = pw_self();
+    if (t != NULL && t->park_op != PW_OP_NONE)
+        t = NULL; /* already parked by an outer wrapper: record it once */
+    if (t != NULL)
+        pw_park_begin(t, op, flags, (uint64_t)a1, obj2, -1, pw_stack_capture());
+    pw_tls.guard--;
+    errno = err;
+    long rc;
+    /* a futex wait is not a cancellation point, but a forced unwind (a Rust
+     * panic through the wait is not one either) must not leave the park open */
+    pthread_cleanup_push(pw_park_cancelled, (void *)(uintptr_t)op);
+    rc = real_syscall(SYS_futex, a1, a2, a3, a4, a5, a6);
+    pthread_cleanup_pop(0);
+    if (t == NULL)
+        return rc;
+    err = errno;
+    pw_tls.guard++;
+    pw_park_end(t, op, (uint64_t)a1, rc, rc < 0 ? err : 0, 0);
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+static long futex_work(long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    int cmd = PW_FUTEX_CMD((int)a2);
+    uint16_t outside = (a2 & FUTEX_PRIVATE_FLAG) ? 0 : PW_PARK_OUTSIDE;
+    switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET:
+    case FUTEX_WAIT_REQUEUE_PI:
+        if (!word_readable(a1) || __atomic_load_n((const int *)a1, __ATOMIC_RELAXED) != (int)a3)
+            break; /* EAGAIN (or the kernel's error) at once: no park */
+        return wait_work(PW_OP_FUTEX_WAIT, outside | (a4 != 0 ? PW_PARK_TIMED : 0), 0, a1, a2,
+                         a3, a4, a5, a6);
+    case FUTEX_LOCK_PI:
+    case FUTEX_LOCK_PI2: {
+        if (!word_readable(a1))
+            break;
+        uint32_t word = __atomic_load_n((const uint32_t *)a1, __ATOMIC_RELAXED);
+        if ((word & FUTEX_TID_MASK) == 0)
+            break; /* free: the kernel takes it for us without sleeping */
+        return wait_work(PW_OP_FUTEX_LOCK_PI, outside | (a4 != 0 ? PW_PARK_TIMED : 0),
+                         word & FUTEX_TID_MASK, a1, a2, a3, a4, a5, a6);
+    }
+    case FUTEX_WAKE:
+    case FUTEX_WAKE_BITSET:
+    case FUTEX_REQUEUE:
+    case FUTEX_CMP_REQUEUE:
+    case FUTEX_UNLOCK_PI:
+        wake_seen((uint64_t)a1);
+        break;
+    case FUTEX_WAKE_OP: /* wakes waiters of both words */
+        wake_seen((uint64_t)a1);
+        wake_seen((uint64_t)a5);
+        break;
+    default:
+        break;
+    }
+    return real_syscall(SYS_futex, a1, a2, a3, a4, a5, a6);
+}
+
+PW_EXPORT long syscall(long nr, ...)
+{
+    va_list ap;
+    va_start(ap, nr);
+    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+    va_end(ap);
+    if (PW_LIKELY(nr != SYS_futex) || !pw_on())
+        return real_syscall(nr, a1, a2, a3, a4, a5, a6);
+    return futex_work(a1, a2, a3, a4, a5, a6);
+}
