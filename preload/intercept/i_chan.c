@@ -563,8 +563,18 @@ static int pipe_after(int rc, int fds[2], int flags)
     return rc;
 }
 
+/* libunwind's private pipe, asked for inside our stack capture: refused, so
+ * the shim never owns an fd the host could see or reuse (stack.c). */
+static int refuse_pipe(void)
+{
+    errno = EMFILE;
+    return -1;
+}
+
 PW_EXPORT int pipe(int fds[2])
 {
+    if (PW_UNLIKELY(pw_stack_refuses_fds()))
+        return refuse_pipe();
     if (!pw_on())
         return PW_REAL(pipe) ? PW_REAL(pipe)(fds) : (int)syscall(SYS_pipe2, fds, 0);
     return pipe_after(PW_REAL(pipe)(fds), fds, 0);
@@ -572,6 +582,8 @@ PW_EXPORT int pipe(int fds[2])
 
 PW_EXPORT int pipe2(int fds[2], int flags)
 {
+    if (PW_UNLIKELY(pw_stack_refuses_fds()))
+        return refuse_pipe();
     if (!pw_on())
         return PW_REAL(pipe2) ? PW_REAL(pipe2)(fds, flags) : (int)syscall(SYS_pipe2, fds, flags);
     return pipe_after(PW_REAL(pipe2)(fds, flags), fds, flags);

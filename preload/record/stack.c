@@ -13,10 +13,28 @@
  * cache remembers, per capture site, where on the stack each return address of
  * the chain was stored, and which depot id the chain got.  A capture whose
  * site matches re-reads those slots; if every one still holds the same return
- * address the chain is the same and so is its stack id.  See sc_find. */
+ * address the chain is the same and so is its stack id.  See sc_find.
+ *
+ * No fd, ever.  libunwind 1.6 validates memory, when a frame has no unwind
+ * information and it guesses the caller from the frame pointer, by writing
+ * the address into a private pipe (mincore, then read and write on the pipe);
+ * it creates that pipe when it initialises and remembers the fd numbers.  A
+ * host that closes fds it did not open (close_range(3, ~0U), daemons) and
+ * opens new ones on the same numbers then had one byte of its data eaten and
+ * one byte of our memory written into its fds, or its fds closed and replaced
+ * by a pipe (varnishd's listen socket turned into one); and the pipe itself
+ * shifted the host's fd numbers.  So: libunwind is initialised once, at our
+ * init, with pipe creation refused (pw_stack_refuses_fds, checked by the pipe
+ * interposers), and its local address space reads memory through
+ * safe_access_mem, which validates without any fd (process_vm_readv on our
+ * own pid) and never calls libunwind's validation.  libgcc's unwinder stops
+ * at a frame without unwind information and touches no fd. */
 #define UNW_LOCAL_ONLY
+#include <errno.h>
 #include <libunwind.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 #include <unwind.h>
 
 #include "config.h"
@@ -86,6 +104,55 @@ static __thread struct pw_sc pw_sc __attribute__((tls_model("initial-exec")));
 static uint32_t no_libunwind;
 
 uint64_t pw_self_lo, pw_self_hi;
+
+/* Raised while this thread runs libunwind: its pipe creation is refused. */
+static __thread uint32_t nofd __attribute__((tls_model("initial-exec")));
+
+bool pw_stack_refuses_fds(void)
+{
+    return nofd != 0;
+}
+
+/* libunwind's own reader of the local address space (a direct load). */
+static int (*unw_access_mem)(unw_addr_space_t, unw_word_t, unw_word_t *, int, void *);
+
+/* libunwind passes its "validate this address" flag in bit 0 of the accessor
+ * argument (AS_ARG_VALIDATE_MASK in 1.6 to 1.8, internal): set for guessed
+ * frames.  Such a read is done by the kernel, which fails cleanly on an
+ * unmapped address: no fd, no signal.  An older libunwind that keeps the flag
+ * elsewhere reaches its own validation, whose pipe we refused: the read then
+ * fails and the stack ends at the frame without unwind information. */
+static int safe_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+                           void *arg)
+{
+    if (write || ((uintptr_t)arg & 1u) == 0)
+        return unw_access_mem(as, addr, val, write, arg);
+    int err = errno;
+    struct iovec to = {.iov_base = val, .iov_len = sizeof *val};
+    struct iovec from = {.iov_base = (void *)(uintptr_t)addr, .iov_len = sizeof *val};
+    ssize_t n = process_vm_readv(getpid(), &to, 1, &from, 1, 0);
+    errno = err;
+    return n == (ssize_t)sizeof *val ? 0 : -1;
+}
+
+/* libunwind initialises on its first use (pipe included): make that use this
+ * one, at our init, with pipe creation refused, and put safe_access_mem in
+ * front of its reader.  Were the host first (libunwind initialised by its own
+ * use), the pipe is the host's, and still never used for our stacks. */
+static void unw_setup(void)
+{
+    nofd = 1;
+    unw_accessors_t *acc = unw_get_accessors(unw_local_addr_space);
+    nofd = 0;
+    if (acc == NULL || acc->access_mem == NULL) {
+        no_libunwind = 1;
+        return;
+    }
+    if (acc->access_mem != safe_access_mem) {
+        unw_access_mem = acc->access_mem;
+        acc->access_mem = safe_access_mem;
+    }
+}
 
 void pw_stack_after_fork(void)
 {
@@ -214,7 +281,9 @@ __attribute__((noinline)) uint32_t pw_stack_capture(void)
             pw_tls.captures++;
         n = walk(buf, cfas, want);
     } else {
+        nofd = 1;
         int got = unw_backtrace(buf, want);
+        nofd = 0;
         n = got > 0 ? (unsigned)got : 0;
     }
     unsigned k = 0, last = 0;
@@ -246,4 +315,5 @@ void pw_stack_warmup(void)
     void *buf[4];
     uint64_t cfa[4];
     walk(buf, cfa, 4);
+    unw_setup();
 }

@@ -7,6 +7,9 @@
 uint32_t pw_stack_capture(void);
 void pw_stack_warmup(void);
 void pw_stack_after_fork(void); /* fork child: backtrace() only */
+/* True while this thread runs libunwind: the pipe interposers refuse to
+ * create a pipe for it (the shim owns no fd; see stack.c). */
+bool pw_stack_refuses_fds(void);
 
 /* The shim's own code: frames in [pw_self_lo, pw_self_hi) are skipped (set by
  * modules.c when it finds our module). */
