@@ -545,8 +545,12 @@ const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t)
         l->o = t->waits_on;
         l->op = t->op;
         next_step(t, &s);
-        for (size_t i = 0; i < s.nblockers; i++)
+        for (size_t i = 0; i < s.nblockers; i++) {
             pw_link_add_blocker(f, l, s.blockers[i]);
+            /* "held by T2 since worker_step (file:line)" */
+            if (pw_obj_is_lock(l->o->type))
+                pw_finding_add_holder(f, l->o, s.blockers[i]);
+        }
         if (!s.next) {
             text_add(&text, " -> %s", s.root);
             if (!(l->text = strdup(s.root)))

@@ -29,6 +29,12 @@ static const char *plural(size_t n)
     return n == 1 ? "" : "s";
 }
 
+/* Is O's create_stack only the first park on it (the model's label)? */
+static bool first_use_only(const struct pw_object *o)
+{
+    return o->site_label && strcmp(o->site_label, "first used at") == 0;
+}
+
 /* Rewrites F's chain as the cycle alone, lockdep style:
  * "T1 waits mutex#2 (held by T2) -> T2 waits mutex#1 (held by T1)". */
 static void describe_cycle(struct pw_finding *f, size_t start)
@@ -41,8 +47,16 @@ static void describe_cycle(struct pw_finding *f, size_t start)
         struct pw_thread *next = l + 1 < f->nchain ? f->chain[l + 1].t : f->chain[start].t;
         ct->claimed = true;
         pw_finding_add_thread(f, ct, PW_ROLE_PARKED, ct->park_stack, 0);
-        pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack,
-                              ct->waits_on->site_label);
+        /* a lock is shown with where its holder took it (below, TSan style),
+         * not with the first park on it: that is another thread's stack */
+        bool lock = pw_obj_is_lock(ct->waits_on->type);
+        if (lock && first_use_only(ct->waits_on))
+            pw_finding_add_object(f, ct->waits_on, 0, NULL);
+        else
+            pw_finding_add_object(f, ct->waits_on, ct->waits_on->create_stack,
+                                  ct->waits_on->site_label);
+        if (lock)
+            pw_finding_add_holder(f, ct->waits_on, next);
         if (!m)
             continue;
         if (pw_op_obj_type(ct->op) == PW_OBJ_THREAD)
@@ -387,6 +401,7 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
                 return; /* out of memory: pw_detect_all reports it */
             pw_finding_add_thread(f, t, PW_ROLE_EXITED, t->exit_stack, 0);
             pw_finding_add_object(f, lock, lock->create_stack, lock->site_label);
+            pw_finding_add_held(f, lock, t, t->held_site[h]);
             size_t waiters = 0;
             for (size_t w = 0; w < p->nthreads; w++) {
                 struct pw_thread *u = &p->threads[w];

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
+
 static const struct {
     const char *name;
     enum pw_severity sev;
@@ -87,7 +89,7 @@ int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, enum pw_rol
         return -1;
     }
     f->threads = nv;
-    f->threads[f->nthreads++] = (struct pw_fthread){t, role, stack, stack2};
+    f->threads[f->nthreads++] = (struct pw_fthread){t, role, stack, stack2, NULL, NULL};
     return 0;
 }
 
@@ -104,6 +106,34 @@ int pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t st
     }
     f->objects = nv;
     f->objects[f->nobjects++] = (struct pw_fobject){o, stack, label};
+    return 0;
+}
+
+int pw_finding_add_held(struct pw_finding *f, struct pw_object *o, struct pw_thread *t,
+                        uint32_t stack)
+{
+    for (size_t i = 0; i < f->nheld; i++) {
+        if (f->held[i].o == o && f->held[i].t == t) {
+            if (!f->held[i].stack)
+                f->held[i].stack = stack;
+            return 0;
+        }
+    }
+    struct pw_fheld *nv = grow(f->held, (f->nheld + 1) * sizeof(*f->held));
+    if (!nv) {
+        f->oom = true;
+        return -1;
+    }
+    f->held = nv;
+    f->held[f->nheld++] = (struct pw_fheld){o, t, stack};
+    return 0;
+}
+
+int pw_finding_add_holder(struct pw_finding *f, struct pw_object *o, struct pw_thread *t)
+{
+    for (size_t h = 0; h < t->nheld; h++)
+        if (t->held[h] == o)
+            return pw_finding_add_held(f, o, t, t->held_site ? t->held_site[h] : 0);
     return 0;
 }
 
@@ -168,6 +198,7 @@ static void finding_free(struct pw_finding *f)
     free(f->reason);
     free(f->threads);
     free(f->objects);
+    free(f->held);
     free(f->message);
     free(f);
 }

@@ -28,7 +28,8 @@ enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING };
       "nothing inside the process can wake any thread: find the missing signal, unlock or "        \
       "close in the chain below")                                                                  \
     X(LOCK_ORDER, "lock-order-inversion", PW_SEV_ERROR,                                            \
-      "locks taken in conflicting orders by different threads: a potential deadlock",              \
+      "locks taken in conflicting orders (by different threads, or by one thread at different "    \
+      "times): a potential deadlock",                                                              \
       "always acquire these locks in the same order")                                              \
     X(CHAN_NEVER_CLOSED, "channel-never-closed", PW_SEV_ERROR,                                     \
       "receivers parked on a channel whose send side was never closed",                            \
@@ -103,6 +104,9 @@ struct pw_fthread {
     enum pw_role role;
     uint32_t stack;  /* the stack that matters here (park, misuse, exit site) */
     uint32_t stack2; /* a second stack (e.g. where A was taken), 0 if none */
+    /* PW_ROLE_ACQUIRES: the lock taken at STACK while holding LOCK2, taken at
+     * STACK2 (one lock-order edge, TSan's "acquired here while holding") */
+    struct pw_object *lock, *lock2;
 };
 
 /* An object as it appears in a finding. */
@@ -110,6 +114,14 @@ struct pw_fobject {
     struct pw_object *o;
     uint32_t stack;          /* creation / first-use / close site, 0 if unknown */
     const char *stack_label; /* "created at", "closed at", ... */
+};
+
+/* A lock held in a finding: who holds it and where it took it (lockdep's
+ * acquire_ip; JSON's locks_held). */
+struct pw_fheld {
+    struct pw_object *o;
+    struct pw_thread *t;
+    uint32_t stack; /* where T took O (whole stack or its call site), 0 unknown */
 };
 
 /* One link of a blocked chain: THREAD waits on OBJECT (op), which is blocked by
@@ -128,9 +140,10 @@ struct pw_finding {
     struct pw_process *proc;
     char *message; /* one-line headline in plain words */
     size_t count;  /* identical occurrences grouped here */
-    size_t nthreads, nobjects, nchain;
+    size_t nthreads, nobjects, nchain, nheld;
     struct pw_fthread *threads;
     struct pw_fobject *objects;
+    struct pw_fheld *held; /* locks the finding's threads hold, with their sites */
     struct pw_link *chain;
     char *chain_text;       /* the whole chain on one line, NULL if none */
     char *reason;           /* the root cause as a headline phrase, NULL if none */
@@ -154,6 +167,12 @@ int pw_finding_add_thread(struct pw_finding *f, struct pw_thread *t, enum pw_rol
                           uint32_t stack, uint32_t stack2);
 int pw_finding_add_object(struct pw_finding *f, struct pw_object *o, uint32_t stack,
                           const char *label);
+/* T holds lock O, taken at STACK (0 unknown); once per (O, T). */
+int pw_finding_add_held(struct pw_finding *f, struct pw_object *o, struct pw_thread *t,
+                        uint32_t stack);
+/* The same for lock O as T's held set knows it (its site, if known); nothing
+ * if T does not hold O. */
+int pw_finding_add_holder(struct pw_finding *f, struct pw_object *o, struct pw_thread *t);
 void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 struct pw_link *pw_finding_add_link(struct pw_finding *f);

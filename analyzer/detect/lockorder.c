@@ -7,8 +7,11 @@
  *   - a lock address that was destroyed or re-initialised starts a new node
  *     (address, generation), so a reused address never closes a false cycle;
  *   - read-read rwlock edges are dropped: two readers never block each other;
- *   - a cycle whose edges all come from one thread is not reported (one thread
- *     cannot deadlock with itself through ordering alone);
+ *   - a cycle whose edges all come from one thread is reported too, saying so
+ *     (lockdep, TSan and Helgrind do: two threads running those two paths can
+ *     deadlock), unless every edge was taken at the same two call sites (a
+ *     fixed class order: one function nesting two instances the same way, as
+ *     transfer(from, to) does with its arguments swapped);
  *   - a gate lock held around every acquisition of the cycle serializes it:
  *     no report;
  *   - a cycle whose threads already deadlocked is reported as a deadlock only.
@@ -20,6 +23,7 @@
 #include "finding.h"
 #include "lockorder.h"
 #include "model.h"
+#include "reader.h"
 
 struct edge {
     uint32_t from, to; /* node indexes */
@@ -234,6 +238,31 @@ static bool gated(struct search *s, const struct pw_lock_edge **chosen)
     return true;
 }
 
+/* The call site of stack ID (its innermost frame), 0 if unknown. */
+static uint64_t call_site(const struct pw_process *p, uint32_t id)
+{
+    const uint64_t *pcs;
+    unsigned n = 0;
+    if (!id || pw_trace_stack(p->trace, id, &pcs, &n) != 0 || !n)
+        return 0;
+    return pcs[0];
+}
+
+/* A cycle of one thread whose every edge nests the same two call sites: the
+ * same code ordering two instances by its arguments, which this analysis
+ * cannot tell apart from a class order it keeps (lockdep's classes). */
+static bool fixed_class_order(const struct pw_process *p, struct search *s,
+                              const struct pw_lock_edge **chosen)
+{
+    uint64_t outer = call_site(p, chosen[0]->stack2), inner = call_site(p, chosen[0]->stack);
+    if (!outer || !inner)
+        return false;
+    for (size_t i = 1; i < s->depth; i++)
+        if (call_site(p, chosen[i]->stack2) != outer || call_site(p, chosen[i]->stack) != inner)
+            return false;
+    return true;
+}
+
 static bool already_deadlocked(struct ctx *c, struct search *s)
 {
     for (size_t i = 0; i < c->fs->n; i++) {
@@ -265,7 +294,9 @@ static void report_cycle(struct search *s, void *vctx)
 {
     struct ctx *c = vctx;
     const struct pw_lock_edge *chosen[MAX_CYCLE];
-    if (!pick_notes(s, chosen) || gated(s, chosen) || already_deadlocked(c, s))
+    bool one_thread = !pick_notes(s, chosen);
+    if ((one_thread && fixed_class_order(c->p, s, chosen)) || gated(s, chosen) ||
+        already_deadlocked(c, s))
         return;
     struct pw_finding *f = pw_finding_new(c->fs, PW_FK_LOCK_ORDER, c->p);
     if (!f)
@@ -284,20 +315,34 @@ static void report_cycle(struct search *s, void *vctx)
         }
         if (!t)
             continue; /* a thread the trace lost */
-        /* a statically initialised lock has no init event: where this edge's
-         * thread took it is the next best site */
-        if (a->create_stack)
-            pw_finding_add_object(f, a, a->create_stack, a->site_label);
-        else
-            pw_finding_add_object(f, a, chosen[i]->stack2, "first locked at");
-        pw_finding_add_thread(f, t, PW_ROLE_ACQUIRES, chosen[i]->stack, chosen[i]->stack2);
+        /* the edge's own two stacks say where each lock was taken (TSan's
+         * "acquired here while holding"); a lock's init site, if any, names it */
+        pw_finding_add_object(f, a, a->create_stack, a->site_label);
+        if (pw_finding_add_thread(f, t, PW_ROLE_ACQUIRES, chosen[i]->stack, chosen[i]->stack2) ==
+            0) {
+            f->threads[f->nthreads - 1].lock = b;
+            f->threads[f->nthreads - 1].lock2 = a;
+        }
         if (m)
             fprintf(m, "%s%s takes %s while holding %s", i ? " -> " : "", t->name, b->id, a->id);
     }
     if (!m || fclose(m) != 0)
         f->oom = true; /* the cycle text could not be written */
     f->chain_text = text;
-    if (f->nobjects == 2)
+    struct pw_thread *only = one_thread ? pw_model_thread(c->p, chosen[0]->serial) : NULL;
+    if (one_thread && f->nobjects == 2)
+        pw_finding_set_message(f,
+                               "lock order inversion: %s and %s are taken in both orders, both "
+                               "by thread %s (potential deadlock once two threads run these "
+                               "paths)",
+                               f->objects[0].o->id, f->objects[1].o->id, only ? only->name : "?");
+    else if (one_thread)
+        pw_finding_set_message(f,
+                               "lock order inversion: a cycle of %zu locks taken in conflicting "
+                               "orders, all by thread %s (potential deadlock once two threads "
+                               "run these paths)",
+                               f->nobjects, only ? only->name : "?");
+    else if (f->nobjects == 2)
         pw_finding_set_message(f,
                                "lock order inversion: %s and %s are taken in both orders "
                                "(potential deadlock)",

@@ -393,13 +393,18 @@ static int link_thread(struct pw_process *p, struct pw_thread *t, const struct p
     size_t nheld = r->nheld < PW_HELD_MAX ? r->nheld : PW_HELD_MAX;
     t->held = calloc(nheld ? nheld : 1, sizeof(*t->held));
     t->held_read = calloc(nheld ? nheld : 1, sizeof(*t->held_read));
-    if (!t->held || !t->held_read)
+    t->held_site = calloc(nheld ? nheld : 1, sizeof(*t->held_site));
+    if (!t->held || !t->held_read || !t->held_site)
         return -1;
+    /* the record's sites were written at the last park or at the end: stale
+     * for a thread that ran since */
+    bool sites = t->status != PW_THR_RUNNING;
     for (size_t i = 0; i < nheld; i++) {
         struct pw_object *o = pw_model_object(p, held_type(r->held_type[i]), r->held[i]);
         if (!o)
             return -1;
         t->held_read[t->nheld] = (r->held_type[i] & 0x80u) != 0;
+        t->held_site[t->nheld] = sites && i < PW_HELD_SITES ? r->held_site[i] : 0;
         t->held[t->nheld++] = o;
     }
     return 0;
@@ -565,6 +570,21 @@ static enum pw_obj_type edge_type(uint64_t raw)
     return raw < PW_OBJ__COUNT ? (enum pw_obj_type)raw : PW_OBJ_MUTEX;
 }
 
+/* A HELD_AT_EXIT note says where its thread took the lock: the record mirrors
+ * only the first PW_HELD_SITES of them. */
+static void held_at_exit_site(struct pw_process *p, const struct pw_event *e)
+{
+    struct pw_thread *t = pw_model_thread(p, e->thread);
+    if (!t || t->status != PW_THR_EXITED || !e->stack)
+        return;
+    for (size_t h = 0; h < t->nheld; h++) {
+        if (t->held[h]->key == e->obj && !t->held_site[h]) {
+            t->held_site[h] = e->stack;
+            return;
+        }
+    }
+}
+
 static int replay_notes(struct pw_process *p, const struct pw_event *notes, size_t n)
 {
     size_t nedges = 0;
@@ -577,6 +597,8 @@ static int replay_notes(struct pw_process *p, const struct pw_event *notes, size
         const struct pw_event *e = &notes[i];
         if (e->kind == PW_EV_MISUSE && add_misuse(p, e) < 0)
             return -1;
+        if (e->kind == PW_EV_HELD_AT_EXIT)
+            held_at_exit_site(p, e);
         if (e->kind != PW_EV_LOCK_EDGE)
             continue;
         p->lock_edges[p->nlock_edges++] = (struct pw_lock_edge){
@@ -732,6 +754,7 @@ void pw_model_free(struct pw_model *m)
         for (size_t t = 0; t < p->nthreads; t++) {
             free(p->threads[t].held);
             free(p->threads[t].held_read);
+            free(p->threads[t].held_site);
         }
         free(p->threads);
         for (size_t o = 0; o < p->nobjects; o++)

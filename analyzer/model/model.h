@@ -48,6 +48,8 @@ struct pw_thread {
     size_t nheld;
     struct pw_object **held; /* locks held (only those mirrored in the file) */
     bool *held_read;         /* held[i] is an rwlock held for reading */
+    uint32_t *held_site;     /* where held[i] was taken (stack id), 0 unknown: known
+                              * for a thread parked or exited at the end */
     bool joined, detached, is_main, adopted, held_at_exit;
     bool claimed; /* already explained by a deadlock finding: not reported again */
 };

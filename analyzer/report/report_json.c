@@ -125,6 +125,10 @@ static json_t *fthread_json(const struct pw_report *r, const struct pw_finding *
     pw_json_set(o, "state", pw_json_str(state_name(t->status)));
     if (ft->stack2)
         pw_json_set(o, "stack2", stack_json(r, tr, ft->stack2));
+    if (ft->lock) /* a lock-order edge: lock taken at stack while holding lock2 */
+        pw_json_set(o, "acquires", pw_json_str(ft->lock->id));
+    if (ft->lock2)
+        pw_json_set(o, "holding", pw_json_str(ft->lock2->id));
     if (t->status == PW_THR_PARKED)
         pw_json_set(o, "since_ms", json_integer((json_int_t)t->since_ms));
     return o;
@@ -139,6 +143,16 @@ static json_t *fobject_json(const struct pw_report *r, const struct pw_finding *
     pw_json_set(o, "created_at", stack_json(r, f->proc->trace, fo->stack));
     pw_json_set(o, "site", str_or_null(fo->stack_label));
     pw_json_set(o, "symbol", str_or_null(pw_report_object_symbol(r, fo->o)));
+    return o;
+}
+
+static json_t *fheld_json(const struct pw_report *r, const struct pw_finding *f,
+                          const struct pw_fheld *h)
+{
+    json_t *o = json_object();
+    pw_json_set(o, "object", pw_json_str(h->o->id));
+    pw_json_set(o, "tid", json_integer(h->t->tid));
+    pw_json_set(o, "acquired_at", stack_json(r, f->proc->trace, h->stack));
     return o;
 }
 
@@ -174,6 +188,10 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
     for (size_t i = 0; i < f->nobjects; i++)
         pw_json_push(a, fobject_json(r, f, &f->objects[i]));
     pw_json_set(o, "objects", a);
+    a = json_array();
+    for (size_t i = 0; i < f->nheld; i++)
+        pw_json_push(a, fheld_json(r, f, &f->held[i]));
+    pw_json_set(o, "locks_held", a);
     a = json_array();
     for (size_t i = 0; i < f->nchain; i++)
         pw_json_push(a, link_json(&f->chain[i]));

@@ -38,6 +38,7 @@ struct member {
     struct pw_thread *t;
     enum pw_role role;
     uint32_t stack, stack2;
+    const struct pw_object *lock, *lock2; /* a lock-order edge: B while holding A */
 };
 
 static const char *plural(size_t n)
@@ -118,8 +119,9 @@ static const char *stack_label(enum pw_finding_kind k, enum pw_role role, int se
 static bool same_group(const struct member *a, const struct member *b)
 {
     return a->role == b->role && a->stack == b->stack && a->stack2 == b->stack2 &&
-           a->t->create_stack == b->t->create_stack && a->t->parent == b->t->parent &&
-           a->t->status == b->t->status && a->t->op == b->t->op && a->t->waits_on == b->t->waits_on;
+           a->lock == b->lock && a->lock2 == b->lock2 && a->t->create_stack == b->t->create_stack &&
+           a->t->parent == b->t->parent && a->t->status == b->t->status && a->t->op == b->t->op &&
+           a->t->waits_on == b->t->waits_on;
 }
 
 static bool is_parked_view(const struct member *m)
@@ -146,6 +148,12 @@ static void print_group_head(struct tw *w, const struct member *v, size_t n, con
                              size_t count, const struct member *m)
 {
     const struct pw_thread *t = m->t;
+    if (m->lock && m->lock2) { /* one lock-order edge, TSan's words */
+        fputs("  ", w->f);
+        print_names(w->f, v, n, in, count);
+        fprintf(w->f, ": %s acquired here while holding %s:\n", m->lock->id, m->lock2->id);
+        return;
+    }
     fputs("  ", w->f);
     if (is_parked_view(m)) {
         if (count > 1)
@@ -173,9 +181,15 @@ static void print_group(struct tw *w, const struct member *v, size_t n, const bo
     print_group_head(w, v, n, in, count, m);
     if (m->stack)
         print_stack(w, m->stack);
-    if (m->stack2) {
+    if (m->stack2 && m->lock2) {
+        fprintf(w->f, "    %s previously acquired by the same thread here:\n", m->lock2->id);
+        print_stack(w, m->stack2);
+    } else if (m->stack2) {
         fprintf(w->f, "    %s:\n", stack_label(w->kind, m->role, 1));
         print_stack(w, m->stack2);
+    } else if (m->lock2) {
+        fprintf(w->f, "    %s previously acquired by the same thread (site unknown)\n",
+                m->lock2->id);
     }
     const struct pw_thread *t = m->t;
     if (!t->create_stack)
@@ -215,6 +229,38 @@ static int print_members(struct tw *w, const struct member *v, size_t n)
 
 /* ---- findings */
 
+/* "mutex#1 (&stats_mu) held by T2 (tid 12) since worker_step (pool.c:42)",
+ * then the rest of the stack when the whole one is known (lockdep's
+ * acquire_ip, with TSan's stack). */
+static void print_held(struct tw *w, const struct pw_fheld *h)
+{
+    const char *sym = pw_report_object_symbol(w->r, h->o);
+    fprintf(w->f, "\n  %s%s%s%s held by %s (tid %d)", h->o->id, sym ? " (" : "", sym ? sym : "",
+            sym ? ")" : "", h->t->name, h->t->tid);
+    const struct pw_frame *v;
+    size_t n = h->stack ? pw_frames_get(w->r->frames, w->trace, h->stack, &v) : 0;
+    if (!n) {
+        fputs(", taken at an unknown site\n", w->f);
+        return;
+    }
+    /* the innermost frame (inlined ones included) names the call site */
+    const struct pw_frame *fr = &v[0];
+    if (fr->function && fr->file && fr->line)
+        fprintf(w->f, " since %s (%s:%d)", fr->function, fr->file, fr->line);
+    else if (fr->function)
+        fprintf(w->f, " since %s", fr->function);
+    else if (fr->module)
+        fprintf(w->f, " since %s+0x%llx", base_name(fr->module),
+                (unsigned long long)fr->module_offset);
+    if (n == 1 || seen(w, h->stack)) {
+        fputc('\n', w->f);
+        return;
+    }
+    fputs(", taken at:\n", w->f);
+    for (size_t i = 0; i < n; i++)
+        print_frame(w->f, i, &v[i]);
+}
+
 static void print_headline(FILE *f, const struct pw_finding *fd)
 {
     enum pw_finding_kind k = fd->kind;
@@ -245,8 +291,8 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
     if (!v)
         return -1;
     for (size_t i = 0; i < fd->nthreads; i++)
-        v[i] = (struct member){fd->threads[i].t, fd->threads[i].role, fd->threads[i].stack,
-                               fd->threads[i].stack2};
+        v[i] = (struct member){fd->threads[i].t,      fd->threads[i].role, fd->threads[i].stack,
+                               fd->threads[i].stack2, fd->threads[i].lock, fd->threads[i].lock2};
     int rc = print_members(&w, v, fd->nthreads);
     free(v);
     for (size_t i = 0; i < fd->nobjects; i++) {
@@ -261,6 +307,8 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
                 o->stack_label ? o->stack_label : "created at");
         print_stack(&w, o->stack);
     }
+    for (size_t i = 0; i < fd->nheld; i++)
+        print_held(&w, &fd->held[i]);
     if (fd->chain_text)
         fprintf(f, "\n  chain: %s\n", fd->chain_text);
     fprintf(f, "  hint: %s\n\n", pw_finding_hint(fd->kind));
@@ -283,8 +331,12 @@ static int print_live(const struct pw_report *r, FILE *f, struct pw_process *p)
             struct pw_thread *t = &p->threads[i];
             if ((t->status == PW_THR_PARKED) != (pass == 0))
                 continue;
-            v[n++] = (struct member){t, t->status == PW_THR_PARKED ? PW_ROLE_PARKED : PW_ROLE_NONE,
-                                     t->status == PW_THR_PARKED ? t->park_stack : 0, 0};
+            v[n++] = (struct member){t,
+                                     t->status == PW_THR_PARKED ? PW_ROLE_PARKED : PW_ROLE_NONE,
+                                     t->status == PW_THR_PARKED ? t->park_stack : 0,
+                                     0,
+                                     NULL,
+                                     NULL};
         }
     int rc = print_members(&w, v, n);
     free(v);

@@ -39,6 +39,7 @@
 #define PW_HELD_MAX 32u /* held locks mirrored in the file; more are counted */
 #define PW_STACK_MAX_FRAMES 64u
 #define PW_PARK_SET_MAX 14u     /* channels of a poll set listed in the thread record */
+#define PW_HELD_SITES 4u        /* held locks whose acquisition site the record mirrors */
 #define PW_SET_SEND 0x80000000u /* park_set entry: waits for the send side (POLLOUT) */
 
 /* ---- enumerations: one X-macro list each; writer, reader, dump, reports expand them */
@@ -63,7 +64,9 @@
  *                  stack=init site; barrier: arg=participant count, obj2 as for
  *                  a sem (sem_open and barrier inits go to the notes)
  *   LOCK_DESTROY   obj=address, op=PW_OBJ_*, result=rc
- *   HELD_AT_EXIT   obj=lock address, op=PW_OBJ_* (one per lock held when the thread ended)
+ *   HELD_AT_EXIT   obj=lock address, op=PW_OBJ_* (one per lock held when the thread ended),
+ *                  stack=where the thread took it (its whole stack when one was captured
+ *                  then, else the one-frame call site; 0 if unknown)
  *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run);
  *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond);
  *                  op=PW_OBJ_FUTEX: a futex wake of the word at obj, stack=waker's
@@ -384,7 +387,14 @@ struct pw_thread_rec {
     uint16_t park_set_n;
     uint16_t park_set_other;
     uint32_t park_set[PW_PARK_SET_MAX]; /* channel id | PW_SET_SEND for a send-side wait */
-    uint8_t reserved[20];               /* pads the record to PW_THREAD_REC_SIZE */
+    /* Where held[i] was taken (stack id: the whole stack when one was captured
+     * then, else the one-frame call site; 0 unknown), for i < PW_HELD_SITES.
+     * The lock path only remembers the caller's pc in the thread's own memory;
+     * these are written when the thread parks (before park_seq moves) and when
+     * it ends, so they are valid while the thread is parked or exited, stale
+     * while it runs.  Zero in traces of older shims. */
+    uint32_t held_site[PW_HELD_SITES];
+    uint8_t reserved[4]; /* pads the record to PW_THREAD_REC_SIZE */
     /* followed by header.ring_events struct pw_event */
 };
 
@@ -425,7 +435,11 @@ struct pw_chan_rec {
     uint64_t close_ns[2];
     uint64_t user_addr; /* annotated queue address */
     char name[32];
-    uint8_t reserved[40];
+    /* The last send: its stack (cached per call site, so a send loop costs no
+     * unwinding) and thread serial; 0 when unknown or from an older shim. */
+    uint32_t last_send_stack;
+    uint32_t last_send_thread;
+    uint8_t reserved[32];
 };
 
 #define PW_CHAN_REC_SIZE 192u

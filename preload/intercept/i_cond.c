@@ -10,6 +10,7 @@
 
 #include "event.h"
 #include "init.h"
+#include "lockorder.h"
 #include "real.h"
 #include "shim.h"
 #include "stack.h"
@@ -22,6 +23,7 @@ struct cond_wait_ctx {
     pthread_mutex_t *m;
     uint16_t op;  /* PW_OP_COND_WAIT, or the annotated queue op it waits in */
     uint64_t obj; /* the cond, or the queue's channel id */
+    uint64_t pc;  /* the wait's call site: where the mutex is taken again */
 };
 
 static void cond_wait_cancelled(void *p)
@@ -32,7 +34,7 @@ static void cond_wait_cancelled(void *p)
     pw_park_cancelled((void *)(uintptr_t)ctx->op);
     pw_uq_cur.op = PW_OP_NONE; /* the queue op's end will never run */
     if (pw_tls.rec == ctx->t)
-        pw_held_push(ctx->t, (uint64_t)(uintptr_t)ctx->m, PW_OBJ_MUTEX);
+        pw_lock_retaken(ctx->t, (uint64_t)(uintptr_t)ctx->m, PW_OBJ_MUTEX, ctx->pc);
 }
 
 static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
@@ -41,10 +43,11 @@ static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespe
                        : PW_REAL(pthread_cond_wait)(c, m);
 }
 
-static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
+static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs,
+                          uint64_t pc)
 {
     int err = errno;
-    struct cond_wait_ctx ctx = {NULL, m, PW_OP_COND_WAIT, (uint64_t)(uintptr_t)c};
+    struct cond_wait_ctx ctx = {NULL, m, PW_OP_COND_WAIT, (uint64_t)(uintptr_t)c, pc};
     uint64_t obj2 = (uint64_t)(uintptr_t)m;
     pw_tls.guard++;
     ctx.t = pw_self();
@@ -67,7 +70,7 @@ static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct ti
     if (ctx.t != NULL) {
         pw_park_end(ctx.t, ctx.op, ctx.obj, rc, 0, 0);
         if (rc != EINVAL && rc != EPERM) /* otherwise the mutex was never released */
-            pw_held_push(ctx.t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX);
+            pw_lock_retaken(ctx.t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX, pc);
     }
     pw_tls.guard--;
     errno = err;
@@ -78,7 +81,7 @@ PW_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     if (!pw_on())
         return PW_REAL(pthread_cond_wait)(c, m);
-    return cond_wait_work(c, m, NULL);
+    return cond_wait_work(c, m, NULL, (uint64_t)(uintptr_t)__builtin_return_address(0));
 }
 
 PW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -86,7 +89,7 @@ PW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 {
     if (!pw_on())
         return PW_REAL(pthread_cond_timedwait)(c, m, abs);
-    return cond_wait_work(c, m, abs);
+    return cond_wait_work(c, m, abs, (uint64_t)(uintptr_t)__builtin_return_address(0));
 }
 
 static void signal_seen(pthread_cond_t *c, uint64_t broadcast)

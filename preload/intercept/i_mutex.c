@@ -48,16 +48,19 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs,
     pw_tls.guard++;
     struct pw_thread_rec *t = pw_self();
     uint16_t flags = abs != NULL ? PW_PARK_TIMED : 0;
+    uint32_t stack = 0;
     if (t != NULL)
         pw_park_begin(t, PW_OP_MUTEX_LOCK, flags, (uint64_t)(uintptr_t)m, 0, -1,
-                      pw_stack_capture());
+                      stack = pw_stack_capture());
     pw_tls.guard--;
     rc = real_lock(m, abs);
     pw_tls.guard++;
     if (t != NULL) {
         pw_park_end(t, PW_OP_MUTEX_LOCK, (uint64_t)(uintptr_t)m, rc, 0, 0);
-        if (rc == 0 || rc == EOWNERDEAD)
+        if (rc == 0 || rc == EOWNERDEAD) {
             pw_lock_acquired(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX, false, pc);
+            pw_lock_site_known(t, stack); /* the park's stack is where it was taken */
+        }
     }
     pw_tls.guard--;
     errno = err;

@@ -82,16 +82,19 @@ static int lock_slow(pthread_rwlock_t *rw, int try_rc, const struct rw_call *c)
     uint16_t op = c->rd ? PW_OP_RWLOCK_RD : PW_OP_RWLOCK_WR;
     pw_tls.guard++;
     struct pw_thread_rec *t = pw_self();
+    uint32_t stack = 0;
     if (t != NULL)
         pw_park_begin(t, op, c->mode != RW_PLAIN ? PW_PARK_TIMED : 0, (uint64_t)(uintptr_t)rw, 0,
-                      -1, pw_stack_capture());
+                      -1, stack = pw_stack_capture());
     pw_tls.guard--;
     rc = real_block(rw, c);
     pw_tls.guard++;
     if (t != NULL) {
         pw_park_end(t, op, (uint64_t)(uintptr_t)rw, rc, 0, 0);
-        if (rc == 0)
+        if (rc == 0) {
             pw_lock_acquired(t, (uint64_t)(uintptr_t)rw, held_type(c->rd), false, c->pc);
+            pw_lock_site_known(t, stack); /* the park's stack is where it was taken */
+        }
     }
     pw_tls.guard--;
     errno = err;

@@ -67,10 +67,24 @@ static void park_write(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uin
     PW_STORE(&t->park_seq, s + 2);
 }
 
+uint32_t (*pw_held_site)(const struct pw_thread_rec *t, uint32_t i);
+
+void pw_held_sites_mirror(struct pw_thread_rec *t)
+{
+    uint32_t (*site)(const struct pw_thread_rec *, uint32_t) = pw_held_site;
+    uint32_t n = t->nheld < PW_HELD_SITES ? t->nheld : PW_HELD_SITES;
+    for (uint32_t i = 0; i < n; i++)
+        t->held_site[i] = site != NULL ? site(t, i) : 0;
+}
+
 void pw_park_begin(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_t obj,
                    uint64_t obj2, int32_t fd, uint32_t stack)
 {
     uint64_t now = pw_now();
+    /* a parked holder is the next link of its waiters' chains: say where it
+     * took what it holds ("held by T2 since worker_step") */
+    if (t->nheld != 0)
+        pw_held_sites_mirror(t);
     park_write(t, op, flags, obj, obj2, fd, stack, now);
     t->parks++;
     struct pw_event ev = {.time_ns = now,

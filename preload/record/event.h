@@ -15,6 +15,13 @@ void pw_park_begin(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_
                    uint64_t obj2, int32_t fd, uint32_t stack);
 void pw_park_end(struct pw_thread_rec *t, uint16_t op, uint64_t obj, int64_t result, int err,
                  uint64_t arg);
+/* Where the calling thread took its I-th held lock (a stack id, 0 unknown):
+ * set by the lock-order module at init (lockorder.c knows the sites; this layer
+ * sits below it).  NULL until then. */
+extern uint32_t (*pw_held_site)(const struct pw_thread_rec *t, uint32_t i);
+/* Copies the sites of T's first PW_HELD_SITES held locks into its record
+ * (parks and the thread's end: a parked or exited holder explains a chain). */
+void pw_held_sites_mirror(struct pw_thread_rec *t);
 /* Cleanup handler for cancellable parks: clears the park of the calling thread. */
 void pw_park_cancelled(void *op);
 

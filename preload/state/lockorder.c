@@ -21,6 +21,14 @@
  * not say where: a cond wait re-taking its mutex, or a lock taken before the
  * shim saw the thread).
  *
+ * Whole stacks per call site.  A whole stack captured at an acquisition (B's,
+ * when it made an edge; a park's, when it was contended) is remembered in a
+ * process-wide table under its call site, and a lock whose own acquisition
+ * captured nothing borrows the stack of its call site from there when a site
+ * is wanted (an edge, a park, the thread's end).  So a site costs nothing on
+ * the uncontended path beyond the return address, and is a whole stack as
+ * soon as any acquisition at that call site was nested or contended.
+ *
  * Degrading: the edge set is fixed-size; when a probe sequence finds no room
  * the edge is counted in header.dropped_edges and not recorded.  Locks beyond
  * the PW_HELD_MAX entries mirrored in the thread record still count as held but
@@ -43,6 +51,7 @@ __thread struct pw_lo_tls pw_lo __attribute__((tls_model("initial-exec")));
 
 #define EDGE_SLOTS (1u << 16) /* fingerprints: 512 KiB of address space */
 #define LOCK_SLOTS (1u << 14) /* addresses that appear in an edge: 256 KiB */
+#define SITE_SLOTS (1u << 12) /* call sites with a whole stack: 64 KiB */
 #define MAX_PROBE 64u
 
 /* An address that appears in a recorded edge, with its generation: init or
@@ -63,12 +72,24 @@ struct lo_shared {
     uint32_t ready;
     uint64_t edges[EDGE_SLOTS];
     struct lo_lock locks[LOCK_SLOTS];
+    /* call site (pc, claimed by CAS) -> a whole stack taken there (0 while
+     * the claimer has not stored it yet) */
+    struct {
+        uint64_t pc;
+        uint32_t stack;
+        uint32_t pad;
+    } sites[SITE_SLOTS];
 };
 
 static struct lo_shared *lo;
 
+static uint32_t site_of(const struct pw_thread_rec *t, uint32_t i);
+
 void pw_lockorder_init(void)
 {
+    /* the sites are the per-thread memory below; parks and the thread's end
+     * (lower layers) mirror them into the record through this hook */
+    pw_held_site = site_of;
     size_t bytes = (sizeof *lo + 4095) & ~(size_t)4095;
     struct lo_shared *p = pw_anon_map(bytes);
     if (p == NULL)
@@ -139,17 +160,60 @@ static void count_dropped_edge(void)
         __atomic_add_fetch(&pw_tf.hdr->dropped_edges, 1, __ATOMIC_RELAXED);
 }
 
+/* The sites table's slot for PC (claimed if INSERT), or NULL. */
+static __typeof__(&((struct lo_shared *)0)->sites[0]) site_slot(uint64_t pc, bool insert)
+{
+    uint32_t h = (uint32_t)(mix(0x517e, pc) >> 40);
+    for (uint32_t i = 0; i < MAX_PROBE; i++) {
+        __typeof__(&lo->sites[0]) e = &lo->sites[(h + i) & (SITE_SLOTS - 1)];
+        uint64_t v = PW_LOAD(&e->pc);
+        if (v == pc)
+            return e;
+        if (v != 0)
+            continue;
+        if (!insert)
+            return NULL;
+        if (__atomic_compare_exchange_n(&e->pc, &v, pc, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+            v == pc)
+            return e;
+    }
+    return NULL;
+}
+
+/* STACK was captured at an acquisition made at call site PC. */
+static void site_remember(uint64_t pc, uint32_t stack)
+{
+    if (lo == NULL || pc == 0 || stack == 0)
+        return;
+    __typeof__(&lo->sites[0]) e = site_slot(pc, true);
+    uint32_t none = 0;
+    if (e != NULL)
+        __atomic_compare_exchange_n(&e->stack, &none, stack, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
 /* "A acquired here": the whole stack of that acquisition if one was captured,
- * else the one-frame site, stored once and kept for the next edges. */
+ * else one captured at the same call site, else the one-frame site; stored
+ * once and kept for the next edges. */
 static uint32_t site_of(const struct pw_thread_rec *t, uint32_t i)
 {
-    if (pw_lo.obj[i] != t->held[i])
+    if (i >= PW_HELD_MAX || pw_lo.obj[i] != t->held[i])
         return 0; /* pushed without pw_lock_acquired: site unknown */
     if (pw_lo.stack[i] == 0 && pw_lo.pc[i] != 0) {
         uint64_t pc = pw_lo.pc[i];
-        pw_lo.stack[i] = pw_depot_put(&pw_tf.depot, &pc, 1);
+        __typeof__(&lo->sites[0]) e = lo != NULL ? site_slot(pc, false) : NULL;
+        uint32_t whole = e != NULL ? PW_LOAD(&e->stack) : 0;
+        pw_lo.stack[i] = whole != 0 ? whole : pw_depot_put(&pw_tf.depot, &pc, 1);
     }
     return pw_lo.stack[i];
+}
+
+void pw_lock_site_known(struct pw_thread_rec *t, uint32_t stack)
+{
+    uint32_t n = t->nheld;
+    if (n == 0 || n > PW_HELD_MAX || stack == 0 || pw_lo.obj[n - 1] != t->held[n - 1])
+        return;
+    pw_lo.stack[n - 1] = stack;
+    site_remember(pw_lo.pc[n - 1], stack);
 }
 
 /* The per-thread cache missed: check every held lock against the edge set.
@@ -192,8 +256,10 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
     }
     if (n > PW_HELD_MAX)
         count_dropped_edge(); /* edges from the unlisted locks are not known */
-    if (bstack != 0 && n < PW_HELD_MAX)
+    if (bstack != 0 && n < PW_HELD_MAX) {
         pw_lo.stack[n] = bstack; /* B's whole stack, for edges where B is A */
+        site_remember(pw_lo.pc[n], bstack);
+    }
 }
 
 /* A lock and its type as one word: user-space addresses leave the top byte

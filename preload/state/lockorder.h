@@ -52,4 +52,22 @@ pw_lock_acquired(struct pw_thread_rec *t, uint64_t obj, uint8_t type, bool try, 
     pw_held_push(t, obj, type);
 }
 
+/* The lock just pushed by pw_lock_acquired was taken on a slow path that
+ * captured STACK there (a park): its whole site, kept for later edges, parks
+ * and the thread's end, and remembered for its call site. */
+void pw_lock_site_known(struct pw_thread_rec *t, uint32_t stack);
+
+/* A lock taken again by code that orders nothing (a cond wait re-taking its
+ * mutex): pushed with its site PC, no edge. */
+static inline void pw_lock_retaken(struct pw_thread_rec *t, uint64_t obj, uint8_t type, uint64_t pc)
+{
+    uint32_t n = t->nheld;
+    if (PW_LIKELY(n < PW_HELD_MAX)) {
+        pw_lo.obj[n] = obj;
+        pw_lo.pc[n] = pc;
+        pw_lo.stack[n] = 0;
+    }
+    pw_held_push(t, obj, type);
+}
+
 #endif

@@ -289,11 +289,17 @@ void pw_held_pop_slow(struct pw_thread_rec *t, uint64_t obj)
     }
 }
 
+/* One note per lock held at the end, with where it was taken: the report says
+ * "T2 exited holding mutex#1, taken in leaky_update". */
 static void note_held(struct pw_thread_rec *t)
 {
     uint32_t listed = t->nheld < PW_HELD_MAX ? t->nheld : PW_HELD_MAX;
+    pw_held_sites_mirror(t);
     for (uint32_t i = 0; i < listed; i++) {
-        struct pw_event ev = {.kind = PW_EV_HELD_AT_EXIT, .op = t->held_type[i], .obj = t->held[i]};
+        struct pw_event ev = {.kind = PW_EV_HELD_AT_EXIT,
+                              .op = t->held_type[i],
+                              .obj = t->held[i],
+                              .stack = pw_held_site != NULL ? pw_held_site(t, i) : 0};
         pw_note(&ev);
     }
 }

@@ -26,7 +26,10 @@ satisfies the count (default: at least one).
                              findings of `parkwatch report --format json`;
                              count sums the findings' own counts; symbol= needs
                              every listed variable among the objects
-                             message=TEXT needs TEXT in the headline
+                             message=TEXT needs TEXT in the headline;
+                             site=FN needs FN in a lock's acquisition site
+                             (locks_held[].acquired_at, or a lock-order
+                             edge's second stack)
     live-thread [NAME] [state=S] [op=OP]
                              (sigkill mode) processes[].threads of the JSON
                              report taken while the process still runs
@@ -329,6 +332,11 @@ def count_findings(report, d):
         if "function" in d.filters:
             fns = {fr.get("function") for t in threads for fr in (t.get("stack") or [])}
             if d.filters["function"] not in fns:
+                continue
+        if "site" in d.filters:
+            sites = [h.get("acquired_at") or [] for h in (f.get("locks_held") or [])]
+            sites += [t.get("stack2") or [] for t in threads]
+            if d.filters["site"] not in {fr.get("function") for st in sites for fr in st}:
                 continue
         if "symbol" in d.filters:
             syms = {o.get("symbol") for o in (f.get("objects") or [])}
