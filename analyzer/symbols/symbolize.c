@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "debuginfo.h"
+#include "demangle.h"
 #include "reader.h"
 
 #define MAX_INLINE_FRAMES 32u /* frames one pc may expand to; deeper nests are cut */
@@ -610,24 +611,6 @@ static int slots_grow(struct pw_symbolizer *s)
     return 0;
 }
 
-/* The C++ runtime's demangler (libstdc++, which elfutils' own tools use too):
- * C++ frames read as "pool::Worker::run()" rather than "_ZN4pool6Worker3runEv".
- * Returns a malloc'd name, or NULL when NAME is not a mangled C++ name. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
-
-static char *demangle(const char *name)
-{
-    if (!name || name[0] != '_' || name[1] != 'Z')
-        return NULL;
-    int status = -1;
-    char *out = __cxa_demangle(name, NULL, NULL, &status);
-    if (status != 0) {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* A source path as the compiler saw it is often relative to the build
  * directory ("../src/pool.c" under Meson): join it with the CU's comp_dir and
  * fold "." and ".." lexically, so reports (and SARIF locations) name the real
@@ -678,7 +661,7 @@ static int pool_append(struct pw_symbolizer *s, uint64_t pc, struct sym_mod *m, 
         f.pc = pc;
         f.module = m ? m->path : NULL;
         f.module_offset = m ? pc - m->base : 0;
-        char *pretty = demangle(f.function);
+        char *pretty = pw_demangle(f.function);
         f.function = strtab_intern(&s->strs, pretty ? pretty : f.function);
         free(pretty);
         char *full = absolute_source(b->comp_dir[i], f.file);
