@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "reader.h"
 
 struct fr_entry {
@@ -217,10 +218,14 @@ const char *pw_frames_data_name(struct pw_frames *fr, const struct pw_trace *t, 
     fr->data = nd;
     uint64_t off = 0;
     const char *sym = pw_sym_data(sym_for(fr, t), addr, &off);
+    char *pretty = pw_demangle(sym); /* a C++ or Rust static: "&(anonymous namespace)::gate" */
     char *name = NULL;
+    if (pretty)
+        sym = pretty;
     if (sym && (off ? asprintf(&name, "&%s+%llu", sym, (unsigned long long)off)
                     : asprintf(&name, "&%s", sym)) < 0)
         name = NULL;
+    free(pretty);
     fr->data[fr->ndata++] = (struct fr_data){t, addr, name};
     return name;
 }

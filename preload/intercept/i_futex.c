@@ -18,8 +18,16 @@
  *     (COND_SIGNAL with op PW_OBJ_FUTEX, once per run of wakes of one address
  *     by one thread, like a sem_post), with its stack (the stack capture keeps
  *     a per-call-site cache, so a repeated site costs a few compares).
- * A futex without FUTEX_PRIVATE_FLAG can be woken by another process: its
- * parks carry PW_PARK_OUTSIDE, like a process-shared semaphore's.
+ * A futex without FUTEX_PRIVATE_FLAG can be woken by another process when its
+ * word lies in memory that process maps too: such parks carry PW_PARK_OUTSIDE,
+ * like a process-shared semaphore's.  libstdc++ (std::future, std::latch,
+ * std::atomic::wait) never sets the flag, though its words live in the heap
+ * or in static data, where the kernel keys even a "shared" futex by this
+ * process's address space (private anonymous or copied-on-write pages).  So a
+ * word inside a loaded module's range or in the brk heap counts as private;
+ * anywhere else (mmap'd memory, thread arenas, stacks) the shim cannot tell
+ * without a system call and says "outside": a missed leak, never a false
+ * "all threads blocked".
  *
  * A FUTEX_WAIT whose word no longer holds the expected value returns EAGAIN at
  * once without sleeping: the wrapper compares first and records nothing then
@@ -49,6 +57,7 @@
 #include "stack.h"
 #include "threads.h"
 #include "tls.h"
+#include "tracefile.h"
 
 #ifndef FUTEX_LOCK_PI2
 #define FUTEX_LOCK_PI2 13
@@ -56,7 +65,7 @@
 
 /* The command bits of a futex op (the flags are FUTEX_PRIVATE_FLAG and
  * FUTEX_CLOCK_REALTIME). */
-#define PW_FUTEX_CMD(op) ((op) & FUTEX_CMD_MASK)
+#define PW_FUTEX_CMD(op) ((op)&FUTEX_CMD_MASK)
 
 /* The real syscall(), resolved with the rest of the table.  A call before the
  * table is filled (another library's constructor, or dlsym itself) resolves
@@ -73,6 +82,28 @@ static long real_syscall(long nr, long a1, long a2, long a3, long a4, long a5, l
 static bool word_readable(long addr)
 {
     return addr != 0 && (addr & 3) == 0;
+}
+
+/* True when the word at ADDR can only be woken from this process although
+ * the call is not FUTEX_PRIVATE (see the top): static data of a loaded module,
+ * or the brk heap, which starts after the main executable (module 0). */
+static bool private_memory(uint64_t addr)
+{
+    const struct pw_trace_header *h = pw_tf.hdr;
+    if (h == NULL)
+        return false;
+    const struct pw_module *mods = (const struct pw_module *)(pw_tf.base + h->modules.offset);
+    uint32_t n = PW_LOAD(&h->nmodules);
+    if (n > h->modules.count)
+        n = h->modules.count;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct pw_module *m = &mods[i];
+        if (PW_LOAD(&m->state) == 1 && m->unload_ns == 0 && addr >= m->lo && addr < m->hi)
+            return true;
+    }
+    uint64_t brk = (uint64_t)(uintptr_t)sbrk(0); /* glibc's cached break: no system call */
+    return n > 0 && PW_LOAD(&mods[0].state) == 1 && addr >= mods[0].hi && addr < brk &&
+           brk != (uint64_t)-1;
 }
 
 static void wake_seen(uint64_t addr)
@@ -124,15 +155,16 @@ static long wait_work(uint16_t op, uint16_t flags, uint64_t obj2, long a1, long 
 static long futex_work(long a1, long a2, long a3, long a4, long a5, long a6)
 {
     int cmd = PW_FUTEX_CMD((int)a2);
-    uint16_t outside = (a2 & FUTEX_PRIVATE_FLAG) ? 0 : PW_PARK_OUTSIDE;
+    uint16_t outside = (a2 & FUTEX_PRIVATE_FLAG) || private_memory((uint64_t)a1) ? 0
+                                                                                 : PW_PARK_OUTSIDE;
     switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
     case FUTEX_WAIT_REQUEUE_PI:
         if (!word_readable(a1) || __atomic_load_n((const int *)a1, __ATOMIC_RELAXED) != (int)a3)
             break; /* EAGAIN (or the kernel's error) at once: no park */
-        return wait_work(PW_OP_FUTEX_WAIT, outside | (a4 != 0 ? PW_PARK_TIMED : 0), 0, a1, a2,
-                         a3, a4, a5, a6);
+        return wait_work(PW_OP_FUTEX_WAIT, outside | (a4 != 0 ? PW_PARK_TIMED : 0), 0, a1, a2, a3,
+                         a4, a5, a6);
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2: {
         if (!word_readable(a1))

@@ -48,8 +48,7 @@ static inline void pi_lock(uint32_t *m)
     uint32_t zero = 0, tid = (uint32_t)self_tid();
     if (__atomic_compare_exchange_n(m, &zero, tid, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
         return;
-    while (syscall(SYS_futex, m, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0) == -1 &&
-           errno == EINTR)
+    while (syscall(SYS_futex, m, FUTEX_LOCK_PI_PRIVATE, 0, NULL, NULL, 0) == -1 && errno == EINTR)
         ;
 }
 
