@@ -18,6 +18,10 @@ struct pw_trace;
 #define PW_EXIT_USAGE 2     /* usage error, unreadable/foreign/corrupt input, cannot run */
 #define PW_EXIT_FINDINGS 66 /* default --exitcode */
 
+/* --fail-on's "errors": every finding of error severity (a kind's default
+ * severity may be lowered per finding), above the per-kind bits */
+#define PW_FAIL_ERRORS (1u << 31)
+
 /* ---- report formats: X(enum suffix, --format name, writer (report.h)).
  * --format, --help and the writer table expand this list: a new format is
  * one row here and one writer file. */
@@ -38,7 +42,8 @@ struct pw_report_opts {
     enum pw_format format;
     const char *output;       /* -o FILE; NULL = stderr for run, stdout for report */
     int to_stderr;            /* default stream when output is NULL */
-    uint32_t fail_on;         /* bit (1u << kind) per enum pw_finding_kind (finding.h) */
+    uint32_t fail_on;         /* bit (1u << kind) per enum pw_finding_kind (finding.h),
+                               * and PW_FAIL_ERRORS */
     const char *suppressions; /* FILE or NULL */
     int exitcode;             /* status when a finding matches fail_on */
     const char *trace_dir;    /* named in the report ("traces in DIR"), may be NULL */

@@ -73,14 +73,17 @@ static const struct {
 #undef PW_X
 };
 
-_Static_assert(PW_FK__COUNT <= 32, "--fail-on keeps one bit per finding kind");
+_Static_assert(PW_FK__COUNT <= 31, "--fail-on keeps one bit per finding kind and PW_FAIL_ERRORS");
 
+/* "errors" is decided per finding (its severity may be lower than its kind's
+ * default); "any" is every kind */
 static uint32_t severity_mask(int errors_only)
 {
+    if (errors_only)
+        return PW_FAIL_ERRORS;
     uint32_t m = 0;
     for (unsigned k = 0; k < PW_FK__COUNT; k++)
-        if (!errors_only || pw_finding_severity((enum pw_finding_kind)k) == PW_SEV_ERROR)
-            m |= 1u << k;
+        m |= 1u << k;
     return m;
 }
 

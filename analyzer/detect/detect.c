@@ -1,6 +1,10 @@
-/* Detectors: one per finding kind, in the order of PW_FINDING_KINDS, so that a
- * thread explained by a deadlock is not reported again as a leak.  Each reads the
- * model only; identical findings (same kind, object and stacks) are grouped. */
+/* Detectors: one per finding kind, in the order of PW_FINDING_KINDS.  Kinds are
+ * facts: each detector reports every case its definition covers, whatever the
+ * others found (a worker parked forever on a never-closed pipe is a thread-leak
+ * and one of the pipe's channel-never-closed receivers).  Findings that share a
+ * thread or an object are then linked (related), and a leak whose threads a
+ * cycle or a never-closed channel explains names it as its cause.  Each reads
+ * the model only; identical findings (same kind, object and stacks) are grouped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +49,6 @@ static void describe_cycle(struct pw_finding *f, size_t start)
     for (size_t l = start; l < f->nchain; l++) {
         struct pw_thread *ct = f->chain[l].t;
         struct pw_thread *next = l + 1 < f->nchain ? f->chain[l + 1].t : f->chain[start].t;
-        ct->claimed = true;
         pw_finding_add_thread(f, ct, PW_ROLE_PARKED, ct->park_stack, 0);
         /* a lock is shown with where its holder took it (below, TSan style),
          * not with the first park on it: that is another thread's stack */
@@ -83,11 +86,30 @@ static void describe_cycle(struct pw_finding *f, size_t start)
 
 /* ---- deadlock: a cycle of lock/join waits */
 
+static bool has_thread(const struct pw_finding *f, const struct pw_thread *t)
+{
+    for (size_t i = 0; i < f->nthreads; i++)
+        if (f->threads[i].t == t)
+            return true;
+    return false;
+}
+
+/* T is in a cycle already reported (findings FROM.. of FS): each cycle once,
+ * not once per member or per thread queued behind it */
+static bool in_reported_cycle(const struct pw_findings *fs, size_t from, const struct pw_thread *t)
+{
+    for (size_t k = from; k < fs->n; k++)
+        if (fs->v[k]->kind == PW_FK_DEADLOCK && has_thread(fs->v[k], t))
+            return true;
+    return false;
+}
+
 static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
 {
+    size_t from = fs->n;
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
-        if (t->claimed || t->status != PW_THR_PARKED || !pw_op_strict(t->op))
+        if (t->status != PW_THR_PARKED || !pw_op_strict(t->op) || in_reported_cycle(fs, from, t))
             continue;
         if (t->park_flags & PW_PARK_TIMED)
             continue;
@@ -105,6 +127,10 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
         }
         /* the cycle starts where the last link points */
         struct pw_thread *head = last->nblocked_by ? last->blocked_by[0] : t;
+        if (in_reported_cycle(fs, from, head)) {
+            pw_findings_pop(fs); /* a thread queued behind a cycle already reported */
+            continue;
+        }
         size_t start = 0;
         while (start < f->nchain && f->chain[start].t != head)
             start++;
@@ -152,11 +178,12 @@ static void detect_ALL_BLOCKED(struct pw_process *p, struct pw_findings *fs)
     struct pw_finding *f = pw_finding_new(fs, PW_FK_ALL_BLOCKED, p);
     if (!f)
         return; /* out of memory: pw_detect_all reports it */
+    /* every thread with its stack, even those a deadlock finding shows too:
+     * this finding is the whole goroutine dump of the hang */
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
-        if (t->status != PW_THR_PARKED || t->claimed)
+        if (t->status != PW_THR_PARKED)
             continue;
-        t->claimed = true;
         pw_finding_add_thread(f, t, PW_ROLE_PARKED, t->park_stack, 0);
         pw_finding_add_object(f, t->waits_on, t->waits_on->create_stack, t->waits_on->site_label);
     }
@@ -243,7 +270,7 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
     size_t from = fs->n;
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
-        if (!t->forever || t->claimed)
+        if (!t->forever)
             continue;
         /* a wait another process can end (a poll on a listening socket, a
          * process-shared semaphore) is not a thread that will never wake: a
@@ -284,6 +311,24 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
 
 /* ---- channel never closed */
 
+/* T is parked forever receiving from channel O: in a read, or in a poll,
+ * select or epoll_wait that polls O for reading */
+static bool receives_forever(const struct pw_thread *t, const struct pw_object *o)
+{
+    /* a poll that also waits on what another process can make ready (a
+     * socket to a peer, a terminal) is not parked forever on O */
+    if (!t->forever || (t->park_flags & PW_PARK_OUTSIDE) || t->waits_on->outside)
+        return false;
+    if (t->waits_on == o)
+        return pw_op_is_recv(t->op);
+    if (t->waits_on->type != PW_OBJ_POLLSET)
+        return false;
+    for (size_t m = 0; m < t->waits_on->nrecv_members; m++)
+        if (t->waits_on->recv_members[m] == o)
+            return true;
+    return false;
+}
+
 static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *fs)
 {
     if (!leak_end(p))
@@ -295,9 +340,8 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
         struct pw_finding *f = NULL;
         for (size_t i = 0; i < p->nthreads; i++) {
             struct pw_thread *t = &p->threads[i];
-            if (!t->forever || t->claimed || t->waits_on != obj || !pw_op_is_recv(t->op))
+            if (!receives_forever(t, obj))
                 continue;
-            t->claimed = true; /* one finding per root cause: not a thread-leak too */
             if (!f) {
                 f = pw_finding_new(fs, PW_FK_CHAN_NEVER_CLOSED, p);
                 if (!f)
@@ -556,10 +600,67 @@ static detector_fn *const detectors[PW_FK__COUNT] = {
 #undef PW_X
 };
 
+/* ---- links between findings */
+
+static bool share_evidence(const struct pw_finding *a, const struct pw_finding *b)
+{
+    if (a->proc != b->proc)
+        return false;
+    for (size_t i = 0; i < a->nthreads; i++)
+        if (has_thread(b, a->threads[i].t))
+            return true;
+    for (size_t i = 0; i < a->nobjects; i++)
+        for (size_t j = 0; j < b->nobjects; j++)
+            if (a->objects[i].o == b->objects[j].o)
+                return true;
+    return false;
+}
+
+/* C shows every thread of F parked as F shows it: F's stacks need not be
+ * printed again */
+static bool covers(const struct pw_finding *c, const struct pw_finding *f)
+{
+    if (!f->nthreads)
+        return false;
+    for (size_t i = 0; i < f->nthreads; i++)
+        if (f->threads[i].role != PW_ROLE_PARKED || !has_thread(c, f->threads[i].t))
+            return false;
+    return true;
+}
+
+/* Related findings of FS from FROM on (one process's), and the cause of each
+ * leak: the first deadlock or never-closed channel that shows all its threads,
+ * else the all-threads-blocked dump that does (they come first in the report,
+ * the leak then refers to them). */
+static void link_findings(struct pw_findings *fs, size_t from)
+{
+    for (size_t i = from; i < fs->n; i++)
+        for (size_t j = i + 1; j < fs->n; j++)
+            if (share_evidence(fs->v[i], fs->v[j]))
+                pw_finding_relate(fs->v[i], fs->v[j]);
+    for (size_t i = from; i < fs->n; i++) {
+        struct pw_finding *f = fs->v[i];
+        if (f->kind != PW_FK_THREAD_LEAK)
+            continue;
+        for (int pass = 0; pass < 2 && !f->cause; pass++)
+            for (size_t r = 0; r < f->nrelated && !f->cause; r++) {
+                struct pw_finding *c = f->related[r];
+                bool kind = pass == 0
+                                ? c->kind == PW_FK_DEADLOCK || c->kind == PW_FK_CHAN_NEVER_CLOSED
+                                : c->kind == PW_FK_ALL_BLOCKED;
+                if (kind && covers(c, f))
+                    f->cause = c;
+            }
+    }
+}
+
 int pw_detect_all(struct pw_model *m, struct pw_findings *fs)
 {
-    for (size_t i = 0; i < m->nprocs; i++)
+    for (size_t i = 0; i < m->nprocs; i++) {
+        size_t from = fs->n;
         for (int k = 0; k < PW_FK__COUNT; k++)
             detectors[k](&m->procs[i], fs);
+        link_findings(fs, from);
+    }
     return pw_findings_status(fs);
 }

@@ -74,6 +74,7 @@ struct pw_finding *pw_finding_new(struct pw_findings *fs, enum pw_finding_kind k
         return NULL;
     }
     f->kind = kind;
+    f->severity = pw_finding_severity(kind);
     f->proc = p;
     f->count = 1;
     fs->v[fs->n++] = f;
@@ -149,6 +150,47 @@ void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
     va_end(ap);
 }
 
+void pw_finding_set_note(struct pw_finding *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    free(f->note);
+    if (vasprintf(&f->note, fmt, ap) < 0) {
+        f->note = NULL;
+        f->oom = true;
+    }
+    va_end(ap);
+}
+
+static int relate_one(struct pw_finding *a, struct pw_finding *b)
+{
+    for (size_t i = 0; i < a->nrelated; i++)
+        if (a->related[i] == b)
+            return 0;
+    struct pw_finding **nv = grow(a->related, (a->nrelated + 1) * sizeof(*a->related));
+    if (!nv) {
+        a->oom = true;
+        return -1;
+    }
+    a->related = nv;
+    a->related[a->nrelated++] = b;
+    return 0;
+}
+
+int pw_finding_relate(struct pw_finding *a, struct pw_finding *b)
+{
+    if (a == b)
+        return 0;
+    return relate_one(a, b) < 0 || relate_one(b, a) < 0 ? -1 : 0;
+}
+
+void pw_findings_number(struct pw_findings *fs)
+{
+    unsigned id = 0;
+    for (size_t i = 0; i < fs->n; i++)
+        fs->v[i]->id = fs->v[i]->suppressed ? 0 : ++id;
+}
+
 struct pw_link *pw_finding_add_link(struct pw_finding *f)
 {
     struct pw_link *nv = grow(f->chain, (f->nchain + 1) * sizeof(*f->chain));
@@ -200,6 +242,8 @@ static void finding_free(struct pw_finding *f)
     free(f->objects);
     free(f->held);
     free(f->message);
+    free(f->note);
+    free(f->related);
     free(f);
 }
 

@@ -15,9 +15,12 @@ struct pw_model;
 
 enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING };
 
-/* X(enum suffix, kind string, severity, short description, hint).  The order is
- * the detectors' order: a thread explained by a more specific finding (a cycle,
- * a channel never closed) is claimed by it and not reported again as a leak. */
+/* X(enum suffix, kind string, default severity, short description, hint).
+ * Kinds are facts, not exclusive buckets: every detector reports what its
+ * definition covers, whatever other findings say about the same threads.  The
+ * order is the detectors' (and the report's) order: the findings that explain
+ * (a cycle, a channel never closed) come before the leaks they explain, which
+ * then name them as their cause instead of repeating their stacks. */
 #define PW_FINDING_KINDS(X)                                                                        \
     X(DEADLOCK, "deadlock", PW_SEV_ERROR,                                                          \
       "a cycle in the wait-for graph: each thread waits for an object only the next one can "      \
@@ -137,7 +140,20 @@ struct pw_link {
 
 struct pw_finding {
     enum pw_finding_kind kind;
+    enum pw_severity severity; /* the kind's default, or lower where SPEC says so */
     struct pw_process *proc;
+    /* 1, 2, ... in report order over the findings that are not suppressed (0
+     * for a suppressed one): the same number in every format of one report */
+    unsigned id;
+    /* findings sharing evidence with this one (a thread, an object), in report
+     * order; writers leave out the suppressed ones */
+    size_t nrelated;
+    struct pw_finding **related;
+    /* a finding among related that explains every thread of this one (the
+     * channel-never-closed or deadlock behind a thread-leak): the text report
+     * names it instead of repeating the stacks it shows; NULL if none */
+    struct pw_finding *cause;
+    char *note;    /* a remark on the severity or the evidence, NULL if none */
     char *message; /* one-line headline in plain words */
     size_t count;  /* identical occurrences grouped here */
     size_t nthreads, nobjects, nchain, nheld;
@@ -189,8 +205,17 @@ void pw_findings_pop(struct pw_findings *fs);
  * a short phrase for headlines ("whose write end was never closed"), owned by F. */
 const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t);
 
-/* Runs every detector over the model and appends findings to FS (grouped).
- * Returns 0, or -1 when out of memory (FS is then incomplete: write no report). */
+void pw_finding_set_note(struct pw_finding *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Links A and B as related (both ways, once). */
+int pw_finding_relate(struct pw_finding *a, struct pw_finding *b);
+/* Numbers the findings that are not suppressed 1, 2, ... (f->id), after the
+ * suppressions were applied. */
+void pw_findings_number(struct pw_findings *fs);
+
+/* Runs every detector over the model and appends findings to FS (grouped),
+ * then links the findings that share evidence (related, cause).  Returns 0,
+ * or -1 when out of memory (FS is then incomplete: write no report). */
 int pw_detect_all(struct pw_model *m, struct pw_findings *fs);
 
 #endif

@@ -355,6 +355,9 @@ static int link_set(struct pw_process *p, struct pw_object *set, const struct pw
         struct pw_object *c = pw_model_object(p, PW_OBJ_PIPE, r->park_set[i] & ~PW_SET_SEND);
         if (!c || PTR_PUSH(set->members, set->nmembers, c) < 0)
             return -1;
+        if (!(r->park_set[i] & PW_SET_SEND) &&
+            PTR_PUSH(set->recv_members, set->nrecv_members, c) < 0)
+            return -1;
     }
     if (r->park_set_other || r->park_set_n > PW_PARK_SET_MAX)
         set->outside = true; /* members that are not channels (or not listed) */
@@ -742,6 +745,7 @@ static void free_object(struct pw_object *o)
     free(o->senders);
     free(o->receivers);
     free(o->members);
+    free(o->recv_members);
     free(o);
 }
 

@@ -51,7 +51,6 @@ struct pw_thread {
     uint32_t *held_site;     /* where held[i] was taken (stack id), 0 unknown: known
                               * for a thread parked or exited at the end */
     bool joined, detached, is_main, adopted, held_at_exit;
-    bool claimed; /* already explained by a deadlock finding: not reported again */
 };
 
 /* A channel as the model sees it: its record's state at the end of the trace. */
@@ -102,6 +101,10 @@ struct pw_object {
      * (send-side waits included); outside when some members are not channels */
     size_t nmembers;
     struct pw_object **members;
+    /* the members polled for reading (POLLIN): a thread parked on the set is
+     * one of their receivers */
+    size_t nrecv_members;
+    struct pw_object **recv_members;
     /* PW_OBJ_FUTEX: a priority-inheritance word's owner, the TID a waiter read
      * from it when it parked in FUTEX_LOCK_PI (0: none seen) */
     int pi_owner_tid;

@@ -30,7 +30,7 @@ void pw_report_summarize(const struct pw_report *r, struct pw_report_summary *s)
         const struct pw_finding *f = r->findings->v[i];
         if (f->suppressed)
             s->suppressed++;
-        else if (pw_finding_severity(f->kind) == PW_SEV_ERROR)
+        else if (f->severity == PW_SEV_ERROR)
             s->errors++;
         else
             s->warnings++;
@@ -48,7 +48,13 @@ bool pw_report_fails(const struct pw_findings *fs, uint32_t fail_on)
 {
     for (size_t i = 0; i < fs->n; i++) {
         const struct pw_finding *f = fs->v[i];
-        if (!f->suppressed && f->kind < 32 && (fail_on & (1u << f->kind)))
+        if (f->suppressed)
+            continue;
+        /* "errors" is the finding's severity, not its kind's default: a
+         * double-close that only failed with EBADF is a warning */
+        if ((fail_on & PW_FAIL_ERRORS) && f->severity == PW_SEV_ERROR)
+            return true;
+        if (f->kind < 32 && (fail_on & (1u << f->kind)))
             return true;
     }
     return false;
@@ -104,6 +110,7 @@ static int analyze(struct pw_report *r, const struct pw_report_opts *o, writer_f
         pw_supp_apply(s, r->findings, r->frames);
         pw_supp_free(s);
     }
+    pw_findings_number(r->findings);
     if (write_report(r, o, writer) < 0)
         return PW_EXIT_USAGE;
     return pw_report_fails(r->findings, o->fail_on) ? o->exitcode : PW_EXIT_OK;

@@ -174,9 +174,14 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
 {
     enum pw_finding_kind k = f->kind;
     json_t *o = json_object();
+    pw_json_set(o, "id", json_integer(f->id));
+    json_t *rel = json_array();
+    for (size_t i = 0; i < f->nrelated; i++)
+        if (!f->related[i]->suppressed)
+            pw_json_push(rel, json_integer(f->related[i]->id));
+    pw_json_set(o, "related", rel);
     pw_json_set(o, "kind", pw_json_str(pw_finding_kind_name(k)));
-    pw_json_set(o, "severity",
-                pw_json_str(pw_finding_severity(k) == PW_SEV_ERROR ? "error" : "warning"));
+    pw_json_set(o, "severity", pw_json_str(f->severity == PW_SEV_ERROR ? "error" : "warning"));
     pw_json_set(o, "message", pw_json_str(f->message ? f->message : pw_finding_description(k)));
     pw_json_set(o, "pid", json_integer(f->proc->pid));
     pw_json_set(o, "count", json_integer((json_int_t)f->count));
@@ -201,6 +206,10 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
     /* parked threads left behind by an orderly exit or a stop signal, rather
      * than stuck before the end (detect.c: abandoned) */
     pw_json_set(o, "abandoned_at_exit", json_boolean(f->abandoned_at_exit));
+    /* the related finding that shows all these threads (text prints them once) */
+    pw_json_set(o, "cause",
+                f->cause && !f->cause->suppressed ? json_integer(f->cause->id) : json_null());
+    pw_json_set(o, "note", str_or_null(f->note));
     pw_json_set(o, "hint", pw_json_str(pw_finding_hint(k)));
     return o;
 }

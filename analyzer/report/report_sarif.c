@@ -43,9 +43,14 @@ static json_t *msg(const char *s)
     return o;
 }
 
+static const char *level_name(enum pw_severity sev)
+{
+    return sev == PW_SEV_ERROR ? "error" : "warning";
+}
+
 static const char *level_of(enum pw_finding_kind k)
 {
-    return pw_finding_severity(k) == PW_SEV_ERROR ? "error" : "warning";
+    return level_name(pw_finding_severity(k));
 }
 
 /* ---- URIs */
@@ -415,7 +420,17 @@ static json_t *result_properties(const struct sw *w)
     const struct pw_finding *f = w->f;
     json_t *p = json_object();
     pw_json_set(p, "pid", json_integer(f->proc->pid));
-    pw_json_set(p, "severity", pw_json_str(level_of(f->kind)));
+    pw_json_set(p, "severity", pw_json_str(level_name(f->severity)));
+    pw_json_set(p, "id", json_integer(f->id));
+    json_t *rel = json_array();
+    for (size_t i = 0; i < f->nrelated; i++)
+        if (!f->related[i]->suppressed)
+            pw_json_push(rel, json_integer(f->related[i]->id));
+    pw_json_set(p, "related", rel);
+    if (f->cause && !f->cause->suppressed)
+        pw_json_set(p, "cause", json_integer(f->cause->id));
+    if (f->note)
+        pw_json_set(p, "note", pw_json_str(f->note));
     if (f->chain_text)
         pw_json_set(p, "chain", pw_json_str(f->chain_text));
     if (f->reason)
@@ -431,13 +446,47 @@ static json_t *result_properties(const struct sw *w)
     return p;
 }
 
+/* The first stack finding G shows (threads, then objects, then creation
+ * sites), 0 if none. */
+static uint32_t first_stack(const struct pw_finding *g)
+{
+    for (int pass = 0; pass < 3; pass++) {
+        size_t n = pass == 1 ? g->nobjects : g->nthreads;
+        for (size_t i = 0; i < n; i++)
+            if (pass_stack(g, pass, i))
+                return pass_stack(g, pass, i);
+    }
+    return 0;
+}
+
+/* The related findings (shared threads or objects) as related locations at
+ * their own primary location, the message naming them ("finding 2:
+ * channel-never-closed pipe#1", "cause: ..." for the one that shows these
+ * threads' stacks), so a viewer can go from a leak to its cause. */
+static void add_related_findings(const struct sw *w, json_t *related)
+{
+    for (size_t i = 0; i < w->f->nrelated; i++) {
+        const struct pw_finding *g = w->f->related[i];
+        if (g->suppressed)
+            continue;
+        char *text = NULL;
+        if (asprintf(&text, "%sfinding %u: %s%s%s", g == w->f->cause ? "cause: " : "", g->id,
+                     pw_finding_kind_name(g->kind), g->nobjects ? " " : "",
+                     g->nobjects ? g->objects[0].o->id : "") < 0)
+            pw_json_oom();
+        struct sw gw = {w->r, g, g->proc->trace};
+        add_related(&gw, related, first_stack(g), text);
+        free(text);
+    }
+}
+
 static json_t *result_json(const struct pw_report *r, const struct pw_finding *f)
 {
     struct sw w = {r, f, f->proc->trace};
     json_t *res = json_object();
     pw_json_set(res, "ruleId", pw_json_str(pw_finding_kind_name(f->kind)));
     pw_json_set(res, "ruleIndex", json_integer(f->kind));
-    pw_json_set(res, "level", pw_json_str(level_of(f->kind)));
+    pw_json_set(res, "level", pw_json_str(level_name(f->severity)));
     pw_json_set(res, "message", msg(f->message ? f->message : pw_finding_description(f->kind)));
 
     json_t *locs = json_array(), *primary = primary_location(&w);
@@ -461,6 +510,7 @@ static json_t *result_json(const struct pw_report *r, const struct pw_finding *f
             push_stack(stacks, stack_json(&w, f->objects[i].stack, 0, phrase));
         free(phrase);
     }
+    add_related_findings(&w, related);
     if (json_array_size(related))
         pw_json_set(res, "relatedLocations", related);
     else

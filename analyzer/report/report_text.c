@@ -1,10 +1,14 @@
 /* Text report: one block per finding, readable in ten seconds, like a TSan or
  * lockdep report crossed with a goroutine dump:
  *
- *   parkwatch: KIND: MESSAGE  (pid N, error)
- *     <threads sharing the same stacks, one block each, park stack, created by>
+ *   parkwatch: KIND: MESSAGE  (pid N, error)  [N]
+ *     cause: KIND OBJECT (finding M)       when finding M shows these threads
+ *     <threads sharing the same stacks, one block each, park stack, created by;
+ *      only their names when the cause shows them>
  *     <objects and where they were created>
  *     chain: ...
+ *     note: ...
+ *     related: finding M (KIND), ...
  *     hint: ...
  *
  * then a "parked now" dump of every process that is still running, then a
@@ -31,6 +35,7 @@ struct tw {
     enum pw_finding_kind kind; /* PW_FK__COUNT in the live dump */
     uint32_t shown[MAX_SHOWN];
     size_t nshown;
+    bool names_only; /* the stacks are in the finding named as cause */
 };
 
 /* A thread as a writer shows it: the finding's view or the live view. */
@@ -179,6 +184,8 @@ static void print_group(struct tw *w, const struct member *v, size_t n, const bo
                         size_t count, const struct member *m)
 {
     print_group_head(w, v, n, in, count, m);
+    if (w->names_only)
+        return;
     if (m->stack)
         print_stack(w, m->stack);
     if (m->stack2 && m->lock2) {
@@ -261,16 +268,32 @@ static void print_held(struct tw *w, const struct pw_fheld *h)
         print_frame(w->f, i, &v[i]);
 }
 
+/* The object of cause C that finding F's first thread waits on, else C's first. */
+static const char *cause_object(const struct pw_finding *c, const struct pw_finding *f)
+{
+    const struct pw_thread *t = f->nthreads ? f->threads[0].t : NULL;
+    for (size_t i = 0; t && i < c->nobjects; i++)
+        if (c->objects[i].o == t->waits_on)
+            return c->objects[i].o->id;
+    return c->nobjects ? c->objects[0].o->id : NULL;
+}
+
 static void print_headline(FILE *f, const struct pw_finding *fd)
 {
     enum pw_finding_kind k = fd->kind;
     fprintf(f, "parkwatch: %s: %s  (pid %d, %s", pw_finding_kind_name(k),
             fd->message ? fd->message : pw_finding_description(k), fd->proc->pid,
-            pw_finding_severity(k) == PW_SEV_ERROR ? "error" : "warning");
+            fd->severity == PW_SEV_ERROR ? "error" : "warning");
     /* the message already counts grouped threads; other repeats are shown here */
     if (fd->count > 1 && fd->count > fd->nthreads)
         fprintf(f, ", %zu times", fd->count);
-    fputs(")\n\n", f);
+    fprintf(f, ")  [%u]\n\n", fd->id);
+    /* the evidence another finding shows already: named, not repeated */
+    if (fd->cause && !fd->cause->suppressed) {
+        const char *obj = cause_object(fd->cause, fd);
+        fprintf(f, "  cause: %s%s%s (finding %u)\n\n", pw_finding_kind_name(fd->cause->kind),
+                obj ? " " : "", obj ? obj : "", fd->cause->id);
+    }
     /* abandoned at exit, not stuck earlier: say how the process ended */
     if (fd->abandoned_at_exit && fd->proc->end == PW_END_SIGNAL)
         fprintf(f,
@@ -283,9 +306,29 @@ static void print_headline(FILE *f, const struct pw_finding *fd)
               f);
 }
 
+/* "related: finding 1 (deadlock), finding 3 (thread-leak)": the findings that
+ * share a thread or an object with FD, suppressed ones left out. */
+static void print_related(FILE *f, const struct pw_finding *fd)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < fd->nrelated; i++) {
+        const struct pw_finding *g = fd->related[i];
+        if (g->suppressed)
+            continue;
+        fprintf(f, "%s finding %u (%s)", k++ ? "," : "  related:", g->id,
+                pw_finding_kind_name(g->kind));
+    }
+    if (k)
+        fputc('\n', f);
+}
+
 static int print_finding(const struct pw_report *r, FILE *f, const struct pw_finding *fd)
 {
-    struct tw w = {.f = f, .r = r, .trace = fd->proc->trace, .kind = fd->kind};
+    struct tw w = {.f = f,
+                   .r = r,
+                   .trace = fd->proc->trace,
+                   .kind = fd->kind,
+                   .names_only = fd->cause && !fd->cause->suppressed};
     print_headline(f, fd);
     struct member *v = calloc(fd->nthreads ? fd->nthreads : 1, sizeof(*v));
     if (!v)
@@ -295,7 +338,7 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
                                fd->threads[i].stack2, fd->threads[i].lock, fd->threads[i].lock2};
     int rc = print_members(&w, v, fd->nthreads);
     free(v);
-    for (size_t i = 0; i < fd->nobjects; i++) {
+    for (size_t i = 0; i < fd->nobjects && !w.names_only; i++) {
         const struct pw_fobject *o = &fd->objects[i];
         const char *sym = pw_report_object_symbol(r, o->o);
         if (!o->stack) {
@@ -307,10 +350,13 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
                 o->stack_label ? o->stack_label : "created at");
         print_stack(&w, o->stack);
     }
-    for (size_t i = 0; i < fd->nheld; i++)
+    for (size_t i = 0; i < fd->nheld && !w.names_only; i++)
         print_held(&w, &fd->held[i]);
     if (fd->chain_text)
         fprintf(f, "\n  chain: %s\n", fd->chain_text);
+    if (fd->note)
+        fprintf(f, "  note: %s\n", fd->note);
+    print_related(f, fd);
     fprintf(f, "  hint: %s\n\n", pw_finding_hint(fd->kind));
     return rc;
 }

@@ -29,7 +29,12 @@ satisfies the count (default: at least one).
                              message=TEXT needs TEXT in the headline;
                              site=FN needs FN in a lock's acquisition site
                              (locks_held[].acquired_at, or a lock-order
-                             edge's second stack)
+                             edge's second stack);
+                             severity=error|warning the finding's own severity;
+                             cause=KIND its cause (a related finding that shows
+                             its threads) is of KIND; related=KIND one of its
+                             related findings is of KIND; function= also looks
+                             in a thread's second stack (stack2)
     live-thread [NAME] [state=S] [op=OP]
                              (sigkill mode) processes[].threads of the JSON
                              report taken while the process still runs
@@ -322,6 +327,7 @@ def count_in_traces(traces, d):
 
 def count_findings(report, d):
     n = 0
+    by_id = {f.get("id"): f for f in report.get("findings", [])}
     for f in report.get("findings", []):
         if d.positional and not _alt(d.positional, f.get("kind")):
             continue
@@ -330,7 +336,8 @@ def count_findings(report, d):
                                              for t in threads):
             continue
         if "function" in d.filters:
-            fns = {fr.get("function") for t in threads for fr in (t.get("stack") or [])}
+            fns = {fr.get("function") for t in threads
+                   for fr in (t.get("stack") or []) + (t.get("stack2") or [])}
             if d.filters["function"] not in fns:
                 continue
         if "site" in d.filters:
@@ -343,6 +350,14 @@ def count_findings(report, d):
             if not all(s in syms for s in d.filters["symbol"].split(",")):
                 continue
         if "message" in d.filters and d.filters["message"] not in (f.get("message") or ""):
+            continue
+        if "severity" in d.filters and not _alt(d.filters["severity"], f.get("severity")):
+            continue
+        if "cause" in d.filters and not _alt(d.filters["cause"],
+                                              by_id.get(f.get("cause"), {}).get("kind")):
+            continue
+        if "related" in d.filters and not any(_alt(d.filters["related"], by_id[i].get("kind"))
+                                              for i in f.get("related") or [] if i in by_id):
             continue
         n += int(f.get("count", 1))
     return n

@@ -165,13 +165,10 @@ static struct pw_report_opts opts(enum pw_format fmt, uint32_t fail_on)
                                    .trace_dir = "/tmp/pw-x"};
 }
 
+/* --fail-on errors: decided on each finding's own severity */
 static uint32_t errors_mask(void)
 {
-    uint32_t m = 0;
-    for (int k = 0; k < PW_FK__COUNT; k++)
-        if (pw_finding_severity((enum pw_finding_kind)k) == PW_SEV_ERROR)
-            m |= 1u << k;
-    return m;
+    return PW_FAIL_ERRORS;
 }
 
 static int run(enum scenario sc, const struct pw_report_opts *o)
@@ -289,13 +286,24 @@ static void test_json(void)
     CHECK(fn && strcmp(fn, "fake_pool_start") == 0);
 
     json_t *findings = json_object_get(root, "findings");
-    /* one finding per root cause: the never-closed pipe claims its parked readers */
-    CHECK(json_array_size(findings) == 1);
+    /* kinds are facts: the never-closed pipe, and its readers as leaked
+     * threads, linked (related, cause) */
+    CHECK(json_array_size(findings) == 2);
     json_t *f = json_array_get(findings, 0);
-    static const char *const fkeys[] = {"kind",    "severity", "message", "pid",  "count",
-                                        "threads", "objects",  "chain",   "hint", NULL};
+    static const char *const fkeys[] = {"id",   "related", "kind",    "severity", "message",
+                                        "pid",  "count",   "threads", "objects",  "chain",
+                                        "hint", "cause",   NULL};
     check_keys(f, fkeys);
     CHECK(strcmp(json_string_value(json_object_get(f, "kind")), "channel-never-closed") == 0);
+    CHECK(json_integer_value(json_object_get(f, "id")) == 1);
+    json_t *leak = json_array_get(findings, 1);
+    CHECK(strcmp(json_string_value(json_object_get(leak, "kind")), "thread-leak") == 0);
+    CHECK(json_integer_value(json_object_get(leak, "id")) == 2);
+    CHECK(json_integer_value(json_object_get(leak, "cause")) == 1);
+    CHECK(json_array_size(json_object_get(leak, "related")) == 1 &&
+          json_integer_value(json_array_get(json_object_get(leak, "related"), 0)) == 1);
+    CHECK(json_array_size(json_object_get(f, "related")) == 1 &&
+          json_integer_value(json_array_get(json_object_get(f, "related"), 0)) == 2);
     CHECK(strcmp(json_string_value(json_object_get(f, "severity")), "error") == 0);
     CHECK(json_integer_value(json_object_get(f, "count")) == 1);
     CHECK(json_array_size(json_object_get(f, "threads")) == 3);
@@ -317,7 +325,7 @@ static void test_json(void)
     static const char *const skeys[] = {"errors", "warnings",       "threads",
                                         "events", "dropped_events", NULL};
     check_keys(sum, skeys);
-    CHECK(json_integer_value(json_object_get(sum, "errors")) == 1);
+    CHECK(json_integer_value(json_object_get(sum, "errors")) == 2);
     CHECK(json_integer_value(json_object_get(sum, "warnings")) == 0);
     CHECK(json_integer_value(json_object_get(sum, "threads")) == 4);
     json_decref(root);
@@ -331,7 +339,10 @@ static void test_text(void)
     CHECK(run(POOL_LEAK, &o) == PW_EXIT_FINDINGS);
     char *s = read_out();
     CHECK(strstr(s, "parkwatch: channel-never-closed: pipe#2 was never closed; 3 receivers "
-                    "parked forever on it  (pid 4242, error)\n"));
+                    "parked forever on it  (pid 4242, error)  [1]\n"));
+    /* the leak names the channel as its cause and does not repeat its stacks */
+    CHECK(strstr(s, "  cause: channel-never-closed pipe#2 (finding 1)\n"));
+    CHECK(strstr(s, "  related: finding 2 (thread-leak)\n"));
     CHECK(strstr(s, "  3 threads parked in pipe-read on pipe#2 for 1200 ms: worker (tid 5002), "
                     "worker (tid 5003), worker (tid 5004)\n"));
     CHECK(strstr(s, "      #0 fake_worker_main ("));
@@ -340,14 +351,14 @@ static void test_text(void)
     CHECK(strstr(s, "  hint: close the write end"));
     /* grouped: the park stack once per finding, not once per thread */
     CHECK(count_of(s, "#0 fake_worker_main") == 1);
-    CHECK(strstr(s, "parkwatch: 1 error, 0 warnings (0 suppressed) in 1 process; 4 threads, "));
+    CHECK(strstr(s, "parkwatch: 2 errors, 0 warnings (0 suppressed) in 1 process; 4 threads, "));
     CHECK(strstr(s, "; traces in /tmp/pw-x\n"));
     free(s);
 
     CHECK(run(UNJOINED_ONLY, &o) == PW_EXIT_OK);
     s = read_out();
     CHECK(strstr(s, "parkwatch: unjoined-thread: thread worker finished and was never joined  "
-                    "(pid 4242, warning)\n"));
+                    "(pid 4242, warning)  [1]\n"));
     CHECK(strstr(s, "parkwatch: 0 errors, 1 warning (0 suppressed) in 1 process; 2 threads"));
     free(s);
 
@@ -401,23 +412,26 @@ static void test_supp_pipeline(void)
     struct pw_report_opts o = opts(PW_FMT_JSON, errors_mask());
     o.suppressions = supp_path;
 
-    /* a rule for another kind leaves the finding alone */
+    /* a rule for one kind leaves the other kind's finding alone: the readers'
+     * thread-leak goes, the channel's finding stays, without a dangling link */
     write_supp("thread-leak:fake_worker_*\n");
     CHECK(run(POOL_LEAK, &o) == PW_EXIT_FINDINGS);
     json_t *root = json_load_file(out_path, 0, NULL);
     json_t *sum = json_object_get(root, "summary");
-    CHECK(json_integer_value(json_object_get(sum, "suppressed")) == 0);
+    CHECK(json_integer_value(json_object_get(sum, "suppressed")) == 1);
     CHECK(json_integer_value(json_object_get(sum, "errors")) == 1);
+    CHECK(json_array_size(json_object_get(root, "findings")) == 1);
     json_t *f = json_array_get(json_object_get(root, "findings"), 0);
     CHECK(f && strcmp(json_string_value(json_object_get(f, "kind")), "channel-never-closed") == 0);
+    CHECK(f && json_array_size(json_object_get(f, "related")) == 0);
     json_decref(root);
 
-    /* the park stack of the parked readers: the finding goes */
-    write_supp("channel-never-closed:fake_worker_*\n");
+    /* the park stack of the parked readers, for both kinds: the findings go */
+    write_supp("channel-never-closed:fake_worker_*\nthread-leak:fake_worker_*\n");
     CHECK(run(POOL_LEAK, &o) == PW_EXIT_OK);
     root = json_load_file(out_path, 0, NULL);
     sum = json_object_get(root, "summary");
-    CHECK(json_integer_value(json_object_get(sum, "suppressed")) == 1);
+    CHECK(json_integer_value(json_object_get(sum, "suppressed")) == 2);
     CHECK(json_integer_value(json_object_get(sum, "errors")) == 0);
     CHECK(json_array_size(json_object_get(root, "findings")) == 0);
     json_decref(root);
@@ -428,7 +442,7 @@ static void test_supp_pipeline(void)
     o.format = PW_FMT_TEXT;
     CHECK(run(POOL_LEAK, &o) == PW_EXIT_OK);
     char *s = read_out();
-    CHECK(strstr(s, "parkwatch: no findings (1 suppressed) in 1 process"));
+    CHECK(strstr(s, "parkwatch: no findings (2 suppressed) in 1 process"));
     CHECK(!strstr(s, "thread-leak"));
     free(s);
 
