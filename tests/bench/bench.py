@@ -25,6 +25,8 @@ BUDGETS = [
     ("churn", 1.5),
     ("parkonce", 2.0),
     ("nested", 3.0),
+    ("futex", 1.1),
+    ("syscall", 1.1),
 ]
 
 

@@ -6,21 +6,26 @@
  * work only (CLOCK_MONOTONIC), so process start-up and the shim's init are
  * not counted.  SCALE multiplies the iteration counts (default 1). */
 #include <errno.h>
+#include <linux/futex.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-#define BENCHMARKS(X)                                                               \
-    X(uncontended, 20000000L, "uncontended mutex lock+unlock pairs")                \
-    X(contended, 4000000L, "mutex lock+unlock pairs per thread, 2 threads")         \
-    X(condq, 1000000L, "items through a bounded cond queue, 1 producer 1 consumer") \
-    X(pipe, 20000L, "pipe ping-pong round trips between 2 threads")                 \
-    X(churn, 3000L, "pthread_create + pthread_join")                                \
-    X(parkonce, 2000L, "threads that wait on a cond once, then exit")               \
-    X(nested, 5000000L, "4-deep nested lock/unlock rounds")
+#define BENCHMARKS(X)                                                                 \
+    X(uncontended, 20000000L, "uncontended mutex lock+unlock pairs")                  \
+    X(contended, 4000000L, "mutex lock+unlock pairs per thread, 2 threads")           \
+    X(condq, 1000000L, "items through a bounded cond queue, 1 producer 1 consumer")   \
+    X(pipe, 20000L, "pipe ping-pong round trips between 2 threads")                   \
+    X(churn, 3000L, "pthread_create + pthread_join")                                  \
+    X(parkonce, 2000L, "threads that wait on a cond once, then exit")                 \
+    X(nested, 5000000L, "4-deep nested lock/unlock rounds")                           \
+    X(futex, 50000L, "raw futex ping-pong round trips between 2 threads (syscall())") \
+    X(syscall, 2000000L, "syscall(SYS_getppid): a number the shim passes straight through")
 
 static void fail(const char *what, int err)
 {
@@ -171,6 +176,44 @@ static void bench_pipe(long n)
     }
     check(pthread_join(t, NULL), "pthread_join");
     close(ping[0]), close(ping[1]), close(pong[0]), close(pong[1]);
+}
+
+/* ---- futex: a ping-pong on one word through syscall(SYS_futex), as Rust's
+ * std, GLib and libstdc++ wait; every turn is a wake and (usually) a wait */
+
+static uint32_t turn;
+
+static void futex_play(uint32_t me, long n)
+{
+    for (long i = 0; i < n; i++) {
+        uint32_t t;
+        while ((t = __atomic_load_n(&turn, __ATOMIC_ACQUIRE)) != me)
+            syscall(SYS_futex, &turn, FUTEX_WAIT_PRIVATE, t, NULL, NULL, 0);
+        __atomic_store_n(&turn, 1 - me, __ATOMIC_RELEASE);
+        syscall(SYS_futex, &turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+}
+
+static void *futex_partner(void *arg)
+{
+    futex_play(1, *(long *)arg);
+    return NULL;
+}
+
+static void bench_futex(long n)
+{
+    pthread_t t;
+    check(pthread_create(&t, NULL, futex_partner, &n), "pthread_create");
+    futex_play(0, n);
+    check(pthread_join(t, NULL), "pthread_join");
+}
+
+/* ---- syscall: what every other number pays for the syscall() wrapper */
+
+static void bench_syscall(long n)
+{
+    for (long i = 0; i < n; i++)
+        sink += syscall(SYS_getppid);
 }
 
 /* ---- churn: thread creation and join, nothing else */
