@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "acts.h"
 #include "chan.h"
 #include "config.h"
 #include "event.h"
@@ -77,6 +78,7 @@ static void init_first(void)
     }
     pw_stack_warmup();
     pw_lockorder_init();
+    pw_acts_init();
     start_process((int32_t)getppid(), 0);
     pthread_atfork(pw_fork_prepare, pw_fork_parent, pw_fork_child);
     if (pw_tf.hdr != NULL)

@@ -2,9 +2,12 @@
  *
  * The current-state area is authoritative for the end state (who is parked on
  * what, who holds which lock, which channel ends are open): it stays right when
- * the rings wrap.  The ring events only add history that the state area does not
- * keep (signallers, senders, receivers, forks, init sites); when rings wrapped,
- * that history is incomplete and the detectors say less, never something wrong. */
+ * the rings wrap.  Evidence is state too: forks are the header's counter and the
+ * channels' PW_CF_FORKED / PW_CF_INHERITED flags, the children are the traces
+ * whose ppid and start time name this image; who signalled, posted, sent or
+ * received is the notes' first acts; lock generations are the notes' init and
+ * destroy marks.  The ring events only add history (later acts, init sites,
+ * the fork events' timeline): when rings wrapped no verdict changes. */
 #include "model.h"
 
 #include <signal.h>
@@ -161,6 +164,8 @@ struct pw_object *pw_model_object(struct pw_process *p, enum pw_obj_type type, u
         if (c) {
             copy_channel(&o->channel, c);
             o->chan = &o->channel;
+            /* open when this process forked: a child holds copies of its ends */
+            o->shared_with_child = (c->flags & PW_CF_FORKED) != 0;
             o->create_stack = c->create_stack;
             o->site_label = "created at";
         }
@@ -415,35 +420,26 @@ static int link_thread(struct pw_process *p, struct pw_thread *t, const struct p
 
 /* ---- history from the rings */
 
-static bool chan_open_at(const struct pw_chan_rec *c, uint64_t ns)
+static int push_child_pid(struct pw_process *p, int pid)
 {
-    if (c->create_ns > ns)
-        return false;
-    for (int s = 0; s < 2; s++)
-        if (c->open[s] > 0 || c->close_ns[s] == 0 || c->close_ns[s] > ns)
-            return true;
-    return false;
+    for (size_t i = 0; i < p->nforks; i++)
+        if (p->fork_children[i] == pid)
+            return 0;
+    int *nv = realloc(p->fork_children, (p->nforks + 1) * sizeof(*nv));
+    if (!nv)
+        return -1;
+    nv[p->nforks++] = pid;
+    p->fork_children = nv;
+    return 0;
 }
 
+/* The pids of the children the ring still remembers; the channels a child got
+ * copies of are flagged in their records (PW_CF_FORKED), not found here. */
 static int replay_fork(struct pw_process *p, const struct pw_event *e)
 {
     if (e->op != PW_FORK_PARENT)
         return 0; /* the child side: the parent's trace records the fork */
-    int *nv = realloc(p->fork_children, (p->nforks + 1) * sizeof(*nv));
-    if (!nv)
-        return -1;
-    nv[p->nforks++] = (int)e->arg;
-    p->fork_children = nv;
-    for (size_t i = 0; i < pw_trace_nchans(p->trace); i++) {
-        const struct pw_chan_rec *c = pw_trace_chan(p->trace, i);
-        if (!chan_open_at(c, e->time_ns))
-            continue;
-        struct pw_object *o = pw_model_object(p, (enum pw_obj_type)c->type, c->id);
-        if (!o)
-            return -1;
-        o->shared_with_child = true;
-    }
-    return 0;
+    return push_child_pid(p, (int)e->arg);
 }
 
 /* 0, or -1 when out of memory. */
@@ -633,6 +629,7 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     p->exe = h->exe;
     p->exec_gen = h->exec_gen;
     p->start_mono_ns = h->start_mono_ns;
+    p->forks = h->forks;
 
     size_t nev = 0, nnotes = 0;
     const struct pw_event *ev = pw_trace_events(tr, &nev);
@@ -662,32 +659,61 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     for (size_t i = 0; i < nev; i++)
         if (replay_event(p, &ev[i]) < 0)
             return -1;
-    /* barrier counts and named semaphores are born in the notes (they never wrap) */
+    /* the notes never wrap: barrier counts, named semaphores, the lock lives of
+     * locks in edges, and every thread's first signal, post, send and receive
+     * of each object (the sets above are sets: a later ring act adds nothing) */
     for (size_t i = 0; i < nnotes; i++)
-        if (notes[i].kind == PW_EV_LOCK_INIT && replay_event(p, &notes[i]) < 0)
+        if (notes[i].kind != PW_EV_FORK && replay_event(p, &notes[i]) < 0)
             return -1;
+    /* the latest child, when the ring lost every fork event */
+    if (h->forks > p->nforks && h->last_child_pid > 0 && push_child_pid(p, h->last_child_pid) < 0)
+        return -1;
     return replay_notes(p, notes, nnotes);
 }
 
 /* ---- the process tree: a parent's channels, copied into its children */
 
-static int link_children(struct pw_model *m, struct pw_process *p)
+static bool knows_child(const struct pw_process *p, int pid)
 {
-    for (size_t k = 0; k < p->nforks; k++) {
-        for (size_t i = 0; i < m->nprocs; i++) {
-            struct pw_process *q = &m->procs[i];
-            if (q == p || q->pid != p->fork_children[k] || q->ppid != p->pid || q->exec_gen != 0)
-                continue;
-            struct pw_process **nv = realloc(p->children, (p->nchildren + 1) * sizeof(*nv));
-            if (!nv)
-                return -1;
-            nv[p->nchildren++] = q;
-            p->children = nv;
-            q->parent_proc = p;
-            break;
-        }
+    if (p->forks)
+        return true; /* it forked: any child of its pid started after it may be one */
+    for (size_t i = 0; i < p->nforks; i++)
+        if (p->fork_children[i] == pid)
+            return true; /* a 1.0 trace: only the ring's fork events say it */
+    return false;
+}
+
+/* The image of Q's parent that forked it: a trace of pid Q->ppid that started
+ * before Q, the latest such (an exec starts a new image of the same pid).  The
+ * headers say it, whatever the rings kept of the fork events. */
+static struct pw_process *forker_of(struct pw_model *m, const struct pw_process *q)
+{
+    struct pw_process *best = NULL;
+    for (size_t i = 0; i < m->nprocs; i++) {
+        struct pw_process *p = &m->procs[i];
+        if (p == q || p->pid != q->ppid || p->start_mono_ns > q->start_mono_ns ||
+            !knows_child(p, q->pid))
+            continue;
+        if (!best || p->start_mono_ns > best->start_mono_ns)
+            best = p;
     }
-    return 0;
+    return best;
+}
+
+static int link_children(struct pw_model *m, struct pw_process *q)
+{
+    if (q->exec_gen != 0)
+        return 0; /* an exec'd image: its first image is the child */
+    struct pw_process *p = forker_of(m, q);
+    if (!p)
+        return 0;
+    struct pw_process **nv = realloc(p->children, (p->nchildren + 1) * sizeof(*nv));
+    if (!nv)
+        return -1;
+    nv[p->nchildren++] = q;
+    p->children = nv;
+    q->parent_proc = p;
+    return push_child_pid(p, q->pid);
 }
 
 size_t pw_model_child_holders(const struct pw_object *o, int side, struct pw_process **out,

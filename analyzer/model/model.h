@@ -158,8 +158,10 @@ struct pw_process {
     unsigned type_count[PW_OBJ__COUNT];
     uint32_t max_serial;
     uint32_t *by_serial; /* serial -> thread position + 1 */
+    uint32_t forks;      /* children forked or spawned (the header's count) */
     size_t nforks;
-    int *fork_children; /* pids of children forked */
+    int *fork_children; /* pids of children known: ring fork events, the latest
+                         * child, the traced children */
     /* the traced children among them (first image of each), in the same model */
     size_t nchildren;
     struct pw_process **children;

@@ -28,7 +28,7 @@
 
 #define PW_TRACE_MAGIC "PWTRACE" /* 8 bytes with the NUL */
 #define PW_TRACE_VERSION_MAJOR 1
-#define PW_TRACE_VERSION_MINOR 0
+#define PW_TRACE_VERSION_MINOR 1
 
 #define PW_HEADER_SIZE 8192u
 #define PW_EXE_MAX 1024u
@@ -41,6 +41,7 @@
 #define PW_PARK_SET_MAX 14u     /* channels of a poll set listed in the thread record */
 #define PW_HELD_SITES 4u        /* held locks whose acquisition site the record mirrors */
 #define PW_SET_SEND 0x80000000u /* park_set entry: waits for the send side (POLLOUT) */
+#define PW_EDGES_PER_CLASS 8u   /* lock-order edges noted per (class pair, thread) */
 
 /* ---- enumerations: one X-macro list each; writer, reader, dump, reports expand them */
 
@@ -69,7 +70,10 @@
  *                  then, else the one-frame call site; 0 if unknown)
  *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run);
  *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond);
- *                  op=PW_OBJ_FUTEX: a futex wake of the word at obj, stack=waker's
+ *                  op=PW_OBJ_FUTEX: a futex wake of the word at obj, stack=waker's stack.
+ *                  A thread's first signal / post / wake of an object is a note (so are
+ *                  its first CHAN_SEND and CHAN_RECV of a channel): who can wake an
+ *                  object is evidence, the ring only history
  *   CHAN_CREATE    obj=channel id, op=PW_OBJ_*, arg=(fd of side 0) | (fd of side 1) << 32,
  *                  stack=creation stack.  A socketpair is two channels (ids n, n+1:
  *                  sv[0] -> sv[1] and back); an eventfd, or an mqueue opened O_RDWR,
@@ -89,6 +93,8 @@
  *                  (and per gate / read flags); LOCK_INIT and LOCK_DESTROY of an
  *                  address that appears in a LOCK_EDGE are notes too
  *   FORK           arg=child pid (parent side) / parent pid (child side), op=PW_FORK_*
+ *                  (history only: header.forks and the channels' PW_CF_FORKED /
+ *                  PW_CF_INHERITED flags are the evidence)
  *   EXEC           arg=0; recorded just before the real exec.  As notes: op=1 starts
  *                  the list of channel fds the exec keeps (not FD_CLOEXEC), op=2 is
  *                  one of them: obj2=fd, obj=channel id it receives on, arg=channel
@@ -277,8 +283,10 @@ enum pw_side {
                                * process-shared or named sem and barrier */
 
 /* LOCK_EDGE arg: flags in the top byte, the gate lock address in the rest. */
-#define PW_EDGE_A_READ (1ull << 56) /* A is held for reading (rwlock) */
-#define PW_EDGE_B_READ (1ull << 57) /* B is taken for reading (rwlock) */
+#define PW_EDGE_A_READ (1ull << 56)   /* A is held for reading (rwlock) */
+#define PW_EDGE_B_READ (1ull << 57)   /* B is taken for reading (rwlock) */
+#define PW_EDGE_A_NOINIT (1ull << 58) /* A was never initialised through the shim */
+#define PW_EDGE_B_NOINIT (1ull << 59) /* B likewise: in heap memory, its generation is unknown */
 #define PW_EDGE_GATE(arg) ((arg) & ((1ull << 56) - 1))
 
 /* How a thread ended (THREAD_EXIT op). */
@@ -531,6 +539,17 @@ struct pw_trace_header {
     uint64_t lock_edges;    /* LOCK_EDGE notes written */
     uint64_t dropped_edges; /* lock-order edges not recorded (edge set full, or
                                   taken while holding more than PW_HELD_MAX locks) */
+    /* minor 1: evidence that never wraps.  A 1.0 trace reads these as 0. */
+    uint32_t forks;           /* children forked or spawned by this image */
+    int32_t last_child_pid;   /* the latest of them (0 if none) */
+    uint32_t notes_reserve;   /* the last notes of the log, kept from lock-order
+                              * edges: exits, held-at-exit, lock lives, process
+                              * end and first acts always find room */
+    uint32_t edges_per_class; /* instance edges kept per (class pair, thread) */
+    uint64_t dropped_acts;    /* first acts not noted (their set was full): the
+                               * wakers of an object may be incomplete */
+    uint64_t folded_edges;    /* lock-order edges not written: their (class of A,
+                               * class of B, thread) already had edges_per_class */
     /* reserved up to PW_HEADER_SIZE */
 };
 

@@ -34,6 +34,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "acts.h"
 #include "chan.h"
 #include "event.h"
 #include "fdtab.h"
@@ -277,7 +278,10 @@ static void io_after(struct chan_park *cp, struct pw_chan_rec *c, const struct i
                           .arg = bytes,
                           .result = (int32_t)rc,
                           .err = rc < 0 ? err : 0};
-    pw_emit(pw_self(), &ev);
+    if (rc >= 0)
+        pw_act(&ev); /* who sends and receives is evidence: the first one is a note */
+    else
+        pw_emit(pw_self(), &ev);
     if (!recv && rc < 0 && err == EPIPE && !noted)
         pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, io->fd, cp->idx, c->close_stack[PW_SIDE_RECV], 0,
                        sigpipe_delivered(io) ? 0 : EPIPE);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "acts.h"
 #include "event.h"
 #include "init.h"
 #include "lockorder.h"
@@ -104,7 +105,7 @@ static void signal_seen(pthread_cond_t *c, uint64_t broadcast)
     struct pw_event ev = {.kind = PW_EV_COND_SIGNAL,
                           .obj = (uint64_t)(uintptr_t)c,
                           .arg = broadcast};
-    pw_emit(pw_self(), &ev);
+    pw_act(&ev); /* who signals is evidence: a thread's first signal is a note */
     pw_tls.guard--;
     errno = err;
 }

@@ -50,6 +50,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "acts.h"
 #include "event.h"
 #include "init.h"
 #include "real.h"
@@ -117,7 +118,7 @@ static void wake_seen(uint64_t addr)
                           .op = PW_OBJ_FUTEX,
                           .obj = addr,
                           .stack = pw_stack_capture()};
-    pw_emit(pw_self(), &ev);
+    pw_act(&ev); /* who wakes is evidence: a thread's first wake of a word is a note */
     pw_tls.guard--;
     errno = err;
 }

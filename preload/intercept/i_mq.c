@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "acts.h"
 #include "chan.h"
 #include "event.h"
 #include "fdtab.h"
@@ -164,7 +165,10 @@ static void mq_booked(struct mq_park *mp, struct pw_chan_rec *c, const struct mq
                           .arg = rc >= 0 ? 1 : 0,
                           .result = (int32_t)rc,
                           .err = rc < 0 ? err : 0};
-    pw_emit(pw_self(), &ev);
+    if (rc >= 0)
+        pw_act(&ev); /* who sends and receives is evidence: the first one is a note */
+    else
+        pw_emit(pw_self(), &ev);
 }
 
 static ssize_t mq_work(struct mq_call *m)

@@ -24,6 +24,16 @@
 #include "tracefile.h"
 #include "util.h"
 
+/* The fork as evidence: the FORK event is ring history, the header keeps the
+ * count and the latest child for as long as the trace lives. */
+static void pw_forked(pid_t pid)
+{
+    if (pw_tf.hdr == NULL)
+        return;
+    __atomic_add_fetch(&pw_tf.hdr->forks, 1, __ATOMIC_RELAXED);
+    PW_STORE(&pw_tf.hdr->last_child_pid, (int32_t)pid);
+}
+
 /* Hold the guard across the real fork: the atfork handlers of other libraries
  * run inside it and their locking is not the program's. */
 PW_EXPORT pid_t fork(void)
@@ -36,6 +46,7 @@ PW_EXPORT pid_t fork(void)
     if (pid > 0) {
         struct pw_event ev = {.kind = PW_EV_FORK, .op = PW_FORK_PARENT, .arg = (uint64_t)pid};
         pw_emit(pw_self(), &ev);
+        pw_forked(pid);
         pw_chans_mark_forked(); /* the child holds copies: EPIPE is no longer certain */
     }
     pw_tls.guard--;
@@ -54,6 +65,7 @@ static int spawned(int rc, pid_t *pidp)
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_FORK, .op = PW_FORK_PARENT, .arg = (uint64_t)*pidp};
     pw_emit(pw_self(), &ev);
+    pw_forked(*pidp);
     pw_chans_mark_forked();
     pw_tls.guard--;
     errno = err;

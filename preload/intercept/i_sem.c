@@ -21,6 +21,7 @@
 #include <stdarg.h>
 #include <time.h>
 
+#include "acts.h"
 #include "event.h"
 #include "init.h"
 #include "real.h"
@@ -156,7 +157,7 @@ static void post_seen(sem_t *s)
     int err = errno;
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_COND_SIGNAL, .op = PW_OBJ_SEM, .obj = key};
-    pw_emit(pw_self(), &ev);
+    pw_act(&ev); /* who posts is evidence: a thread's first post is a note */
     pw_tls.guard--;
     errno = err;
 }

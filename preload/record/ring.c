@@ -26,12 +26,12 @@ void pw_ring_put(struct pw_thread_rec *t, uint32_t ring_events, const struct pw_
     __atomic_store_n(&t->ring_head, head + 1, __ATOMIC_RELEASE);
 }
 
-/* Claims the next notes index below the capacity, never overshooting it. */
-static int claim_note(struct pw_trace_header *h, uint32_t *idx)
+/* Claims the next notes index below LIMIT, never overshooting it. */
+static int claim_note(struct pw_trace_header *h, uint32_t limit, uint32_t *idx)
 {
     uint32_t cur = __atomic_load_n(&h->notes_used, __ATOMIC_RELAXED);
     do {
-        if (cur >= h->notes.count)
+        if (cur >= limit)
             return -1;
     } while (!__atomic_compare_exchange_n(&h->notes_used, &cur, cur + 1, 1, __ATOMIC_ACQ_REL,
                                           __ATOMIC_RELAXED));
@@ -42,7 +42,7 @@ static int claim_note(struct pw_trace_header *h, uint32_t *idx)
 int pw_notes_put(struct pw_trace_header *h, void *base, const struct pw_event *ev)
 {
     uint32_t idx;
-    if (claim_note(h, &idx) != 0) {
+    if (claim_note(h, pw_notes_limit(h, ev->kind), &idx) != 0) {
         __atomic_add_fetch(&h->dropped_notes, 1, __ATOMIC_RELAXED);
         return -1;
     }

@@ -67,6 +67,10 @@ static uint64_t layout(struct pw_trace_header *h, const struct pw_options *o)
         secs[i].s->entry_size = (uint32_t)secs[i].entry;
         off = page_up(off + bytes);
     }
+    /* a quarter of the notes is kept from lock-order edges (ring.c): edges are
+     * the only notes whose volume grows with the program's lock count */
+    h->notes_reserve = h->notes.count / 4;
+    h->edges_per_class = PW_EDGES_PER_CLASS;
     return off;
 }
 

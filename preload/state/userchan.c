@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 
 #define PARKWATCH_IMPL
+#include "acts.h"
 #include "parkwatch.h"
 #include "chan.h"
 #include "config.h"
@@ -162,7 +163,10 @@ static void emit(uint16_t kind, uint16_t op, const struct pw_chan_rec *c, uint64
                           .arg = arg,
                           .result = result,
                           .stack = stack};
-    pw_emit(pw_self(), &ev);
+    if ((kind == PW_EV_CHAN_SEND || kind == PW_EV_CHAN_RECV) && result >= 0)
+        pw_act(&ev); /* who sends and receives is evidence: the first one is a note */
+    else
+        pw_emit(pw_self(), &ev);
 }
 
 static void misuse(uint16_t kind, uint32_t idx, uint32_t stack2, uint32_t other)
