@@ -69,7 +69,8 @@ void pw_act(struct pw_event *ev)
         pw_emit(pw_self(), ev);
         return;
     }
-    uint64_t fp = mix(mix(mix(0xac75, pw_tls.serial), ((uint64_t)ev->kind << 16) | ev->op), ev->obj);
+    uint64_t fp = mix(mix(mix(0xac75, pw_tls.serial), ((uint64_t)ev->kind << 16) | ev->op),
+                      ev->obj);
     fp |= 1; /* 0 marks a free slot */
     int r = act_insert(fp);
     if (r == 1) {
