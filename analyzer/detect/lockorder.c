@@ -6,6 +6,10 @@
  * (struct pw_lock_edge).  Here:
  *   - a lock address that was destroyed or re-initialised starts a new node
  *     (address, generation), so a reused address never closes a false cycle;
+ *   - a lock never initialised through the shim that lives in heap or stack
+ *     memory has no known life (free and malloc may reuse its address for
+ *     another lock without a destroy): each of its edges is a node of its own,
+ *     kept apart rather than joined;
  *   - read-read rwlock edges are dropped: two readers never block each other;
  *   - a cycle whose edges all come from one thread is reported too, saying so
  *     (lockdep, TSan and Helgrind do: two threads running those two paths can
@@ -116,8 +120,12 @@ static int build_graph(const struct pw_process *p, struct graph *g)
             continue; /* readers never wait for readers */
         /* A's node is typed by B's notes only: the first sight of an address
          * names its type, as it always did (reports stay comparable) */
-        uint32_t a = node_of(g, e->a, e->gen_a, 0);
-        uint32_t b = node_of(g, e->b, e->gen_b, e->type_b);
+        /* a lock whose life is unknown gets a node of its own per edge: an
+         * address reused without destroy must not join two locks (its own
+         * generation space, above any count of init/destroy marks) */
+        uint32_t own = 0x80000000u | (uint32_t)i;
+        uint32_t a = node_of(g, e->a, e->a_unknown ? own : e->gen_a, 0);
+        uint32_t b = node_of(g, e->b, e->b_unknown ? own : e->gen_b, e->type_b);
         if (a == UINT32_MAX || b == UINT32_MAX)
             return -1;
         g->edges[g->nedges++] = (struct edge){a, b, e};

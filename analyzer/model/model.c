@@ -584,6 +584,28 @@ static void held_at_exit_site(struct pw_process *p, const struct pw_event *e)
     }
 }
 
+/* True when ADDR lies in a loaded module's image (a static or global lock):
+ * its storage lives as long as the module, so without init or destroy marks it
+ * has one life. */
+static bool static_addr(const struct pw_process *p, uint64_t addr)
+{
+    for (size_t i = 0; i < pw_trace_nmodules(p->trace); i++) {
+        const struct pw_module *m = pw_trace_module(p->trace, i);
+        if (m->state == 1 && addr >= m->lo && addr < m->hi)
+            return true;
+    }
+    return false;
+}
+
+/* A lock the shim never saw initialised (PTHREAD_MUTEX_INITIALIZER or zeroed
+ * memory) outside any module's image: heap or stack memory, which may have
+ * been freed and reused for another lock without pthread_mutex_destroy.  Its
+ * life is unknown, so its edges are kept apart (issue 14). */
+static bool life_unknown(const struct pw_process *p, uint64_t addr, bool noinit)
+{
+    return noinit && !static_addr(p, addr);
+}
+
 static int replay_notes(struct pw_process *p, const struct pw_event *notes, size_t n)
 {
     size_t nedges = 0;
@@ -613,6 +635,8 @@ static int replay_notes(struct pw_process *p, const struct pw_event *notes, size
             .gate = PW_EDGE_GATE(e->arg),
             .stack = e->stack,
             .stack2 = e->stack2,
+            .a_unknown = life_unknown(p, e->obj, (e->arg & PW_EDGE_A_NOINIT) != 0),
+            .b_unknown = life_unknown(p, e->obj2, (e->arg & PW_EDGE_B_NOINIT) != 0),
         };
     }
     return 0;
@@ -630,6 +654,11 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     p->exec_gen = h->exec_gen;
     p->start_mono_ns = h->start_mono_ns;
     p->forks = h->forks;
+    p->lost.notes = h->dropped_notes;
+    p->lost.edges = h->dropped_edges;
+    p->lost.folded = h->folded_edges;
+    p->lost.acts = h->dropped_acts;
+    p->lost.per_class = h->edges_per_class;
 
     size_t nev = 0, nnotes = 0;
     const struct pw_event *ev = pw_trace_events(tr, &nev);

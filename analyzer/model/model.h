@@ -130,6 +130,10 @@ struct pw_lock_edge {
     bool a_read, b_read;    /* A held / B taken for reading (rwlock) */
     uint64_t gate;          /* the outermost lock held then if not A, 0 if none */
     uint32_t stack, stack2; /* where B was taken, where A was taken (0 if unknown) */
+    /* the lock's life is unknown: never initialised through the shim and not in
+     * a module's image (heap memory may be reused without a destroy): the edge is
+     * kept apart, never joined with another edge of the same address */
+    bool a_unknown, b_unknown;
 };
 
 /* Times an address was (re)initialised or destroyed, sorted by (addr, time). */
@@ -172,6 +176,15 @@ struct pw_process {
     struct pw_lock_edge *lock_edges;
     size_t nmarks;
     struct pw_gen_mark *marks;
+    /* what the trace could not keep (header counters): the report says what each
+     * loss means for its findings */
+    struct {
+        uint64_t notes;     /* notes refused: the log was full */
+        uint64_t edges;     /* lock-order edges not recorded */
+        uint64_t folded;    /* instance edges folded into a recorded class pair */
+        uint64_t acts;      /* first signals/posts/sends/receives not noted */
+        uint32_t per_class; /* instance edges kept per (class pair, thread) */
+    } lost;
 };
 
 struct pw_model {

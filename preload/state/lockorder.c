@@ -29,6 +29,22 @@
  * the uncontended path beyond the return address, and is a whole stack as
  * soon as any acquisition at that call site was nested or contended.
  *
+ * Lock classes (lockdep): a lock initialised by pthread_mutex_init or
+ * pthread_rwlock_init belongs to the class of its init stack (1024 item locks
+ * initialised in one loop are one class); a lock never initialised (a static
+ * PTHREAD_MUTEX_INITIALIZER) is its own class.  Every (class of A, class of B,
+ * thread) keeps its first PW_EDGES_PER_CLASS instance edges as notes; later
+ * instances are folded (header.folded_edges): lock arrays cannot flood the
+ * notes log, and the analyzer still sees each class pair with instances as
+ * evidence.  The notes log's reserve (ring.h) keeps room for every other note.
+ *
+ * Generations: init and destroy of an address that appears in an edge bump its
+ * generation and are written as notes (pw_lock_life).  An edge whose lock was
+ * never initialised through the shim carries PW_EDGE_A_NOINIT / B_NOINIT: such
+ * a lock in heap memory may be a new one at a reused address (a struct freed and
+ * allocated again without pthread_mutex_destroy); the analyzer decides with the
+ * module map whether the address is static.
+ *
  * Degrading: the edge set is fixed-size; when a probe sequence finds no room
  * the edge is counted in header.dropped_edges and not recorded.  Locks beyond
  * the PW_HELD_MAX entries mirrored in the thread record still count as held but
@@ -40,6 +56,7 @@
 #include "depot.h"
 #include "event.h"
 #include "lockorder.h"
+#include "ring.h"
 #include "shim.h"
 #include "stack.h"
 #include "threads.h"
@@ -49,19 +66,29 @@
 
 __thread struct pw_lo_tls pw_lo __attribute__((tls_model("initial-exec")));
 
-#define EDGE_SLOTS (1u << 16) /* fingerprints: 512 KiB of address space */
-#define LOCK_SLOTS (1u << 14) /* addresses that appear in an edge: 256 KiB */
-#define SITE_SLOTS (1u << 12) /* call sites with a whole stack: 64 KiB */
+#define EDGE_SLOTS (1u << 18)  /* fingerprints: 2 MiB of address space, backed as used */
+#define LOCK_SLOTS (1u << 16)  /* initialised locks and locks in an edge: 1.5 MiB */
+#define CLASS_SLOTS (1u << 14) /* (class pair, thread) counters: 256 KiB */
+#define SITE_SLOTS (1u << 12)  /* call sites with a whole stack: 64 KiB */
 #define MAX_PROBE 64u
 
-/* An address that appears in a recorded edge, with its generation: init or
- * destroy of such an address bumps gen (and writes a note), so a lock reborn at
- * the same address has new edge fingerprints and the analyzer never joins the
- * two lives.  addr is claimed by CAS (0 = free); entries are never removed. */
+/* A lock initialised through the shim or appearing in a recorded edge, with
+ * its generation and class: init or destroy of an address in an edge bumps gen
+ * (and writes a note), so a lock reborn at the same address has new edge
+ * fingerprints and the analyzer never joins the two lives.  cls is the init
+ * stack of the current life (0: none seen, the lock is its own class).  addr is
+ * claimed by CAS (0 = free); entries are never removed. */
 struct lo_lock {
     uint64_t addr;
     uint32_t gen;
+    uint32_t cls;
+    uint32_t in_edge; /* 1 once the address appeared in an edge */
     uint32_t pad;
+};
+
+struct lo_class {
+    uint64_t key; /* fingerprint of (class A, class B, flags, thread), 0 = free */
+    uint64_t n;   /* instance edges seen */
 };
 
 /* Shared by all threads, wiped in a fork child (MADV_WIPEONFORK): the child's
@@ -79,6 +106,7 @@ struct lo_shared {
         uint32_t stack;
         uint32_t pad;
     } sites[SITE_SLOTS];
+    struct lo_class classes[CLASS_SLOTS];
 };
 
 static struct lo_shared *lo;
@@ -129,10 +157,42 @@ static struct lo_lock *lock_find(uint64_t addr, bool insert)
     return NULL;
 }
 
-static uint32_t gen_of(uint64_t addr)
+/* The entry of ADDR, which now appears in an edge (NULL: the table is full). */
+static struct lo_lock *edge_lock(uint64_t addr)
 {
     struct lo_lock *e = lock_find(addr, true);
+    if (e != NULL && PW_LOAD_RELAXED(&e->in_edge) == 0)
+        PW_STORE(&e->in_edge, 1);
+    return e;
+}
+
+static inline uint32_t gen_of(const struct lo_lock *e)
+{
     return e != NULL ? PW_LOAD(&e->gen) : 0;
+}
+
+/* A lock's class: its init stack, or the address itself. */
+static inline uint64_t class_of(const struct lo_lock *e, uint64_t addr)
+{
+    uint32_t c = e != NULL ? PW_LOAD_RELAXED(&e->cls) : 0;
+    return c != 0 ? (uint64_t)c | 1ull << 63 : addr;
+}
+
+/* Counts one more instance edge of KEY's class pair; true if it is beyond the
+ * ones kept (fold it).  A full counter table folds nothing. */
+static bool class_full(uint64_t key)
+{
+    for (uint32_t i = 0; i < MAX_PROBE; i++) {
+        struct lo_class *c = &lo->classes[(key + i) & (CLASS_SLOTS - 1)];
+        uint64_t k = PW_LOAD(&c->key);
+        if (k == 0 &&
+            __atomic_compare_exchange_n(&c->key, &k, key, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            k = key;
+        if (k != key)
+            continue;
+        return __atomic_add_fetch(&c->n, 1, __ATOMIC_RELAXED) > PW_EDGES_PER_CLASS;
+    }
+    return false;
 }
 
 /* Inserts fingerprint FP; true if it was not there (a new edge). */
@@ -225,14 +285,16 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
     for (uint32_t i = 0; i < listed; i++)
         if (t->held[i] == b)
             return; /* a recursive relock (or a second read lock) orders nothing */
-    uint32_t bgen = gen_of(b);
+    struct lo_lock *be = edge_lock(b);
+    uint32_t bgen = gen_of(be);
     for (uint32_t i = 0; i < listed; i++) {
         uint64_t a = t->held[i];
         uint8_t atype = t->held_type[i];
+        struct lo_lock *ae = edge_lock(a);
         uint64_t arg = (i > 0 && t->held[0] != a ? PW_EDGE_GATE(t->held[0]) : 0) |
                        ((atype & PW_HELD_READ) ? PW_EDGE_A_READ : 0) |
                        ((btype & PW_HELD_READ) ? PW_EDGE_B_READ : 0);
-        uint64_t fp = mix(mix(mix(mix(mix(0x5eed, a), gen_of(a)), b), bgen),
+        uint64_t fp = mix(mix(mix(mix(mix(0x5eed, a), gen_of(ae)), b), bgen),
                           arg ^ ((uint64_t)pw_tls.serial << 32));
         fp |= 1; /* 0 marks a free slot */
         bool full = false;
@@ -241,6 +303,17 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
                 count_dropped_edge();
             continue;
         }
+        uint64_t ckey = mix(mix(mix(0xc1a55, class_of(ae, a)), class_of(be, b)),
+                            (arg & ~PW_EDGE_GATE(arg)) ^ ((uint64_t)pw_tls.serial << 32)) |
+                        1;
+        if (class_full(ckey)) {
+            __atomic_add_fetch(&pw_tf.hdr->folded_edges, 1, __ATOMIC_RELAXED);
+            continue;
+        }
+        if (ae == NULL || PW_LOAD_RELAXED(&ae->cls) == 0)
+            arg |= PW_EDGE_A_NOINIT;
+        if (be == NULL || PW_LOAD_RELAXED(&be->cls) == 0)
+            arg |= PW_EDGE_B_NOINIT;
         if (bstack == 0)
             bstack = pw_stack_capture();
         struct pw_event ev = {.kind = PW_EV_LOCK_EDGE,
@@ -306,14 +379,18 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
         memo_set(t, n, bt);
         return;
     }
-    /* The notes log never empties: once it is full no edge can be written, and
-     * the edge set would only be probed for nothing (memcached's 1024 item
-     * locks x the locks taken under them fill it in a second, and a miss here
-     * is then a cache miss in the edge set on every request).  dropped_notes
-     * already says that notes, edges among them, were lost. */
+    /* The notes log never empties: once the edges' share of it is full no edge
+     * can be written, and the edge set would only be probed for nothing (a
+     * miss here would then be a cache miss in the edge set on every request).
+     * The (held set, B) is counted as dropped once while this thread's cache
+     * remembers it. */
     struct pw_trace_header *h = pw_tf.hdr;
-    if (PW_UNLIKELY(PW_LOAD_RELAXED(&h->notes_used) >= h->notes.count))
+    if (PW_UNLIKELY(PW_LOAD_RELAXED(&h->notes_used) >= pw_notes_limit(h, PW_EV_LOCK_EDGE))) {
+        count_dropped_edge();
+        *slot = key;
+        memo_set(t, n, bt);
         return;
+    }
     int err = errno;
     pw_tls.guard++;
     edges_slow(t, n, b, btype);
@@ -327,12 +404,17 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
  * there next is a new object.  Returns true if the caller must record the event
  * as a note (the rings wrap; the analyzer needs every generation change of an
  * address that appears in a note). */
-bool pw_lock_reborn(uint64_t addr)
+bool pw_lock_reborn(uint64_t addr, uint32_t init_stack)
 {
     if (lo == NULL)
         return false;
-    struct lo_lock *e = lock_find(addr, false);
+    /* an init enters the table (its class is the init stack); a destroy of an
+     * address never initialised nor in an edge has nothing to say */
+    struct lo_lock *e = lock_find(addr, init_stack != 0);
     if (e == NULL)
+        return false;
+    PW_STORE(&e->cls, init_stack);
+    if (PW_LOAD(&e->in_edge) == 0)
         return false;
     __atomic_add_fetch(&e->gen, 1, __ATOMIC_ACQ_REL);
     __atomic_add_fetch(&lo->epoch, 1, __ATOMIC_ACQ_REL);
@@ -352,7 +434,7 @@ void pw_lock_life(uint16_t kind, uint16_t type, uint64_t obj, int rc)
                           .obj = obj,
                           .result = rc,
                           .stack = kind == PW_EV_LOCK_INIT ? pw_stack_capture() : 0};
-    if (pw_lock_reborn(ev.obj))
+    if (pw_lock_reborn(ev.obj, ev.stack))
         pw_note(&ev);
     else
         pw_emit(pw_self(), &ev);

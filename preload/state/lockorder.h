@@ -34,7 +34,9 @@ struct pw_lo_tls {
 extern __thread struct pw_lo_tls pw_lo __attribute__((tls_model("initial-exec")));
 void pw_lockorder_init(void);
 void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btype);
-bool pw_lock_reborn(uint64_t addr); /* init/destroy: true = record it as a note */
+/* init (INIT_STACK its stack) / destroy (INIT_STACK 0) of ADDR: true = record
+ * it as a note (the address appears in an edge: its generation changed). */
+bool pw_lock_reborn(uint64_t addr, uint32_t init_stack);
 /* Records a lock init/destroy (LOCK_INIT / LOCK_DESTROY) of OBJ, of PW_OBJ_* TYPE. */
 void pw_lock_life(uint16_t kind, uint16_t type, uint64_t obj, int rc);
 

@@ -116,8 +116,9 @@ static void test_memo(void)
  * records its edge again. */
 static void test_reborn(void)
 {
-    CHECK(pw_lock_reborn(A));
-    CHECK(!pw_lock_reborn(0x9000)); /* never in an edge: nothing to do */
+    CHECK(pw_lock_reborn(A, 0));
+    CHECK(!pw_lock_reborn(0x9000, 0)); /* never in an edge: nothing to do */
+    CHECK(!pw_lock_reborn(0x9000, 7)); /* an init enters the table, not an edge */
     take(A);
     take(B);
     CHECK(edges() == 6);
