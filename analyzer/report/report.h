@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "finding.h"
 
 /* Reported as tool.version in JSON and SARIF: the same string as `parkwatch
  * --version`, both the project version that meson.build passes as PW_VERSION. */
@@ -65,6 +66,11 @@ struct pw_object;
 /* "&accounts_lock" for a lock or other sync object that is a global or static
  * variable; NULL otherwise (heap objects, channels, threads). */
 const char *pw_report_object_symbol(const struct pw_report *r, const struct pw_object *o);
+/* What the trace's losses (notes, edges folded or dropped, first acts) mean
+ * for a finding of KIND in P, into BUF; "" when nothing that matters was lost. */
+void pw_report_loss(const struct pw_process *p, enum pw_finding_kind kind, char *buf, size_t cap);
+/* One line counting P's losses, into BUF; "" when nothing was lost. */
+void pw_report_process_loss(const struct pw_process *p, char *buf, size_t cap);
 
 /* True if a finding that is not suppressed has a kind in FAIL_ON (1u << kind). */
 bool pw_report_fails(const struct pw_findings *fs, uint32_t fail_on);

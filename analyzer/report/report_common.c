@@ -41,6 +41,56 @@ json_t *pw_report_summary_json(const struct pw_report *r, enum pw_summary_style 
     return o;
 }
 
+/* What the trace's losses mean for a finding of kind K in P: lock-order
+ * findings depend on the edges, the others on who could wake what (the first
+ * acts and the other notes).  "" when nothing that matters was lost. */
+void pw_report_loss(const struct pw_process *p, enum pw_finding_kind k, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    size_t n = 0;
+    if (k == PW_FK_LOCK_ORDER) {
+        if (p->lost.folded)
+            n += (size_t)snprintf(buf + n, cap - n,
+                                  "%llu lock-order edge%s folded into lock classes (%u instance "
+                                  "edges kept per class pair and thread): an inversion only "
+                                  "among folded instances is not reported",
+                                  (unsigned long long)p->lost.folded,
+                                  p->lost.folded == 1 ? "" : "s", p->lost.per_class);
+        if (p->lost.edges && n < cap)
+            n += (size_t)snprintf(buf + n, cap - n,
+                                  "%s%llu lock-order edge%s not recorded (the edge set or the "
+                                  "notes log's edge share was full): an inversion among them is "
+                                  "not reported",
+                                  n ? "; " : "", (unsigned long long)p->lost.edges,
+                                  p->lost.edges == 1 ? "" : "s");
+        return;
+    }
+    if (k == PW_FK_DEADLOCK || k == PW_FK_SEND_ON_CLOSED || k == PW_FK_DOUBLE_CLOSE ||
+        k == PW_FK_CLOSE_WHILE_BLOCKED || k == PW_FK_UNJOINED)
+        return; /* the end state alone, or the misuse note itself */
+    if (p->lost.notes || p->lost.acts)
+        snprintf(buf, cap,
+                 "%llu note%s lost (the notes log was full) and %llu first act%s not noted: the "
+                 "signallers, posters, senders and receivers named here may be incomplete",
+                 (unsigned long long)p->lost.notes, p->lost.notes == 1 ? "" : "s",
+                 (unsigned long long)p->lost.acts, p->lost.acts == 1 ? "" : "s");
+}
+
+/* One line about P's losses, for the report's end: "" when nothing was lost. */
+void pw_report_process_loss(const struct pw_process *p, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (!p->lost.folded && !p->lost.edges && !p->lost.notes && !p->lost.acts)
+        return;
+    snprintf(buf, cap,
+             "pid %d: %llu lock-order edge%s folded into lock classes, %llu not recorded; %llu "
+             "note%s lost; %llu first act%s not noted",
+             p->pid, (unsigned long long)p->lost.folded, p->lost.folded == 1 ? "" : "s",
+             (unsigned long long)p->lost.edges, (unsigned long long)p->lost.notes,
+             p->lost.notes == 1 ? "" : "s", (unsigned long long)p->lost.acts,
+             p->lost.acts == 1 ? "" : "s");
+}
+
 const char *pw_report_object_symbol(const struct pw_report *r, const struct pw_object *o)
 {
     switch (o->type) {

@@ -104,6 +104,14 @@ static json_t *process_json(const struct pw_report *r, const struct pw_process *
     for (size_t i = 0; i < p->nthreads; i++)
         pw_json_push(threads, proc_thread_json(r, &p->threads[i]));
     pw_json_set(o, "threads", threads);
+    /* what the trace could not keep: only when something was lost */
+    if (p->lost.folded || p->lost.edges || p->lost.notes || p->lost.acts)
+        pw_json_set(o, "lost",
+                    json_pack("{s:I, s:I, s:I, s:I, s:i}", "edges_folded",
+                              (json_int_t)p->lost.folded, "edges_dropped",
+                              (json_int_t)p->lost.edges, "notes", (json_int_t)p->lost.notes,
+                              "first_acts", (json_int_t)p->lost.acts, "edges_per_class",
+                              (int)p->lost.per_class));
     return o;
 }
 
@@ -211,6 +219,10 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
                 f->cause && !f->cause->suppressed ? json_integer(f->cause->id) : json_null());
     pw_json_set(o, "note", str_or_null(f->note));
     pw_json_set(o, "hint", pw_json_str(pw_finding_hint(k)));
+    char loss[512];
+    pw_report_loss(f->proc, k, loss, sizeof loss);
+    if (loss[0])
+        pw_json_set(o, "evidence_lost", pw_json_str(loss)); /* only when something was */
     return o;
 }
 

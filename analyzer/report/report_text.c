@@ -357,6 +357,10 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
     if (fd->note)
         fprintf(f, "  note: %s\n", fd->note);
     print_related(f, fd);
+    char loss[512];
+    pw_report_loss(fd->proc, fd->kind, loss, sizeof loss);
+    if (loss[0])
+        fprintf(f, "  evidence: %s\n", loss);
     fprintf(f, "  hint: %s\n\n", pw_finding_hint(fd->kind));
     return rc;
 }
@@ -409,6 +413,12 @@ static void print_footer(FILE *f, const struct pw_report *r)
     if (r->trace_dir)
         fprintf(f, "; traces in %s", r->trace_dir);
     fputc('\n', f);
+    for (size_t i = 0; i < r->model->nprocs; i++) {
+        char loss[512];
+        pw_report_process_loss(&r->model->procs[i], loss, sizeof loss);
+        if (loss[0])
+            fprintf(f, "parkwatch: %s\n", loss);
+    }
 }
 
 int pw_report_text(FILE *f, const struct pw_report *r)
