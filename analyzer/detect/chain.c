@@ -6,7 +6,9 @@
  *   channel read           -> the threads that send on it, else the holder of the
  *                             send side (its creator)
  *   channel write (full)   -> the threads that receive from it
- *   cond                   -> the threads that ever signalled it
+ *   cond                   -> the threads that ever signalled it; once woken
+ *                             under its mutex, the mutex's holders
+ *   cond destroy           -> the threads still waiting on the cond
  *   sem                    -> the threads that ever posted it
  *   barrier                -> how many participants arrived, of how many
  *   futex wait             -> the threads that ever woke that word
@@ -69,6 +71,7 @@ struct step {
     struct pw_thread *next; /* the thread to follow, NULL at a root */
     struct pw_thread *blockers[8];
     size_t nblockers;
+    char relbuf[64];  /* storage for a relation that names an object */
     char root[256];   /* the root text when next is NULL */
     char reason[160]; /* headline phrase for the root */
 };
@@ -148,14 +151,16 @@ static size_t rwlock_blockers(struct pw_thread *t, struct pw_thread **h, size_t 
     return k;
 }
 
-static void step_lock(struct pw_thread *t, struct step *s)
+/* T waits to take LOCK (its park object, or the mutex a woken cond wait
+ * re-takes): follow the holders. */
+static void step_lock_on(struct pw_thread *t, struct pw_object *lock, struct step *s)
 {
     struct pw_thread *h[8];
-    size_t n = pw_model_holders(t->proc, t->waits_on, h, 8);
+    size_t n = pw_model_holders(t->proc, lock, h, 8);
     if (n > 8)
         n = 8;
     s->relation = "held by";
-    if (t->waits_on->type == PW_OBJ_RWLOCK)
+    if (lock->type == PW_OBJ_RWLOCK)
         n = rwlock_blockers(t, h, n, &s->relation);
     if (!n) {
         snprintf(s->root, sizeof(s->root),
@@ -171,6 +176,42 @@ static void step_lock(struct pw_thread *t, struct step *s)
         snprintf(s->reason, sizeof(s->reason), "%s %s, which exited without unlocking it",
                  s->relation, h[0]->name);
     }
+}
+
+static void step_lock(struct pw_thread *t, struct step *s)
+{
+    step_lock_on(t, t->waits_on, s);
+}
+
+/* A cond waiter woken under its mutex and still parked: it re-takes the mutex. */
+static void step_reacquire(struct pw_thread *t, struct step *s)
+{
+    step_lock_on(t, t->reacquires, s);
+    snprintf(s->relbuf, sizeof(s->relbuf), "woken, re-takes %s held by", t->reacquires->id);
+    s->relation = s->relbuf;
+    if (!s->next && s->nblockers)
+        snprintf(s->root, sizeof(s->root), "woken, re-takes %s held by %s, %s", t->reacquires->id,
+                 s->blockers[0]->name, fate(s->blockers[0]));
+}
+
+/* A cond destroy waits for the threads still inside a wait on the cond. */
+static void step_destroy(struct pw_thread *t, struct step *s)
+{
+    struct pw_thread *c[8];
+    size_t n = 0;
+    for (size_t i = 0; i < t->proc->nthreads && n < 8; i++) {
+        struct pw_thread *u = &t->proc->threads[i];
+        if (u != t && u->status == PW_THR_PARKED && u->waits_on == t->waits_on &&
+            u->op != PW_OP_COND_DESTROY)
+            c[n++] = u;
+    }
+    s->relation = "waits for its waiter";
+    if (n) {
+        pick(s, c, n, "waits for its waiter", "waits for its waiter");
+        return;
+    }
+    snprintf(s->root, sizeof(s->root), "a waiter of %s the trace does not show", t->waits_on->id);
+    snprintf(s->reason, sizeof(s->reason), "whose waiters never leave");
 }
 
 static void step_join(struct pw_thread *t, struct step *s)
@@ -498,7 +539,11 @@ static void next_step(struct pw_thread *t, struct step *s)
 {
     memset(s, 0, sizeof(*s));
     enum pw_obj_type type = pw_op_obj_type(t->op);
-    if (pw_obj_is_lock(type))
+    if (t->reacquires)
+        step_reacquire(t, s);
+    else if (t->op == PW_OP_COND_DESTROY)
+        step_destroy(t, s);
+    else if (pw_obj_is_lock(type))
         step_lock(t, s);
     else if (pw_obj_is_chan(type) && pw_op_is_recv(t->op))
         step_recv(t, s);
@@ -548,8 +593,9 @@ const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t)
         for (size_t i = 0; i < s.nblockers; i++) {
             pw_link_add_blocker(f, l, s.blockers[i]);
             /* "held by T2 since worker_step (file:line)" */
-            if (pw_obj_is_lock(l->o->type))
-                pw_finding_add_holder(f, l->o, s.blockers[i]);
+            struct pw_object *lock = t->reacquires ? t->reacquires : l->o;
+            if (pw_obj_is_lock(lock->type))
+                pw_finding_add_holder(f, lock, s.blockers[i]);
         }
         if (!s.next) {
             text_add(&text, " -> %s", s.root);

@@ -60,10 +60,15 @@ static void describe_cycle(struct pw_finding *f, size_t start)
                                   ct->waits_on->site_label);
         if (lock)
             pw_finding_add_holder(f, ct->waits_on, next);
+        if (ct->reacquires)
+            pw_finding_add_holder(f, ct->reacquires, next);
         if (!m)
             continue;
         if (pw_op_obj_type(ct->op) == PW_OBJ_THREAD)
             fprintf(m, "%s%s joins %s", l > start ? " -> " : "", ct->name, next->name);
+        else if (ct->reacquires)
+            fprintf(m, "%s%s woken from %s re-takes %s (held by %s)", l > start ? " -> " : "",
+                    ct->name, ct->waits_on->id, ct->reacquires->id, next->name);
         else
             fprintf(m, "%s%s waits %s (held by %s)", l > start ? " -> " : "", ct->name,
                     ct->waits_on->id, next->name);
@@ -109,7 +114,9 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
     size_t from = fs->n;
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
-        if (t->status != PW_THR_PARKED || !pw_op_strict(t->op) || in_reported_cycle(fs, from, t))
+        /* a woken cond waiter re-taking its mutex waits like a mutex lock */
+        if (t->status != PW_THR_PARKED || !(pw_op_strict(t->op) || t->reacquires) ||
+            in_reported_cycle(fs, from, t))
             continue;
         if (t->park_flags & PW_PARK_TIMED)
             continue;
@@ -120,7 +127,8 @@ static void detect_DEADLOCK(struct pw_process *p, struct pw_findings *fs)
         struct pw_link *last = f->nchain ? &f->chain[f->nchain - 1] : NULL;
         bool cycle = last && last->text && strcmp(last->text, "cycle") == 0;
         for (size_t l = 0; cycle && l < f->nchain; l++)
-            cycle = pw_op_strict((enum pw_park_op)f->chain[l].op);
+            cycle = pw_op_strict((enum pw_park_op)f->chain[l].op) ||
+                    (f->chain[l].t && f->chain[l].t->reacquires);
         if (!cycle) {
             pw_findings_pop(fs); /* not a deadlock from here: drop the scratch finding */
             continue;

@@ -385,6 +385,9 @@ static int link_thread(struct pw_process *p, struct pw_thread *t, const struct p
             t->waits_read = t->op == PW_OP_RWLOCK_RD;
             t->park_stack = r->park_stack;
             t->park_flags = r->park_flags;
+            t->park_since_ns = r->park_since_ns;
+            if (t->op == PW_OP_COND_WAIT)
+                t->wait_mutex = r->park_obj2;
             uint64_t since = r->park_since_ns / 1000000u;
             t->since_ms = p->end_ms > since ? p->end_ms - since : 0;
             t->forever = p->finished && !(t->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK));
@@ -454,6 +457,11 @@ static int replay_event(struct pw_process *p, const struct pw_event *e)
         o = pw_model_object(
             p, e->op == PW_OBJ_SEM || e->op == PW_OBJ_FUTEX ? (enum pw_obj_type)e->op : PW_OBJ_COND,
             e->obj);
+        if (o && o->type == PW_OBJ_COND && e->obj2 && e->time_ns >= o->wake_ns) {
+            o->wake_ns = e->time_ns;
+            o->wake_lock = e->obj2;
+            o->wake_all = e->arg != 0;
+        }
         return o ? PTR_PUSH(o->signallers, o->nsignallers, t) : -1;
     case PW_EV_CHAN_SEND:
         if (!t || e->result < 0)
@@ -642,6 +650,35 @@ static int replay_notes(struct pw_process *p, const struct pw_event *notes, size
     return 0;
 }
 
+/* A cond waiter still parked after a wake-up is re-taking its mutex: the
+ * wake-up was made under that mutex after the wait began (so the waiter was
+ * inside the wait, the mutex being held from its park until the wait released
+ * it), and it woke this waiter (a broadcast, or a signal with no other waiter
+ * left parked), and someone holds the mutex now (else the waiter would have
+ * it).  pthread_cond_wait's own relock is not interposed: this is how the
+ * analyzer sees that wait. */
+static void cond_wakeups(struct pw_process *p)
+{
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        struct pw_object *c = t->waits_on;
+        if (t->status != PW_THR_PARKED || t->op != PW_OP_COND_WAIT || !t->wait_mutex || !c ||
+            !c->wake_ns || c->wake_ns < t->park_since_ns || c->wake_lock != t->wait_mutex)
+            continue;
+        size_t waiters = 0;
+        for (size_t k = 0; k < p->nthreads; k++)
+            waiters += p->threads[k].status == PW_THR_PARKED && p->threads[k].waits_on == c;
+        if (!c->wake_all && waiters != 1)
+            continue; /* a signal woke one of them: which one is unknown */
+        for (size_t k = 0; k < p->nthreads && !t->reacquires; k++) {
+            const struct pw_thread *u = &p->threads[k];
+            for (size_t h = 0; h < u->nheld; h++)
+                if (u != t && u->held[h]->type == PW_OBJ_MUTEX && u->held[h]->key == t->wait_mutex)
+                    t->reacquires = u->held[h];
+        }
+    }
+}
+
 /* ---- build */
 
 static int build_process(struct pw_process *p, const struct pw_trace *tr)
@@ -697,7 +734,10 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     /* the latest child, when the ring lost every fork event */
     if (h->forks > p->nforks && h->last_child_pid > 0 && push_child_pid(p, h->last_child_pid) < 0)
         return -1;
-    return replay_notes(p, notes, nnotes);
+    if (replay_notes(p, notes, nnotes) < 0)
+        return -1;
+    cond_wakeups(p);
+    return 0;
 }
 
 /* ---- the process tree: a parent's channels, copied into its children */

@@ -50,6 +50,12 @@ struct pw_thread {
     bool *held_read;         /* held[i] is an rwlock held for reading */
     uint32_t *held_site;     /* where held[i] was taken (stack id), 0 unknown: known
                               * for a thread parked or exited at the end */
+    uint64_t park_since_ns;  /* when the park began (ns since the process start) */
+    uint64_t wait_mutex;     /* a cond wait: the mutex it released (address), 0 if none */
+    /* a cond wait woken (a signal or broadcast made under its mutex after the
+     * wait began) and still parked: it is re-taking this mutex, so it waits for
+     * the mutex's holder like a mutex-lock park; NULL otherwise */
+    struct pw_object *reacquires;
     bool joined, detached, is_main, adopted, held_at_exit;
 };
 
@@ -97,6 +103,10 @@ struct pw_object {
     uint64_t init_arg;
     bool init_seen;
     bool outside; /* process-shared or named: another process may act on it */
+    /* a cond: the last signal or broadcast made while holding a lock (wake_lock,
+     * an address) and when (ns since the process start); wake_all for a broadcast */
+    uint64_t wake_ns, wake_lock;
+    bool wake_all;
     /* PW_OBJ_POLLSET: the channels of the set as the parked threads list them
      * (send-side waits included); outside when some members are not channels */
     size_t nmembers;

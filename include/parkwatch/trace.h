@@ -68,7 +68,10 @@
  *   HELD_AT_EXIT   obj=lock address, op=PW_OBJ_* (one per lock held when the thread ended),
  *                  stack=where the thread took it (its whole stack when one was captured
  *                  then, else the one-frame call site; 0 if unknown)
- *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run);
+ *   COND_SIGNAL    obj=cond, arg=1 for broadcast (recorded once per (thread, cond) run,
+ *                  and every time the cond has waiters: then it wakes one), obj2=the lock
+ *                  the signaller held innermost (0 if none): a waiter of the cond that
+ *                  is still parked after a wake-up made under its mutex waits for it;
  *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond);
  *                  op=PW_OBJ_FUTEX: a futex wake of the word at obj, stack=waker's stack.
  *                  A thread's first signal / post / wake of an object is a note (so are
@@ -191,7 +194,8 @@ enum pw_obj_field {
     X(USER_RECV, "queue-recv", USERCHAN, RECV, 0)     \
     X(USER_SEND, "queue-send", USERCHAN, SEND, 0)     \
     X(FUTEX_WAIT, "futex-wait", FUTEX, NONE, 0)       \
-    X(FUTEX_LOCK_PI, "futex-lock-pi", FUTEX, NONE, 1)
+    X(FUTEX_LOCK_PI, "futex-lock-pi", FUTEX, NONE, 1) \
+    X(COND_DESTROY, "cond-destroy", COND, NONE, 0)
 
 enum pw_park_op {
 #define PW_X(name, str, obj, dir, strict) PW_OP_##name,

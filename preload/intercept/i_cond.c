@@ -93,17 +93,32 @@ PW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     return cond_wait_work(c, m, abs, (uint64_t)(uintptr_t)__builtin_return_address(0));
 }
 
+/* Threads inside a wait on C: glibc counts them in the upper bits of __wrefs
+ * (a waiter holds a reference from before it releases the mutex until it has
+ * left; destroy waits for the count to drop to zero). */
+static inline unsigned cond_waiters(pthread_cond_t *c)
+{
+    return PW_LOAD_RELAXED(&c->__data.__wrefs) >> 3;
+}
+
+/* A run of signals by one thread on one cond costs a compare, unless the cond
+ * has waiters: then the signal wakes one (a futex syscall anyway), and the
+ * analyzer must see that it came after the wait began, from whom holding what
+ * (a woken waiter that is still parked waits for its mutex's holder). */
 static void signal_seen(pthread_cond_t *c, uint64_t broadcast)
 {
     /* conds are 8-byte aligned: the low bit tells a broadcast run apart */
     uint64_t key = (uint64_t)(uintptr_t)c | broadcast;
-    if (PW_LIKELY(pw_tls.last_cond == key))
+    if (PW_LIKELY(pw_tls.last_cond == key) && cond_waiters(c) == 0)
         return;
     pw_tls.last_cond = key;
     int err = errno;
     pw_tls.guard++;
+    struct pw_thread_rec *t = pw_self();
+    uint32_t n = t != NULL ? t->nheld : 0;
     struct pw_event ev = {.kind = PW_EV_COND_SIGNAL,
                           .obj = (uint64_t)(uintptr_t)c,
+                          .obj2 = n != 0 && n <= PW_HELD_MAX ? t->held[n - 1] : 0,
                           .arg = broadcast};
     pw_act(&ev); /* who signals is evidence: a thread's first signal is a note */
     pw_tls.guard--;
@@ -122,4 +137,28 @@ PW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
     if (pw_on())
         signal_seen(c, 1);
     return PW_REAL(pthread_cond_broadcast)(c);
+}
+
+/* glibc (2.25 and later) makes destroy wait until every thread inside a wait
+ * on the cond has left it: a destroy with waiters is a park (a waiter nobody
+ * signals keeps it forever), one without cannot block and is passed through. */
+PW_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+    if (!pw_on() || cond_waiters(c) == 0)
+        return PW_REAL(pthread_cond_destroy)(c);
+    int err = errno;
+    pw_tls.guard++;
+    struct pw_thread_rec *t = pw_self();
+    if (t != NULL)
+        pw_park_begin(t, PW_OP_COND_DESTROY, 0, (uint64_t)(uintptr_t)c, 0, -1, pw_stack_capture());
+    pw_tls.guard--;
+    errno = err;
+    int rc = PW_REAL(pthread_cond_destroy)(c);
+    err = errno;
+    pw_tls.guard++;
+    if (t != NULL)
+        pw_park_end(t, PW_OP_COND_DESTROY, (uint64_t)(uintptr_t)c, rc, 0, 0);
+    pw_tls.guard--;
+    errno = err;
+    return rc;
 }

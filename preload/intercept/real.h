@@ -50,6 +50,7 @@ mqd_t __mq_open_2(const char *name, int oflag);
     X(pthread_cond_timedwait, "GLIBC_2.3.2") \
     X(pthread_cond_signal, "GLIBC_2.3.2")    \
     X(pthread_cond_broadcast, "GLIBC_2.3.2") \
+    X(pthread_cond_destroy, "GLIBC_2.3.2")   \
     X(pthread_timedjoin_np, NULL)            \
     X(pthread_tryjoin_np, NULL)              \
     X(pthread_clockjoin_np, NULL)            \
