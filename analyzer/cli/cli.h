@@ -94,8 +94,12 @@ void pw_run_watch_opts(const char *env, struct pw_watch_opts *w);
 /* "12.345": milliseconds with 3 decimals. */
 const char *pw_fmt_ms(uint64_t ns, char *buf, size_t len);
 /* Loads every parkwatch.*.trace in DIR (sorted by name) into *traces.
- * Unreadable traces are reported; they make the result -1 only if STRICT. */
-int pw_load_dir(const char *dir, int strict, struct pw_trace ***traces, size_t *n);
+ * Unreadable traces are reported; they make the result -1 only with
+ * PW_LOAD_STRICT.  A FIFO, socket or device is skipped with one line, and with
+ * PW_LOAD_OWNED so is a file another user owns. */
+#define PW_LOAD_STRICT 1
+#define PW_LOAD_OWNED 2
+int pw_load_dir(const char *dir, int flags, struct pw_trace ***traces, size_t *n);
 int pw_load_one(const char *path, struct pw_trace ***traces, size_t *n);
 void pw_free_traces(struct pw_trace **traces, size_t n);
 

@@ -12,7 +12,7 @@ static int load_operand(const char *path, struct pw_trace ***traces, size_t *n)
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
         size_t before = *n;
-        if (pw_load_dir(path, 1, traces, n) < 0)
+        if (pw_load_dir(path, PW_LOAD_STRICT, traces, n) < 0)
             return -1;
         if (*n == before) {
             pw_err("%s: no parkwatch.*.trace files in this directory", path);

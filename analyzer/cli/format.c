@@ -2,9 +2,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "reader.h"
@@ -50,7 +52,26 @@ static int is_trace_name(const char *name)
     return pw_trace_file_name_matches(name);
 }
 
-int pw_load_dir(const char *dir, int strict, struct pw_trace ***traces, size_t *n)
+/* Whether the directory entry PATH is worth opening as a trace: a FIFO, socket
+ * or device named like a trace is skipped with one line (reading it would
+ * block or never end), and with PW_LOAD_OWNED so is a file of another user. */
+static bool loadable(const char *path, int flags)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return true; /* pw_load_one says why */
+    if (!S_ISREG(st.st_mode)) {
+        pw_warn("%s: not a trace: %s; skipped", path, pw_file_type_name(st.st_mode));
+        return false;
+    }
+    if ((flags & PW_LOAD_OWNED) && st.st_uid != geteuid()) {
+        pw_warn("%s: owned by uid %u, not by this user; skipped", path, (unsigned)st.st_uid);
+        return false;
+    }
+    return true;
+}
+
+int pw_load_dir(const char *dir, int flags, struct pw_trace ***traces, size_t *n)
 {
     struct dirent **ents;
     int ne = scandir(dir, &ents, NULL, alphasort);
@@ -63,7 +84,8 @@ int pw_load_dir(const char *dir, int strict, struct pw_trace ***traces, size_t *
         if (rc == 0 && is_trace_name(ents[i]->d_name)) {
             char path[4096];
             snprintf(path, sizeof(path), "%s/%s", dir, ents[i]->d_name);
-            if (pw_load_one(path, traces, n) < 0 && strict)
+            if (loadable(path, flags) && pw_load_one(path, traces, n) < 0 &&
+                (flags & PW_LOAD_STRICT))
                 rc = -1;
         }
         free(ents[i]);

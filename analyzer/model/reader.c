@@ -814,24 +814,41 @@ static int read_used(int fd, unsigned char *buf, size_t *size)
     return 0;
 }
 
-enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err, size_t errlen)
+const char *pw_file_type_name(unsigned mode)
 {
-    struct pw_ctx c = {.name = path, .err = err, .errlen = errlen};
-    *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fail(&c, "%s", strerror(errno));
-        return PW_READ_ERROR;
+    switch (mode & S_IFMT) {
+    case S_IFREG:
+        return "a regular file";
+    case S_IFDIR:
+        return "a directory";
+    case S_IFIFO:
+        return "a FIFO";
+    case S_IFSOCK:
+        return "a socket";
+    case S_IFCHR:
+        return "a character device";
+    case S_IFBLK:
+        return "a block device";
+    case S_IFLNK:
+        return "a symbolic link";
+    default:
+        return "not a regular file";
     }
+}
+
+enum pw_read_status pw_trace_open_fd(int fd, const char *name, struct pw_trace **out, char *err,
+                                     size_t errlen)
+{
+    struct pw_ctx c = {.name = name, .err = err, .errlen = errlen};
+    *out = NULL;
     struct stat st;
     if (fstat(fd, &st) < 0) {
         fail(&c, "%s", strerror(errno));
-        close(fd);
         return PW_READ_ERROR;
     }
+    /* a FIFO or a device would block the read or never end it */
     if (!S_ISREG(st.st_mode)) {
-        fail(&c, "%s", S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-        close(fd);
+        fail(&c, "not a trace: %s", pw_file_type_name(st.st_mode));
         return PW_READ_ERROR;
     }
     size_t len = (size_t)st.st_size;
@@ -841,10 +858,30 @@ enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char 
     if (!buf || read_used(fd, buf, &len) < 0) {
         fail(&c, "%s", buf ? strerror(errno) : "out of memory");
         big_free(buf, size);
-        close(fd);
         return PW_READ_ERROR;
     }
-    enum pw_read_status rs = open_buf(buf, size, len, fd, path, out, err, errlen);
+    return open_buf(buf, size, len, fd, name, out, err, errlen);
+}
+
+enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err, size_t errlen)
+{
+    struct pw_ctx c = {.name = path, .err = err, .errlen = errlen};
+    *out = NULL;
+    /* Refused before opening: opening a device can have effects of its own
+     * (a tape rewinds, a terminal becomes ours). */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        fail(&c, "not a trace: %s", pw_file_type_name(st.st_mode));
+        return PW_READ_ERROR;
+    }
+    /* O_NONBLOCK: a FIFO put there after the check must not block the open
+     * (waiting for a writer); pw_trace_open_fd refuses it after fstat */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
+        fail(&c, "%s", strerror(errno));
+        return PW_READ_ERROR;
+    }
+    enum pw_read_status rs = pw_trace_open_fd(fd, path, out, err, errlen);
     close(fd);
     return rs;
 }

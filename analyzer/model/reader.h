@@ -25,6 +25,13 @@ enum pw_read_status {
  * the warning is available through pw_trace_warning(). */
 enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err,
                                   size_t errlen);
+/* Same, from FD (open for reading, left open; only pread is used), named NAME in
+ * messages.  Anything but a regular file is refused without reading. */
+enum pw_read_status pw_trace_open_fd(int fd, const char *name, struct pw_trace **out, char *err,
+                                     size_t errlen);
+/* "a FIFO", "a socket", "a character device"...: what a stat mode is, for
+ * one-line refusals of files that are not what was expected. */
+const char *pw_file_type_name(unsigned mode);
 /* Same, from a memory buffer (unit tests, fuzzing).  The buffer is copied. */
 enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *name,
                                       struct pw_trace **out, char *err, size_t errlen);
