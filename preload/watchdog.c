@@ -22,6 +22,11 @@
  *     keep a pipe or socket of the host open, which would delay the EOF a peer
  *     of the host waits for;
  *   - LD_PRELOAD is removed from its environment: it is not traced itself;
+ *   - it gets a pidfd of the host as fd 3 (--pidfd 3), opened by the
+ *     intermediate child while the host waits for it, so the pid cannot have
+ *     been reused: only the host and its descendants are ever signalled
+ *     (analyzer/cli/trust.h), and never a process that got the host's pid
+ *     after it ended;
  *   - it exits when the host (and the host's traced children) are gone.
  * Under `parkwatch run` the sidecar is not started: run watches by itself and
  * passes watchdog=0.  A new image after exec is already watched (same pid), so
@@ -98,8 +103,14 @@ static pid_t raw_clone(unsigned long exit_signal)
     return (pid_t)syscall(SYS_clone, exit_signal, NULL, NULL, NULL, NULL);
 }
 
-/* In the sidecar, before execve: raw system calls only. */
-static void __attribute__((noreturn)) exec_sidecar(const char *path, char **argv, char **envp)
+/* The fd number the sidecar finds the host's pidfd at (its --pidfd). */
+#define SIDECAR_PIDFD 3
+#define SIDECAR_PIDFD_S "3"
+
+/* In the sidecar, before execve: raw system calls only.  PIDFD: the host's,
+ * or -1. */
+static void __attribute__((noreturn))
+exec_sidecar(const char *path, char **argv, char **envp, int pidfd)
 {
     sigset_t none;
     sigemptyset(&none);
@@ -109,9 +120,18 @@ static void __attribute__((noreturn)) exec_sidecar(const char *path, char **argv
         syscall(SYS_dup2, null, 0);
         syscall(SYS_dup2, null, 1);
     }
+    /* the pidfd at its place, kept across execve (pidfd_open sets
+     * close-on-exec; dup2 to another number clears it, but not to itself) */
+    unsigned first = SIDECAR_PIDFD;
+    if (pidfd >= 0) {
+        if (pidfd != SIDECAR_PIDFD)
+            syscall(SYS_dup2, pidfd, SIDECAR_PIDFD);
+        syscall(SYS_fcntl, SIDECAR_PIDFD, F_SETFD, 0);
+        first = SIDECAR_PIDFD + 1;
+    }
     /* every fd of the host but stderr goes */
-    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-        for (int fd = 3; fd < 4096; fd++)
+    if (syscall(SYS_close_range, first, ~0u, 0u) != 0)
+        for (int fd = (int)first; fd < 4096; fd++)
             syscall(SYS_close, fd);
     syscall(SYS_execve, path, argv, envp);
     syscall(SYS_exit_group, 127);
@@ -134,11 +154,13 @@ void pw_watchdog_start(void)
     static char pid_s[24], ms_s[24];
     pw_append_u64(pid_s, 0, sizeof pid_s, (uint64_t)pw_pid);
     pw_append_u64(ms_s, 0, sizeof ms_s, o->watchdog_ms);
-    static char *argv[] = {NULL,         "watch", "--pid",         pid_s, "--trace-dir", NULL,
-                           "--interval", ms_s,    "--on-deadlock", NULL,  NULL};
+    static char *argv[] = {
+        NULL,          "watch", "--pid",      pid_s, "--pidfd",       SIDECAR_PIDFD_S,
+        "--trace-dir", NULL,    "--interval", ms_s,  "--on-deadlock", NULL,
+        NULL};
     argv[0] = cli;
-    argv[5] = pw_cfg.trace_dir;
-    argv[9] = (char *)o->on_deadlock;
+    argv[7] = pw_cfg.trace_dir;
+    argv[11] = (char *)o->on_deadlock;
     static char *envp[MAX_ENV + 1];
     size_t n = 0;
     for (char **e = environ; e != NULL && *e != NULL && n < MAX_ENV; e++)
@@ -154,8 +176,10 @@ void pw_watchdog_start(void)
     if (mid == 0) {
         /* SIGCHLD goes to mid, which is gone by then; the reaper that adopts
          * the sidecar expects an ordinary child */
+        /* we are the host's child and it waits for us: its pid is its own */
+        int pidfd = (int)syscall(SYS_pidfd_open, pw_pid, 0u);
         if (raw_clone(SIGCHLD) == 0)
-            exec_sidecar(cli, argv, envp);
+            exec_sidecar(cli, argv, envp, pidfd);
         syscall(SYS_exit_group, 0);
     }
     int st;

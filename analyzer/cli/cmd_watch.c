@@ -2,8 +2,9 @@
  * the live watchdog for a process started with a plain LD_PRELOAD.  The shim
  * starts it as a sidecar when PARKWATCH_OPTIONS has watchdog=1 (see
  * preload/watchdog.c); it can also be run by hand against any traced process.
- * It watches PID and the traced children PID forks, and returns when they are
- * all gone. */
+ * It watches PID and its traced descendants, and returns when they are all
+ * gone.  The sidecar gets a pidfd of the process that started it (--pidfd):
+ * that process is the root of what it may signal (trust.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -12,11 +13,12 @@
 #include <string.h>
 
 #include "cli.h"
+#include "trust.h"
 #include "watch.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: parkwatch watch --pid PID [--trace-dir DIR] [--interval MS]\n"
+    fprintf(f, "usage: parkwatch watch --pid PID [--pidfd FD] [--trace-dir DIR] [--interval MS]\n"
                "                       [--on-deadlock abort|report]\n"
                "  watch a traced process (and its traced children) until it ends: report a\n"
                "  wait-for cycle once, and when every thread is parked forever for a whole\n"
@@ -37,13 +39,18 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int pw_cmd_watch(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"pid", required_argument, NULL, 'p'},      {"trace-dir", required_argument, NULL, 'd'},
-        {"interval", required_argument, NULL, 'i'}, {"on-deadlock", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"pid", required_argument, NULL, 'p'},
+        {"trace-dir", required_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'},
+        {"on-deadlock", required_argument, NULL, 'a'},
+        {"pidfd", required_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     struct pw_watch_opts wo;
     pw_watch_opts_default(&wo);
     unsigned long pid = 0, v;
+    long pidfd = -1;
     const char *dir = ".";
     int c;
     optind = 1;
@@ -54,6 +61,13 @@ int pw_cmd_watch(int argc, char **argv)
                 pw_err("watch: bad --pid %s", optarg);
                 return PW_EXIT_USAGE;
             }
+            break;
+        case 'f':
+            if (parse_uint(optarg, INT_MAX, &v) < 0) {
+                pw_err("watch: bad --pidfd %s", optarg);
+                return PW_EXIT_USAGE;
+            }
+            pidfd = (long)v;
             break;
         case 'd':
             dir = optarg;
@@ -86,6 +100,10 @@ int pw_cmd_watch(int argc, char **argv)
         usage(stderr);
         return PW_EXIT_USAGE;
     }
-    pw_watch_pid((pid_t)pid, dir, &wo);
+    /* an inherited pidfd that is not one of PID is never used, nor is a pidfd
+     * opened in its place: the pid may already name another process */
+    if (pidfd >= 0 && pw_trust_check_pidfd((int)pidfd, (pid_t)pid) < 0)
+        return PW_EXIT_OK;
+    pw_watch_pid((pid_t)pid, (int)pidfd, dir, &wo);
     return PW_EXIT_OK;
 }

@@ -33,6 +33,7 @@
 #include "model.h"
 #include "probe.h"
 #include "reader.h"
+#include "trust.h"
 #include "watch.h"
 
 #define MAX_PROCS 64
@@ -51,33 +52,19 @@ struct watcher {
     const struct pw_watch_opts *o;
     struct seen seen[MAX_PROCS];
     size_t nseen;
-    /* pw_watch_pid: the processes watched (the root and the traced children it
-     * forked, found by ppid); empty = every trace in dir (pw_watch_wait) */
-    int pids[MAX_PROCS];
-    size_t npids;
+    /* the processes watched: the root and its descendants as they show up
+     * (fork children write their own trace), each pinned by a pidfd */
+    struct pw_trust trust;
 };
 
-static bool watched(const struct watcher *w, int pid)
-{
-    if (!w->npids)
-        return true;
-    for (size_t i = 0; i < w->npids; i++)
-        if (w->pids[i] == pid)
-            return true;
-    return false;
-}
-
-/* Adopts the traced children of watched processes (fork children write their
- * own trace, with our pid as ppid); a trace of an unrelated process in the same
- * directory is never judged. */
+/* A trace of a process that is not the root or its descendant (another
+ * program's in a shared directory, or a forged one) is never judged; a file of
+ * another user is not even read (probe.h, pw_trust_open). */
 static bool relevant(struct watcher *w, const struct pw_trace_id *h)
 {
-    if (watched(w, h->pid))
+    if (pw_trust_known(&w->trust, h->pid))
         return true;
-    if (!watched(w, h->ppid) || h->end != PW_END_RUNNING || w->npids == MAX_PROCS)
-        return false;
-    w->pids[w->npids++] = h->pid;
-    return true;
+    return h->end == PW_END_RUNNING && pw_trust_admit(&w->trust, h->pid);
 }
 
 static struct seen *seen_of(struct watcher *w, int pid)
@@ -120,21 +107,20 @@ static void mark_deadlock_abort(const struct pw_process *p)
         pw_warn("%s: cannot mark the trace: %s", path, strerror(errno));
 }
 
-static void terminate(int pid)
+/* Signals through the pidfd taken when the process was admitted: a pid reused
+ * since can never be hit. */
+static void terminate(const struct watcher *w, int pid)
 {
-    kill(pid, SIGABRT);
-    /* a handler may catch SIGABRT and park again: insist after a grace period */
-    for (int i = 0; i < 40; i++) {
-        struct timespec ts = {0, 50 * 1000000L};
-        nanosleep(&ts, NULL);
-        if (kill(pid, 0) != 0)
+    int pidfd = pw_trust_pidfd(&w->trust, pid);
+    if (pw_trust_signal(&w->trust, pid, SIGABRT) < 0)
+        return; /* gone already */
+    /* a handler may catch SIGABRT and park again: insist after a grace period.
+     * The pidfd turns readable when the process ends, a zombie included. */
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    for (int i = 0; i < 40; i++)
+        if (poll(&pfd, 1, 50) > 0)
             return;
-        /* our own child stays a zombie until run reaps it: ask without reaping */
-        siginfo_t si = {0};
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
-            return;
-    }
-    kill(pid, SIGKILL);
+    pw_trust_signal(&w->trust, pid, SIGKILL);
 }
 
 static void notice(const struct pw_finding *f, const char *what)
@@ -177,7 +163,7 @@ static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *f
             if (w->o->action == PW_ON_DEADLOCK_ABORT) {
                 fprintf(stderr, "parkwatch: terminating pid %d (on_deadlock=abort)\n", p->pid);
                 mark_deadlock_abort(p);
-                terminate(p->pid);
+                terminate(w, p->pid);
             }
         }
     }
@@ -198,7 +184,7 @@ unsigned pw_watch_interval_max(void)
 
 /* Loads the traces in DIR without a word about those that cannot be read yet: a
  * trace being created is all zeros for a moment. */
-static int load_quiet(const char *dir, struct pw_trace ***out, size_t *n)
+static int load_quiet(const struct watcher *w, const char *dir, struct pw_trace ***out, size_t *n)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -210,7 +196,12 @@ static int load_quiet(const char *dir, struct pw_trace ***out, size_t *n)
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
         struct pw_trace *t = NULL;
-        if (pw_trace_open(path, &t, NULL, 0) == PW_READ_ERROR || !t)
+        int fd = pw_trust_open(&w->trust, path, O_RDONLY);
+        if (fd < 0)
+            continue;
+        enum pw_read_status rs = pw_trace_open_fd(fd, path, &t, NULL, 0);
+        close(fd);
+        if (rs == PW_READ_ERROR || !t)
             continue;
         struct pw_trace **nv = realloc(*out, (*n + 1) * sizeof(*nv));
         if (!nv) {
@@ -259,7 +250,7 @@ static void check_once(struct watcher *w)
     struct pw_trace **traces = NULL;
     size_t n = 0, keep = 0;
     bool parked = false;
-    if (load_quiet(w->dir, &traces, &n) < 0 || !n)
+    if (load_quiet(w, w->dir, &traces, &n) < 0 || !n)
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct pw_trace_id id;
@@ -319,7 +310,9 @@ static bool wait_interval(int pidfd, unsigned ms)
 int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status)
 {
     struct watcher w = {.dir = dir, .o = o};
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    /* our unreaped child: its pid cannot be reused before waitpid below */
+    pw_trust_init(&w.trust, pid, -1);
+    int pidfd = pw_trust_pidfd(&w.trust, pid);
     int rc = 0;
     for (;;) {
         pid_t r = waitpid(pid, status, o->action == PW_ON_DEADLOCK_OFF ? 0 : WNOHANG);
@@ -333,44 +326,28 @@ int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int
         if (r == 0 && !wait_interval(pidfd, poll_ms(o)))
             check_once(&w);
     }
-    if (pidfd >= 0) {
-        int err = errno;
-        close(pidfd);
-        errno = err;
-    }
+    int err = errno;
+    pw_trust_fini(&w.trust);
+    errno = err;
     return rc;
 }
 
-/* Is PID still the process we watch (and not a reused pid)? */
-static bool alive(int pid)
+int pw_watch_pid(pid_t pid, int pidfd, const char *dir, const struct pw_watch_opts *o)
 {
-    return kill(pid, 0) == 0 || errno == EPERM;
-}
-
-static bool any_alive(const struct watcher *w)
-{
-    for (size_t i = 0; i < w->npids; i++)
-        if (w->pids[i] > 0 && alive(w->pids[i]))
-            return true;
-    return false;
-}
-
-int pw_watch_pid(pid_t pid, const char *dir, const struct pw_watch_opts *o)
-{
-    struct watcher w = {.dir = dir, .o = o, .pids = {pid}, .npids = 1};
-    /* not our child: a pidfd still tells us at once when it ends */
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    while (any_alive(&w)) {
+    struct watcher w = {.dir = dir, .o = o};
+    if (pw_trust_init(&w.trust, pid, pidfd) < 0)
+        return 0; /* nothing could be acted on safely (said why) */
+    /* not our child: the pidfd still tells us at once when it ends */
+    pidfd = pw_trust_pidfd(&w.trust, pid);
+    while (pw_trust_any_alive(&w.trust)) {
         /* ended (maybe a zombie nobody reaped yet): stop waiting on it, or the
          * readable pidfd would spin */
-        if (wait_interval(pidfd, poll_ms(o))) {
-            close(pidfd);
+        if (pidfd >= 0 && wait_interval(pidfd, poll_ms(o)))
             pidfd = -1;
-            w.pids[0] = 0;
-        }
+        else if (pidfd < 0)
+            sleep_ms(poll_ms(o));
         check_once(&w);
     }
-    if (pidfd >= 0)
-        close(pidfd);
+    pw_trust_fini(&w.trust);
     return 0;
 }

@@ -20,7 +20,9 @@ unsigned pw_watch_interval_max(void);
  * every interval meanwhile.  Returns 0, or -1 with errno from waitpid. */
 int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status);
 
-/* Watches PID (not necessarily a child) until it is gone. */
-int pw_watch_pid(pid_t pid, const char *dir, const struct pw_watch_opts *o);
+/* Watches PID (not necessarily a child) and its descendants until they are
+ * gone, acting on PID through PIDFD (taken over), or through a pidfd opened
+ * now if PIDFD is -1 (trust.h). */
+int pw_watch_pid(pid_t pid, int pidfd, const char *dir, const struct pw_watch_opts *o);
 
 #endif

@@ -13,6 +13,23 @@
 
 #include "reader.h"
 
+/* Opens PATH (relative to DIRFD) with FLAGS if it is a file the probes may
+ * use (probe.h): never through a symlink, never blocking (a FIFO opens at once
+ * and is then refused), a regular file owned by our effective user.  Fills
+ * *ST; -1 otherwise. */
+static int open_own(int dirfd, const char *path, int flags, struct stat *st)
+{
+    int fd = openat(dirfd, path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || st->st_uid != geteuid()) {
+        close(fd);
+        errno = EPERM;
+        return -1;
+    }
+    return fd;
+}
+
 static bool header_ok(const struct pw_trace_header *h)
 {
     return memcmp(h->magic, PW_TRACE_MAGIC, sizeof(h->magic)) == 0 &&
@@ -51,12 +68,11 @@ static bool slots_parked(const char *base, size_t size, const struct pw_trace_he
 
 int pw_trace_peek(const char *path, bool threads, struct pw_trace_id *out)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     struct stat st;
+    int fd = open_own(AT_FDCWD, path, O_RDONLY, &st);
     if (fd < 0)
         return -1;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        (size_t)st.st_size < sizeof(struct pw_trace_header)) {
+    if ((size_t)st.st_size < sizeof(struct pw_trace_header)) {
         close(fd);
         return -1;
     }
@@ -102,7 +118,8 @@ int pw_trace_find_last_image(const char *dir, int pid, char *path, size_t len)
     while ((de = readdir(d))) {
         if (!pw_trace_file_name_matches(de->d_name))
             continue;
-        int fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        int fd = open_own(dirfd(d), de->d_name, O_RDONLY, &st);
         if (fd < 0)
             continue;
         struct pw_trace_header h;
@@ -122,7 +139,8 @@ int pw_trace_find_last_image(const char *dir, int pid, char *path, size_t len)
 int pw_trace_mark_end(const char *path, enum pw_end_kind kind, int status, uint64_t end_ns,
                       bool keep_deadlock)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    struct stat st;
+    int fd = open_own(AT_FDCWD, path, O_RDWR, &st);
     if (fd < 0)
         return -1;
     uint32_t k = kind, old;

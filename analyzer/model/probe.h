@@ -1,7 +1,11 @@
 /* Trace-file probes: what the commands (run's end patch, the watchers' idle
  * check) need of a trace file without loading it.  With the reader, this is the
  * only code in the analyzer that touches trace records; commands above it see
- * the small struct below, never the on-disk format. */
+ * the small struct below, never the on-disk format.
+ * The probes serve the watchers and run, which act on what they find: each
+ * uses only a regular file owned by our effective user, opened without
+ * following a symlink and without blocking (a FIFO opens at once and is then
+ * refused); any other file is treated as absent (analyzer/cli/trust.h). */
 #ifndef PW_PROBE_H
 #define PW_PROBE_H
 
