@@ -31,6 +31,13 @@
 
 #define PW_SHIM_NAME "libparkwatch.so"
 
+/* Set by `run` for its program: the trace directory of the enclosing run.  A
+ * `parkwatch run` started under it (nested) puts its own traces in a
+ * subdirectory of it, where the outer run's report finds them too. */
+#define PW_RUN_DIR_ENV "PARKWATCH_RUN_DIR"
+/* The names of those subdirectories. */
+#define PW_NESTED_PREFIX "run."
+
 /* The child's pid for the forwarding handler; 0 before fork, so a signal that
  * arrives early (or in the child before exec) is never sent to pid 0, which
  * would mean our whole process group. */
@@ -100,8 +107,23 @@ static int mkdir_p(char *path)
     return mkdir(path, 0777) < 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* A directory of our own, not a symlink: where a nested run's traces may go. */
+static bool own_dir(const char *path)
+{
+    struct stat st;
+    return path && *path == '/' && lstat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+           st.st_uid == geteuid();
+}
+
 static int make_trace_dir(const char *want, char *out)
 {
+    const char *outer = getenv(PW_RUN_DIR_ENV);
+    if (!want && own_dir(outer)) {
+        /* nested: beside the outer run's traces, so its report has ours too */
+        if (snprintf(out, PATH_MAX, "%s/" PW_NESTED_PREFIX "XXXXXX", outer) < PATH_MAX &&
+            mkdtemp(out))
+            return 0;
+    }
     if (!want) {
         const char *tmp = getenv("TMPDIR");
         snprintf(out, PATH_MAX, "%s/parkwatch.XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -140,28 +162,79 @@ static int prepend_env(const char *name, const char *first, char sep)
     return rc;
 }
 
-static int set_child_env(const char *shim, const char *dir)
+/* The keys run depends on, and the values it gives them: trace_dir (traces
+ * elsewhere would be neither watched nor reported: "no findings in 0
+ * processes" and a deadlock never stopped) and watchdog (run watches by
+ * itself; the shim's own sidecar would be a second watcher). */
+struct owned {
+    enum pw_opt_key key;
+    const char *value;
+};
+
+/* Whether the user's ITEM (LEN bytes, "key=value") is one run owns; if its
+ * value differs from run's, says so in one line.  A value an enclosing run set
+ * (nested runs) is replaced silently. */
+static bool overridden(const char *item, size_t len, const struct owned *own, size_t nown)
 {
-    char opt[PATH_MAX + 16];
-    snprintf(opt, sizeof(opt), "%s=%s", PW_OPT_NAME(trace_dir), dir);
-    /* User keys come later, so the shim's last-wins parsing lets them override. */
-    if (prepend_env("LD_PRELOAD", shim, ':') < 0 ||
-        prepend_env("PARKWATCH_OPTIONS", opt, ':') < 0) {
-        pw_err("cannot set the environment: %s", strerror(errno));
-        return -1;
+    const char *eq = memchr(item, '=', len);
+    const struct pw_opt_desc *d = pw_opt_find(item, eq ? (size_t)(eq - item) : len);
+    for (size_t i = 0; d && i < nown; i++) {
+        if (d != &pw_opt_descs[own[i].key])
+            continue;
+        const char *val = eq ? eq + 1 : "";
+        size_t vlen = eq ? len - (size_t)(val - item) : 0;
+        const char *outer = own[i].key == PW_OPTKEY_trace_dir ? getenv(PW_RUN_DIR_ENV) : NULL;
+        bool same = strlen(own[i].value) == vlen && memcmp(own[i].value, val, vlen) == 0;
+        bool from_outer = outer && strlen(outer) == vlen && memcmp(outer, val, vlen) == 0;
+        if (!same && !from_outer)
+            pw_warn("PARKWATCH_OPTIONS: %.*s ignored: run sets %s=%s", (int)len, item, d->name,
+                    own[i].value);
+        return true;
     }
-    /* run watches by itself: the shim's own sidecar (watchdog=1) would be a
-     * second watcher, so this key comes last and wins */
-    const char *all = getenv("PARKWATCH_OPTIONS");
-    const char *key = PW_OPT_NAME(watchdog);
-    size_t len = strlen(all) + strlen(key) + sizeof(":=0");
-    char *v = malloc(len);
+    return false;
+}
+
+/* PARKWATCH_OPTIONS for the program: run's own keys first (the shim reads only
+ * the first PW_OPTIONS_MAX bytes), then the user's other items as they were. */
+static int set_options(const char *dir)
+{
+    const struct owned own[] = {
+        {PW_OPTKEY_trace_dir, dir},
+        {PW_OPTKEY_watchdog, "0"},
+    };
+    const char *user = getenv("PARKWATCH_OPTIONS");
+    size_t cap = strlen(dir) + 64 + (user ? strlen(user) : 0);
+    char *v = malloc(cap);
     if (!v)
         return -1;
-    snprintf(v, len, "%s:%s=0", all, key);
+    size_t n = (size_t)snprintf(v, cap, "%s=%s:%s=0", PW_OPT_NAME(trace_dir), dir,
+                                PW_OPT_NAME(watchdog));
+    /* all of it: what lies past the shim's limit stays there, for the shim's
+     * own warning */
+    size_t left = user ? strlen(user) : 0;
+    for (const char *p = user; left > 0;) {
+        size_t len = strcspn(p, ":");
+        if (len > left)
+            len = left;
+        if (len && !overridden(p, len, own, sizeof(own) / sizeof(own[0])))
+            n += (size_t)snprintf(v + n, cap - n, ":%.*s", (int)len, p);
+        len += len < left; /* the colon */
+        p += len;
+        left -= len;
+    }
     int rc = setenv("PARKWATCH_OPTIONS", v, 1);
     free(v);
     return rc;
+}
+
+static int set_child_env(const char *shim, const char *dir)
+{
+    if (prepend_env("LD_PRELOAD", shim, ':') < 0 || set_options(dir) < 0 ||
+        setenv(PW_RUN_DIR_ENV, dir, 1) < 0) {
+        pw_err("cannot set the environment: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the live watchdog (watch.c), configured by the shim's own keys */
@@ -393,7 +466,9 @@ static size_t own_traces(struct pw_trace **t, size_t n, pid_t root, uint64_t sin
             /* a start time of 0 is unknown (a hand-made trace), not old */
             if (keep[i] || (h.start_realtime_ns != 0 && h.start_realtime_ns < since_ns))
                 continue;
-            bool ours = h.pid == root;
+            /* the parent may have no trace of its own (a nested run's
+             * program is the child of an untraced inner parkwatch) */
+            bool ours = h.pid == root || h.ppid == root;
             for (size_t j = 0; j < n && !ours; j++) {
                 pw_trace_id_of(t[j], &hj);
                 ours = keep[j] && hj.pid == h.ppid;
@@ -417,13 +492,31 @@ static size_t own_traces(struct pw_trace **t, size_t n, pid_t root, uint64_t sin
     return k;
 }
 
+/* Loads DIR's traces and those of runs nested in it (their subdirectories,
+ * make_trace_dir), DEPTH levels down at most. */
+static void load_run_dir(const char *dir, int depth, struct pw_trace ***traces, size_t *n)
+{
+    /* A trace we cannot read is mentioned but does not hide PROGRAM's status. */
+    pw_load_dir(dir, PW_LOAD_OWNED, traces, n);
+    DIR *d = depth > 0 ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char sub[PATH_MAX];
+        if (strncmp(de->d_name, PW_NESTED_PREFIX, strlen(PW_NESTED_PREFIX)) == 0 &&
+            snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) < (int)sizeof(sub) && own_dir(sub))
+            load_run_dir(sub, depth - 1, traces, n);
+    }
+    closedir(d);
+}
+
 static int report_dir(const char *dir, struct pw_report_opts *o, const char *prog, pid_t root,
                       uint64_t since_ns)
 {
     struct pw_trace **traces = NULL;
     size_t n = 0;
-    /* A trace we cannot read is mentioned but does not hide PROGRAM's status. */
-    pw_load_dir(dir, 0, &traces, &n);
+    load_run_dir(dir, 8, &traces, &n);
     n = own_traces(traces, n, root, since_ns, dir);
     if (n == 0)
         explain_untraced(prog);
