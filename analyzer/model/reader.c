@@ -871,7 +871,8 @@ enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char 
      * (a tape rewinds, a terminal becomes ours). */
     struct stat st;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        fail(&c, "not a trace: %s", pw_file_type_name(st.st_mode));
+        fail(&c, S_ISDIR(st.st_mode) ? "is a directory" : "not a trace: %s",
+             pw_file_type_name(st.st_mode));
         return PW_READ_ERROR;
     }
     /* O_NONBLOCK: a FIFO put there after the check must not block the open

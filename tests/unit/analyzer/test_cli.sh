@@ -115,8 +115,9 @@ expect 66 - "$PW" run --trace-dir "$T/td0" -- "$SYNTH" --as-traced 5
 # ...unless nothing is to fail on: then the program's own status.
 PARKWATCH_OPTIONS=verbose=1 expect 5 - "$PW" run --fail-on none --trace-dir "$T/td/sub" -- "$SYNTH" --as-traced 5
 TD=$(realpath "$T/td/sub")
-# run also turns the shim's own watchdog off (run watches itself)
-has "$T/out" "$NOOP_ABS|trace_dir=$TD:verbose=1:watchdog=0"
+# run also turns the shim's own watchdog off (run watches itself); its own
+# keys come first (the shim reads a bounded prefix), the user's follow
+has "$T/out" "$NOOP_ABS|trace_dir=$TD:watchdog=0:verbose=1"
 grep -qF "$TD" "$T/err" || fail "run did not name the trace directory"
 f=$(ls "$TD"/parkwatch.*.trace)
 "$PW" dump "$f" | head -1 | grep -q " end=exit status=5 " || fail "end not patched to exit 5"
