@@ -170,8 +170,9 @@ PW_EXPORT int sem_post(sem_t *s)
 }
 
 /* A semaphore's birth: its site and initial value (arg); obj2 = 1 when other
- * processes can reach it.  Named ones go to the notes, which never wrap: they
- * are few and their creation site is the only hint of who else posts. */
+ * processes can reach it.  Named and process-shared ones go to the notes, which
+ * never wrap: they are few, and that another process may post them is evidence
+ * the reports rely on (the ring is only history). */
 static void sem_born(sem_t *s, unsigned value, bool shared, bool note)
 {
     int err = errno;
@@ -209,7 +210,7 @@ PW_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
         return PW_REAL(sem_init)(s, pshared, value);
     int rc = PW_REAL(sem_init)(s, pshared, value);
     if (rc == 0)
-        sem_born(s, value, pshared != 0, false);
+        sem_born(s, value, pshared != 0, pshared != 0);
     return rc;
 }
 
