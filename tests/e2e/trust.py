@@ -11,6 +11,9 @@ VICTIM parks every thread forever (all_blocked).  Cases:
                          never signalled
   forged-other-uid       a copy owned by another user (needs root to chown;
                          skipped otherwise): never signalled
+  sidecar-forged-ppid    the watchdog=1 sidecar of a plain LD_PRELOAD process
+                         and a copy of a live victim's trace whose header
+                         claims that process as its parent: never signalled
   forged-control         the same copy, owned by us and naming a descendant: the
                          victim is stopped (so the cases above test the rules)
   fifo-report, fifo-dump, fifo-report-dir, fifo-run-dir, socket-report,
@@ -29,6 +32,7 @@ VICTIM parks every thread forever (all_blocked).  Cases:
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -155,6 +159,44 @@ def not_descendant_case(parkwatch, shim, victim, tmp):
             return "the victim (not started by run) was signalled"
         if p.returncode != 0:
             return "run exited %d, wanted 0 (sleep's status)" % p.returncode
+        return None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def sidecar_case(parkwatch, shim, victim, tmp):
+    """The header's ppid is the forger's to write: only /proc says who is a
+    descendant of the process that started the sidecar."""
+    own = os.path.join(tmp, "elsewhere")
+    os.mkdir(own)
+    shared = os.path.join(tmp, "shared")
+    os.mkdir(shared)
+    proc, path = start_victim(parkwatch, shim, victim, own)
+    try:
+        env = pwtest.shim_env(shim, shared, "watchdog=1:watchdog_ms=%d:parkwatch_bin=%s" %
+                              (INTERVAL_MS, parkwatch))
+        host = subprocess.Popen(["sleep", str(WATCH_WINDOW_S)], env=env,
+                                stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        ids = struct.pack("<ii", proc.pid, os.getpid())
+        at = data.find(ids, 0, 4096)
+        if at < 0:
+            raise AssertionError("pid and ppid not found in the victim's header")
+        data[at + 4:at + 8] = struct.pack("<i", host.pid)
+        staged = os.path.join(own, "staged")
+        with open(staged, "wb") as f:
+            f.write(data)
+        os.chmod(staged, 0o600)
+        os.rename(staged, os.path.join(shared, os.path.basename(path)))
+        _, err = host.communicate(timeout=60)
+        err = err.decode(errors="replace")
+        print("host -> %d, stderr %s" % (host.returncode, err))
+        if not alive(proc.pid):
+            return "the sidecar signalled a process the host did not start"
+        if "terminating" in err:
+            return "the sidecar announced a termination"
         return None
     finally:
         proc.kill()
@@ -296,6 +338,8 @@ def main(argv):
     parkwatch, victim = os.path.abspath(parkwatch), os.path.abspath(victim)
 
     def body(tmp):
+        if case == "sidecar-forged-ppid":
+            return sidecar_case(parkwatch, shim, victim, tmp)
         if case == "forged-not-descendant":
             return not_descendant_case(parkwatch, shim, victim, tmp)
         if case.startswith("forged-"):
