@@ -18,10 +18,21 @@
  * pipe ping-pong measured ~1.3x slower).  A kernel without RWF_NOWAIT on pipes
  * (EOPNOTSUPP) is left to the counters.
  *
- * A write parks when it would overflow the pipe buffer (counters: a write is
- * not attempted twice, since a partial non-blocking write cannot be undone);
- * fds opened O_NONBLOCK never park.  Byte counters are this process's view: a
- * channel shared with another process may look emptier than it is. */
+ * A write blocked on a full pipe or socketpair is a park, always.  The counters
+ * alone cannot say when: F_SETPIPE_SZ changes a pipe's capacity, pipe buffers
+ * are page-granular (a run of small writes fills 16 pages long before 64 KiB)
+ * and a write of up to PIPE_BUF bytes waits for room for all of it.  So when
+ * the counters say the channel could be near full (half its known capacity, or
+ * a socket, whose capacity is unknown), the write is attempted without blocking
+ * first (pwritev2(RWF_NOWAIT) on a pipe, MSG_DONTWAIT on a socket): its result
+ * is the call's, unless EAGAIN, which records the park and makes the blocking
+ * call; after a partial write the blocking call writes the rest, which is what
+ * a blocking write does itself (its result is the total, and an error after a
+ * partial write returns what was written, errno untouched).  A write that
+ * succeeds costs no extra system call.  Without RWF_NOWAIT on pipes
+ * (EOPNOTSUPP) the counters decide.  fds opened O_NONBLOCK never park.  Byte
+ * counters are this process's view: a channel shared with another process may
+ * look emptier than it is. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -219,6 +230,88 @@ static int try_read(struct io *io, const struct pw_chan_rec *c, ssize_t *rc)
     return *rc >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ? 1 : 0;
 }
 
+/* ---- writes attempted without blocking */
+
+#define REST_IOV 16 /* iovecs a partial writev can continue with (more: counters) */
+
+static uint32_t write_nowait_unsupported; /* the kernel refused RWF_NOWAIT on a write */
+
+/* Could a send of N bytes into C block?  The counters only say "maybe". */
+static bool near_full(const struct pw_chan_rec *c, size_t n)
+{
+    if (c->capacity == 0)
+        return true; /* a socket: its buffer size is not known here */
+    int64_t pending = (int64_t)(PW_LOAD(&c->sent) - PW_LOAD(&c->received));
+    if (pending < 0)
+        pending = 0;
+    return (uint64_t)pending + n > c->capacity / 2;
+}
+
+/* IO continues after its first DONE bytes were written: buffer or iovec moved
+ * past them (REST holds the iovec's rest). */
+static void io_advance(struct io *io, size_t done, struct iovec *rest)
+{
+    io->n -= done;
+    if (io->k != IO_WRITEV) {
+        io->buf = (char *)io->buf + done;
+        return;
+    }
+    int m = 0;
+    for (int i = 0; i < io->iovcnt; i++) {
+        struct iovec v = io->iov[i];
+        size_t skip = done < v.iov_len ? done : v.iov_len;
+        done -= skip;
+        if (skip == v.iov_len && v.iov_len != 0)
+            continue;
+        rest[m].iov_base = (char *)v.iov_base + skip;
+        rest[m].iov_len = v.iov_len - skip;
+        m++;
+    }
+    io->iov = rest;
+    io->iovcnt = m;
+}
+
+/* The write attempted without blocking.  Returns 1 when *RC is the call's
+ * result, 0 when it would block with nothing written, 2 when it wrote *RC bytes
+ * of more (IO now describes the rest, which the blocking call writes), -1 when
+ * it cannot be tried (the counters decide). */
+static int try_write(struct io *io, const struct pw_chan_rec *c, ssize_t *rc, struct iovec *rest)
+{
+    struct iovec one = {io->buf, io->n};
+    bool vec = io->k == IO_WRITEV;
+    if (vec && io->iovcnt > REST_IOV)
+        return -1;
+    if (c->type == PW_OBJ_SOCKETPAIR) {
+        int dw = io->flags | MSG_DONTWAIT;
+        if (io->k == IO_WRITE || io->k == IO_SEND) {
+            *rc = PW_REAL(send)(io->fd, io->buf, io->n, dw);
+        } else if (io->k == IO_SENDTO) {
+            *rc = PW_REAL(sendto)(io->fd, io->buf, io->n, dw, io->addr, io->alen);
+        } else if (vec) {
+            struct msghdr m = {.msg_iov = (struct iovec *)io->iov,
+                               .msg_iovlen = (size_t)io->iovcnt};
+            *rc = PW_REAL(sendmsg)(io->fd, &m, dw);
+        } else {
+            return -1; /* sendmsg: its ancillary data must go exactly once */
+        }
+    } else if (c->type == PW_OBJ_PIPE && (io->k == IO_WRITE || vec) &&
+               !PW_LOAD_RELAXED(&write_nowait_unsupported)) {
+        *rc = pwritev2(io->fd, vec ? io->iov : &one, vec ? io->iovcnt : 1, -1, RWF_NOWAIT);
+        if (*rc < 0 && errno == EOPNOTSUPP) {
+            PW_STORE_RELAXED(&write_nowait_unsupported, 1);
+            return -1;
+        }
+    } else {
+        return -1;
+    }
+    if (*rc < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : 1;
+    if ((size_t)*rc >= io->n)
+        return 1;
+    io_advance(io, (size_t)*rc, rest);
+    return 2;
+}
+
 /* Whether a send into C is sure to fail with EPIPE: its receive side is closed
  * and no other process can hold it (not inherited, never passed to a child). */
 static bool send_on_closed(const struct pw_chan_rec *c)
@@ -297,8 +390,9 @@ static ssize_t chan_io(struct io *io, uint64_t e, uint32_t idx, unsigned side)
     cp.op = chan_op(c, side);
     bool blocking = !(e & PW_FD_NONBLOCK) && !(io->flags & MSG_DONTWAIT) && io->n > 0;
     bool noted = false;
-    ssize_t rc;
-    int err = errno;
+    ssize_t rc, done = 0; /* DONE: bytes a partial non-blocking write already sent */
+    int err = errno, caller_err = err;
+    struct iovec rest[REST_IOV];
     pw_tls.guard++;
     if (side == PW_SIDE_RECV && blocking && can_block(c, side, io->n)) {
         /* the counters say empty: almost always true, and a read that finds data
@@ -328,8 +422,22 @@ static ssize_t chan_io(struct io *io, uint64_t e, uint32_t idx, unsigned side)
             pw_chan_misuse(PW_MISUSE_SEND_ON_CLOSED, io->fd, idx, c->close_stack[PW_SIDE_RECV], 0,
                            sig ? 0 : EPIPE);
             noted = true;
-        } else if (blocking && can_block(c, side, io->n)) {
-            park_now(&cp, c, io->fd);
+        } else if (blocking && near_full(c, io->n)) {
+            /* a cancellation point too: attempted with the guard down */
+            pw_tls.guard--;
+            int tried = try_write(io, c, &rc, rest);
+            int got = errno;
+            pw_tls.guard++;
+            if (tried == 1) {
+                io_after(&cp, c, io, rc, got, false);
+                pw_tls.guard--;
+                errno = rc < 0 ? got : err;
+                return rc;
+            }
+            if (tried == 2)
+                done = rc;
+            if (tried >= 0 || can_block(c, side, io->n))
+                park_now(&cp, c, io->fd);
         }
     }
     pw_tls.guard--;
@@ -339,6 +447,12 @@ static ssize_t chan_io(struct io *io, uint64_t e, uint32_t idx, unsigned side)
     rc = real_io(io);
     pthread_cleanup_pop(0);
     err = errno;
+    if (done > 0) {
+        /* one blocking write of the whole: the total, or what was written
+         * before an error (which the caller then never sees) */
+        rc = rc >= 0 ? rc + done : done;
+        err = rc > done ? err : caller_err;
+    }
     pw_tls.guard++;
     io_after(&cp, c, io, io_bytes(io, rc), err, noted);
     pw_tls.guard--;
@@ -744,8 +858,10 @@ PW_EXPORT int dup3(int oldfd, int newfd, int flags)
     return dup_after(rc, oldfd, dest, 0);
 }
 
-/* fcntl matters for channels twice: F_DUPFD* makes another fd of a side, and
- * F_SETFL may switch O_NONBLOCK (a non-blocking fd never parks). */
+/* fcntl matters for channels three times: F_DUPFD* makes another fd of a side,
+ * F_SETFL may switch O_NONBLOCK (a non-blocking fd never parks), and
+ * F_SETPIPE_SZ gives a pipe its new capacity (its result), which decides when
+ * a write is attempted without blocking first. */
 static int fcntl_after(int rc, int fd, int cmd, void *arg)
 {
     uint64_t e = pw_fd_get(fd);
@@ -758,6 +874,11 @@ static int fcntl_after(int rc, int fd, int cmd, void *arg)
         pw_fd_set(fd, nb ? e | PW_FD_NONBLOCK : e & ~PW_FD_NONBLOCK);
         if (nb)
             pw_chan_send_nonblock(pw_fd_send_chan(e)); /* self-pipe style */
+    }
+    if (cmd == F_SETPIPE_SZ && rc > 0) {
+        int64_t idx = pw_fd_send_chan(e) >= 0 ? pw_fd_send_chan(e) : pw_fd_recv_chan(e);
+        if (idx >= 0 && pw_chan_rec((uint32_t)idx)->type == PW_OBJ_PIPE)
+            PW_STORE(&pw_chan_rec((uint32_t)idx)->capacity, (uint64_t)rc);
     }
     return rc;
 }
