@@ -14,7 +14,7 @@
  *     (PW_OP_FUTEX_WAIT), timed when a timeout is given;
  *   - FUTEX_LOCK_PI / FUTEX_LOCK_PI2: a park (PW_OP_FUTEX_LOCK_PI) whose obj2 is
  *     the owner's TID read from the futex word: a real wait-for edge;
- *   - FUTEX_WAKE / WAKE_BITSET / WAKE_OP / (CMP_)REQUEUE / UNLOCK_PI: the waker
+ *   - FUTEX_WAKE / WAKE_BITSET / WAKE_OP / (CMP_)REQUEUE(_PI) / UNLOCK_PI: the waker
  *     (COND_SIGNAL with op PW_OBJ_FUTEX, once per run of wakes of one address
  *     by one thread, like a sem_post), with its stack (the stack capture keeps
  *     a per-call-site cache, so a repeated site costs a few compares).
@@ -180,6 +180,7 @@ static long futex_work(long a1, long a2, long a3, long a4, long a5, long a6)
     case FUTEX_WAKE_BITSET:
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE:
+    case FUTEX_CMP_REQUEUE_PI: /* wakes or moves the FUTEX_WAIT_REQUEUE_PI waiters */
     case FUTEX_UNLOCK_PI:
         wake_seen((uint64_t)a1);
         break;
