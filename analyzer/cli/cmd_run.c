@@ -115,6 +115,32 @@ static bool own_dir(const char *path)
            st.st_uid == geteuid();
 }
 
+/* A nested run's directory as the outer run sees it: a directory of ours, or
+ * a symlink of ours (a nested run with its own --trace-dir, below) to one. */
+static bool nested_dir(const char *path)
+{
+    struct stat st;
+    if (own_dir(path))
+        return true;
+    char target[PATH_MAX];
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid == geteuid() &&
+           realpath(path, target) && own_dir(target);
+}
+
+/* A nested run given its own --trace-dir leaves a symlink to it in the outer
+ * run's directory, so the outer report has those traces too. */
+static void link_into_outer(const char *dir)
+{
+    const char *outer = getenv(PW_RUN_DIR_ENV);
+    char link[PATH_MAX];
+    if (!own_dir(outer) || snprintf(link, sizeof(link), "%s/" PW_NESTED_PREFIX "%d", outer,
+                                    (int)getpid()) >= (int)sizeof(link))
+        return;
+    if (symlink(dir, link) < 0)
+        pw_warn("%s: %s: the enclosing run will not report this run's traces", link,
+                strerror(errno));
+}
+
 static int make_trace_dir(const char *want, char *out)
 {
     const char *outer = getenv(PW_RUN_DIR_ENV);
@@ -140,6 +166,7 @@ static int make_trace_dir(const char *want, char *out)
         pw_err("--trace-dir %s: %s", want, strerror(errno ? errno : ENAMETOOLONG));
         return -1;
     }
+    link_into_outer(out);
     return 0;
 }
 
@@ -505,7 +532,8 @@ static void load_run_dir(const char *dir, int depth, struct pw_trace ***traces, 
     while ((de = readdir(d))) {
         char sub[PATH_MAX];
         if (strncmp(de->d_name, PW_NESTED_PREFIX, strlen(PW_NESTED_PREFIX)) == 0 &&
-            snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) < (int)sizeof(sub) && own_dir(sub))
+            snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) < (int)sizeof(sub) &&
+            nested_dir(sub))
             load_run_dir(sub, depth - 1, traces, n);
     }
     closedir(d);

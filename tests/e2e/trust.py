@@ -25,6 +25,7 @@ VICTIM parks every thread forever (all_blocked).  Cases:
   env-trace-dir          an exported PARKWATCH_OPTIONS=trace_dir=X does not
                          defeat run
   nested                 parkwatch run -- parkwatch run -- VICTIM
+  nested-trace-dir       the same, the inner run with its own --trace-dir
   child PARKWATCH SHIM VICTIM MODE TRACE-DIR
                          (internal) the program the forged-* cases run
 """
@@ -310,10 +311,11 @@ def env_case(parkwatch, victim, tmp):
     return None
 
 
-def nested_case(parkwatch, victim, tmp):
+def nested_case(parkwatch, victim, tmp, inner_dir):
     d = os.path.join(tmp, "t")
-    p = pwtest.run([parkwatch, "run", "--trace-dir", d, "--", parkwatch, "run", "--", victim],
-                   timeout=60, env=run_env())
+    inner = ["--trace-dir", os.path.join(tmp, "inner")] if inner_dir else []
+    p = pwtest.run([parkwatch, "run", "--trace-dir", d, "--", parkwatch, "run"] + inner +
+                   ["--", victim], timeout=60, env=run_env())
     err = p.stderr.decode(errors="replace")
     print("run -> %d, stderr %s" % (p.returncode, err))
     if p.returncode != 66:
@@ -348,8 +350,8 @@ def main(argv):
             return supp_case(parkwatch, tmp, case[len("supp-"):])
         if case == "env-trace-dir":
             return env_case(parkwatch, victim, tmp)
-        if case == "nested":
-            return nested_case(parkwatch, victim, tmp)
+        if case in ("nested", "nested-trace-dir"):
+            return nested_case(parkwatch, victim, tmp, case == "nested-trace-dir")
         return hostile_case(parkwatch, shim, victim, tmp, case)
 
     tmp = tempfile.mkdtemp(prefix="pw-trust-")
