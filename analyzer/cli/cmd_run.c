@@ -402,8 +402,9 @@ static void patch_end(const char *dir, pid_t pid, int status)
     if (pw_trace_find_last_image(dir, pid, path, sizeof(path)) < 0)
         return;
     bool sig = WIFSIGNALED(status);
+    /* the time is now (waitpid just told us), unless the shim recorded its own */
     if (pw_trace_mark_end(path, sig ? PW_END_SIGNAL : PW_END_EXIT,
-                          sig ? WTERMSIG(status) : WEXITSTATUS(status), 0, true) < 0)
+                          sig ? WTERMSIG(status) : WEXITSTATUS(status), PW_END_NS_NOW, true) < 0)
         pw_warn("cannot record how pid %d ended: %s", (int)pid, strerror(errno));
 }
 

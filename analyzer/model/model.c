@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "parkwatch/ops.h"
+#include "probe.h"
 #include "reader.h"
 
 /* ---- small growable pointer arrays */
@@ -298,10 +299,15 @@ static void set_end(struct pw_process *p, uint64_t last_event_ns)
     if (p->end == PW_END_RUNNING) {
         if (process_alive(h)) {
             end_ns = now_rel_ns(h);
+            pw_trace_mark_seen(pw_trace_path(p->trace), end_ns);
         } else {
-            p->end = PW_END_UNKNOWN; /* killed before its end was written */
-            end_ns = mtime_rel_ns(p);
-            p->end_estimated = end_ns != 0;
+            /* killed before its end was written: it ended after the last
+             * time a reader saw it alive (end_ns of a running trace, see
+             * pw_trace_mark_seen) and after the file's last change */
+            p->end = PW_END_UNKNOWN;
+            uint64_t m = mtime_rel_ns(p);
+            end_ns = m > end_ns ? m : end_ns;
+            p->end_estimated = true;
         }
     }
     p->finished = p->end != PW_END_RUNNING;

@@ -162,7 +162,8 @@ struct pw_process {
     int end_status;
     bool finished;      /* end is not RUNNING: parks can be "forever" */
     uint64_t end_ms;    /* time of the end (or of the snapshot), ms since start */
-    bool end_estimated; /* killed without a recorded end: end_ms is the file's mtime */
+    bool end_estimated; /* killed without a recorded end: end_ms is the last sign of
+                         * life (last event, last seen alive, the file's mtime) */
     size_t nthreads;
     struct pw_thread *threads;
     size_t nobjects, cap_objects;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "reader.h"
@@ -136,6 +137,34 @@ int pw_trace_find_last_image(const char *dir, int pid, char *path, size_t len)
     return found;
 }
 
+static uint64_t mono_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void pw_trace_mark_seen(const char *path, uint64_t seen_ns)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct stat st;
+    uint32_t kind;
+    uint64_t had;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        pread(fd, &kind, sizeof(kind), offsetof(struct pw_trace_header, end_kind)) ==
+            sizeof(kind) &&
+        kind == PW_END_RUNNING &&
+        pread(fd, &had, sizeof(had), offsetof(struct pw_trace_header, end_ns)) == sizeof(had) &&
+        had < seen_ns &&
+        pwrite(fd, &seen_ns, sizeof(seen_ns), offsetof(struct pw_trace_header, end_ns)) !=
+            sizeof(seen_ns)) {
+        /* best effort: nothing to do */
+    }
+    close(fd);
+}
+
 int pw_trace_mark_end(const char *path, enum pw_end_kind kind, int status, uint64_t end_ns,
                       bool keep_deadlock)
 {
@@ -150,6 +179,22 @@ int pw_trace_mark_end(const char *path, enum pw_end_kind kind, int status, uint6
         pread(fd, &old, sizeof(old), offsetof(struct pw_trace_header, end_kind)) == sizeof(old) &&
         old == PW_END_DEADLOCK_ABORT)
         goto out;
+    if (end_ns == PW_END_NS_NOW) {
+        /* a trace still "running" has at most a reader's last-seen-alive time
+         * in end_ns (pw_trace_mark_seen): the end is now */
+        uint64_t had = 0, start = 0;
+        uint32_t was = PW_END_RUNNING;
+        end_ns = 0;
+        if (pread(fd, &was, sizeof(was), offsetof(struct pw_trace_header, end_kind)) ==
+                sizeof(was) &&
+            pread(fd, &had, sizeof(had), offsetof(struct pw_trace_header, end_ns)) == sizeof(had) &&
+            (had == 0 || was == PW_END_RUNNING) &&
+            pread(fd, &start, sizeof(start), offsetof(struct pw_trace_header, start_mono_ns)) ==
+                sizeof(start)) {
+            uint64_t now = mono_now_ns();
+            end_ns = now > start ? now - start : 0;
+        }
+    }
     /* the status first: a reader that sees the end kind sees its status too */
     if (pwrite(fd, &code, sizeof(code), offsetof(struct pw_trace_header, end_status)) !=
             sizeof(code) ||

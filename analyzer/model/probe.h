@@ -38,10 +38,19 @@ void pw_trace_id_of(const struct pw_trace *t, struct pw_trace_id *out);
  * to the newer image.  Its path goes into PATH; 0, or -1 if there is none. */
 int pw_trace_find_last_image(const char *dir, int pid, char *path, size_t len);
 /* Records in PATH's header how its process ended: KIND and STATUS, and END_NS
- * (ns since the trace's start) unless it is 0.  With KEEP_DEADLOCK a watchdog's
+ * (ns since the trace's start) unless it is 0.  END_NS PW_END_NS_NOW: the time
+ * of this call (waitpid just reported the end), unless the header already has
+ * an end time (the shim's own, at exit).  With KEEP_DEADLOCK a watchdog's
  * deadlock-abort already there is kept (it is more precise than "killed by
  * SIGABRT").  0, or -1 with errno set. */
+#define PW_END_NS_NOW UINT64_MAX
 int pw_trace_mark_end(const char *path, enum pw_end_kind kind, int status, uint64_t end_ns,
                       bool keep_deadlock);
+/* A reader that found PATH's process alive at SEEN_NS (ns since the trace's
+ * start) notes it in the header's end_ns while the end kind is still
+ * "running": should the process then be killed (SIGKILL writes nothing), the
+ * post-mortem measures parks up to the last time it was seen alive, not to
+ * its last event.  Best effort: a trace we may not write is left alone. */
+void pw_trace_mark_seen(const char *path, uint64_t seen_ns);
 
 #endif

@@ -278,6 +278,17 @@ static const char *cause_object(const struct pw_finding *c, const struct pw_find
     return c->nobjects ? c->objects[0].o->id : NULL;
 }
 
+/* A trace that ends without a recorded end (SIGKILL writes nothing; a crash
+ * the shim could not see): say so, and when, as closely as the trace tells. */
+static void print_abrupt(FILE *f, const char *indent, const struct pw_process *p)
+{
+    fprintf(f,
+            "%sthe trace ends abruptly (the process was killed or crashed at about %llu.%03llu s "
+            "after its start)\n",
+            indent, (unsigned long long)(p->end_ms / 1000u),
+            (unsigned long long)(p->end_ms % 1000u));
+}
+
 static void print_headline(FILE *f, const struct pw_finding *fd)
 {
     enum pw_finding_kind k = fd->kind;
@@ -304,6 +315,19 @@ static void print_headline(FILE *f, const struct pw_finding *fd)
         fputs("  abandoned at exit: still parked when the process exited; what could wake it "
               "was still alive\n\n",
               f);
+    if (fd->proc->end == PW_END_UNKNOWN) {
+        print_abrupt(f, "  ", fd->proc);
+        fputc('\n', f);
+    }
+}
+
+/* A process whose trace ends abruptly, with no finding to say it. */
+static bool has_finding(const struct pw_report *r, const struct pw_process *p)
+{
+    for (size_t i = 0; i < r->findings->n; i++)
+        if (!r->findings->v[i]->suppressed && r->findings->v[i]->proc == p)
+            return true;
+    return false;
 }
 
 /* "related: finding 1 (deadlock), finding 3 (thread-leak)": the findings that
@@ -432,6 +456,10 @@ int pw_report_text(FILE *f, const struct pw_report *r)
         struct pw_process *p = &r->model->procs[i];
         if (p->end == PW_END_RUNNING && print_live(r, f, p) < 0)
             return -1;
+        if (p->end == PW_END_UNKNOWN && !has_finding(r, p)) {
+            fprintf(f, "parkwatch: pid %d: ", p->pid);
+            print_abrupt(f, "", p);
+        }
     }
     print_footer(f, r);
     return 0;

@@ -533,7 +533,8 @@ struct pw_trace_header {
      * patched by `parkwatch run` after waitpid */
     uint32_t end_kind;  /* enum pw_end_kind */
     int32_t end_status; /* exit status or signal number; -1 unknown */
-    uint64_t end_ns;
+    uint64_t end_ns;    /* while end_kind is RUNNING: the last time a reader saw the
+                      * process alive (analyzer/model/probe.c), 0 if none did */
 
     uint32_t argc;
     uint32_t argv_len; /* bytes used in argv */
