@@ -597,6 +597,8 @@ const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t)
             if (pw_obj_is_lock(lock->type))
                 pw_finding_add_holder(f, lock, s.blockers[i]);
         }
+        if (l->o->chan)
+            pw_finding_add_last_send(f, l->o); /* who sent into it, and where */
         if (!s.next) {
             text_add(&text, " -> %s", s.root);
             if (!(l->text = strdup(s.root)))

@@ -506,6 +506,7 @@ static void detect_CHAN_UNREAD(struct pw_process *p, struct pw_findings *fs)
         if (!f)
             return; /* out of memory: pw_detect_all reports it */
         pw_finding_add_object(f, obj, obj->create_stack, obj->site_label);
+        pw_finding_add_last_send(f, obj); /* where the data came from */
         unsigned long long left = obj->chan->sent - obj->chan->received;
         const char *unit = obj->type == PW_OBJ_MQUEUE || obj->type == PW_OBJ_USERCHAN ? "message"
                                                                                       : "byte";

@@ -138,6 +138,24 @@ int pw_finding_add_holder(struct pw_finding *f, struct pw_object *o, struct pw_t
     return 0;
 }
 
+int pw_finding_add_last_send(struct pw_finding *f, struct pw_object *o)
+{
+    if (!o->chan || !o->chan->last_send_stack)
+        return 0;
+    for (size_t i = 0; i < f->nsends; i++)
+        if (f->sends[i].o == o)
+            return 0;
+    struct pw_fsend *nv = grow(f->sends, (f->nsends + 1) * sizeof(*f->sends));
+    if (!nv) {
+        f->oom = true;
+        return -1;
+    }
+    f->sends = nv;
+    f->sends[f->nsends++] = (struct pw_fsend){
+        o, pw_model_thread(o->proc, o->chan->last_send_thread), o->chan->last_send_stack};
+    return 0;
+}
+
 void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
 {
     va_list ap;
@@ -241,6 +259,7 @@ static void finding_free(struct pw_finding *f)
     free(f->threads);
     free(f->objects);
     free(f->held);
+    free(f->sends);
     free(f->message);
     free(f->note);
     free(f->related);

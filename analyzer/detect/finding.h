@@ -127,6 +127,14 @@ struct pw_fheld {
     uint32_t stack; /* where T took O (whole stack or its call site), 0 unknown */
 };
 
+/* Who sent into a channel last, and where (the data never received, the
+ * sender a receiver waits for; JSON's last_send). */
+struct pw_fsend {
+    struct pw_object *o;
+    struct pw_thread *t; /* NULL if the trace lost the thread */
+    uint32_t stack;
+};
+
 /* One link of a blocked chain: THREAD waits on OBJECT (op), which is blocked by
  * the BLOCKED_BY threads.  The last link carries the root cause in TEXT. */
 struct pw_link {
@@ -160,6 +168,8 @@ struct pw_finding {
     struct pw_fthread *threads;
     struct pw_fobject *objects;
     struct pw_fheld *held; /* locks the finding's threads hold, with their sites */
+    size_t nsends;
+    struct pw_fsend *sends; /* the last send into the finding's channels */
     struct pw_link *chain;
     char *chain_text;       /* the whole chain on one line, NULL if none */
     char *reason;           /* the root cause as a headline phrase, NULL if none */
@@ -189,6 +199,8 @@ int pw_finding_add_held(struct pw_finding *f, struct pw_object *o, struct pw_thr
 /* The same for lock O as T's held set knows it (its site, if known); nothing
  * if T does not hold O. */
 int pw_finding_add_holder(struct pw_finding *f, struct pw_object *o, struct pw_thread *t);
+/* The last send into channel O, if the trace knows it; once per channel. */
+int pw_finding_add_last_send(struct pw_finding *f, struct pw_object *o);
 void pw_finding_set_message(struct pw_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 struct pw_link *pw_finding_add_link(struct pw_finding *f);

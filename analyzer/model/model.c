@@ -132,6 +132,8 @@ static void copy_channel(struct pw_channel *ch, const struct pw_chan_rec *c)
     ch->inherited = c->flags & PW_CF_INHERITED;
     ch->send_nonblock = c->flags & PW_CF_SEND_NONBLOCK;
     ch->unlinked = c->flags & PW_CF_UNLINKED;
+    ch->last_send_stack = c->last_send_stack;
+    ch->last_send_thread = c->last_send_thread;
     memcpy(ch->name, c->name, sizeof(ch->name));
     ch->name[sizeof(ch->name) - 1] = '\0';
 }

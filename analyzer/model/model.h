@@ -62,15 +62,17 @@ struct pw_thread {
 /* A channel as the model sees it: its record's state at the end of the trace. */
 struct pw_channel {
     uint32_t id;
-    uint32_t creator;        /* serial of the creating thread */
-    int fd[2];               /* fds at creation, per side (PW_SIDE_*) */
-    int open[2];             /* fds of each side still open */
-    uint64_t sent, received; /* bytes (messages for an mqueue or a queue) */
-    bool inherited;          /* ends copied from the parent at fork */
-    bool send_nonblock;      /* a send-side fd was non-blocking: the self-pipe
+    uint32_t creator;          /* serial of the creating thread */
+    int fd[2];                 /* fds at creation, per side (PW_SIDE_*) */
+    int open[2];               /* fds of each side still open */
+    uint64_t sent, received;   /* bytes (messages for an mqueue or a queue) */
+    bool inherited;            /* ends copied from the parent at fork */
+    bool send_nonblock;        /* a send-side fd was non-blocking: the self-pipe
                                 * convention, a signal handler may write it */
-    bool unlinked;           /* an mqueue whose name was removed */
-    char name[32];           /* user-given name, "" if none */
+    bool unlinked;             /* an mqueue whose name was removed */
+    char name[32];             /* user-given name, "" if none */
+    uint32_t last_send_stack;  /* where the last send into it was made, 0 unknown */
+    uint32_t last_send_thread; /* and by whom (serial), 0 unknown */
 };
 
 /* An object a thread can park on or hold: (type, key) with its generation.

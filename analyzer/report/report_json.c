@@ -164,6 +164,16 @@ static json_t *fheld_json(const struct pw_report *r, const struct pw_finding *f,
     return o;
 }
 
+static json_t *fsend_json(const struct pw_report *r, const struct pw_finding *f,
+                          const struct pw_fsend *sd)
+{
+    json_t *o = json_object();
+    pw_json_set(o, "object", pw_json_str(sd->o->id));
+    pw_json_set(o, "tid", sd->t ? json_integer(sd->t->tid) : json_null());
+    pw_json_set(o, "sent_at", stack_json(r, f->proc->trace, sd->stack));
+    return o;
+}
+
 static json_t *link_json(const struct pw_link *l)
 {
     json_t *o = json_object();
@@ -205,6 +215,12 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
     for (size_t i = 0; i < f->nheld; i++)
         pw_json_push(a, fheld_json(r, f, &f->held[i]));
     pw_json_set(o, "locks_held", a);
+    if (f->nsends) {
+        a = json_array();
+        for (size_t i = 0; i < f->nsends; i++)
+            pw_json_push(a, fsend_json(r, f, &f->sends[i]));
+        pw_json_set(o, "last_send", a);
+    }
     a = json_array();
     for (size_t i = 0; i < f->nchain; i++)
         pw_json_push(a, link_json(&f->chain[i]));

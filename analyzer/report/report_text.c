@@ -376,6 +376,15 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
     }
     for (size_t i = 0; i < fd->nheld && !w.names_only; i++)
         print_held(&w, &fd->held[i]);
+    for (size_t i = 0; i < fd->nsends && !w.names_only; i++) {
+        const struct pw_fsend *sd = &fd->sends[i];
+        if (sd->t)
+            fprintf(f, "\n  %s last sent into by %s (tid %d) at:\n", sd->o->id, sd->t->name,
+                    sd->t->tid);
+        else
+            fprintf(f, "\n  %s last sent into at:\n", sd->o->id);
+        print_stack(&w, sd->stack);
+    }
     if (fd->chain_text)
         fprintf(f, "\n  chain: %s\n", fd->chain_text);
     if (fd->note)

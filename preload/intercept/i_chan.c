@@ -130,6 +130,7 @@ struct io {
     socklen_t alen;     /* sendto */
     struct msghdr *msg; /* recvmsg, sendmsg */
     uint64_t value;     /* eventfd_write */
+    uint64_t pc;        /* sends: the exported call's return address (its call site) */
 };
 
 static ssize_t real_io(struct io *io)
@@ -228,6 +229,36 @@ static int try_read(struct io *io, const struct pw_chan_rec *c, ssize_t *rc)
         }
     }
     return *rc >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ? 1 : 0;
+}
+
+/* ---- where the last send into a channel came from */
+
+#define CALLER_PC() ((uint64_t)(uintptr_t)__builtin_return_address(0))
+#define SEND_SITES 8u
+
+/* Per thread, the whole stacks of its recent send call sites, per channel: a
+ * send loop unwinds once, then costs a compare.  Keyed by channel too, because
+ * one call site (a write_all helper) serves several paths: the outer frames of
+ * a cached stack are those of its first send into that channel. */
+static __thread struct {
+    uint64_t key;
+    uint32_t stack;
+} send_sites[SEND_SITES] __attribute__((tls_model("initial-exec")));
+
+/* The record keeps the stack and thread of the last send into C (the report's
+ * "last sent at" for data never received).  Called with the guard up. */
+static void last_send(struct pw_chan_rec *c, uint64_t pc)
+{
+    if (pc == 0)
+        return;
+    uint64_t key = pc ^ ((uint64_t)c->id * 0x9e3779b97f4a7c15ull);
+    unsigned i = (unsigned)((key >> 2) ^ (key >> 9) ^ (key >> 40)) & (SEND_SITES - 1);
+    if (send_sites[i].key != key) {
+        send_sites[i].stack = pw_stack_capture();
+        send_sites[i].key = key;
+    }
+    PW_STORE_RELAXED(&c->last_send_stack, send_sites[i].stack);
+    PW_STORE_RELAXED(&c->last_send_thread, pw_tls.serial);
 }
 
 /* ---- writes attempted without blocking */
@@ -362,6 +393,8 @@ static void io_after(struct chan_park *cp, struct pw_chan_rec *c, const struct i
             PW_STORE(&c->received, sent);
     } else if (rc > 0) {
         __atomic_add_fetch(recv ? &c->received : &c->sent, bytes, __ATOMIC_ACQ_REL);
+        if (!recv)
+            last_send(c, io->pc);
     } else if (rc == 0 && recv && io->n > 0) {
         __atomic_add_fetch(&c->eofs, 1, __ATOMIC_RELAXED);
     }
@@ -606,7 +639,11 @@ PW_EXPORT int eventfd_write(int fd, eventfd_t value)
     uint64_t e = send_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(eventfd_write)(fd, value);
-    struct io io = {.k = IO_EVENTFD_WRITE, .fd = fd, .value = value, .n = sizeof value};
+    struct io io = {.pc = CALLER_PC(),
+                    .k = IO_EVENTFD_WRITE,
+                    .fd = fd,
+                    .value = value,
+                    .n = sizeof value};
     return (int)send_io(&io, e);
 }
 
@@ -617,7 +654,7 @@ PW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
     uint64_t e = pw_fd_get(fd);
     if (PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_send_chan(e) < 0)
         return PW_REAL(write)(fd, buf, n);
-    struct io io = {.k = IO_WRITE, .fd = fd, .buf = (void *)buf, .n = n};
+    struct io io = {.pc = CALLER_PC(), .k = IO_WRITE, .fd = fd, .buf = (void *)buf, .n = n};
     return send_io(&io, e);
 }
 
@@ -626,7 +663,12 @@ PW_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
     uint64_t e = send_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(writev)(fd, iov, cnt);
-    struct io io = {.k = IO_WRITEV, .fd = fd, .iov = iov, .iovcnt = cnt, .n = iov_total(iov, cnt)};
+    struct io io = {.pc = CALLER_PC(),
+                    .k = IO_WRITEV,
+                    .fd = fd,
+                    .iov = iov,
+                    .iovcnt = cnt,
+                    .n = iov_total(iov, cnt)};
     return send_io(&io, e);
 }
 
@@ -635,7 +677,8 @@ PW_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
     uint64_t e = send_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(send)(fd, buf, n, flags);
-    struct io io = {.k = IO_SEND, .fd = fd, .buf = (void *)buf, .n = n, .flags = flags};
+    struct io io =
+        {.pc = CALLER_PC(), .k = IO_SEND, .fd = fd, .buf = (void *)buf, .n = n, .flags = flags};
     return send_io(&io, e);
 }
 
@@ -645,7 +688,8 @@ PW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const str
     uint64_t e = send_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(sendto)(fd, buf, n, flags, addr, alen);
-    struct io io = {.k = IO_SENDTO,
+    struct io io = {.pc = CALLER_PC(),
+                    .k = IO_SENDTO,
                     .fd = fd,
                     .buf = (void *)buf,
                     .n = n,
@@ -660,7 +704,8 @@ PW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
     uint64_t e = send_word(fd);
     if (PW_LIKELY(e == 0))
         return PW_REAL(sendmsg)(fd, msg, flags);
-    struct io io = {.k = IO_SENDMSG,
+    struct io io = {.pc = CALLER_PC(),
+                    .k = IO_SENDMSG,
                     .fd = fd,
                     .msg = (struct msghdr *)msg,
                     .flags = flags,

@@ -29,7 +29,9 @@ satisfies the count (default: at least one).
                              message=TEXT needs TEXT in the headline;
                              site=FN needs FN in a lock's acquisition site
                              (locks_held[].acquired_at, or a lock-order
-                             edge's second stack);
+                             edge's second stack); sent=FN needs FN where
+                             the last send into its channel was made
+                             (last_send[].sent_at);
                              severity=error|warning the finding's own severity;
                              cause=KIND its cause (a related finding that shows
                              its threads) is of KIND; related=KIND one of its
@@ -344,6 +346,10 @@ def count_findings(report, d):
             sites = [h.get("acquired_at") or [] for h in (f.get("locks_held") or [])]
             sites += [t.get("stack2") or [] for t in threads]
             if d.filters["site"] not in {fr.get("function") for st in sites for fr in st}:
+                continue
+        if "sent" in d.filters:
+            sends = [sd.get("sent_at") or [] for sd in (f.get("last_send") or [])]
+            if d.filters["sent"] not in {fr.get("function") for st in sends for fr in st}:
                 continue
         if "symbol" in d.filters:
             syms = {o.get("symbol") for o in (f.get("objects") or [])}
