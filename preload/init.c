@@ -121,14 +121,45 @@ bool pw_on_slow(void)
 
 /* ---- fork */
 
+/* The forking thread's held set when it forked.  Taken before the fork: the
+ * parent's record lives in the shared trace, and the parent may unlock and
+ * pop before the child reads it.  Guarded by the modules lock, held from
+ * prepare to the parent and child handlers, so concurrent forks queue. */
+static struct {
+    uint32_t n, overflow;
+    uint64_t held[PW_HELD_MAX];
+    uint8_t type[PW_HELD_MAX];
+} fork_held;
+
 void pw_fork_prepare(void)
 {
     pw_modules_lock(); /* the only shim lock: never inherited held */
+    struct pw_thread_rec *t = pw_tls.rec;
+    fork_held.n = t != NULL ? t->nheld : 0;
+    if (t != NULL) {
+        fork_held.overflow = t->held_overflow;
+        memcpy(fork_held.held, t->held, sizeof fork_held.held);
+        memcpy(fork_held.type, t->held_type, sizeof fork_held.type);
+    }
 }
 
 void pw_fork_parent(void)
 {
+    fork_held.n = 0;
     pw_modules_unlock();
+}
+
+/* The forking thread still holds, in the child, what it held in the parent
+ * (a lock taken around fork and released on both sides is no misuse).  Only
+ * after the atfork handlers (fork_held); a fork that skipped them (_Fork, a
+ * raw clone) starts empty. */
+static void inherit_held(struct pw_thread_rec *t)
+{
+    memcpy(t->held, fork_held.held, sizeof t->held);
+    memcpy(t->held_type, fork_held.type, sizeof t->held_type);
+    t->held_overflow = fork_held.overflow;
+    PW_STORE_RELAXED(&t->nheld, fork_held.n);
+    fork_held.n = 0;
 }
 
 /* In the child: the same thread, a new process.  It must never write into the
@@ -167,6 +198,8 @@ void pw_fork_child(void)
             pw_chans_inherit(old, old_base);
         if (pw_tls.rec != NULL && name[0] != '\0')
             memcpy(pw_tls.rec->name, name, sizeof name);
+        if (pw_tls.rec != NULL)
+            inherit_held(pw_tls.rec);
         struct pw_event ev = {.kind = PW_EV_FORK, .op = PW_FORK_CHILD, .arg = (uint64_t)ppid};
         pw_emit(pw_self(), &ev);
         PW_STORE(&pw_proc->ready, PW_READY_REC);

@@ -363,6 +363,10 @@ static void detect_CHAN_NEVER_CLOSED(struct pw_process *p, struct pw_findings *f
         if (!f)
             continue;
         f->count = 1;
+        /* receivers left waiting when the process ended while the sender was
+         * alive (a daemon's workers on their notify channel at SIGTERM): the
+         * same mark, and the same suppression rules, as their thread-leaks */
+        f->abandoned_at_exit = abandoned(p, f);
         const char *who = obj->type == PW_OBJ_USERCHAN ? "consumer" : "receiver";
         if (obj->type == PW_OBJ_EVENTFD || obj->type == PW_OBJ_MQUEUE)
             /* no EOF on these: closing would not wake a receiver, only a send would */
@@ -430,7 +434,20 @@ static void detect_SEND_ON_CLOSED(struct pw_process *p, struct pw_findings *fs)
 
 static void detect_DOUBLE_CLOSE(struct pw_process *p, struct pw_findings *fs)
 {
+    size_t from = fs->n;
     detect_misuse(p, fs, PW_MISUSE_DOUBLE_CLOSE, PW_FK_DOUBLE_CLOSE);
+    /* the shim books an fd double close only when the second close failed
+     * with EBADF on a number nothing reopened (the fd word still stale): it
+     * closed nothing, so it is a warning (bash closes pipe ends twice in every
+     * pipeline); an annotated queue closed twice stays an error */
+    for (size_t i = from; i < fs->n; i++) {
+        struct pw_finding *f = fs->v[i];
+        if (f->objects[0].o->type == PW_OBJ_USERCHAN)
+            continue;
+        f->severity = PW_SEV_WARNING;
+        pw_finding_set_note(f, "the second close failed with EBADF and nothing had reopened the "
+                               "fd number in between: nothing else was closed");
+    }
 }
 
 static void detect_CLOSE_WHILE_BLOCKED(struct pw_process *p, struct pw_findings *fs)
@@ -439,6 +456,38 @@ static void detect_CLOSE_WHILE_BLOCKED(struct pw_process *p, struct pw_findings 
 }
 
 /* ---- lock held by an exited thread */
+
+/* Another thread's misuse note of kind MK on LOCK (after T held it) */
+static const struct pw_misuse *lock_note(const struct pw_process *p, const struct pw_object *lock,
+                                         const struct pw_thread *t, enum pw_misuse_kind mk)
+{
+    for (size_t i = 0; i < p->nmisuses; i++) {
+        const struct pw_misuse *e = &p->misuses[i];
+        if (e->o == lock && e->t != t && (mk == PW_MISUSE_NONE || e->kind == mk))
+            return e;
+    }
+    return NULL;
+}
+
+/* Severity by harm (SPEC): an error when a thread parks on the lock or uses
+ * it again; a warning when nobody ever does; a note when the lock is a robust
+ * mutex the next locker got with EOWNERDEAD (and made consistent). */
+static void held_severity(struct pw_process *p, struct pw_finding *f, struct pw_thread *t,
+                          struct pw_object *lock, size_t waiters)
+{
+    const struct pw_misuse *rec = lock_note(p, lock, t, PW_MISUSE_OWNER_DEAD);
+    if (rec) {
+        f->severity = PW_SEV_NOTE;
+        pw_finding_set_note(f, "robust mutex: %s got it with EOWNERDEAD and took it over",
+                            rec->t->name);
+        return;
+    }
+    if (waiters || lock_note(p, lock, t, PW_MISUSE_NONE))
+        return;
+    f->severity = PW_SEV_WARNING;
+    pw_finding_set_note(f, "nobody waited for %s or took it again after %s exited", lock->id,
+                        t->name);
+}
 
 static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings *fs)
 {
@@ -474,7 +523,81 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
             else
                 pw_finding_set_message(f, "thread %s exited while holding %s%s", t->name, lock->id,
                                        side);
+            held_severity(p, f, t, lock, waiters);
         }
+    }
+}
+
+/* ---- lock misuse seen by the shim (unlock not held, destroy in use, ...) */
+
+static void misuse_message(struct pw_finding *f, const struct pw_misuse *e)
+{
+    const char *t = e->t->name, *o = e->o->id, *other = e->other ? e->other->name : NULL;
+    const char *m2 = e->o2 ? e->o2->id : "a mutex";
+    switch (e->kind) {
+    case PW_MISUSE_UNLOCK_NOT_HELD:
+        if (other)
+            pw_finding_set_message(f, "%s unlocked %s, which %s holds, not %s", t, o, other, t);
+        else
+            pw_finding_set_message(f, "%s unlocked %s, which it does not hold", t, o);
+        break;
+    case PW_MISUSE_DESTROY_LOCKED:
+        pw_finding_set_message(f, "%s destroyed %s while it was locked%s%s", t, o,
+                               other ? " by " : "", other ? other : "");
+        break;
+    case PW_MISUSE_DESTROY_BUSY_COND:
+        pw_finding_set_message(f, "%s destroyed %s while %s waits on it", t, o,
+                               other ? other : "a thread");
+        break;
+    case PW_MISUSE_USE_DESTROYED:
+        pw_finding_set_message(f, "%s locked %s after it was destroyed (EINVAL)", t, o);
+        break;
+    case PW_MISUSE_RELOCK:
+        pw_finding_set_message(f, "%s locked %s again while holding it%s (EDEADLK)", t, o,
+                               e->o->type == PW_OBJ_RWLOCK ? " for writing" : "");
+        break;
+    case PW_MISUSE_COND_TWO_MUTEXES:
+        pw_finding_set_message(f, "%s waits on %s with %s while %s waits on it with another mutex",
+                               t, o, m2, other ? other : "a thread");
+        break;
+    default: /* PW_MISUSE_COND_MUTEX_NOT_HELD */
+        pw_finding_set_message(f, "%s waits on %s with %s, which it does not hold", t, o, m2);
+        break;
+    }
+}
+
+static void detect_LOCK_MISUSE(struct pw_process *p, struct pw_findings *fs)
+{
+    size_t from = fs->n;
+    for (size_t i = 0; i < p->nmisuses; i++) {
+        const struct pw_misuse *e = &p->misuses[i];
+        if (e->kind < PW_MISUSE_UNLOCK_NOT_HELD || e->kind >= PW_MISUSE__COUNT ||
+            e->kind == PW_MISUSE_OWNER_DEAD)
+            continue;
+        struct pw_finding *f = NULL;
+        /* the same misuse of the same object at the same site: once, counted */
+        for (size_t k = from; k < fs->n && !f; k++) {
+            struct pw_finding *g = fs->v[k];
+            if (g->objects[0].o == e->o && g->threads[0].stack == e->stack &&
+                g->threads[0].t == e->t)
+                f = g;
+        }
+        if (f) {
+            f->count++;
+            continue;
+        }
+        f = pw_finding_new(fs, PW_FK_LOCK_MISUSE, p);
+        if (!f)
+            return; /* out of memory: pw_detect_all reports it */
+        pw_finding_add_thread(f, e->t, PW_ROLE_MISUSE, e->stack, 0);
+        pw_finding_add_object(f, e->o, e->o->create_stack, e->o->site_label);
+        if (e->o2)
+            pw_finding_add_object(f, e->o2, e->o2->create_stack, e->o2->site_label);
+        /* the holder or the other waiter, with its park stack then */
+        if (e->other && e->other != e->t)
+            pw_finding_add_thread(f, e->other, e->stack2 ? PW_ROLE_PARKED : PW_ROLE_NONE, e->stack2,
+                                  0);
+        misuse_message(f, e);
     }
 }
 
@@ -589,6 +712,13 @@ static void detect_FD_LEAK(struct pw_process *p, struct pw_findings *fs)
          * one end closed and the other forgotten. */
         if (r > 0 && w > 0)
             continue;
+        /* an fd-leak is an exchange that finished and was forgotten: a
+         * channel never used is a standby (a wake-up pipe kept for a signal
+         * that never came), and one with bytes left is channel-unread-data */
+        if (obj->chan->sent == 0 && obj->chan->received == 0)
+            continue;
+        if (obj->chan->sent > obj->chan->received)
+            continue;
         /* a socketpair end left open is the receive side of one direction and
          * the send side of the other: reported once, as the send side */
         if (obj->type == PW_OBJ_SOCKETPAIR && w <= 0)
@@ -615,9 +745,12 @@ static bool share_evidence(const struct pw_finding *a, const struct pw_finding *
 {
     if (a->proc != b->proc)
         return false;
+    /* the same thread seen the same way (the same park, the same exit), not
+     * merely the same thread: main's unrelated misuses are not one story */
     for (size_t i = 0; i < a->nthreads; i++)
-        if (has_thread(b, a->threads[i].t))
-            return true;
+        for (size_t j = 0; j < b->nthreads; j++)
+            if (a->threads[i].t == b->threads[j].t && a->threads[i].stack == b->threads[j].stack)
+                return true;
     for (size_t i = 0; i < a->nobjects; i++)
         for (size_t j = 0; j < b->nobjects; j++)
             if (a->objects[i].o == b->objects[j].o)

@@ -13,7 +13,14 @@ struct pw_thread;
 struct pw_object;
 struct pw_model;
 
-enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING };
+/* NOTE: a finding kept for the record (a robust mutex recovered after its
+ * owner died): reported, never counted as an error or warning, never fails. */
+enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING, PW_SEV_NOTE };
+
+static inline const char *pw_severity_name(enum pw_severity s)
+{
+    return s == PW_SEV_ERROR ? "error" : s == PW_SEV_WARNING ? "warning" : "note";
+}
 
 /* X(enum suffix, kind string, default severity, short description, hint).
  * Kinds are facts, not exclusive buckets: every detector reports what its
@@ -53,6 +60,12 @@ enum pw_severity { PW_SEV_ERROR, PW_SEV_WARNING };
     X(LOCK_HELD_BY_EXITED, "lock-held-by-exited-thread", PW_SEV_ERROR,                             \
       "a thread ended while holding a lock",                                                       \
       "unlock on every return path of the thread (use a cleanup handler for cancellation)")        \
+    X(LOCK_MISUSE, "lock-misuse", PW_SEV_ERROR,                                                    \
+      "unlock of a lock the thread does not hold, destroy of a locked mutex or busy cond, use of " \
+      "a destroyed lock, relock of a held rwlock write side, a cond waited with a mutex not held " \
+      "or with two mutexes",                                                                       \
+      "unlock only what the thread locked, destroy a lock or cond only when nobody uses it, and "  \
+      "wait on a cond with the one mutex that guards it, held")                                    \
     X(CHAN_UNREAD, "channel-unread-data", PW_SEV_WARNING,                                          \
       "bytes or messages sent into a channel and never received",                                  \
       "drain the channel before exit, or stop sending when nobody will read")                      \

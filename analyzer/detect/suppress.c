@@ -234,7 +234,10 @@ bool pw_supp_match(const struct pw_suppressions *s, int kind, const char *fn)
 static bool rule_applies(const struct rule *r, const struct pw_finding *f)
 {
     if (r->kind == ABANDONED_KIND)
-        return f->kind == PW_FK_THREAD_LEAK && f->abandoned_at_exit;
+        /* the leaked threads, and the never-closed channel they wait on when
+         * its sender was still alive at the end: one story, one rule */
+        return (f->kind == PW_FK_THREAD_LEAK || f->kind == PW_FK_CHAN_NEVER_CLOSED) &&
+               f->abandoned_at_exit;
     return r->kind == ANY_KIND || r->kind == (int)f->kind;
 }
 

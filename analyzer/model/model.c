@@ -560,8 +560,14 @@ static int add_misuse(struct pw_process *p, const struct pw_event *e)
     struct pw_thread *t = pw_model_thread(p, e->thread);
     if (!t)
         return 0; /* a thread the trace lost: nobody to name */
-    struct pw_object *o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
+    /* a lock misuse names its lock or cond's type in result; a channel's is 0 */
+    bool lock = e->op >= PW_MISUSE_UNLOCK_NOT_HELD && e->result > 0 && e->result < PW_OBJ__COUNT;
+    struct pw_object *o = pw_model_object(p, lock ? (enum pw_obj_type)e->result : PW_OBJ_PIPE,
+                                          e->obj);
     if (!o)
+        return -1;
+    struct pw_object *o2 = lock && e->obj2 ? pw_model_object(p, PW_OBJ_MUTEX, e->obj2) : NULL;
+    if (lock && e->obj2 && !o2)
         return -1;
     struct pw_misuse *nv = realloc(p->misuses, (p->nmisuses + 1) * sizeof(*nv));
     if (!nv)
@@ -571,7 +577,8 @@ static int add_misuse(struct pw_process *p, const struct pw_event *e)
         .kind = e->op < PW_MISUSE__COUNT ? (enum pw_misuse_kind)e->op : PW_MISUSE_NONE,
         .t = t,
         .o = o,
-        .fd = (long long)e->obj2,
+        .o2 = o2,
+        .fd = lock ? -1 : (long long)e->obj2,
         .stack = e->stack,
         .stack2 = e->stack2,
         .other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL,

@@ -122,14 +122,17 @@ struct pw_object {
     int pi_owner_tid;
 };
 
-/* Channel misuse the shim saw when it happened (MISUSE notes), in note order. */
+/* Misuse the shim saw when it happened (MISUSE notes), in note order: of a
+ * channel, or of a lock or cond (kind UNLOCK_NOT_HELD and after). */
 struct pw_misuse {
     enum pw_misuse_kind kind;
-    struct pw_thread *t;     /* the thread that misused the channel */
-    struct pw_object *o;     /* the channel */
+    struct pw_thread *t;     /* the thread that misused the channel or lock */
+    struct pw_object *o;     /* the channel, lock or cond */
+    struct pw_object *o2;    /* a cond misuse's mutex, else NULL */
     long long fd;            /* the fd it used */
     uint32_t stack, stack2;  /* misuse site, earlier site (close or creation) */
-    struct pw_thread *other; /* the other thread involved (parked on it), or NULL */
+    struct pw_thread *other; /* the other thread involved (parked on it, holding
+                              * the lock, waiting on the cond), or NULL */
     int err;                 /* a send's errno (EPIPE), 0 when SIGPIPE ended it */
 };
 

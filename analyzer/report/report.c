@@ -32,7 +32,7 @@ void pw_report_summarize(const struct pw_report *r, struct pw_report_summary *s)
             s->suppressed++;
         else if (f->severity == PW_SEV_ERROR)
             s->errors++;
-        else
+        else if (f->severity == PW_SEV_WARNING)
             s->warnings++;
     }
     s->processes = r->model->nprocs;
@@ -48,8 +48,8 @@ bool pw_report_fails(const struct pw_findings *fs, uint32_t fail_on)
 {
     for (size_t i = 0; i < fs->n; i++) {
         const struct pw_finding *f = fs->v[i];
-        if (f->suppressed)
-            continue;
+        if (f->suppressed || f->severity == PW_SEV_NOTE)
+            continue; /* a note is for the record only */
         /* "errors" is the finding's severity, not its kind's default: a
          * double-close that only failed with EBADF is a warning */
         if ((fail_on & PW_FAIL_ERRORS) && f->severity == PW_SEV_ERROR)

@@ -199,7 +199,7 @@ static json_t *finding_json(const struct pw_report *r, const struct pw_finding *
             pw_json_push(rel, json_integer(f->related[i]->id));
     pw_json_set(o, "related", rel);
     pw_json_set(o, "kind", pw_json_str(pw_finding_kind_name(k)));
-    pw_json_set(o, "severity", pw_json_str(f->severity == PW_SEV_ERROR ? "error" : "warning"));
+    pw_json_set(o, "severity", pw_json_str(pw_severity_name(f->severity)));
     pw_json_set(o, "message", pw_json_str(f->message ? f->message : pw_finding_description(k)));
     pw_json_set(o, "pid", json_integer(f->proc->pid));
     pw_json_set(o, "count", json_integer((json_int_t)f->count));

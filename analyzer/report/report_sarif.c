@@ -45,7 +45,7 @@ static json_t *msg(const char *s)
 
 static const char *level_name(enum pw_severity sev)
 {
-    return sev == PW_SEV_ERROR ? "error" : "warning";
+    return pw_severity_name(sev); /* SARIF's levels have the same names */
 }
 
 static const char *level_of(enum pw_finding_kind k)
@@ -209,6 +209,8 @@ static const char *role_words(enum pw_finding_kind k, enum pw_role role)
         return "closed the channel";
     case PW_FK_LOCK_ORDER:
         return "took the second lock";
+    case PW_FK_LOCK_MISUSE:
+        return "misused the lock";
     default:
         return pw_role_name(role);
     }

@@ -118,6 +118,10 @@ static const char *stack_label(enum pw_finding_kind k, enum pw_role role, int se
         return second ? "earlier at" : "closed at";
     if (k == PW_FK_LOCK_ORDER)
         return second ? "holding the first lock, taken at" : "took the second lock at";
+    if (k == PW_FK_LOCK_MISUSE && role == PW_ROLE_MISUSE)
+        return second ? "earlier at" : "misused it at";
+    if (k == PW_FK_LOCK_MISUSE && role == PW_ROLE_PARKED)
+        return second ? "and at" : "was parked then at";
     return second ? "and at" : "at";
 }
 
@@ -294,7 +298,7 @@ static void print_headline(FILE *f, const struct pw_finding *fd)
     enum pw_finding_kind k = fd->kind;
     fprintf(f, "parkwatch: %s: %s  (pid %d, %s", pw_finding_kind_name(k),
             fd->message ? fd->message : pw_finding_description(k), fd->proc->pid,
-            fd->severity == PW_SEV_ERROR ? "error" : "warning");
+            pw_severity_name(fd->severity));
     /* the message already counts grouped threads; other repeats are shown here */
     if (fd->count > 1 && fd->count > fd->nthreads)
         fprintf(f, ", %zu times", fd->count);

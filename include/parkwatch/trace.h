@@ -87,7 +87,10 @@
  *   CHAN_CLOSE     obj=channel id, obj2=fd, op=side (PW_SIDE_*), arg=fds of that side
  *                  still open after this close, stack=close stack
  *   MISUSE         op=PW_MISUSE_*, obj=channel id, obj2=fd, stack=misuse site,
- *                  stack2=earlier site (close or creation), arg=other thread serial
+ *                  stack2=earlier site (close or creation), arg=other thread serial;
+ *                  a lock misuse: obj=lock or cond address, result=its PW_OBJ_*,
+ *                  obj2=the mutex of a cond misuse (else 0), stack2=the other
+ *                  thread's park stack when it is parked (else 0)
  *   LOCK_EDGE      (a note) obj=lock held (A), obj2=lock acquired (B), stack=where B was
  *                  taken, stack2=where A was taken (0 if unknown), op=PW_OBJ_* of B,
  *                  result=PW_OBJ_* of A,
@@ -234,12 +237,24 @@ enum pw_obj_type {
         PW_OBJ__COUNT
 };
 
-/* Channel misuse seen by the shim at the moment it happens. */
-#define PW_MISUSE_KINDS(X)              \
-    X(NONE, "none")                     \
-    X(DOUBLE_CLOSE, "double-close")     \
-    X(SEND_ON_CLOSED, "send-on-closed") \
-    X(CLOSE_WHILE_BLOCKED, "close-while-blocked")
+/* Misuse seen by the shim at the moment it happens: channel misuse, then lock
+ * misuse (result = PW_OBJ_* of the lock or cond, obj2 = the mutex of a cond
+ * misuse or 0, arg = the owner or the other waiter's serial, 0 if none).
+ * OWNER_DEAD is no misuse but a lock note of the same shape: a robust mutex
+ * taken with EOWNERDEAD, its dead owner's hold taken over. */
+#define PW_MISUSE_KINDS(X)                        \
+    X(NONE, "none")                               \
+    X(DOUBLE_CLOSE, "double-close")               \
+    X(SEND_ON_CLOSED, "send-on-closed")           \
+    X(CLOSE_WHILE_BLOCKED, "close-while-blocked") \
+    X(UNLOCK_NOT_HELD, "unlock-not-held")         \
+    X(DESTROY_LOCKED, "destroy-locked")           \
+    X(DESTROY_BUSY_COND, "destroy-busy-cond")     \
+    X(USE_DESTROYED, "use-destroyed")             \
+    X(RELOCK, "relock")                           \
+    X(COND_TWO_MUTEXES, "cond-two-mutexes")       \
+    X(COND_MUTEX_NOT_HELD, "cond-mutex-not-held") \
+    X(OWNER_DEAD, "owner-dead")
 
 enum pw_misuse_kind {
 #define PW_X(name, str) PW_MISUSE_##name,

@@ -11,6 +11,7 @@
 #include "acts.h"
 #include "event.h"
 #include "init.h"
+#include "lockmisuse.h"
 #include "lockorder.h"
 #include "real.h"
 #include "shim.h"
@@ -56,7 +57,13 @@ static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct ti
      * for the queue, and the report should say so, not "cond#3" */
     pw_uq_park(&ctx.op, &ctx.obj, &obj2);
     if (ctx.t != NULL) {
-        pw_held_pop(ctx.t, (uint64_t)(uintptr_t)m);
+        /* waiting with a mutex the thread does not hold (glibc's default mutex
+         * does not check), or with another mutex than the cond's other waiters */
+        if (!pw_held_pop(ctx.t, (uint64_t)(uintptr_t)m))
+            pw_lock_misuse(PW_MISUSE_COND_MUTEX_NOT_HELD, PW_OBJ_COND, (uint64_t)(uintptr_t)c,
+                           (uint64_t)(uintptr_t)m);
+        if (ctx.op == PW_OP_COND_WAIT)
+            pw_cond_wait_check((uint64_t)(uintptr_t)c, (uint64_t)(uintptr_t)m);
         pw_park_begin(ctx.t, ctx.op, abs != NULL ? PW_PARK_TIMED : 0, ctx.obj, obj2, -1,
                       pw_stack_capture());
     }
@@ -141,11 +148,13 @@ PW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 
 /* glibc (2.25 and later) makes destroy wait until every thread inside a wait
  * on the cond has left it: a destroy with waiters is a park (a waiter nobody
- * signals keeps it forever), one without cannot block and is passed through. */
+ * signals keeps it forever), one without cannot block and is passed through.
+ * A destroy with a thread parked on the cond is also a lock misuse. */
 PW_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
     if (!pw_on() || cond_waiters(c) == 0)
         return PW_REAL(pthread_cond_destroy)(c);
+    pw_cond_destroy_check((uint64_t)(uintptr_t)c);
     int err = errno;
     pw_tls.guard++;
     struct pw_thread_rec *t = pw_self();

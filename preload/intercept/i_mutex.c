@@ -8,6 +8,7 @@
 
 #include "event.h"
 #include "init.h"
+#include "lockmisuse.h"
 #include "lockorder.h"
 #include "real.h"
 #include "shim.h"
@@ -32,6 +33,25 @@ static int real_lock(pthread_mutex_t *m, const struct timespec *abs)
     return abs != NULL ? PW_REAL(pthread_mutex_timedlock)(m, abs) : PW_REAL(pthread_mutex_lock)(m);
 }
 
+/* A robust mutex whose owner died: the caller holds it now and must make it
+ * consistent; the note lets the report call the dead owner's hold recovered. */
+static int owner_dead(pthread_mutex_t *m, bool try, uint64_t pc)
+{
+    held_push_self(m, try, pc);
+    pw_lock_misuse(PW_MISUSE_OWNER_DEAD, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+    return EOWNERDEAD;
+}
+
+/* A lock answered RC: EINVAL for a destroyed mutex (glibc marks it so),
+ * EDEADLK for an error-checking mutex the thread holds already: misuse. */
+static void lock_failed(pthread_mutex_t *m, int rc)
+{
+    if (rc == EINVAL)
+        pw_lock_misuse(PW_MISUSE_USE_DESTROYED, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+    else if (rc == EDEADLK)
+        pw_lock_misuse(PW_MISUSE_RELOCK, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+}
+
 /* The trylock said TRY_RC (not a success): block for real, as a park if the
  * mutex is simply taken, or plainly for any other answer (EINVAL, EAGAIN...). */
 static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs, uint64_t pc)
@@ -40,8 +60,12 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs,
     int rc;
     if (try_rc != EBUSY) {
         rc = real_lock(m, abs);
-        if (rc == 0 || rc == EOWNERDEAD)
+        if (rc == 0)
             held_push_self(m, false, pc);
+        else if (rc == EOWNERDEAD)
+            owner_dead(m, false, pc);
+        else
+            lock_failed(m, rc);
         errno = err;
         return rc;
     }
@@ -63,6 +87,10 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs,
         }
     }
     pw_tls.guard--;
+    if (rc == EOWNERDEAD)
+        pw_lock_misuse(PW_MISUSE_OWNER_DEAD, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+    else if (rc != 0)
+        lock_failed(m, rc);
     errno = err;
     return rc;
 }
@@ -82,10 +110,12 @@ PW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         return PW_REAL(pthread_mutex_lock) ? PW_REAL(pthread_mutex_lock)(m) : 0;
     int rc = lock_cannot_block(m) ? PW_REAL(pthread_mutex_lock)(m)
                                   : PW_REAL(pthread_mutex_trylock)(m);
-    if (PW_LIKELY(rc == 0 || rc == EOWNERDEAD)) {
+    if (PW_LIKELY(rc == 0)) {
         held_push_self(m, false, CALLER_PC());
-        return rc;
+        return 0;
     }
+    if (rc == EOWNERDEAD)
+        return owner_dead(m, false, CALLER_PC());
     return lock_slow(m, rc, NULL, CALLER_PC());
 }
 
@@ -94,10 +124,12 @@ PW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
     if (!pw_on())
         return PW_REAL(pthread_mutex_timedlock)(m, abs);
     int rc = PW_REAL(pthread_mutex_trylock)(m);
-    if (rc == 0 || rc == EOWNERDEAD) {
+    if (rc == 0) {
         held_push_self(m, false, CALLER_PC());
-        return rc;
+        return 0;
     }
+    if (rc == EOWNERDEAD)
+        return owner_dead(m, false, CALLER_PC());
     return lock_slow(m, rc, abs, CALLER_PC());
 }
 
@@ -106,8 +138,10 @@ PW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(pthread_mutex_trylock) ? PW_REAL(pthread_mutex_trylock)(m) : 0;
     int rc = PW_REAL(pthread_mutex_trylock)(m);
-    if (rc == 0 || rc == EOWNERDEAD)
+    if (rc == 0)
         held_push_self(m, true, CALLER_PC());
+    else if (rc == EOWNERDEAD)
+        owner_dead(m, true, CALLER_PC());
     return rc;
 }
 
@@ -118,8 +152,8 @@ PW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(pthread_mutex_unlock) ? PW_REAL(pthread_mutex_unlock)(m) : 0;
     struct pw_thread_rec *t = pw_tls.rec;
-    if (PW_LIKELY(t != NULL))
-        pw_held_pop(t, (uint64_t)(uintptr_t)m);
+    if (PW_LIKELY(t != NULL) && PW_UNLIKELY(!pw_held_pop(t, (uint64_t)(uintptr_t)m)))
+        pw_lock_misuse(PW_MISUSE_UNLOCK_NOT_HELD, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
     return PW_REAL(pthread_mutex_unlock)(m);
 }
 
@@ -142,6 +176,8 @@ PW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
     if (!pw_on())
         return PW_REAL(pthread_mutex_destroy) ? PW_REAL(pthread_mutex_destroy)(m) : 0;
     int rc = PW_REAL(pthread_mutex_destroy)(m);
+    if (PW_UNLIKELY(rc == EBUSY)) /* still locked (or a thread still uses it) */
+        pw_lock_misuse(PW_MISUSE_DESTROY_LOCKED, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
     lock_life(PW_EV_LOCK_DESTROY, m, rc);
     return rc;
 }

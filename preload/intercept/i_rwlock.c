@@ -13,6 +13,7 @@
 
 #include "event.h"
 #include "init.h"
+#include "lockmisuse.h"
 #include "lockorder.h"
 #include "real.h"
 #include "shim.h"
@@ -66,6 +67,13 @@ static int real_block(pthread_rwlock_t *rw, const struct rw_call *c)
     }
 }
 
+/* glibc answers EDEADLK to the write holder locking again (either side):
+ * without the check it would hang forever, so it is a misuse, not a park. */
+static void relocked(pthread_rwlock_t *rw)
+{
+    pw_lock_misuse(PW_MISUSE_RELOCK, PW_OBJ_RWLOCK, (uint64_t)(uintptr_t)rw, 0);
+}
+
 /* The try answered TRY_RC (not a success).  rwlock waits are not cancellation
  * points, so no cleanup handler is needed around the real call. */
 static int lock_slow(pthread_rwlock_t *rw, int try_rc, const struct rw_call *c)
@@ -76,6 +84,8 @@ static int lock_slow(pthread_rwlock_t *rw, int try_rc, const struct rw_call *c)
         rc = real_block(rw, c);
         if (rc == 0)
             held_push_self(rw, c->rd, false, c->pc);
+        else if (rc == EDEADLK)
+            relocked(rw);
         errno = err;
         return rc;
     }
@@ -97,6 +107,8 @@ static int lock_slow(pthread_rwlock_t *rw, int try_rc, const struct rw_call *c)
         }
     }
     pw_tls.guard--;
+    if (rc == EDEADLK)
+        relocked(rw);
     errno = err;
     return rc;
 }
@@ -201,8 +213,8 @@ PW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
     if (PW_UNLIKELY(!pw_on()))
         return RW_EARLY(pthread_rwlock_unlock, rw);
     struct pw_thread_rec *t = pw_tls.rec;
-    if (PW_LIKELY(t != NULL))
-        pw_held_pop(t, (uint64_t)(uintptr_t)rw);
+    if (PW_LIKELY(t != NULL) && PW_UNLIKELY(!pw_held_pop(t, (uint64_t)(uintptr_t)rw)))
+        pw_lock_misuse(PW_MISUSE_UNLOCK_NOT_HELD, PW_OBJ_RWLOCK, (uint64_t)(uintptr_t)rw, 0);
     return PW_REAL(pthread_rwlock_unlock)(rw);
 }
 

@@ -265,11 +265,11 @@ struct pw_thread_rec *pw_self_slow(void)
     return pw_tls.rec;
 }
 
-void pw_held_pop_slow(struct pw_thread_rec *t, uint64_t obj)
+bool pw_held_pop_slow(struct pw_thread_rec *t, uint64_t obj)
 {
     uint32_t n = t->nheld;
     if (n == 0)
-        return;
+        return false;
     uint32_t listed = n < PW_HELD_MAX ? n : PW_HELD_MAX;
     for (uint32_t i = listed; i-- > 0;) {
         if (t->held[i] != obj)
@@ -279,14 +279,16 @@ void pw_held_pop_slow(struct pw_thread_rec *t, uint64_t obj)
         if (t->held_overflow > 0)
             t->held_overflow--;
         PW_STORE_RELAXED(&t->nheld, n - 1);
-        return;
+        return true;
     }
-    /* not listed: either one of the overflowed locks, or a lock taken before
-     * the shim saw this thread (nothing to undo then) */
+    /* not listed: one of the overflowed locks (unknown: not a misuse), or a
+     * lock this thread does not hold */
     if (n > PW_HELD_MAX) {
         t->held_overflow--;
         PW_STORE_RELAXED(&t->nheld, n - 1);
+        return true;
     }
+    return false;
 }
 
 /* One note per lock held at the end, with where it was taken: the report says

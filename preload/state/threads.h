@@ -49,16 +49,18 @@ static inline void pw_held_push(struct pw_thread_rec *t, uint64_t obj, uint8_t t
     }
     PW_STORE_RELAXED(&t->nheld, n + 1);
 }
-void pw_held_pop_slow(struct pw_thread_rec *t, uint64_t obj);
-/* Unlock: the released lock is almost always the last one taken. */
-static inline void pw_held_pop(struct pw_thread_rec *t, uint64_t obj)
+bool pw_held_pop_slow(struct pw_thread_rec *t, uint64_t obj);
+/* Unlock: the released lock is almost always the last one taken.  False when
+ * the thread certainly does not hold OBJ (no overflow hides it): a misuse the
+ * caller reports (lockmisuse.h); the fast path answers true for free. */
+static inline bool pw_held_pop(struct pw_thread_rec *t, uint64_t obj)
 {
     uint32_t n = t->nheld;
     if (PW_LIKELY(n != 0 && n <= PW_HELD_MAX && t->held[n - 1] == obj)) {
         PW_STORE_RELAXED(&t->nheld, n - 1);
-        return;
+        return true;
     }
-    pw_held_pop_slow(t, obj);
+    return pw_held_pop_slow(t, obj);
 }
 
 /* The kernel's name for the calling thread, into T (at registration). */
