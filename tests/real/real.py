@@ -13,8 +13,10 @@ load run is bounded in requests and in time.
 Check mode, per program: one native run and one under `parkwatch run`, with
 the same generated input; the outputs must be identical (checksums of the
 files, or of what a client read back from the server).  Then the report:
-  - no finding of any kind but thread-leak;
-  - every thread-leak is marked abandoned_at_exit (the program left the thread
+  - no finding of any kind but thread-leak, and channel-never-closed for the
+    channels those threads wait on (kinds are facts: a worker left in
+    epoll_wait on its notify eventfd is both);
+  - every such finding is marked abandoned_at_exit (the program left the thread
     parked when it exited or was stopped) and names only threads the program's
     own design leaves parked (EXPECT_ABANDONED below);
   - `parkwatch report --suppressions examples/suppressions/<name>.supp` on the
@@ -581,11 +583,18 @@ def check_report(name, report_path, trace_dir, parkwatch, suppdir):
         len(rep["processes"]), most, len(rep["findings"])))
     for fd in rep["findings"]:
         kind = fd["kind"]
-        if kind != "thread-leak":
+        if kind not in ("thread-leak", "channel-never-closed"):
             probs.append("%s: %s" % (kind, fd["message"]))
             continue
         if not fd.get("abandoned_at_exit"):
-            probs.append("thread-leak not abandoned at exit: " + fd["message"])
+            probs.append("%s not abandoned at exit: %s" % (kind, fd["message"]))
+            continue
+        if kind != "thread-leak":
+            # the receivers' own thread-leaks are checked and listed below
+            names = [t["name"] for t in fd["threads"]]
+            if allowed is not None and not all(any(fnmatch.fnmatch(n, g) for g in allowed)
+                                               for n in names):
+                probs.append("unexpected abandoned thread(s) %s: %s" % (names, fd["message"]))
             continue
         if allowed is None:
             abandoned.append(fd)
