@@ -498,6 +498,25 @@ struct pw_stack_rec {
     uint64_t pcs[]; /* nframes return addresses (pcs[0] is a call site too) */
 };
 
+/* A timer of the process (header.timers).  The shim writes deadline_ns and
+ * interval_ns with relaxed atomic stores; a reader takes them as a snapshot. */
+#define PW_TIMERS_MAX 16u
+#define PW_TIMER_NOTIFY_SIGNAL 0u /* SIGEV_SIGNAL (alarm and setitimer too) */
+#define PW_TIMER_NOTIFY_THREAD 1u /* SIGEV_THREAD: a new thread calls the function */
+#define PW_TIMER_NOTIFY_NONE 2u   /* SIGEV_NONE: nothing happens at expiry */
+
+struct pw_timer_rec {
+    uint32_t state;       /* 0 free, 1 in use (claimed with a CAS) */
+    int32_t signo;        /* PW_TIMER_NOTIFY_SIGNAL: the signal sent at expiry */
+    uint32_t notify;      /* PW_TIMER_NOTIFY_* */
+    int32_t clock;        /* clockid_t of a POSIX timer (TIMER_ABSTIME times count on it) */
+    uint64_t id;          /* timer_t of a POSIX timer; 0 for timers[0] */
+    uint64_t deadline_ns; /* next expiry, absolute CLOCK_MONOTONIC; 0 = disarmed */
+    uint64_t interval_ns; /* period, 0 for a one-shot */
+};
+
+_Static_assert(sizeof(struct pw_timer_rec) == 40, "timer record size");
+
 /* Trace header. Fields after the fixed part may be added in minor versions. */
 struct pw_trace_header {
     char magic[8];
@@ -570,6 +589,15 @@ struct pw_trace_header {
                                * wakers of an object may be incomplete */
     uint64_t folded_edges;    /* lock-order edges not written: their (class of A,
                                * class of B, thread) already had edges_per_class */
+    /* minor 1 too.  Armed timers (alarm, setitimer, timer_create/timer_settime), so that a
+     * watcher knows a signal or a SIGEV_THREAD call can still come: a thread
+     * parked while a timer is armed is not parked forever.  timers[0] is the
+     * process's ITIMER_REAL (alarm and setitimer share it); the others are
+     * POSIX timers.  timers_overflow counts timers created without a free
+     * entry: their state is unknown. */
+    uint32_t timers_overflow;
+    uint32_t timers_reserved;
+    struct pw_timer_rec timers[PW_TIMERS_MAX];
     /* reserved up to PW_HEADER_SIZE */
 };
 

@@ -23,6 +23,9 @@ ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <signal.h>
+#include <sys/time.h>
+#include <time.h>
 ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr,
                        socklen_t *alen);
@@ -138,7 +141,12 @@ mqd_t __mq_open_2(const char *name, int oflag);
     X(mq_timedreceive, NULL)                 \
     X(posix_spawn, NULL)                     \
     X(posix_spawnp, NULL)                    \
-    X(syscall, NULL)
+    X(syscall, NULL)                         \
+    X(alarm, NULL)                           \
+    X(setitimer, NULL)                       \
+    X(timer_create, NULL)                    \
+    X(timer_settime, NULL)                   \
+    X(timer_delete, NULL)
 
 struct pw_real_table {
 #define PW_X(name, ver)       \

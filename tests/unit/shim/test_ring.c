@@ -49,7 +49,7 @@ static void test_ring_partial(void)
 static void test_notes_full(void)
 {
     enum { CAP = 8 };
-    size_t off = 4096;
+    size_t off = PW_HEADER_SIZE; /* the notes follow the whole header */
     char *base = calloc(1, off + CAP * sizeof(struct pw_event));
     struct pw_trace_header *h = (struct pw_trace_header *)base;
     h->notes.offset = off;
