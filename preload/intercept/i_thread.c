@@ -58,7 +58,10 @@ static int create_work(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(vo
     struct pw_thread_rec *self = pw_self();
     int32_t slot = pw_slot_take();
     if (slot < 0) {
+        pw_slot_none_for_child();
         int rc = PW_REAL(pthread_create)(th, attr, fn, arg);
+        if (rc != 0)
+            pw_slot_none_undo();
         struct pw_event ev = {.kind = PW_EV_THREAD_CREATE,
                               .arg = rc == 0 ? (uint64_t)*th : 0,
                               .stack = stack,

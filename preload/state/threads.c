@@ -179,9 +179,35 @@ int32_t pw_slot_take(void)
     int32_t s = claim_fresh();
     if (s < 0)
         s = claim_recycled();
-    if (s < 0)
-        PW_ADD(&pw_tf.hdr->dropped_threads, 1);
     return s;
+}
+
+/* Threads created through pthread_create without a slot, counted by their
+ * creator and not yet by themselves: such a thread tries to register on its
+ * first interposed call, and fails again, and must not count twice. */
+static uint32_t pw_noslot_pending;
+
+void pw_slot_none_for_child(void)
+{
+    PW_ADD(&pw_tf.hdr->dropped_threads, 1);
+    PW_ADD(&pw_noslot_pending, 1);
+}
+
+void pw_slot_none_undo(void)
+{
+    __atomic_sub_fetch(&pw_tf.hdr->dropped_threads, 1, __ATOMIC_ACQ_REL);
+    __atomic_sub_fetch(&pw_noslot_pending, 1, __ATOMIC_ACQ_REL);
+}
+
+/* A thread's own failed registration: counted unless its creator did. */
+static void slot_none_for_self(void)
+{
+    uint32_t n = PW_LOAD(&pw_noslot_pending);
+    while (n != 0)
+        if (__atomic_compare_exchange_n(&pw_noslot_pending, &n, n - 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+            return;
+    PW_ADD(&pw_tf.hdr->dropped_threads, 1);
 }
 
 /* A slot whose pthread_create failed: FREE again, kept for this thread's next
@@ -242,6 +268,7 @@ int pw_register_self(uint32_t flags)
 {
     int32_t slot = pw_slot_take();
     if (slot < 0) {
+        slot_none_for_self();
         pw_tls.state = PW_TLS_NOSLOT;
         return -1;
     }

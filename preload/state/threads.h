@@ -28,6 +28,11 @@ static inline struct pw_thread_rec *pw_self(void)
     return pw_self_slow();
 }
 int32_t pw_slot_take(void);
+/* pthread_create found no slot for the new thread: count it once (before the
+ * real call, so the thread cannot count itself first); undo if the creation
+ * failed. */
+void pw_slot_none_for_child(void);
+void pw_slot_none_undo(void);
 void pw_slot_give_back(int32_t slot);
 struct pw_thread_rec *pw_slot(uint32_t i);
 uint32_t pw_slot_of(const struct pw_thread_rec *t);
