@@ -47,6 +47,7 @@ struct pw_report_opts {
     const char *suppressions; /* FILE or NULL */
     int exitcode;             /* status when a finding matches fail_on */
     const char *trace_dir;    /* named in the report ("traces in DIR"), may be NULL */
+    unsigned timeout_s;       /* run --timeout: stop PROGRAM after this long (0 = not given) */
 };
 
 /* Parses the shared options (plus --trace-dir when IS_RUN) from ARGV[1..].

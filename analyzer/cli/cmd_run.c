@@ -281,6 +281,12 @@ static void watch_opt(const char *item, size_t len, struct pw_watch_opts *w)
     if (d == &pw_opt_descs[PW_OPTKEY_watchdog_ms]) {
         if (pw_opt_uint(d, val, vlen, &v) != PW_OPT_BAD)
             w->interval_ms = (unsigned)v;
+    } else if (d == &pw_opt_descs[PW_OPTKEY_halt_on_deadlock]) {
+        if (pw_opt_uint(d, val, vlen, &v) != PW_OPT_BAD)
+            w->halt_on_deadlock = (unsigned)v;
+    } else if (d == &pw_opt_descs[PW_OPTKEY_timeout]) {
+        if (pw_opt_uint(d, val, vlen, &v) != PW_OPT_BAD)
+            w->timeout_s = (unsigned)v;
     } else if (d == &pw_opt_descs[PW_OPTKEY_on_deadlock]) {
         char act[64];
         snprintf(act, sizeof(act), "%.*s", (int)vlen, val);
@@ -312,12 +318,15 @@ void pw_run_watch_opts(const char *env, struct pw_watch_opts *w)
 
 static int wait_child(pid_t pid, int *status);
 
-/* Waits for the child under the watchdog (which wakes as soon as it ends). */
-static int wait_watched(pid_t pid, const char *dir, int *status)
+/* Waits for the child under the watchdog (which wakes as soon as it ends).
+ * --timeout (TIMEOUT_S, 0 = not given) wins over PARKWATCH_OPTIONS' timeout. */
+static int wait_watched(pid_t pid, const char *dir, unsigned timeout_s, int *status)
 {
     struct pw_watch_opts wo;
     pw_run_watch_opts(getenv("PARKWATCH_OPTIONS"), &wo);
-    if (wo.action == PW_ON_DEADLOCK_OFF)
+    if (timeout_s)
+        wo.timeout_s = timeout_s;
+    if (wo.action == PW_ON_DEADLOCK_OFF && !wo.timeout_s)
         return wait_child(pid, status);
     return pw_watch_wait(pid, dir, &wo, status);
 }
@@ -580,7 +589,7 @@ int pw_cmd_run(int argc, char **argv)
     if (pid < 0)
         return PW_EXIT_USAGE;
     int status;
-    if (wait_watched(pid, dir, &status) < 0) {
+    if (wait_watched(pid, dir, o.timeout_s, &status) < 0) {
         pw_err("waitpid: %s", strerror(errno));
         return PW_EXIT_USAGE;
     }

@@ -49,6 +49,11 @@ int pw_cmd_watch(int argc, char **argv)
     };
     struct pw_watch_opts wo;
     pw_watch_opts_default(&wo);
+    /* halt_on_deadlock has no flag: the sidecar takes it from the options the
+     * host was started with, like the shim */
+    struct pw_watch_opts env;
+    pw_run_watch_opts(getenv("PARKWATCH_OPTIONS"), &env);
+    wo.halt_on_deadlock = env.halt_on_deadlock;
     unsigned long pid = 0, v;
     long pidfd = -1;
     const char *dir = ".";

@@ -1,6 +1,7 @@
 /* Command-line options of `run` and `report`: one X-macro table drives the
  * getopt_long table, the parser and the --help text. */
 #include "cli.h"
+#include "parkwatch/options.h"
 #include "finding.h"
 
 #include <errno.h>
@@ -43,6 +44,8 @@ static const char *format_choices(void)
     X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)")    \
     X("trace-dir", 0, TRACE_DIR, "DIR", 1,                                                   \
       "where traces are written (default: a fresh directory)")                               \
+    X("timeout", 0, TIMEOUT, "SECONDS", 1,                                                   \
+      "stop PROGRAM after SECONDS (also PARKWATCH_OPTIONS timeout=; default: never)")        \
     X("help", 'h', HELP, NULL, 0, "print this help")
 
 enum {
@@ -176,6 +179,18 @@ static int apply(int id, const char *arg, struct pw_report_opts *o)
     case PW_OPT_TRACE_DIR:
         o->trace_dir = arg;
         return 0;
+    case PW_OPT_TIMEOUT: {
+        /* the shim's own rule for its timeout key, so both spellings agree */
+        const struct pw_opt_desc *d = &pw_opt_descs[PW_OPTKEY_timeout];
+        uint64_t v;
+        if (pw_opt_uint(d, arg, strlen(arg), &v) != PW_OPT_OK || v == 0) {
+            pw_err("--timeout: expected a number of seconds from 1 to %llu, not '%s'",
+                   (unsigned long long)d->hi, arg);
+            return -1;
+        }
+        o->timeout_s = (unsigned)v;
+        return 0;
+    }
     default:
         return -1;
     }

@@ -30,6 +30,7 @@
 
 #include "cli.h"
 #include "finding.h"
+#include "kcheck.h"
 #include "model.h"
 #include "probe.h"
 #include "reader.h"
@@ -45,6 +46,16 @@ struct seen {
     uint64_t stable_since; /* CLOCK_MONOTONIC ns when the signature last changed */
     bool cycle_reported;
     bool fired;
+    /* the kernel's view when the verdict was first reached for this signature:
+     * the verdict is taken again a window later and acted on only if nothing
+     * moved in between */
+    struct pw_kview before;
+    bool have_before;
+    bool suspect_reported; /* "suspected hang" printed for this signature */
+    /* halt_on_deadlock: the same, for the threads of a partial cycle */
+    struct pw_kview cycle_before;
+    uint64_t cycle_sig;
+    bool have_cycle_before;
 };
 
 struct watcher {
@@ -136,6 +147,142 @@ static void notice(const struct pw_finding *f, const char *what)
     }
 }
 
+static void forget_view(struct pw_kview *v, bool *have)
+{
+    if (*have)
+        pw_kview_free(v);
+    *have = false;
+}
+
+/* Reads the kernel's view of P into V as the first of the two readings of a
+ * verdict; false if there was none yet (the verdict waits a window). */
+static bool first_view(const struct pw_process *p, struct pw_kview *v, bool *have)
+{
+    if (*have)
+        return true;
+    *have = pw_kview_take(p->pid, v) == 0;
+    return false;
+}
+
+static void stop(const struct watcher *w, const struct pw_process *p, const char *why)
+{
+    fprintf(stderr, "parkwatch: terminating pid %d (%s)\n", p->pid, why);
+    mark_deadlock_abort(p);
+    terminate(w, p->pid);
+}
+
+/* The second reading, a window after the first: NULL when the kernel agrees
+ * with the model about THREADS (all of P's when ALL), else why not (in WHY).
+ * The second reading becomes the first of the next verdict, so every window
+ * is compared with the one before. */
+static const char *second_view(const struct watcher *w, const struct pw_process *p,
+                               struct pw_thread *const *threads, size_t n, bool all,
+                               struct pw_kview *before, char *why, size_t len)
+{
+    struct pw_kview now;
+    const char *r;
+    if (now_ns() - before->taken_ns < (uint64_t)w->o->interval_ms * 1000000u)
+        return ""; /* not a whole window yet: wait, say nothing */
+    if (pw_kview_take(p->pid, &now) < 0) {
+        pw_kview_free(&now);
+        snprintf(why, len, "/proc/%d could not be read", p->pid);
+        return why;
+    }
+    r = pw_kcheck(p, threads, n, all, before, &now, why, len);
+    pw_kview_free(before);
+    *before = now;
+    return r;
+}
+
+static void thread_list(const struct pw_finding *f, struct pw_thread **out, size_t *n, size_t max)
+{
+    *n = 0;
+    for (size_t i = 0; i < f->nthreads && *n < max; i++)
+        out[(*n)++] = f->threads[i].t;
+}
+
+static void all_threads(const struct pw_process *p, struct pw_thread **out, size_t *n, size_t max)
+{
+    *n = 0;
+    for (size_t i = 0; i < p->nthreads && *n < max; i++)
+        if (p->threads[i].status == PW_THR_PARKED)
+            out[(*n)++] = &p->threads[i];
+}
+
+#define MAX_VERDICT_THREADS 4096
+
+/* Every thread parked: the model's verdict, quiet for a whole interval (a
+ * thread about to post would have changed the signature), then the kernel's,
+ * twice a window apart.  Uncertain: a "suspected hang" notice, once per
+ * signature, and the program runs on. */
+static void judge_all_blocked(struct watcher *w, struct seen *s, struct pw_process *p,
+                              struct pw_finding *f, bool quiet)
+{
+    if (!first_view(p, &s->before, &s->have_before) || !quiet)
+        return;
+    static struct pw_thread *threads[MAX_VERDICT_THREADS];
+    size_t n;
+    all_threads(p, threads, &n, MAX_VERDICT_THREADS);
+    char why[512];
+    const char *r = second_view(w, p, threads, n, true, &s->before, why, sizeof(why));
+    if (r && !*r)
+        return;
+    if (r) {
+        if (!s->suspect_reported) {
+            s->suspect_reported = true;
+            notice(f, "suspected hang");
+            fprintf(stderr,
+                    "parkwatch:   not stopped, the verdict is uncertain: %s\n"
+                    "parkwatch:   (the program runs on; `parkwatch run --timeout` bounds it)\n",
+                    r);
+        }
+        return;
+    }
+    s->fired = true;
+    notice(f, "all threads are blocked forever");
+    if (w->o->action == PW_ON_DEADLOCK_ABORT)
+        stop(w, p, "on_deadlock=abort");
+}
+
+static uint64_t cycle_signature(const struct pw_finding *f)
+{
+    uint64_t sig = 0;
+    for (size_t i = 0; i < f->nthreads; i++)
+        sig = sig * 31 + f->threads[i].t->serial * 7 + f->threads[i].t->parks;
+    return sig;
+}
+
+/* halt_on_deadlock=1: a wait-for cycle among some threads stops the program
+ * too, once its threads stayed put for a window and the kernel agrees about
+ * them (other threads may run). */
+static void judge_cycle(struct watcher *w, struct seen *s, struct pw_process *p,
+                        struct pw_finding *f)
+{
+    uint64_t sig = cycle_signature(f);
+    if (sig != s->cycle_sig) {
+        s->cycle_sig = sig;
+        forget_view(&s->cycle_before, &s->have_cycle_before);
+    }
+    if (!first_view(p, &s->cycle_before, &s->have_cycle_before))
+        return;
+    static struct pw_thread *threads[MAX_VERDICT_THREADS];
+    size_t n;
+    thread_list(f, threads, &n, MAX_VERDICT_THREADS);
+    char why[512];
+    const char *r = second_view(w, p, threads, n, false, &s->cycle_before, why, sizeof(why));
+    if (r && !*r)
+        return;
+    if (r) {
+        if (!s->suspect_reported) {
+            s->suspect_reported = true;
+            fprintf(stderr, "parkwatch: deadlock in pid %d not stopped: %s\n", p->pid, r);
+        }
+        return;
+    }
+    s->fired = true;
+    stop(w, p, "halt_on_deadlock=1");
+}
+
 static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *fs)
 {
     struct seen *s = seen_of(w, p->pid);
@@ -145,27 +292,26 @@ static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *f
     if (sig != s->signature || !s->stable_since) {
         s->signature = sig;
         s->stable_since = now;
+        s->suspect_reported = false;
+        forget_view(&s->before, &s->have_before);
     }
     bool quiet = now - s->stable_since >= (uint64_t)w->o->interval_ms * 1000000u;
     for (size_t i = 0; i < fs->n; i++) {
         struct pw_finding *f = fs->v[i];
         if (f->proc != p)
             continue;
-        if (f->kind == PW_FK_DEADLOCK && !s->cycle_reported) {
-            s->cycle_reported = true;
-            notice(f, "deadlock");
-        }
-        /* quiet for a whole interval: a thread about to post would have changed
-         * the signature */
-        if (f->kind == PW_FK_ALL_BLOCKED && quiet) {
-            s->fired = true;
-            notice(f, "all threads are blocked forever");
-            if (w->o->action == PW_ON_DEADLOCK_ABORT) {
-                fprintf(stderr, "parkwatch: terminating pid %d (on_deadlock=abort)\n", p->pid);
-                mark_deadlock_abort(p);
-                terminate(w, p->pid);
+        if (f->kind == PW_FK_DEADLOCK) {
+            if (!s->cycle_reported) {
+                s->cycle_reported = true;
+                notice(f, "deadlock");
             }
+            if (w->o->halt_on_deadlock)
+                judge_cycle(w, s, p, f);
         }
+        if (f->kind == PW_FK_ALL_BLOCKED)
+            judge_all_blocked(w, s, p, f, quiet);
+        if (s->fired)
+            return;
     }
 }
 
@@ -307,6 +453,20 @@ static bool wait_interval(int pidfd, unsigned ms)
     return r > 0;
 }
 
+/* run --timeout: the bound on a program that hangs in a way the watcher
+ * cannot be sure of (a suspected hang), so that CI never waits forever. */
+static bool timed_out(const struct watcher *w, uint64_t start, pid_t pid, bool *done)
+{
+    const struct pw_watch_opts *o = w->o;
+    if (!o->timeout_s || *done || now_ns() - start < (uint64_t)o->timeout_s * 1000000000ull)
+        return false;
+    *done = true;
+    fprintf(stderr, "parkwatch: timeout: pid %d still runs after %u s; terminating it\n", (int)pid,
+            o->timeout_s);
+    terminate(w, pid);
+    return true;
+}
+
 int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status)
 {
     struct watcher w = {.dir = dir, .o = o};
@@ -314,8 +474,11 @@ int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int
     pw_trust_init(&w.trust, pid, -1);
     int pidfd = pw_trust_pidfd(&w.trust, pid);
     int rc = 0;
+    uint64_t start = now_ns();
+    bool timeout_done = false;
+    bool watching = o->action != PW_ON_DEADLOCK_OFF;
     for (;;) {
-        pid_t r = waitpid(pid, status, o->action == PW_ON_DEADLOCK_OFF ? 0 : WNOHANG);
+        pid_t r = waitpid(pid, status, watching || o->timeout_s ? WNOHANG : 0);
         if (r == pid)
             break;
         if (r < 0 && errno != EINTR) {
@@ -323,10 +486,15 @@ int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int
             break;
         }
         /* an ended process is reaped above, not judged: the report follows */
-        if (r == 0 && !wait_interval(pidfd, poll_ms(o)))
+        if (r == 0 && !wait_interval(pidfd, watching ? poll_ms(o) : 250) &&
+            !timed_out(&w, start, pid, &timeout_done) && watching)
             check_once(&w);
     }
     int err = errno;
+    for (size_t i = 0; i < w.nseen; i++) {
+        forget_view(&w.seen[i].before, &w.seen[i].have_before);
+        forget_view(&w.seen[i].cycle_before, &w.seen[i].have_cycle_before);
+    }
     pw_trust_fini(&w.trust);
     errno = err;
     return rc;

@@ -9,6 +9,8 @@
 struct pw_watch_opts {
     unsigned interval_ms;       /* watchdog_ms */
     enum pw_on_deadlock action; /* OFF: no watching at all */
+    unsigned halt_on_deadlock;  /* 1: a partial wait-for cycle stops the program too */
+    unsigned timeout_s;         /* run: stop the program after this long (0 = never) */
 };
 
 /* The defaults of the shim's watchdog_ms and on_deadlock (parkwatch/options.h). */

@@ -342,6 +342,7 @@ static void init_thread(struct pw_process *p, struct pw_thread *t, const struct 
     t->proc = p;
     t->serial = r->serial;
     t->tid = r->tid;
+    t->park_fd = -1;
     t->is_main = r->flags & PW_TF_MAIN;
     t->detached = r->flags & PW_TF_DETACHED;
     t->joined = r->flags & PW_TF_JOINED;
@@ -396,6 +397,7 @@ static int link_thread(struct pw_process *p, struct pw_thread *t, const struct p
             t->park_since_ns = r->park_since_ns;
             if (t->op == PW_OP_COND_WAIT)
                 t->wait_mutex = r->park_obj2;
+            t->park_fd = t->op == PW_OP_POLL ? -1 : r->park_fd;
             uint64_t since = r->park_since_ns / 1000000u;
             t->since_ms = p->end_ms > since ? p->end_ms - since : 0;
             t->forever = p->finished && !(t->park_flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK));
@@ -711,6 +713,13 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     p->lost.folded = h->folded_edges;
     p->lost.acts = h->dropped_acts;
     p->lost.per_class = h->edges_per_class;
+    p->threads_without_slot = h->dropped_threads;
+    p->dropped_chans = h->dropped_chans;
+    p->not_recording = h->recording == 0 && h->end_kind == PW_END_RUNNING;
+    for (size_t i = 0; i < PW_TIMERS_MAX; i++)
+        if (h->timers[i].state == 1u && h->timers[i].deadline_ns != 0)
+            p->timers[p->ntimers++] = h->timers[i];
+    p->timers_unknown = h->timers_overflow;
 
     size_t nev = 0, nnotes = 0;
     const struct pw_event *ev = pw_trace_events(tr, &nev);

@@ -40,6 +40,7 @@ struct pw_thread {
     bool waits_read;     /* parked to take waits_on (an rwlock) for reading */
     uint64_t since_ms;   /* how long parked at the end of the trace */
     uint32_t park_flags; /* PW_PARK_* of the park (timed, non-blocking, outside) */
+    int park_fd;         /* the fd a channel park waits on, -1 if none (poll sets) */
     uint32_t park_stack;
     uint32_t create_stack;
     uint32_t exit_stack; /* pthread_exit site, 0 for a return */
@@ -201,6 +202,17 @@ struct pw_process {
         uint64_t acts;      /* first signals/posts/sends/receives not noted */
         uint32_t per_class; /* instance edges kept per (class pair, thread) */
     } lost;
+    /* What the trace did not see (SPEC "Unknown is a state"): threads that got
+     * no slot, and whether the shim still records.  A verdict that needs every
+     * waker is uncertain while any of these is set. */
+    uint64_t threads_without_slot;
+    uint64_t dropped_chans; /* channels created without a record */
+    bool not_recording;     /* the shim gave up recording (trace full, error) */
+    /* Timers armed at the end of the trace (or now): a signal or a SIGEV_THREAD
+     * call they deliver may still wake a parked thread. */
+    size_t ntimers;
+    struct pw_timer_rec timers[PW_TIMERS_MAX];
+    uint32_t timers_unknown; /* timers created without a record */
 };
 
 struct pw_model {

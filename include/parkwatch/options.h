@@ -1,8 +1,8 @@
 /* PARKWATCH_OPTIONS="key=value:key=value", sanitizer style: the shim's
  * settings, in one list that both wings expand.  The shim parses them
  * (preload/options.c) and prints them with help=1; `parkwatch run` sets
- * trace_dir and watchdog and reads watchdog_ms and on_deadlock for its own
- * watcher (analyzer/cli/cmd_run.c).  Both decide a value with pw_opt_uint below,
+ * trace_dir and watchdog and reads watchdog_ms, on_deadlock, halt_on_deadlock
+ * and timeout for its own watcher (analyzer/cli/cmd_run.c).  Both decide a value with pw_opt_uint below,
  * so a key the user sets means the same to the host and to `run`.
  *
  * Everything here must stay usable from the shim: no allocation, no stdio. */
@@ -19,20 +19,22 @@
  * UINT: the default is a number; a decimal value outside [min, max] is clamped
  * into it with a warning, anything else is ignored with a warning (the
  * default, or an earlier occurrence, stays).  The last occurrence of a key wins. */
-#define PW_OPTIONS(X)                                                                           \
-    X(trace_dir, STR, ".", 0, 0, "directory for parkwatch.<pid>.trace")                         \
-    X(ring_events, UINT, 256, 16, 65536, "events per thread ring (power of two)")               \
-    X(max_threads, UINT, 4096, 4, 1048576, "thread slots in the trace")                         \
-    X(max_chans, UINT, 4096, 16, 1048576, "channel records in the trace")                       \
-    X(max_notes, UINT, 16384, 64, 16777216, "notes (never overwritten events)")                 \
-    X(depot_kb, UINT, 8192, 64, 4194304, "stack depot pool size in KiB")                        \
-    X(stack_depth, UINT, 32, 1, PW_STACK_MAX_FRAMES, "frames per stack")                        \
-    X(verbose, UINT, 0, 0, 2, "print what the shim does on stderr")                             \
-    X(watchdog_ms, UINT, 1000, 0, 3600000, "deadlock watchdog period (0 = off)")                \
-    X(on_deadlock, STR, "abort", 0, 0, "abort|report|off: what the watchdog does")              \
-    X(watchdog, UINT, 0, 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")              \
-    X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")              \
-    X(verify_at_exit, UINT, 0, 0, 1, "1: exit status 66 if a thread is parked forever at exit") \
+#define PW_OPTIONS(X)                                                                            \
+    X(trace_dir, STR, ".", 0, 0, "directory for parkwatch.<pid>.trace")                          \
+    X(ring_events, UINT, 256, 16, 65536, "events per thread ring (power of two)")                \
+    X(max_threads, UINT, 4096, 4, 1048576, "thread slots in the trace")                          \
+    X(max_chans, UINT, 4096, 16, 1048576, "channel records in the trace")                        \
+    X(max_notes, UINT, 16384, 64, 16777216, "notes (never overwritten events)")                  \
+    X(depot_kb, UINT, 8192, 64, 4194304, "stack depot pool size in KiB")                         \
+    X(stack_depth, UINT, 32, 1, PW_STACK_MAX_FRAMES, "frames per stack")                         \
+    X(verbose, UINT, 0, 0, 2, "print what the shim does on stderr")                              \
+    X(watchdog_ms, UINT, 1000, 0, 3600000, "deadlock watchdog period (0 = off)")                 \
+    X(on_deadlock, STR, "abort", 0, 0, "abort|report|off: what the watchdog does")               \
+    X(halt_on_deadlock, UINT, 0, 0, 1, "1: a deadlock among some threads stops the program too") \
+    X(timeout, UINT, 0, 0, 604800, "run: stop the program after this many seconds (0 = never)")  \
+    X(watchdog, UINT, 0, 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")               \
+    X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")               \
+    X(verify_at_exit, UINT, 0, 0, 1, "1: exit status 66 if a thread is parked forever at exit")  \
     X(help, UINT, 0, 0, 1, "1: print these options, their values and defaults on stderr")
 
 /* Bytes of PARKWATCH_OPTIONS the shim reads, with the terminating NUL; the
