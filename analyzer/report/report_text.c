@@ -447,6 +447,16 @@ static void print_footer(FILE *f, const struct pw_report *r)
     fprintf(f, " in %zu process%s; %zu thread%s, %llu events, %llu dropped", s.processes,
             s.processes == 1 ? "" : "es", s.threads, plural(s.threads),
             (unsigned long long)s.events, (unsigned long long)s.dropped);
+    uint64_t noslot = 0, nochan = 0;
+    size_t stopped = 0;
+    for (size_t i = 0; i < r->model->nprocs; i++) {
+        noslot += r->model->procs[i].threads_without_slot;
+        nochan += r->model->procs[i].dropped_chans;
+        stopped += r->model->procs[i].not_recording;
+    }
+    if (noslot)
+        fprintf(f, ", %llu thread%s without a slot", (unsigned long long)noslot,
+                plural((size_t)noslot));
     if (r->trace_dir)
         fprintf(f, "; traces in %s", r->trace_dir);
     fputc('\n', f);
@@ -456,6 +466,19 @@ static void print_footer(FILE *f, const struct pw_report *r)
         if (loss[0])
             fprintf(f, "parkwatch: %s\n", loss);
     }
+    /* Unknown is a state: say what the traces did not see, so that no finding
+     * (or its absence) reads as more certain than it is. */
+    if (noslot)
+        fprintf(f,
+                "parkwatch: not seen: %llu thread%s got no thread slot (max_threads): what "
+                "they did, and whom they could wake, is unknown\n",
+                (unsigned long long)noslot, plural((size_t)noslot));
+    if (nochan)
+        fprintf(f, "parkwatch: not seen: %llu channel%s got no record (max_chans)\n",
+                (unsigned long long)nochan, plural((size_t)nochan));
+    if (stopped)
+        fprintf(f, "parkwatch: not seen: %zu process%s stopped recording before its end\n", stopped,
+                stopped == 1 ? "" : "es");
 }
 
 int pw_report_text(FILE *f, const struct pw_report *r)
