@@ -43,7 +43,14 @@ def report_json(parkwatch, trace_dir):
 
 
 def options_of(directives):
-    return ":".join(d.positional for d in directives if d.what == "options" and d.positional)
+    # the K=V words parse as filters: take them back as the directive wrote them
+    words = []
+    for d in directives:
+        if d.what == "options":
+            words += ["%s=%s" % kv for kv in d.filters.items()]
+            if d.positional:
+                words.append(d.positional)
+    return ":".join(words)
 
 
 def run_mode(parkwatch, program, trace_dir, options=""):
@@ -55,6 +62,7 @@ def run_mode(parkwatch, program, trace_dir, options=""):
     print("run exited %d; stderr:\n%s" % (p.returncode, p.stderr.decode(errors="replace")))
     if p.returncode == 2:
         raise AssertionError("parkwatch run could not run the program")
+    return p
 
 
 def run_and_check(parkwatch, argv, directives, prefix):
@@ -140,6 +148,7 @@ def main(argv):
     parkwatch, shim, expect, program = argv[1], argv[2], argv[3], argv[4:]
     directives = pwtest.parse_expect(expect)
     modes = [d.positional for d in directives if d.what == "mode"] or ["run"]
+    run = None
     with tempfile.TemporaryDirectory(prefix="pw-e2e-") as trace_dir:
         try:
             if modes[0] == "sigkill":
@@ -147,12 +156,12 @@ def main(argv):
             elif modes[0] == "watchdog":
                 watchdog_mode(shim, program, trace_dir, options_of(directives))
             else:
-                run_mode(parkwatch, program, trace_dir, options_of(directives))
+                run = run_mode(parkwatch, program, trace_dir, options_of(directives))
             traces, text = load_traces(parkwatch, trace_dir)
             report = None
             if any(d.what == "finding" for d in directives):
                 report = report_json(parkwatch, trace_dir)
-            failures = pwtest.check(directives, traces, report)
+            failures = pwtest.check(directives, traces, report, run=run)
         except (AssertionError, subprocess.TimeoutExpired) as e:
             print("FAIL: %s" % e)
             return 1

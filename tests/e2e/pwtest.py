@@ -40,6 +40,9 @@ satisfies the count (default: at least one).
     live-thread [NAME] [state=S] [op=OP]
                              (sigkill mode) processes[].threads of the JSON
                              report taken while the process still runs
+    stdout TEXT / stderr TEXT  (run mode) occurrences of TEXT in what `parkwatch
+                             run` printed (the program's output and run's own)
+    status N                 (run mode) `parkwatch run`'s exit status is N
 
 Every directive takes count=N (exactly N) or count>=N.  A value may list
 alternatives with `|` (end running|unknown).  function=FN holds when any frame
@@ -381,13 +384,24 @@ def count_report_threads(report, d):
     return n
 
 
-def check(directives, traces, report=None, skip=(), live_report=None):
-    """Returns a list of failure strings (empty when every directive holds)."""
+def check(directives, traces, report=None, skip=(), live_report=None, run=None):
+    """Returns a list of failure strings (empty when every directive holds).
+    RUN is the finished `parkwatch run` (stdout, stderr, status directives)."""
     failures = []
     for d in directives:
         if d.what in ("mode", "options") or d.what in skip:
             continue
-        if d.what == "live-thread":
+        if d.what in ("stdout", "stderr", "status"):
+            if run is None:
+                failures.append("%s: only checked under `parkwatch run`" % d)
+                continue
+            if d.what == "status":
+                if run.returncode != int(d.positional):
+                    failures.append("%s: run exited %d" % (d, run.returncode))
+                continue
+            text = getattr(run, d.what).decode(errors="replace")
+            n = text.count(d.positional or "")
+        elif d.what == "live-thread":
             if live_report is None:
                 continue  # checked only where a live report was taken
             n = count_report_threads(live_report, d)
