@@ -28,6 +28,8 @@ int main(void)
     ssize_t n;
     while ((n = read(p[0], &c, 1)) < 0 && errno == EINTR)
         ;
+    close(p[0]);
+    close(p[1]);
     printf("read %zd byte from the handler: %c\n", n, c);
     return 0;
 }

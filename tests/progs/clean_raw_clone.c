@@ -33,6 +33,8 @@ int main(void)
     ssize_t n;
     while ((n = read(p[0], &c, 1)) < 0 && errno == EINTR)
         ;
+    close(p[0]);
+    close(p[1]);
     printf("read %zd byte from the raw clone thread\n", n);
     return 0;
 }

@@ -17,7 +17,9 @@ static void send_fd(int sock, int fd)
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
     memset(&u, 0, sizeof u);
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = u.buf,
                          .msg_controllen = sizeof u.buf};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
@@ -36,7 +38,9 @@ static int recv_fd(int sock)
         struct cmsghdr h;
         char buf[CMSG_SPACE(sizeof(int))];
     } u;
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+    struct msghdr msg = {.msg_iov = &iov,
+                         .msg_iovlen = 1,
+                         .msg_control = u.buf,
                          .msg_controllen = sizeof u.buf};
     if (recvmsg(sock, &msg, 0) != 1)
         die("recvmsg", errno);
@@ -70,6 +74,8 @@ int main(void)
     ssize_t n;
     while ((n = read(p[0], buf, sizeof buf)) < 0 && errno == EINTR)
         ;
+    close(p[0]);
+    close(sv[0]);
     int st;
     waitpid(child, &st, 0);
     printf("read %.*s from the child\n", (int)(n > 0 ? n : 0), buf);
