@@ -77,8 +77,7 @@ static int read_task(int pid, int tid, struct pw_ktask *t)
         return -1;
     memset(t, 0, sizeof(*t));
     t->tid = tid;
-    snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(close_paren - open_paren - 1),
-             open_paren + 1);
+    snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
     int field = 2;
     uint64_t utime = 0, stime = 0;
     for (char *save = NULL, *tok = strtok_r(close_paren + 1, " ", &save); tok;
@@ -173,7 +172,7 @@ static bool in_set(struct pw_thread *const *threads, size_t n, int tid)
     return false;
 }
 
-#define SIGBIT(s) (1ull << ((s) - 1))
+#define SIGBIT(s) (1ull << ((s)-1))
 
 /* A signal that, delivered, runs a handler: the handler may release what a
  * thread waits for.  A signal with its default action ends the process (or is
@@ -259,8 +258,7 @@ static const char *shared_object(const struct pw_process *p, struct pw_thread *c
 {
     for (size_t i = 0; i < n; i++) {
         const struct pw_object *o = threads[i]->waits_on;
-        if (!o || pw_obj_is_chan(o->type) || o->type == PW_OBJ_THREAD ||
-            o->type == PW_OBJ_POLLSET)
+        if (!o || pw_obj_is_chan(o->type) || o->type == PW_OBJ_THREAD || o->type == PW_OBJ_POLLSET)
             continue;
         if (shared_address(p->pid, o->key)) {
             snprintf(why, len, "%s is in shared memory: another process may release it", o->id);
@@ -372,7 +370,8 @@ static void add_fd_query(int pid, int fd, enum want w, const struct pw_object *o
     snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
     if (fd < 0 || *nq == max || stat(path, &st) != 0)
         return;
-    q[(*nq)++] = (struct holder_query){st.st_dev, st.st_ino, S_ISFIFO(st.st_mode) ? w : WANT_ANY, o};
+    q[(*nq)++] = (struct holder_query){st.st_dev, st.st_ino, S_ISFIFO(st.st_mode) ? w : WANT_ANY,
+                                       o};
 }
 
 #define MAX_QUERIES 256
@@ -399,8 +398,8 @@ static const char *external_holder(const struct pw_process *p, struct pw_thread 
                          other == PW_SIDE_SEND ? "send" : "receive", o->id, t->name);
                 return why;
             }
-            add_fd_query(p->pid, t->park_fd, pw_op_is_recv(t->op) ? WANT_WRITER : WANT_READER, o,
-                         q, &nq, MAX_QUERIES);
+            add_fd_query(p->pid, t->park_fd, pw_op_is_recv(t->op) ? WANT_WRITER : WANT_READER, o, q,
+                         &nq, MAX_QUERIES);
         } else if (t->op == PW_OP_POLL) {
             for (size_t m = 0; m < o->nmembers; m++) {
                 const struct pw_object *c = o->members[m];

@@ -168,8 +168,7 @@ PW_EXPORT int timer_settime(timer_t id, int flags, const struct itimerspec *nv,
     struct pw_timer_rec *r = find_timer((uint64_t)(uintptr_t)id);
     if (r != NULL)
         set_armed(r,
-                  deadline((clockid_t)r->clock, (flags & TIMER_ABSTIME) != 0,
-                           ts_ns(&nv->it_value)),
+                  deadline((clockid_t)r->clock, (flags & TIMER_ABSTIME) != 0, ts_ns(&nv->it_value)),
                   ts_ns(&nv->it_interval));
     errno = err;
     return rc;

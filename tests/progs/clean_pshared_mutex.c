@@ -17,8 +17,8 @@ struct shared {
 
 int main(void)
 {
-    struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                            -1, 0);
+    struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+                            0);
     if (s == MAP_FAILED)
         die("mmap", errno);
     pthread_mutexattr_t a;
