@@ -1,8 +1,8 @@
-/* A suspected hang that never resolves: the only thread waits on a semaphore
- * while a periodic timer keeps a SIGALRM handler armed that never posts it.
- * The watcher cannot be sure (the handler could post), so it only prints a
- * "suspected hang"; `parkwatch run --timeout` (timeout= in the .expect) ends
- * the run. */
+/* A suspected hang that outlasts the run's bound: the only thread waits on a
+ * semaphore that only a SIGALRM handler posts, 8 s from now.  The watcher
+ * cannot be sure (the handler will run), so it only prints a "suspected hang";
+ * timeout=3 in the .expect (`parkwatch run --timeout`) ends the run first.
+ * Natively the program ends after 8 s. */
 #include "victim.h"
 
 #include <semaphore.h>
@@ -10,12 +10,11 @@
 #include <sys/time.h>
 
 static sem_t sem;
-static volatile sig_atomic_t ticks;
 
 static void on_alarm(int sig)
 {
     (void)sig;
-    ticks++;
+    sem_post(&sem);
 }
 
 int main(void)
@@ -24,9 +23,10 @@ int main(void)
     struct sigaction sa = {.sa_handler = on_alarm, .sa_flags = SA_RESTART};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGALRM, &sa, NULL);
-    struct itimerval it = {.it_interval = {60, 0}, .it_value = {60, 0}};
+    struct itimerval it = {.it_value = {8, 0}};
     setitimer(ITIMER_REAL, &it, NULL);
-    sem_wait(&sem);
-    printf("not reached\n");
+    while (sem_wait(&sem) != 0 && errno == EINTR)
+        ;
+    printf("posted after 8 s\n");
     return 0;
 }

@@ -170,7 +170,8 @@ def one_run(parkwatch, shim, schema, expect, program, directives, modes, prints)
             if modes[0] == "sigkill":
                 check_expect.sigkill_mode(parkwatch, shim, program, trace_dir, directives)
             else:
-                check_expect.run_mode(parkwatch, program, trace_dir)
+                check_expect.run_mode(parkwatch, program, trace_dir,
+                                      check_expect.options_of(directives))
             sarif = report(parkwatch, "sarif", trace_dir, os.path.join(tmp, "r.sarif"))
             js = report(parkwatch, "json", trace_dir, os.path.join(tmp, "r.json"))
             n = check(sarif, js, schema)
