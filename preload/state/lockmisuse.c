@@ -98,7 +98,7 @@ void pw_cond_destroy_check(uint64_t c)
     pw_tls.guard++;
     uint32_t stack2 = 0;
     struct pw_thread_rec *o = pw_self() != NULL && pw_tf.hdr != NULL ? cond_waiter(c, 0, &stack2)
-                                                                      : NULL;
+                                                                     : NULL;
     if (o != NULL)
         note(PW_MISUSE_DESTROY_BUSY_COND, PW_OBJ_COND, c, 0, o, stack2);
     pw_tls.guard--;

@@ -24,7 +24,8 @@ static void *waiter_main(void *arg)
 
 static void two_waiters_one_mutex(void)
 {
-    pthread_t a = start_named(waiter_main, NULL, "waiter"), b = start_named(waiter_main, NULL, "waiter");
+    pthread_t a = start_named(waiter_main, NULL, "waiter"),
+              b = start_named(waiter_main, NULL, "waiter");
     pthread_mutex_lock(&mu);
     while (waiting < 2)
         pthread_cond_wait(&cv, &mu);
