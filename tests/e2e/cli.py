@@ -9,6 +9,8 @@ Cases:
   run-exit7                                run passes the program's exit status on
   run-sigterm                              a death by SIGTERM becomes 128+15
   trace-file                               run writes parkwatch.<pid>.trace, mode 0600
+  run-timeout                              --timeout stops a program that outlives it (SIGABRT: 134)
+  run-timeout-bad                          --timeout 0 or a word is a usage error (2, one line)
 """
 
 import os
@@ -41,8 +43,9 @@ def dump_case(parkwatch, tmp, kind):
     return expect_dump_error(parkwatch, path)
 
 
-def run_status(parkwatch, tmp, cmd, want, stderr_names_program=False):
-    p = pwtest.run([parkwatch, "run", "--trace-dir", os.path.join(tmp, "t"), "--"] + cmd)
+def run_status(parkwatch, tmp, cmd, want, stderr_names_program=False, opts=()):
+    p = pwtest.run([parkwatch, "run", "--trace-dir", os.path.join(tmp, "t")] + list(opts) +
+                   ["--"] + cmd)
     err = p.stderr.decode(errors="replace")
     print("run %s -> %d, stderr %r" % (cmd, p.returncode, err))
     if p.returncode != want:
@@ -88,6 +91,12 @@ def main(argv):
             fail = run_status(parkwatch, tmp, ["sh", "-c", "exit 7"], 7)
         elif case == "run-sigterm":
             fail = run_status(parkwatch, tmp, ["sh", "-c", "kill -TERM $$"], 143)
+        elif case == "run-timeout":
+            # sleep is not parked: only the bound can end it
+            fail = run_status(parkwatch, tmp, ["sleep", "30"], 134, opts=["--timeout", "1"])
+        elif case == "run-timeout-bad":
+            fail = (run_status(parkwatch, tmp, ["true"], 2, opts=["--timeout", "0"]) or
+                    run_status(parkwatch, tmp, ["true"], 2, opts=["--timeout", "soon"]))
         elif case == "trace-file":
             fail = trace_file_case(parkwatch, tmp)
         else:
