@@ -14,5 +14,9 @@ int pw_gettid(void);
 ssize_t pw_sys_read(int fd, void *buf, size_t n);
 int pw_sys_close(int fd);
 void *pw_anon_map(size_t bytes);
+/* Copies N bytes of this process's memory at ADDR into DST without faulting:
+ * false (DST unspecified) when any of it is unmapped or unreadable.  errno is
+ * kept. */
+bool pw_mem_read(void *dst, uint64_t addr, size_t n);
 
 #endif

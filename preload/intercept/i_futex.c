@@ -31,10 +31,13 @@
  *
  * A FUTEX_WAIT whose word no longer holds the expected value returns EAGAIN at
  * once without sleeping: the wrapper compares first and records nothing then
- * (a ping-pong where the partner already moved on costs no park).  Reading the
- * word means a futex call on an unmapped address faults here instead of
- * returning EFAULT: only NULL and misaligned words (the common bad arguments,
- * EFAULT / EINVAL from the kernel) are passed through unread.
+ * (a ping-pong where the partner already moved on costs no park).  The word is
+ * the host's argument and may point anywhere: it is read through the kernel
+ * (pw_mem_read), never loaded, so a word on an unmapped page makes the read
+ * fail where a load would fault in the shim; the call then goes to the kernel
+ * untouched (its EFAULT, errno and all) and nothing is recorded.  NULL and
+ * misaligned words (the common bad arguments, EFAULT / EINVAL from the kernel)
+ * are passed through without even that system call.
  *
  * Nothing is recorded twice: glibc's pthread objects use inline system calls,
  * never syscall(), and a futex call made while the thread is already parked
@@ -59,6 +62,7 @@
 #include "threads.h"
 #include "tls.h"
 #include "tracefile.h"
+#include "util.h"
 
 #ifndef FUTEX_LOCK_PI2
 #define FUTEX_LOCK_PI2 13
@@ -78,11 +82,13 @@ static long real_syscall(long nr, long a1, long a2, long a3, long a4, long a5, l
     return PW_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6);
 }
 
-/* A word the wrapper may read: the kernel rejects NULL (EFAULT) and misaligned
- * (EINVAL) words, so those go to it unread. */
-static bool word_readable(long addr)
+/* Reads the futex word at ADDR into *WORD without faulting: false for NULL and
+ * misaligned words (the kernel rejects them: EFAULT, EINVAL) and for words the
+ * process cannot read (unmapped: EFAULT from the kernel too).  One system call,
+ * on a path that is about to sleep. */
+static bool word_read(long addr, uint32_t *word)
 {
-    return addr != 0 && (addr & 3) == 0;
+    return addr != 0 && (addr & 3) == 0 && pw_mem_read(word, (uint64_t)addr, sizeof *word);
 }
 
 /* True when the word at ADDR can only be woken from this process although
@@ -109,8 +115,8 @@ static bool private_memory(uint64_t addr)
 
 static void wake_seen(uint64_t addr)
 {
-    if (PW_LIKELY(pw_tls.last_cond == addr))
-        return;
+    if (PW_LIKELY(pw_tls.last_cond == addr) || addr == 0 || (addr & 3) != 0)
+        return; /* NULL and misaligned words wake nobody: the kernel refuses them */
     pw_tls.last_cond = addr;
     int err = errno;
     pw_tls.guard++;
@@ -161,18 +167,18 @@ static long futex_work(long a1, long a2, long a3, long a4, long a5, long a6)
     switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
-    case FUTEX_WAIT_REQUEUE_PI:
-        if (!word_readable(a1) || __atomic_load_n((const int *)a1, __ATOMIC_RELAXED) != (int)a3)
+    case FUTEX_WAIT_REQUEUE_PI: {
+        uint32_t word;
+        if (!word_read(a1, &word) || word != (uint32_t)a3)
             break; /* EAGAIN (or the kernel's error) at once: no park */
         return wait_work(PW_OP_FUTEX_WAIT, outside | (a4 != 0 ? PW_PARK_TIMED : 0), 0, a1, a2, a3,
                          a4, a5, a6);
+    }
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2: {
-        if (!word_readable(a1))
-            break;
-        uint32_t word = __atomic_load_n((const uint32_t *)a1, __ATOMIC_RELAXED);
-        if ((word & FUTEX_TID_MASK) == 0)
-            break; /* free: the kernel takes it for us without sleeping */
+        uint32_t word;
+        if (!word_read(a1, &word) || (word & FUTEX_TID_MASK) == 0)
+            break; /* free: the kernel takes it for us without sleeping (or errs) */
         return wait_work(PW_OP_FUTEX_LOCK_PI, outside | (a4 != 0 ? PW_PARK_TIMED : 0),
                          word & FUTEX_TID_MASK, a1, a2, a3, a4, a5, a6);
     }

@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <libunwind.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 #include <unwind.h>
 
@@ -43,6 +42,7 @@
 #include "stack.h"
 #include "tls.h"
 #include "tracefile.h"
+#include "util.h"
 
 /* 4 x 2.3 us < 1/60 of the first unw_backtrace: cheap insurance for short-
  * lived threads, noise for long-lived ones. */
@@ -127,12 +127,7 @@ static int safe_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val
 {
     if (write || ((uintptr_t)arg & 1u) == 0)
         return unw_access_mem(as, addr, val, write, arg);
-    int err = errno;
-    struct iovec to = {.iov_base = val, .iov_len = sizeof *val};
-    struct iovec from = {.iov_base = (void *)(uintptr_t)addr, .iov_len = sizeof *val};
-    ssize_t n = process_vm_readv(getpid(), &to, 1, &from, 1, 0);
-    errno = err;
-    return n == (ssize_t)sizeof *val ? 0 : -1;
+    return pw_mem_read(val, addr, sizeof *val) ? 0 : -1;
 }
 
 /* libunwind initialises on its first use (pipe included): make that use this
