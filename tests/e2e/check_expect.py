@@ -42,19 +42,11 @@ def report_json(parkwatch, trace_dir):
     return json.loads(p.stdout.decode())
 
 
-def options_of(directives):
-    # the K=V words parse as filters: take them back as the directive wrote them
-    words = []
-    for d in directives:
-        if d.what == "options":
-            words += ["%s=%s" % kv for kv in d.filters.items()]
-            if d.positional:
-                words.append(d.positional)
-    return ":".join(words)
-
-
 def run_mode(parkwatch, program, trace_dir, options=""):
+    """`parkwatch run` with OPTIONS as PARKWATCH_OPTIONS; returns the finished
+    run, whose .options is the PARKWATCH_OPTIONS it got."""
     env = dict(os.environ)
+    env.pop("PARKWATCH_OPTIONS", None)
     if options:
         env["PARKWATCH_OPTIONS"] = options
     p = pwtest.run([parkwatch, "run", "--trace-dir", trace_dir, "--"] + program,
@@ -62,6 +54,7 @@ def run_mode(parkwatch, program, trace_dir, options=""):
     print("run exited %d; stderr:\n%s" % (p.returncode, p.stderr.decode(errors="replace")))
     if p.returncode == 2:
         raise AssertionError("parkwatch run could not run the program")
+    p.options = env.get("PARKWATCH_OPTIONS", "")
     return p
 
 
@@ -97,11 +90,12 @@ def ready(parkwatch, path, directives):
     return not pwtest.check(directives, [tr], skip=("end", "finding"))
 
 
-def sigkill_mode(parkwatch, shim, program, trace_dir, directives):
+def sigkill_mode(parkwatch, shim, program, trace_dir, directives, options=""):
     """Plain LD_PRELOAD; waits until the live trace satisfies everything but
-    the end state, then SIGKILLs the process."""
-    proc = subprocess.Popen(program, env=pwtest.shim_env(shim, trace_dir),
-                            stdin=subprocess.DEVNULL)
+    the end state, then SIGKILLs the process.  Returns the PARKWATCH_OPTIONS
+    the program got."""
+    env = pwtest.shim_env(shim, trace_dir, options)
+    proc = subprocess.Popen(program, env=env, stdin=subprocess.DEVNULL)
     path = os.path.join(trace_dir, "parkwatch.%d.trace" % proc.pid)
     try:
         deadline = time.monotonic() + READY_TIMEOUT
@@ -127,18 +121,22 @@ def sigkill_mode(parkwatch, shim, program, trace_dir, directives):
         raise AssertionError("program was not killed by SIGKILL")
     if pwtest.trace_files(trace_dir) != [path]:
         raise AssertionError("expected exactly %s, found %s" % (path, pwtest.trace_files(trace_dir)))
+    return env["PARKWATCH_OPTIONS"]
 
 
 def watchdog_mode(shim, program, trace_dir, options):
     """Plain LD_PRELOAD with the in-process watchdog: the sidecar it starts
-    must end the hanging program (SIGABRT, or SIGKILL if that is caught)."""
+    must end the hanging program (SIGABRT, or SIGKILL if that is caught).
+    Returns the PARKWATCH_OPTIONS the program got."""
     opts = "watchdog=1" + (":" + options if options else "")
-    p = pwtest.run(program, timeout=RUN_TIMEOUT, env=pwtest.shim_env(shim, trace_dir, opts))
+    env = pwtest.shim_env(shim, trace_dir, opts)
+    p = pwtest.run(program, timeout=RUN_TIMEOUT, env=env)
     print("program exited %d; stderr:\n%s" % (p.returncode, p.stderr.decode(errors="replace")))
     if p.returncode not in (-signal.SIGABRT, -signal.SIGKILL):
         raise AssertionError("the watchdog did not stop the program (status %d)" % p.returncode)
     if b"all threads are blocked" not in p.stderr:
         raise AssertionError("no watchdog notice on stderr")
+    return env["PARKWATCH_OPTIONS"]
 
 
 def main(argv):
@@ -149,14 +147,18 @@ def main(argv):
     directives = pwtest.parse_expect(expect)
     modes = [d.positional for d in directives if d.what == "mode"] or ["run"]
     run = None
+    options = pwtest.options_of(directives)
     with tempfile.TemporaryDirectory(prefix="pw-e2e-") as trace_dir:
         try:
             if modes[0] == "sigkill":
-                sigkill_mode(parkwatch, shim, program, trace_dir, directives)
+                given = sigkill_mode(parkwatch, shim, program, trace_dir, directives, options)
             elif modes[0] == "watchdog":
-                watchdog_mode(shim, program, trace_dir, options_of(directives))
+                given = watchdog_mode(shim, program, trace_dir, options)
             else:
-                run = run_mode(parkwatch, program, trace_dir, options_of(directives))
+                run = run_mode(parkwatch, program, trace_dir, options)
+                given = run.options
+            # self-check: the options lines really reached the program
+            pwtest.options_applied(expect, given)
             traces, text = load_traces(parkwatch, trace_dir)
             report = None
             if any(d.what == "finding" for d in directives):

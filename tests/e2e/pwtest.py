@@ -11,7 +11,9 @@ satisfies the count (default: at least one).
                              directives hold, then check the dead process's trace;
                              watchdog: plain LD_PRELOAD with the in-process
                              watchdog (watchdog=1), which must end the program)
-    options K=V[:K=V...]     appended to PARKWATCH_OPTIONS (e.g. watchdog_ms=100)
+    options K=V[:K=V...] [K=V...]
+                             given to the program's shim in PARKWATCH_OPTIONS, in
+                             every mode (e.g. watchdog_ms=100); never a filter
     end KIND [status=N]      the trace ended this way (dump's end= / status=)
     parked [OP] [thread=NAME] [function=FN] [obj=PREFIX] [timed=yes|no]
                              threads parked at the end of the trace
@@ -215,6 +217,18 @@ class Directive:
         self.positional = None
         self.filters = {}
         self.count_op, self.count = ">=", 1
+        self.options = []
+        if self.what == "options":
+            # every word is an option item (K=V, or several joined by ':'):
+            # read as filters they would be dropped without a trace
+            for tok in tokens[1:]:
+                for item in tok.split(":"):
+                    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=\S*", item):
+                        raise ValueError("line %d: options: %r is not KEY=VALUE" % (lineno, item))
+                    self.options.append(item)
+            if not self.options:
+                raise ValueError("line %d: options without KEY=VALUE" % lineno)
+            return
         for tok in tokens[1:]:
             m = re.fullmatch(r"count(=|>=)(\d+)", tok)
             if m:
@@ -243,6 +257,34 @@ def parse_expect(path):
             if line:
                 directives.append(Directive(i, line))
     return directives
+
+
+def options_of(directives):
+    """The PARKWATCH_OPTIONS items of the expectation's `options` lines, in order,
+    joined by ':' ("" when there are none)."""
+    return ":".join(item for d in directives if d.what == "options" for item in d.options)
+
+
+def raw_options(path):
+    """The option items of PATH's `options` lines, read straight from the text
+    (not through Directive): what a harness must have passed."""
+    items = []
+    with open(path) as f:
+        for line in f:
+            words = re.sub(r"(^|\s)#.*$", "", line).split()
+            if words and words[0] == "options":
+                items += [i for w in words[1:] for i in w.split(":")]
+    return items
+
+
+def options_applied(path, given):
+    """Raises AssertionError unless every option item of PATH's `options` lines
+    is among the items of GIVEN (the PARKWATCH_OPTIONS the program got)."""
+    have = set(given.split(":")) if given else set()
+    missing = [i for i in raw_options(path) if i not in have]
+    if missing:
+        raise AssertionError("%s: options %s not passed to the program (PARKWATCH_OPTIONS=%r)"
+                             % (path, ":".join(missing), given))
 
 
 def _alt(want, have):

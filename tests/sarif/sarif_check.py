@@ -167,11 +167,13 @@ def one_run(parkwatch, shim, schema, expect, program, directives, modes, prints)
         trace_dir = os.path.join(tmp, "traces")
         os.mkdir(trace_dir)
         try:
+            options = pwtest.options_of(directives)
             if modes[0] == "sigkill":
-                check_expect.sigkill_mode(parkwatch, shim, program, trace_dir, directives)
+                given = check_expect.sigkill_mode(parkwatch, shim, program, trace_dir, directives,
+                                                  options)
             else:
-                check_expect.run_mode(parkwatch, program, trace_dir,
-                                      check_expect.options_of(directives))
+                given = check_expect.run_mode(parkwatch, program, trace_dir, options).options
+            pwtest.options_applied(expect, given)
             sarif = report(parkwatch, "sarif", trace_dir, os.path.join(tmp, "r.sarif"))
             js = report(parkwatch, "json", trace_dir, os.path.join(tmp, "r.json"))
             n = check(sarif, js, schema)

@@ -15,7 +15,8 @@ Checks, in order:
      exits 0 or 66 (never 2: the traces are complete or truncated, not corrupt).
   3. --expect FILE (the victims' expectation format, tests/e2e/pwtest.py) holds
      on the plain LD_PRELOAD run's traces and its JSON report.
---options adds PARKWATCH_OPTIONS to both traced runs.  --preload LIB is
+--options adds PARKWATCH_OPTIONS to both traced runs, and so do the `options`
+lines of --expect FILE.  --preload LIB is
 preloaded in every run, ahead of the shim (another allocator, for instance).
 --max-seconds fails the test when the traced run takes longer than S.
 Core dumps are disabled for every run.
@@ -91,6 +92,10 @@ def main():
         if not os.path.exists(lib):
             print("SKIP: %s is not installed" % lib)
             return 77
+    if a.expect:
+        # the expectation's own options lines go to both traced runs too
+        a.options = ":".join(o for o in (a.options, pwtest.options_of(pwtest.parse_expect(a.expect)))
+                             if o)
     failures = []
     with tempfile.TemporaryDirectory(prefix="pw-stress-") as tmp:
         tdir, rdir = os.path.join(tmp, "preload"), os.path.join(tmp, "run")
@@ -146,6 +151,12 @@ def main():
             if d == tdir:
                 first_report = rep
         print("%d traces of the LD_PRELOAD run" % len(traces))
+        if a.expect:
+            try:  # self-check: the options lines reached both traced runs
+                pwtest.options_applied(a.expect, shim_env["PARKWATCH_OPTIONS"])
+                pwtest.options_applied(a.expect, run_env.get("PARKWATCH_OPTIONS", ""))
+            except AssertionError as e:
+                failures.append(str(e))
         if a.expect and traces:
             directives = pwtest.parse_expect(a.expect)
             for d in directives:
