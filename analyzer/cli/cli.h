@@ -4,6 +4,7 @@
 #ifndef PW_CLI_H
 #define PW_CLI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -37,18 +38,43 @@ enum pw_format {
         PW_FMT__COUNT
 };
 
+/* One report to write: FORMAT into PATH, or into the default stream (stderr
+ * for run, stdout for report) when PATH is NULL ("-o -"). */
+struct pw_output {
+    enum pw_format format;
+    const char *path;
+    int fd;       /* opened by pw_outputs_open, or -1 */
+    bool created; /* the file did not exist before pw_outputs_open */
+};
+#define PW_OUTPUTS_MAX 8
+
 /* Options shared by `run` and `report`. */
 struct pw_report_opts {
+    struct pw_output out[PW_OUTPUTS_MAX]; /* --format and -o, paired (opts.c) */
+    size_t nout;
+    /* the one output when nout is 0 (options built by hand) */
     enum pw_format format;
     const char *output;       /* -o FILE; NULL = stderr for run, stdout for report */
     int to_stderr;            /* default stream when output is NULL */
+    int summary_to_stderr;    /* run: the footer's summary line on stderr when
+                               * no text report goes there */
+    int remove_clean_dir;     /* run: its own trace directory goes when clean */
+    int *clean;               /* if set, told whether no finding matched fail_on */
     uint32_t fail_on;         /* bit (1u << kind) per enum pw_finding_kind (finding.h),
                                * and PW_FAIL_ERRORS */
     const char *suppressions; /* FILE or NULL */
     int exitcode;             /* status when a finding matches fail_on */
     const char *trace_dir;    /* named in the report ("traces in DIR"), may be NULL */
     unsigned timeout_s;       /* run --timeout: stop PROGRAM after this long (0 = not given) */
+    int keep_traces;          /* run --keep-traces */
 };
+
+/* Opens every -o FILE for writing, without truncating it yet, so that a bad
+ * path is a usage error before anything runs.  0, or -1 (reported). */
+int pw_outputs_open(struct pw_report_opts *o);
+/* Closes what pw_outputs_open opened, removing the files it created: the
+ * report will not be written. */
+void pw_outputs_abandon(struct pw_report_opts *o);
 
 /* Parses the shared options (plus --trace-dir when IS_RUN) from ARGV[1..].
  * Returns the index of the first operand, -1 after a usage error (already

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -141,9 +142,12 @@ static void link_into_outer(const char *dir)
                 strerror(errno));
 }
 
-static int make_trace_dir(const char *want, char *out)
+/* Sets *FRESH when the directory is a fresh one of run's own, which a clean
+ * run removes (not a nested run's: the enclosing run reports those). */
+static int make_trace_dir(const char *want, char *out, bool *fresh)
 {
     const char *outer = getenv(PW_RUN_DIR_ENV);
+    *fresh = false;
     if (!want && own_dir(outer)) {
         /* nested: beside the outer run's traces, so its report has ours too */
         if (snprintf(out, PATH_MAX, "%s/" PW_NESTED_PREFIX "XXXXXX", outer) < PATH_MAX &&
@@ -151,6 +155,7 @@ static int make_trace_dir(const char *want, char *out)
             return 0;
     }
     if (!want) {
+        *fresh = true;
         const char *tmp = getenv("TMPDIR");
         snprintf(out, PATH_MAX, "%s/parkwatch.XXXXXX", tmp && *tmp ? tmp : "/tmp");
         if (!mkdtemp(out)) {
@@ -164,6 +169,11 @@ static int make_trace_dir(const char *want, char *out)
     if (snprintf(buf, sizeof(buf), "%s", want) >= (int)sizeof(buf) || mkdir_p(buf) < 0 ||
         !realpath(want, out)) {
         pw_err("--trace-dir %s: %s", want, strerror(errno ? errno : ENAMETOOLONG));
+        return -1;
+    }
+    /* the program could not write its traces there: say so before it runs */
+    if (access(out, W_OK | X_OK) < 0) {
+        pw_err("--trace-dir %s: %s", want, strerror(errno));
         return -1;
     }
     link_into_outer(out);
@@ -564,6 +574,22 @@ static int report_dir(const char *dir, struct pw_report_opts *o, const char *pro
     return rc;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if ((type == FTW_DP ? rmdir(path) : unlink(path)) < 0)
+        pw_warn("cannot remove %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* Removes run's own fresh trace directory (never following a symlink out of
+ * it, never crossing into another file system). */
+static void remove_trace_dir(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
 int pw_cmd_run(int argc, char **argv)
 {
     struct pw_report_opts o;
@@ -577,8 +603,20 @@ int pw_cmd_run(int argc, char **argv)
         return PW_EXIT_USAGE;
     }
     char shim[PATH_MAX], dir[PATH_MAX];
-    if (find_shim(shim) < 0 || make_trace_dir(o.trace_dir, dir) < 0 || set_child_env(shim, dir) < 0)
+    bool fresh;
+    /* a bad -o or --trace-dir is found before the program runs, not after */
+    if (find_shim(shim) < 0 || pw_outputs_open(&o) < 0)
         return PW_EXIT_USAGE;
+    if (make_trace_dir(o.trace_dir, dir, &fresh) < 0) {
+        pw_outputs_abandon(&o);
+        return PW_EXIT_USAGE;
+    }
+    if (set_child_env(shim, dir) < 0) {
+        pw_outputs_abandon(&o);
+        if (fresh)
+            remove_trace_dir(dir);
+        return PW_EXIT_USAGE;
+    }
     install_forwarding();
     /* a clock stepped back during the run must not lose its traces: a second
      * of slack (a pid reused within it in the same directory is not credible) */
@@ -586,8 +624,15 @@ int pw_cmd_run(int argc, char **argv)
     clock_gettime(CLOCK_REALTIME, &t0);
     uint64_t since_ns = (uint64_t)t0.tv_sec * 1000000000u + (uint64_t)t0.tv_nsec - 1000000000u;
     pid_t pid = spawn(argv + first);
-    if (pid < 0)
+    if (pid < 0) {
+        pw_outputs_abandon(&o);
+        if (fresh)
+            remove_trace_dir(dir);
         return PW_EXIT_USAGE;
+    }
+    /* where to look if the run is interrupted, or the report lost */
+    fprintf(stderr, "parkwatch: tracing %s (pid %d); traces in %s\n", argv[first], (int)pid, dir);
+    fflush(stderr);
     int status;
     if (wait_watched(pid, dir, o.timeout_s, &status) < 0) {
         pw_err("waitpid: %s", strerror(errno));
@@ -595,7 +640,13 @@ int pw_cmd_run(int argc, char **argv)
     }
     child_pid = 0;
     patch_end(dir, pid, status);
+    int clean = 0;
+    o.clean = &clean;
+    o.summary_to_stderr = 1;
+    o.remove_clean_dir = fresh;
     int rc = report_dir(dir, &o, argv[first], pid, since_ns);
+    if (clean && fresh && !o.keep_traces && rc != PW_EXIT_USAGE)
+        remove_trace_dir(dir);
     /* The report's verdict wins only when a finding matched --fail-on (or the
      * report itself could not be written). */
     if ((rc != PW_EXIT_OK && rc == o.exitcode) || rc == PW_EXIT_USAGE)

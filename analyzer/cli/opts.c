@@ -35,17 +35,21 @@ static const char *format_choices(void)
 }
 
 /* name, short letter (0 = none), id, argument name, run-only, help */
-#define PW_CLI_OPTS(X)                                                                       \
-    X("format", 0, FORMAT, FORMAT_ARG, 0, "report format (default text)")                    \
-    X("output", 'o', OUTPUT, "FILE", 0, "write the report to FILE")                          \
-    X("fail-on", 0, FAIL_ON, "KINDS", 0,                                                     \
-      "comma list of finding kinds, or errors, any, none (default errors)")                  \
-    X("suppressions", 0, SUPPRESSIONS, "FILE", 0, "findings to ignore (kind:function-glob)") \
-    X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)")    \
-    X("trace-dir", 0, TRACE_DIR, "DIR", 1,                                                   \
-      "where traces are written (default: a fresh directory)")                               \
-    X("timeout", 0, TIMEOUT, "SECONDS", 1,                                                   \
-      "stop PROGRAM after SECONDS (also PARKWATCH_OPTIONS timeout=; default: never)")        \
+#define PW_CLI_OPTS(X)                                                                        \
+    X("format", 0, FORMAT, FORMAT_ARG, 0,                                                     \
+      "report format, or a comma list of them, one -o each (default text)")                   \
+    X("output", 'o', OUTPUT, "FILE", 0,                                                       \
+      "write the report to FILE ('-': the default stream); FORMAT:FILE adds one; repeatable") \
+    X("fail-on", 0, FAIL_ON, "KINDS", 0,                                                      \
+      "comma list of finding kinds, or errors, any, none (default errors)")                   \
+    X("suppressions", 0, SUPPRESSIONS, "FILE", 0, "findings to ignore (kind:function-glob)")  \
+    X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)")     \
+    X("trace-dir", 0, TRACE_DIR, "DIR", 1,                                                    \
+      "where traces are written (default: a fresh directory)")                                \
+    X("keep-traces", 0, KEEP_TRACES, NULL, 1,                                                 \
+      "keep the fresh trace directory after a clean run too")                                 \
+    X("timeout", 0, TIMEOUT, "SECONDS", 1,                                                    \
+      "stop PROGRAM after SECONDS (also PARKWATCH_OPTIONS timeout=; default: never)")         \
     X("help", 'h', HELP, NULL, 0, "print this help")
 
 enum {
@@ -90,15 +94,102 @@ static uint32_t severity_mask(int errors_only)
     return m;
 }
 
-static int parse_format(const char *s, enum pw_format *f)
+/* The format named by the LEN bytes at S, or -1. */
+static int format_of(const char *s, size_t len)
 {
     for (unsigned i = 0; i < PW_FMT__COUNT; i++)
-        if (strcmp(s, format_names[i]) == 0) {
-            *f = (enum pw_format)i;
-            return 0;
-        }
-    pw_err("--format: unknown format '%s' (expected %s)", s, format_choices());
+        if (strlen(format_names[i]) == len && strncmp(s, format_names[i], len) == 0)
+            return (int)i;
     return -1;
+}
+
+/* What --format and -o said, paired into o->out once all are seen. */
+struct outs_seen {
+    enum pw_format formats[PW_OUTPUTS_MAX];
+    size_t nformats;                   /* 0: no --format */
+    const char *plain[PW_OUTPUTS_MAX]; /* -o FILE, in order */
+    size_t nplain;
+};
+
+/* --format text,sarif: a comma list of formats (the last --format wins). */
+static int parse_format(const char *s, struct outs_seen *w)
+{
+    w->nformats = 0;
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        int f = format_of(s, len);
+        if (f < 0) {
+            pw_err("--format: unknown format '%.*s' (expected %s)", (int)len, s, format_choices());
+            return -1;
+        }
+        if (w->nformats == PW_OUTPUTS_MAX) {
+            pw_err("--format: more than %d formats", PW_OUTPUTS_MAX);
+            return -1;
+        }
+        w->formats[w->nformats++] = (enum pw_format)f;
+        if (!s[len])
+            return 0;
+        s += len + 1;
+    }
+}
+
+static int add_output(struct pw_report_opts *o, enum pw_format f, const char *path)
+{
+    if (o->nout == PW_OUTPUTS_MAX) {
+        pw_err("-o: more than %d outputs", PW_OUTPUTS_MAX);
+        return -1;
+    }
+    o->out[o->nout++] = (struct pw_output){f, path && strcmp(path, "-") ? path : NULL, -1, false};
+    return 0;
+}
+
+/* -o FORMAT:FILE is an output of its own; -o FILE is paired with --format. */
+static int parse_output(char *arg, struct pw_report_opts *o, struct outs_seen *w)
+{
+    char *colon = strchr(arg, ':');
+    int f = colon ? format_of(arg, (size_t)(colon - arg)) : -1;
+    if (f >= 0)
+        return add_output(o, (enum pw_format)f, colon + 1);
+    if (w->nplain == PW_OUTPUTS_MAX) {
+        pw_err("-o: more than %d outputs", PW_OUTPUTS_MAX);
+        return -1;
+    }
+    w->plain[w->nplain++] = arg;
+    return 0;
+}
+
+/* Pairs the formats of --format with the plain -o FILEs, in order: one
+ * format and no -o is the default stream; several formats take as many
+ * FILEs, given one -o each or as one comma list (-o -,report.sarif). */
+static int pair_outputs(struct pw_report_opts *o, struct outs_seen *w)
+{
+    bool typed = o->nout > 0;
+    if (w->nformats == 0 && (w->nplain > 0 || !typed))
+        w->formats[w->nformats++] = PW_FMT_TEXT;
+    if (w->nformats == 0)
+        return 0; /* only -o FORMAT:FILE */
+    if (w->nformats > 1 && w->nplain == 1 && strchr(w->plain[0], ',')) {
+        char *p = (char *)w->plain[0];
+        w->nplain = 0;
+        for (char *c; w->nplain < PW_OUTPUTS_MAX; p = c + 1) {
+            w->plain[w->nplain++] = p;
+            if (!(c = strchr(p, ',')))
+                break;
+            *c = '\0';
+        }
+    }
+    if (w->nplain == 0 && w->nformats == 1)
+        return add_output(o, w->formats[0], NULL);
+    if (w->nplain != w->nformats) {
+        pw_err("--format gives %zu format%s but -o %zu file%s (one -o FILE per format, or "
+               "-o FORMAT:FILE)",
+               w->nformats, w->nformats == 1 ? "" : "s", w->nplain, w->nplain == 1 ? "" : "s");
+        return -1;
+    }
+    for (size_t i = 0; i < w->nformats; i++)
+        if (add_output(o, w->formats[i], w->plain[i]) < 0)
+            return -1;
+    return 0;
 }
 
 static int parse_kind(const char *s, size_t len, uint32_t *mask)
@@ -161,13 +252,15 @@ static int parse_exitcode(const char *s, int *code)
     return 0;
 }
 
-static int apply(int id, const char *arg, struct pw_report_opts *o)
+static int apply(int id, char *arg, struct pw_report_opts *o, struct outs_seen *w)
 {
     switch (id) {
     case PW_OPT_FORMAT:
-        return parse_format(arg, &o->format);
+        return parse_format(arg, w);
     case PW_OPT_OUTPUT:
-        o->output = arg;
+        return parse_output(arg, o, w);
+    case PW_OPT_KEEP_TRACES:
+        o->keep_traces = 1;
         return 0;
     case PW_OPT_FAIL_ON:
         return parse_fail_on(arg, &o->fail_on);
@@ -232,8 +325,8 @@ int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
 {
     char shorts[32];
     short_opts(shorts, sizeof(shorts));
-    *o = (struct pw_report_opts){.format = PW_FMT_TEXT,
-                                 .to_stderr = is_run,
+    struct outs_seen w = {0};
+    *o = (struct pw_report_opts){.to_stderr = is_run,
                                  .fail_on = severity_mask(1),
                                  .exitcode = PW_EXIT_FINDINGS};
     optind = 1;
@@ -259,10 +352,10 @@ int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
                    long_opts[id - PW_OPT__BASE - 1].name);
             return -1;
         }
-        if (apply(id, optarg, o) < 0)
+        if (apply(id, optarg, o, &w) < 0)
             return -1;
     }
-    return optind;
+    return pair_outputs(o, &w) < 0 ? -1 : optind;
 }
 
 static void print_opts(FILE *f, int is_run)

@@ -3,8 +3,11 @@
  * by format from one table that expands PW_FORMATS (cli.h), so a new format
  * is one row there and one writer file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "finding.h"
@@ -75,29 +78,72 @@ static int run_writer(writer_fn *writer, FILE *f, const struct pw_report *r)
     return rc;
 }
 
-/* Writes the report to -o FILE or the default stream.  0 or -1 (reported). */
+int pw_outputs_open(struct pw_report_opts *o)
+{
+    for (size_t i = 0; i < o->nout; i++) {
+        struct pw_output *out = &o->out[i];
+        if (!out->path || out->fd >= 0)
+            continue;
+        /* not truncated yet: a run whose program cannot start leaves the old
+         * report as it was */
+        out->fd = open(out->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        out->created = out->fd >= 0;
+        if (out->fd < 0 && errno == EEXIST)
+            out->fd = open(out->path, O_WRONLY | O_CLOEXEC);
+        if (out->fd < 0) {
+            pw_err("-o %s: %s", out->path, strerror(errno));
+            pw_outputs_abandon(o);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void pw_outputs_abandon(struct pw_report_opts *o)
+{
+    for (size_t i = 0; i < o->nout; i++) {
+        struct pw_output *out = &o->out[i];
+        if (out->fd < 0)
+            continue;
+        close(out->fd);
+        out->fd = -1;
+        if (out->created)
+            unlink(out->path);
+        out->created = false;
+    }
+}
+
+/* Writes one report to its file or the default stream.  0 or -1 (reported). */
 static int write_report(const struct pw_report *r, const struct pw_report_opts *o,
-                        writer_fn *writer)
+                        const struct pw_output *out)
 {
     FILE *f = o->to_stderr ? stderr : stdout;
-    if (o->output && !(f = fopen(o->output, "w"))) {
-        pw_err("%s: %s", o->output, strerror(errno));
-        return -1;
+    struct stat st;
+    if (out->path) {
+        /* a regular file is emptied now; a pipe or a device cannot be */
+        if (fstat(out->fd, &st) == 0 && S_ISREG(st.st_mode) && ftruncate(out->fd, 0) < 0) {
+            pw_err("%s: %s", out->path, strerror(errno));
+            return -1;
+        }
+        if (!(f = fdopen(out->fd, "w"))) {
+            pw_err("%s: %s", out->path, strerror(errno));
+            return -1;
+        }
     }
-    int rc = run_writer(writer, f, r);
+    int rc = run_writer(writers[out->format], f, r);
     int bad = ferror(f);
-    if (o->output)
+    if (out->path)
         bad |= fclose(f) != 0;
     else
         bad |= fflush(f) != 0;
     if (rc < 0)
         pw_err("out of memory while writing the report");
     else if (bad)
-        pw_err("%s: cannot write the report", o->output ? o->output : "output");
+        pw_err("%s: cannot write the report", out->path ? out->path : "output");
     return rc < 0 || bad ? -1 : 0;
 }
 
-static int analyze(struct pw_report *r, const struct pw_report_opts *o, writer_fn *writer)
+static int analyze(struct pw_report *r, struct pw_report_opts *o)
 {
     if (pw_detect_all(r->model, r->findings) < 0) {
         pw_err("analysis failed (out of memory)");
@@ -111,14 +157,39 @@ static int analyze(struct pw_report *r, const struct pw_report_opts *o, writer_f
         pw_supp_free(s);
     }
     pw_findings_number(r->findings);
-    if (write_report(r, o, writer) < 0)
+    bool fails = pw_report_fails(r->findings, o->fail_on);
+    if (!fails && o->remove_clean_dir && !o->keep_traces) {
+        /* run removes its directory after a clean run: do not name it */
+        r->trace_dir = NULL;
+        r->traces_removed = true;
+    }
+    if (pw_outputs_open(o) < 0)
         return PW_EXIT_USAGE;
-    return pw_report_fails(r->findings, o->fail_on) ? o->exitcode : PW_EXIT_OK;
+    bool text_on_stderr = false;
+    int rc = 0;
+    for (size_t i = 0; i < o->nout; i++) {
+        text_on_stderr |= o->out[i].format == PW_FMT_TEXT && !o->out[i].path && o->to_stderr;
+        if (write_report(r, o, &o->out[i]) < 0)
+            rc = -1;
+        o->out[i].fd = -1; /* closed by write_report, or left for exit */
+    }
+    if (rc < 0)
+        return PW_EXIT_USAGE;
+    /* a CI log shows the verdict even when the report went to a file */
+    if (o->summary_to_stderr && !text_on_stderr) {
+        pw_report_text_summary(stderr, r);
+        fflush(stderr);
+    }
+    if (o->clean)
+        *o->clean = !fails;
+    return fails ? o->exitcode : PW_EXIT_OK;
 }
 
-int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_report_opts *o)
+int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_report_opts *opts)
 {
-    writer_fn *writer = writers[o->format];
+    struct pw_report_opts copy = *opts, *o = &copy;
+    if (o->nout == 0)
+        o->out[o->nout++] = (struct pw_output){o->format, o->output, -1, false};
     struct pw_findings fs = {0};
     struct pw_report r = {.traces = traces,
                           .ntraces = n,
@@ -130,7 +201,7 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
     if (!r.model || !r.frames)
         pw_err("out of memory");
     else
-        rc = analyze(&r, o, writer);
+        rc = analyze(&r, o);
     pw_findings_free(&fs);
     pw_frames_free(r.frames);
     pw_model_free(r.model);

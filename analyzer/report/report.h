@@ -32,6 +32,7 @@ struct pw_report {
     struct pw_findings *findings;
     struct pw_frames *frames; /* symbolized stacks, cached */
     const char *trace_dir;    /* named in the text footer, may be NULL */
+    bool traces_removed;      /* run removes its trace directory (a clean run) */
 };
 
 struct pw_report_summary {
@@ -41,6 +42,9 @@ struct pw_report_summary {
 };
 
 void pw_report_summarize(const struct pw_report *r, struct pw_report_summary *s);
+/* The text footer's first line ("parkwatch: 1 error, ... traces in DIR"),
+ * which run also prints on stderr when the report went elsewhere. */
+void pw_report_text_summary(FILE *f, const struct pw_report *r);
 
 /* ---- what the writers share (report_common.c) */
 

@@ -433,7 +433,7 @@ static int print_live(const struct pw_report *r, FILE *f, struct pw_process *p)
 
 /* ---- footer */
 
-static void print_footer(FILE *f, const struct pw_report *r)
+void pw_report_text_summary(FILE *f, const struct pw_report *r)
 {
     struct pw_report_summary s;
     pw_report_summarize(r, &s);
@@ -447,6 +447,22 @@ static void print_footer(FILE *f, const struct pw_report *r)
     fprintf(f, " in %zu process%s; %zu thread%s, %llu events, %llu dropped", s.processes,
             s.processes == 1 ? "" : "es", s.threads, plural(s.threads),
             (unsigned long long)s.events, (unsigned long long)s.dropped);
+    uint64_t noslot = 0;
+    for (size_t i = 0; i < r->model->nprocs; i++)
+        noslot += r->model->procs[i].threads_without_slot;
+    if (noslot)
+        fprintf(f, ", %llu thread%s without a slot", (unsigned long long)noslot,
+                plural((size_t)noslot));
+    if (r->trace_dir)
+        fprintf(f, "; traces in %s", r->trace_dir);
+    else if (r->traces_removed)
+        fputs("; traces removed (--keep-traces keeps them)", f);
+    fputc('\n', f);
+}
+
+static void print_footer(FILE *f, const struct pw_report *r)
+{
+    pw_report_text_summary(f, r);
     uint64_t noslot = 0, nochan = 0;
     size_t stopped = 0;
     for (size_t i = 0; i < r->model->nprocs; i++) {
@@ -454,12 +470,6 @@ static void print_footer(FILE *f, const struct pw_report *r)
         nochan += r->model->procs[i].dropped_chans;
         stopped += r->model->procs[i].not_recording;
     }
-    if (noslot)
-        fprintf(f, ", %llu thread%s without a slot", (unsigned long long)noslot,
-                plural((size_t)noslot));
-    if (r->trace_dir)
-        fprintf(f, "; traces in %s", r->trace_dir);
-    fputc('\n', f);
     for (size_t i = 0; i < r->model->nprocs; i++) {
         char loss[512];
         pw_report_process_loss(&r->model->procs[i], loss, sizeof loss);

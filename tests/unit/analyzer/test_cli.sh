@@ -138,10 +138,66 @@ LD_PRELOAD=$NOOP_ABS TMPDIR=$T expect 0 - "$PW" run --fail-on none -- "$SYNTH" -
 has_prefix "$T/out" "$NOOP_ABS:$NOOP_ABS|trace_dir=$T/parkwatch\."
 grep -qF "$T/parkwatch." "$T/err" || fail "run did not name its fresh trace directory"
 
-# -o FILE for run; the program's status still decides
-expect 3 - "$PW" run -o "$T/run.txt" --trace-dir "$T/td2" -- sh -c 'exit 3'
+# -o FILE for run; the program's status still decides.  stderr has where the
+# traces go and, for the CI log, the report's one-line summary (issue 18: the
+# report itself no longer being on stderr is asserted by the line count)
+expect 3 2 "$PW" run --fail-on none -o "$T/run.txt" --trace-dir "$T/td2" -- "$SYNTH" --as-traced 3
 grep -qF "$T/td2" "$T/run.txt" || fail "run -o FILE: report not in the file"
-grep -qF "$T/td2" "$T/err" && fail "run -o still wrote the report to stderr"
+has_prefix "$T/err" "parkwatch: tracing $SYNTH (pid [0-9]*); traces in $T/td2\$"
+has_prefix "$T/err" "parkwatch: [0-9]* errors\?, [0-9]* warnings\? .* in 1 process; .*; traces in $T/td2\$"
+
+# a bad -o or --trace-dir is a one-line usage error before the program runs
+expect 2 1 "$PW" run -o "$T/no/such/dir/r.txt" -- touch "$T/ran1"
+has_prefix "$T/err" "parkwatch: -o $T/no/such/dir/r.txt: No such file or directory"
+[ -e "$T/ran1" ] && fail "run started the program despite a bad -o"
+mkdir "$T/ro" && chmod 500 "$T/ro"
+if [ "$(id -u)" != 0 ]; then
+    expect 2 1 "$PW" run --trace-dir "$T/ro" -- touch "$T/ran2"
+    has_prefix "$T/err" "parkwatch: --trace-dir $T/ro: Permission denied"
+    [ -e "$T/ran2" ] && fail "run started the program despite an unwritable --trace-dir"
+    expect 2 1 "$PW" run -o "$T/ro/r.txt" -- touch "$T/ran3"
+    [ -e "$T/ran3" ] && fail "run started the program despite an unwritable -o"
+fi
+# an existing -o file is left as it was when the program cannot start
+echo old >"$T/keep.txt"
+expect 2 1 "$PW" run -o "$T/keep.txt" -- "$T/nonexistent-program"
+[ "$(cat "$T/keep.txt")" = old ] || fail "run truncated -o FILE without a report"
+expect 2 1 "$PW" run -o "$T/new.txt" -- "$T/nonexistent-program"
+[ -e "$T/new.txt" ] && fail "run left an empty -o FILE without a report"
+
+# a clean run removes its fresh trace directory, unless --keep-traces; a run
+# with findings keeps it and names it
+mkdir "$T/tmp1"
+TMPDIR=$T/tmp1 expect 0 2 "$PW" run --fail-on none -o "$T/c.txt" -- "$SYNTH" --as-traced 0
+[ -z "$(ls "$T/tmp1")" ] || fail "clean run kept its trace directory: $(ls "$T/tmp1")"
+has_prefix "$T/err" "parkwatch: .* in 1 process; .*; traces removed (--keep-traces keeps them)\$"
+TMPDIR=$T/tmp1 expect 0 2 "$PW" run --keep-traces --fail-on none -o "$T/c.txt" -- "$SYNTH" --as-traced 0
+ls "$T"/tmp1/parkwatch.*/parkwatch.*.trace >/dev/null 2>&1 || fail "--keep-traces removed the traces"
+rm -rf "$T/tmp1" && mkdir "$T/tmp1"
+TMPDIR=$T/tmp1 expect 66 - "$PW" run -o "$T/f.txt" -- "$SYNTH" --as-traced 0
+d=$(ls -d "$T"/tmp1/parkwatch.*) || fail "run with findings removed its traces"
+has_prefix "$T/err" "parkwatch: [0-9]* errors\?, .*; traces in $d\$"
+# --trace-dir is the user's: never removed
+expect 0 - "$PW" run --trace-dir "$T/td4" -- true
+[ -d "$T/td4" ] || fail "run removed a --trace-dir"
+
+# several formats in one run: a comma list paired with -o, or -o FORMAT:FILE
+expect 3 - "$PW" run --fail-on none --trace-dir "$T/td5" --format text,json -o -,"$T/m.json" \
+    -- "$SYNTH" --as-traced 3
+grep -q '"schema": *"parkwatch-report/1"' "$T/m.json" || fail "--format text,json: no JSON file"
+[ "$(grep -c '^parkwatch: [0-9]* error.* in 1 process' "$T/err")" = 1 ] ||
+    fail "--format text,json -o -,FILE: not one text report on stderr"
+expect 3 - "$PW" run --trace-dir "$T/td5" -o "$T/m.txt" -o sarif:"$T/m.sarif" -o json:"$T/m2.json" \
+    -- sh -c 'exit 3'
+grep -q '"version": *"2.1.0"' "$T/m.sarif" || fail "-o sarif:FILE: no SARIF"
+grep -q '"schema"' "$T/m2.json" || fail "-o json:FILE: no JSON"
+grep -q "^parkwatch: .* in 0 processes" "$T/m.txt" || fail "-o FILE beside -o FORMAT:FILE: no text"
+expect 66 0 "$PW" report --format json,text -o "$T/r.json" -o "$T/r.txt" "$T/rep"
+grep -q '"pid": *4242' "$T/r.json" && grep -q '^parkwatch: ' "$T/r.txt" ||
+    fail "report --format json,text with two -o"
+expect 2 1 "$PW" report --format json,text -o "$T/r.json" "$T/rep"
+expect 2 1 "$PW" report --format json,text "$T/rep"
+expect 2 1 "$PW" report --format json,xml -o a,b "$T/rep"
 
 # signals to parkwatch reach the program
 "$PW" run --trace-dir "$T/td3" -- sh -c 'trap "exit 9" TERM; touch '"$T"'/ready; while :; do sleep 0.05; done' \
