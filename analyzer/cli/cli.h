@@ -67,6 +67,7 @@ struct pw_report_opts {
     const char *trace_dir;    /* named in the report ("traces in DIR"), may be NULL */
     unsigned timeout_s;       /* run --timeout: stop PROGRAM after this long (0 = not given) */
     int keep_traces;          /* run --keep-traces */
+    int gen_suppressions;     /* --gen-suppressions: a rule per finding */
 };
 
 /* Opens every -o FILE for writing, without truncating it yet, so that a bad

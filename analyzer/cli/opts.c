@@ -9,6 +9,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "parkwatch/options.h"
 
 static const char *const format_names[] = {
 #define PW_X(name, str, writer) str,
@@ -44,6 +47,8 @@ static const char *format_choices(void)
       "comma list of finding kinds, or errors, any, none (default errors)")                   \
     X("suppressions", 0, SUPPRESSIONS, "FILE", 0, "findings to ignore (kind:function-glob)")  \
     X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)")     \
+    X("gen-suppressions", 0, GEN_SUPPRESSIONS, NULL, 0,                                       \
+      "print a ready suppression rule (kind:function) for each finding")                      \
     X("trace-dir", 0, TRACE_DIR, "DIR", 1,                                                    \
       "where traces are written (default: a fresh directory)")                                \
     X("keep-traces", 0, KEEP_TRACES, NULL, 1,                                                 \
@@ -158,10 +163,55 @@ static int parse_output(char *arg, struct pw_report_opts *o, struct outs_seen *w
     return 0;
 }
 
+/* The sanitizer keys of PARKWATCH_OPTIONS that are defaults of the reports'
+ * options; the last occurrence of a key wins, as in the shim. */
+struct env_defaults {
+    char log_path[PATH_MAX]; /* "" = none */
+    char suppressions[PATH_MAX];
+    int exitcode; /* -1 = none */
+};
+
+static void read_env_defaults(struct env_defaults *e)
+{
+    const char *env = getenv("PARKWATCH_OPTIONS");
+    *e = (struct env_defaults){.exitcode = -1};
+    size_t left = env ? strnlen(env, PW_OPTIONS_MAX - 1) : 0;
+    for (const char *p = env; left > 0;) {
+        size_t len = strcspn(p, ":");
+        if (len > left)
+            len = left;
+        const char *eq = memchr(p, '=', len);
+        const struct pw_opt_desc *d = eq ? pw_opt_find(p, (size_t)(eq - p)) : NULL;
+        size_t vlen = eq ? len - (size_t)(eq + 1 - p) : 0;
+        uint64_t v;
+        if (d == &pw_opt_descs[PW_OPTKEY_log_path])
+            snprintf(e->log_path, sizeof(e->log_path), "%.*s", (int)vlen, eq + 1);
+        else if (d == &pw_opt_descs[PW_OPTKEY_suppressions])
+            snprintf(e->suppressions, sizeof(e->suppressions), "%.*s", (int)vlen, eq + 1);
+        else if (d == &pw_opt_descs[PW_OPTKEY_exitcode] &&
+                 pw_opt_uint(d, eq + 1, vlen, &v) != PW_OPT_BAD)
+            e->exitcode = (int)v;
+        len += len < left; /* the colon */
+        p += len;
+        left -= len;
+    }
+}
+
+/* log_path=PATH: the report that would go to the default stream goes to
+ * PATH.PID instead, as a sanitizer's does ("stderr" and "stdout" keep it). */
+static const char *log_path_file(const struct env_defaults *e, int to_stderr)
+{
+    static char path[PATH_MAX + 16];
+    if (!e->log_path[0] || strcmp(e->log_path, to_stderr ? "stderr" : "stdout") == 0)
+        return NULL;
+    snprintf(path, sizeof(path), "%s.%d", e->log_path, (int)getpid());
+    return path;
+}
+
 /* Pairs the formats of --format with the plain -o FILEs, in order: one
  * format and no -o is the default stream; several formats take as many
  * FILEs, given one -o each or as one comma list (-o -,report.sarif). */
-static int pair_outputs(struct pw_report_opts *o, struct outs_seen *w)
+static int pair_outputs(struct pw_report_opts *o, struct outs_seen *w, const struct env_defaults *e)
 {
     bool typed = o->nout > 0;
     if (w->nformats == 0 && (w->nplain > 0 || !typed))
@@ -179,7 +229,7 @@ static int pair_outputs(struct pw_report_opts *o, struct outs_seen *w)
         }
     }
     if (w->nplain == 0 && w->nformats == 1)
-        return add_output(o, w->formats[0], NULL);
+        return add_output(o, w->formats[0], log_path_file(e, o->to_stderr));
     if (w->nplain != w->nformats) {
         pw_err("--format gives %zu format%s but -o %zu file%s (one -o FILE per format, or "
                "-o FORMAT:FILE)",
@@ -262,6 +312,9 @@ static int apply(int id, char *arg, struct pw_report_opts *o, struct outs_seen *
     case PW_OPT_KEEP_TRACES:
         o->keep_traces = 1;
         return 0;
+    case PW_OPT_GEN_SUPPRESSIONS:
+        o->gen_suppressions = 1;
+        return 0;
     case PW_OPT_FAIL_ON:
         return parse_fail_on(arg, &o->fail_on);
     case PW_OPT_SUPPRESSIONS:
@@ -326,9 +379,13 @@ int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
     char shorts[32];
     short_opts(shorts, sizeof(shorts));
     struct outs_seen w = {0};
+    static struct env_defaults env;
+    read_env_defaults(&env);
+    /* the command line wins over PARKWATCH_OPTIONS */
     *o = (struct pw_report_opts){.to_stderr = is_run,
                                  .fail_on = severity_mask(1),
-                                 .exitcode = PW_EXIT_FINDINGS};
+                                 .suppressions = env.suppressions[0] ? env.suppressions : NULL,
+                                 .exitcode = env.exitcode >= 0 ? env.exitcode : PW_EXIT_FINDINGS};
     optind = 1;
     opterr = 0;
     for (;;) {
@@ -355,7 +412,7 @@ int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
         if (apply(id, optarg, o, &w) < 0)
             return -1;
     }
-    return pair_outputs(o, &w) < 0 ? -1 : optind;
+    return pair_outputs(o, &w, &env) < 0 ? -1 : optind;
 }
 
 static void print_opts(FILE *f, int is_run)

@@ -143,6 +143,65 @@ static int write_report(const struct pw_report *r, const struct pw_report_opts *
     return rc < 0 || bad ? -1 : 0;
 }
 
+/* A system library's frame (libc, libstdc++, the loader) makes a poor rule:
+ * it would hide every finding that passes through it. */
+static bool system_frame(const struct pw_frame *fr)
+{
+    const char *m = fr->module ? fr->module : "";
+    return strncmp(m, "/lib", 4) == 0 || strncmp(m, "/usr/lib", 8) == 0 ||
+           (fr->file && strncmp(fr->file, "/usr/include/", 13) == 0);
+}
+
+/* The function a rule for F names: the innermost frame outside the system
+ * libraries of the first stack F shows, else its innermost named frame. */
+static const char *rule_function(const struct pw_report *r, const struct pw_finding *f)
+{
+    const char *any = NULL;
+    for (size_t i = 0; i < f->nthreads; i++) {
+        const uint32_t ids[] = {f->threads[i].stack, f->threads[i].stack2,
+                                f->threads[i].t->create_stack};
+        for (size_t k = 0; k < sizeof(ids) / sizeof(ids[0]); k++) {
+            const struct pw_frame *v;
+            size_t n = pw_frames_get(r->frames, f->proc->trace, ids[k], &v);
+            for (size_t j = 0; j < n; j++) {
+                if (!v[j].function)
+                    continue;
+                if (!system_frame(&v[j]))
+                    return v[j].function;
+                if (!any)
+                    any = v[j].function;
+            }
+        }
+    }
+    for (size_t i = 0; i < f->nobjects && !any; i++) {
+        const struct pw_frame *v;
+        size_t n = pw_frames_get(r->frames, f->proc->trace, f->objects[i].stack, &v);
+        for (size_t j = 0; j < n && !any; j++)
+            any = v[j].function;
+    }
+    return any;
+}
+
+/* --gen-suppressions: one ready rule per reported finding, as Valgrind's
+ * option does, to paste into a --suppressions file. */
+static void gen_suppressions(FILE *out, const struct pw_report *r)
+{
+    for (size_t i = 0; i < r->findings->n; i++) {
+        const struct pw_finding *f = r->findings->v[i];
+        if (f->suppressed)
+            continue;
+        const char *fn = rule_function(r, f), *kind = pw_finding_kind_name(f->kind);
+        if (fn)
+            fprintf(out, "%s:%s\n", kind, fn);
+        /* no frame to name: the threads' names, which together match it */
+        for (size_t t = 0; !fn && t < f->nthreads; t++)
+            fprintf(out, "%s:thread=%s\n", kind, f->threads[t].t->name);
+        if (!fn && !f->nthreads)
+            fprintf(out, "# finding %u (%s): no frame or thread to name\n", f->id, kind);
+    }
+    fflush(out);
+}
+
 static int analyze(struct pw_report *r, struct pw_report_opts *o)
 {
     if (pw_detect_all(r->model, r->findings) < 0) {
@@ -180,6 +239,8 @@ static int analyze(struct pw_report *r, struct pw_report_opts *o)
         pw_report_text_summary(stderr, r);
         fflush(stderr);
     }
+    if (o->gen_suppressions)
+        gen_suppressions(o->to_stderr ? stderr : stdout, r);
     if (o->clean)
         *o->clean = !fails;
     return fails ? o->exitcode : PW_EXIT_OK;

@@ -2,7 +2,10 @@
  * settings, in one list that both wings expand.  The shim parses them
  * (preload/options.c) and prints them with help=1; `parkwatch run` sets
  * trace_dir and watchdog and reads watchdog_ms, on_deadlock, halt_on_deadlock
- * and timeout for its own watcher (analyzer/cli/cmd_run.c).  Both decide a value with pw_opt_uint below,
+ * and timeout for its own watcher (analyzer/cli/cmd_run.c).  log_path,
+ * exitcode and suppressions are the sanitizer keys of the reports: `run` and
+ * `report` take them as the defaults of -o, --exitcode and --suppressions
+ * (analyzer/cli/opts.c); the shim accepts and ignores them.  Both decide a value with pw_opt_uint below,
  * so a key the user sets means the same to the host and to `run`.
  *
  * Everything here must stay usable from the shim: no allocation, no stdio. */
@@ -35,7 +38,10 @@
     X(watchdog, UINT, 0, 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")               \
     X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")               \
     X(verify_at_exit, UINT, 0, 0, 1, "1: exit status 66 if a thread is parked forever at exit")  \
-    X(help, UINT, 0, 0, 1, "1: print these options, their values and defaults on stderr")
+    X(help, UINT, 0, 0, 1, "1: print these options, their values and defaults on stderr")        \
+    X(log_path, STR, "", 0, 0, "run/report: write the report to <log_path>.<pid>, not stderr")   \
+    X(exitcode, UINT, 66, 0, 255, "run/report: exit status when a finding matches --fail-on")    \
+    X(suppressions, STR, "", 0, 0, "run/report: suppressions file (kind:function-glob)")
 
 /* Bytes of PARKWATCH_OPTIONS the shim reads, with the terminating NUL; the
  * rest is ignored with a warning. */

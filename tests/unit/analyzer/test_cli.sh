@@ -199,6 +199,32 @@ expect 2 1 "$PW" report --format json,text -o "$T/r.json" "$T/rep"
 expect 2 1 "$PW" report --format json,text "$T/rep"
 expect 2 1 "$PW" report --format json,xml -o a,b "$T/rep"
 
+# PARKWATCH_OPTIONS' sanitizer keys are defaults of run and report; the
+# command line wins
+PARKWATCH_OPTIONS=exitcode=7 expect 7 0 "$PW" report "$T/rep"
+PARKWATCH_OPTIONS=exitcode=7 expect 9 0 "$PW" report --exitcode 9 "$T/rep"
+printf '*:thread=*\n' >"$T/supp"
+PARKWATCH_OPTIONS=suppressions=$T/supp expect 0 0 "$PW" report --fail-on none "$T/rep"
+grep -q "([1-9][0-9]* suppressed)" "$T/out" || fail "suppressions= not applied"
+PARKWATCH_OPTIONS=log_path=$T/log expect 66 0 "$PW" report "$T/rep"
+[ -s "$T/out" ] && fail "log_path=: report still on stdout"
+ls "$T"/log.[0-9]* >/dev/null 2>&1 || fail "log_path=: no $T/log.PID"
+grep -q "^parkwatch: .* in 1 process" "$T"/log.[0-9]* || fail "log_path=: no report in the file"
+PARKWATCH_OPTIONS=log_path=stdout expect 66 0 "$PW" report "$T/rep"
+[ -s "$T/out" ] || fail "log_path=stdout: no report on stdout"
+PARKWATCH_OPTIONS=log_path=$T/log2 expect 3 2 "$PW" run --fail-on none --trace-dir "$T/td6" \
+    -- "$SYNTH" --as-traced 3
+ls "$T"/log2.[0-9]* >/dev/null 2>&1 || fail "run with log_path=: no $T/log2.PID"
+has_prefix "$T/err" "parkwatch: [0-9]* error"
+
+# --gen-suppressions: ready rules, one per finding, that suppress them all
+expect 66 0 "$PW" report --gen-suppressions -o "$T/g.txt" "$T/rep"
+grep -E '^[a-z-]+:' "$T/out" >"$T/gen.supp"
+[ "$(grep -c '' "$T/gen.supp")" -ge 2 ] || fail "--gen-suppressions: no rules ($(cat "$T/out"))"
+expect 0 0 "$PW" report --suppressions "$T/gen.supp" "$T/rep"
+grep -q "^parkwatch: no findings ([1-9][0-9]* suppressed)" "$T/out" ||
+    fail "--gen-suppressions rules do not suppress every finding"
+
 # signals to parkwatch reach the program
 "$PW" run --trace-dir "$T/td3" -- sh -c 'trap "exit 9" TERM; touch '"$T"'/ready; while :; do sleep 0.05; done' \
     >/dev/null 2>&1 &
