@@ -17,6 +17,7 @@
 #include "acts.h"
 #include "chan.h"
 #include "config.h"
+#include "exitsnap.h"
 #include "event.h"
 #include "exec.h"
 #include "fdtab.h"
@@ -225,6 +226,9 @@ __attribute__((destructor)) static void pw_dtor(void)
     if (h == NULL || PW_LOAD(&pw_proc->ready) != PW_READY_REC)
         return;
     pw_tls.guard++;
+    /* before the end is marked: a watcher reading the trace meanwhile still
+     * sees a live process, and the snapshot sees every thread where it was */
+    pw_exit_snapshot();
     h->end_status = -1;
     h->end_ns = pw_now();
     struct pw_event ev = {.kind = PW_EV_PROC_END, .op = PW_END_EXIT, .result = -1};

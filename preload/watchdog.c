@@ -62,7 +62,7 @@ static const char *const cli_rel[] = {
     "/../../bin/parkwatch",
 };
 
-static bool find_cli(char *out, size_t cap)
+bool pw_cli_find(char *out, size_t cap)
 {
     const char *bin = pw_cfg.opt.parkwatch_bin;
     if (bin != NULL && bin[0] != '\0') {
@@ -70,7 +70,7 @@ static bool find_cli(char *out, size_t cap)
         return access(out, X_OK) == 0;
     }
     Dl_info di;
-    if (dladdr((void *)find_cli, &di) == 0 || di.dli_fname == NULL)
+    if (dladdr((void *)pw_cli_find, &di) == 0 || di.dli_fname == NULL)
         return false;
     char dir[PATH_MAX];
     pw_strlcpy(dir, di.dli_fname, sizeof dir);
@@ -138,6 +138,11 @@ exec_sidecar(const char *path, char **argv, char **envp, int pidfd)
     __builtin_unreachable();
 }
 
+void pw_cli_exec(const char *path, char **argv, char **envp)
+{
+    exec_sidecar(path, argv, envp, -1);
+}
+
 void pw_watchdog_start(void)
 {
     struct pw_options *o = &pw_cfg.opt;
@@ -146,7 +151,7 @@ void pw_watchdog_start(void)
     if (!valid_action(o->on_deadlock))
         return; /* off (or unknown): nothing to watch for */
     static char cli[PATH_MAX];
-    if (!find_cli(cli, sizeof cli)) {
+    if (!pw_cli_find(cli, sizeof cli)) {
         pw_warn("watchdog: cannot find the parkwatch CLI (set parkwatch_bin=); no watchdog", NULL);
         return;
     }
@@ -157,10 +162,15 @@ void pw_watchdog_start(void)
     static char *argv[] = {
         NULL,          "watch", "--pid",      pid_s, "--pidfd",       SIDECAR_PIDFD_S,
         "--trace-dir", NULL,    "--interval", ms_s,  "--on-deadlock", NULL,
-        NULL};
+        NULL,          NULL,    NULL};
     argv[0] = cli;
     argv[7] = pw_cfg.trace_dir;
     argv[11] = (char *)o->on_deadlock;
+    /* the sidecar, not the host, takes the signal: the host's dispositions stay its own */
+    if (o->dump_signal != NULL && o->dump_signal[0] != '\0') {
+        argv[12] = "--dump-signal";
+        argv[13] = (char *)o->dump_signal;
+    }
     static char *envp[MAX_ENV + 1];
     size_t n = 0;
     for (char **e = environ; e != NULL && *e != NULL && n < MAX_ENV; e++)

@@ -13,6 +13,7 @@
 #include "diag.h" /* pw_err, pw_warn and the error policy */
 
 struct pw_trace;
+struct pw_ktasks;
 
 /* ---- exit statuses (SPEC.md "Exit status") */
 #define PW_EXIT_OK 0
@@ -68,6 +69,8 @@ struct pw_report_opts {
     unsigned timeout_s;       /* run --timeout: stop PROGRAM after this long (0 = not given) */
     int keep_traces;          /* run --keep-traces */
     int gen_suppressions;     /* --gen-suppressions: a rule per finding */
+    int pid;                  /* report --pid: the trace of this running process, 0 if none */
+    struct pw_ktasks *live;   /* report --pid: the kernel's view of it now, or NULL */
 };
 
 /* Opens every -o FILE for writing, without truncating it yet, so that a bad
@@ -93,16 +96,19 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
  * it, in this order.  OPTIONS: PW_USAGE_NO_OPTS (the command has its own, or
  * none), PW_USAGE_OPTS (those shared by run and report) or PW_USAGE_RUN_OPTS
  * (those and run's own). */
-#define PW_SUBCOMMANDS(X)                                                                  \
-    X("run", pw_cmd_run, "[OPTIONS] -- PROGRAM [ARGS...]",                                 \
-      "run PROGRAM with the shim preloaded, then report on its traces", PW_USAGE_RUN_OPTS) \
-    X("report", pw_cmd_report, "[OPTIONS] TRACE-FILE|TRACE-DIR...",                        \
-      "analyze traces after the fact, or of a running process", PW_USAGE_OPTS)             \
-    X("dump", pw_cmd_dump, "TRACE-FILE", "print the raw trace, one record per line",       \
-      PW_USAGE_NO_OPTS)                                                                    \
-    X("watch", pw_cmd_watch,                                                               \
-      "--pid PID [--trace-dir DIR] [--interval MS] [--on-deadlock abort|report]",          \
-      "watch a traced process live (started by the shim with watchdog=1)", PW_USAGE_NO_OPTS)
+#define PW_SUBCOMMANDS(X)                                                                    \
+    X("run", pw_cmd_run, "[OPTIONS] -- PROGRAM [ARGS...]",                                   \
+      "run PROGRAM with the shim preloaded, then report on its traces", PW_USAGE_RUN_OPTS)   \
+    X("report", pw_cmd_report, "[OPTIONS] TRACE-FILE|TRACE-DIR...|--pid PID",                \
+      "analyze traces after the fact, or of a running process", PW_USAGE_OPTS)               \
+    X("dump", pw_cmd_dump, "TRACE-FILE", "print the raw trace, one record per line",         \
+      PW_USAGE_NO_OPTS)                                                                      \
+    X("watch", pw_cmd_watch,                                                                 \
+      "--pid PID [--trace-dir DIR] [--interval MS] [--on-deadlock abort|report]",            \
+      "watch a traced process live (started by the shim with watchdog=1)", PW_USAGE_NO_OPTS) \
+    X("stack", pw_cmd_stack, "PID",                                                          \
+      "print every thread of a running process, grouped by stack (needs ptrace)",            \
+      PW_USAGE_NO_OPTS)
 
 enum pw_usage_opts { PW_USAGE_NO_OPTS, PW_USAGE_OPTS, PW_USAGE_RUN_OPTS };
 
@@ -116,6 +122,11 @@ struct pw_watch_opts;
  * shim's watchdog_ms and on_deadlock, decided by the shim's own rules
  * (parkwatch/options.h), so the host and `run` agree on every value. */
 void pw_run_watch_opts(const char *env, struct pw_watch_opts *w);
+
+/* The trace of running process PID (from its mappings, else from the
+ * trace_dir of its PARKWATCH_OPTIONS) into OUT; -1 if it has none we can see.
+ * Implemented in cmd_stack.c. */
+int pw_trace_of_pid(int pid, char *out, size_t len);
 
 /* ---- formatting helpers shared by dump and the reports (format.c) */
 

@@ -305,6 +305,14 @@ static void watch_opt(const char *item, size_t len, struct pw_watch_opts *w)
             pw_warn("%s=%s ignored (abort, report or off)", d->name, act);
         else
             w->action = (enum pw_on_deadlock)a;
+    } else if (d == &pw_opt_descs[PW_OPTKEY_dump_signal]) {
+        char sig[32];
+        snprintf(sig, sizeof(sig), "%.*s", (int)vlen, val);
+        int n = pw_dump_signal_parse(sig);
+        if (n < 0)
+            pw_warn("%s=%s ignored (a signal such as SIGUSR2; never SIGQUIT)", d->name, sig);
+        else
+            w->dump_signal = n;
     }
 }
 
@@ -336,7 +344,7 @@ static int wait_watched(pid_t pid, const char *dir, unsigned timeout_s, int *sta
     pw_run_watch_opts(getenv("PARKWATCH_OPTIONS"), &wo);
     if (timeout_s)
         wo.timeout_s = timeout_s;
-    if (wo.action == PW_ON_DEADLOCK_OFF && !wo.timeout_s)
+    if (wo.action == PW_ON_DEADLOCK_OFF && !wo.timeout_s && !wo.dump_signal)
         return wait_child(pid, status);
     return pw_watch_wait(pid, dir, &wo, status);
 }

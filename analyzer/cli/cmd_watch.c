@@ -19,10 +19,11 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: parkwatch watch --pid PID [--pidfd FD] [--trace-dir DIR] [--interval MS]\n"
-               "                       [--on-deadlock abort|report]\n"
+               "                       [--on-deadlock abort|report] [--dump-signal SIG]\n"
                "  watch a traced process (and its traced children) until it ends: report a\n"
                "  wait-for cycle once, and when every thread is parked forever for a whole\n"
-               "  interval, report it and (abort, the default) stop the process\n");
+               "  interval, report it and (abort, the default) stop the process; on SIG (sent\n"
+               "  to this watcher), print the live report\n");
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -39,13 +40,10 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 int pw_cmd_watch(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"pid", required_argument, NULL, 'p'},
-        {"trace-dir", required_argument, NULL, 'd'},
-        {"interval", required_argument, NULL, 'i'},
-        {"on-deadlock", required_argument, NULL, 'a'},
-        {"pidfd", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"pid", required_argument, NULL, 'p'},      {"trace-dir", required_argument, NULL, 'd'},
+        {"interval", required_argument, NULL, 'i'}, {"on-deadlock", required_argument, NULL, 'a'},
+        {"pidfd", required_argument, NULL, 'f'},    {"dump-signal", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     struct pw_watch_opts wo;
     pw_watch_opts_default(&wo);
@@ -91,6 +89,16 @@ int pw_cmd_watch(int argc, char **argv)
                 return PW_EXIT_USAGE;
             }
             wo.action = (enum pw_on_deadlock)a;
+            break;
+        }
+        case 's': {
+            int sig = pw_dump_signal_parse(optarg);
+            if (sig <= 0) {
+                pw_err("watch: bad --dump-signal %s (a signal such as SIGUSR2; never SIGQUIT)",
+                       optarg);
+                return PW_EXIT_USAGE;
+            }
+            wo.dump_signal = sig;
             break;
         }
         case 'h':

@@ -37,7 +37,7 @@ static const char *format_choices(void)
     return buf;
 }
 
-/* name, short letter (0 = none), id, argument name, run-only, help */
+/* name, short letter (0 = none), id, argument name, only for (0 both, 1 run, 2 report), help */
 #define PW_CLI_OPTS(X)                                                                        \
     X("format", 0, FORMAT, FORMAT_ARG, 0,                                                     \
       "report format, or a comma list of them, one -o each (default text)")                   \
@@ -55,6 +55,7 @@ static const char *format_choices(void)
       "keep the fresh trace directory after a clean run too")                                 \
     X("timeout", 0, TIMEOUT, "SECONDS", 1,                                                    \
       "stop PROGRAM after SECONDS (also PARKWATCH_OPTIONS timeout=; default: never)")         \
+    X("pid", 0, PID, "PID", 2, "the trace of running process PID (found from /proc)")         \
     X("help", 'h', HELP, NULL, 0, "print this help")
 
 enum {
@@ -337,6 +338,16 @@ static int apply(int id, char *arg, struct pw_report_opts *o, struct outs_seen *
         o->timeout_s = (unsigned)v;
         return 0;
     }
+    case PW_OPT_PID: {
+        char *end;
+        long v = strtol(arg, &end, 10);
+        if (*arg == '\0' || *end || v <= 0 || v > INT_MAX) {
+            pw_err("report: bad --pid %s", arg);
+            return -1;
+        }
+        o->pid = (int)v;
+        return 0;
+    }
     default:
         return -1;
     }
@@ -404,9 +415,9 @@ int pw_parse_opts(int argc, char **argv, int is_run, struct pw_report_opts *o)
             pw_print_usage(stdout, argv[0]);
             return -2;
         }
-        if (run_only(id) && !is_run) {
-            pw_err("%s: --%s is only valid for run", argv[0],
-                   long_opts[id - PW_OPT__BASE - 1].name);
+        if (run_only(id) && run_only(id) != (is_run ? 1 : 2)) {
+            pw_err("%s: --%s is only valid for %s", argv[0], long_opts[id - PW_OPT__BASE - 1].name,
+                   run_only(id) == 1 ? "run" : "report");
             return -1;
         }
         if (apply(id, optarg, o, &w) < 0)
@@ -419,7 +430,7 @@ static void print_opts(FILE *f, int is_run)
 {
     fprintf(f, "Options:\n");
     for (size_t i = 0; i < sizeof(opt_info) / sizeof(opt_info[0]); i++) {
-        if (opt_info[i].run_only && !is_run)
+        if (opt_info[i].run_only && opt_info[i].run_only != (is_run ? 1 : 2))
             continue;
         char left[64];
         snprintf(left, sizeof(left), "%c%c%c --%s%s%s", opt_info[i].sh ? '-' : ' ',

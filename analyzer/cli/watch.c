@@ -315,6 +315,91 @@ static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *f
     }
 }
 
+static int load_quiet(const struct watcher *w, const char *dir, struct pw_trace ***out, size_t *n);
+
+/* ---- dump_signal: the live report on demand */
+
+int pw_dump_signal_parse(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    int sig = -1;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end != s && !*end) {
+        sig = v > 0 && v < NSIG ? (int)v : -1;
+    } else {
+        for (int i = 1; i < NSIG && sig < 0; i++) {
+            const char *name = sigabbrev_np(i);
+            if (name && strcmp(name, s) == 0)
+                sig = i;
+        }
+    }
+    switch (sig) {
+    case SIGQUIT: /* the program's own: Ctrl-\ reaches it, run forwards it */
+    case SIGKILL:
+    case SIGSTOP:
+    case SIGSEGV:
+    case SIGBUS:
+    case SIGFPE:
+    case SIGILL:
+    case SIGCHLD: /* run waits for its child with it */
+        return -1;
+    default:
+        return sig;
+    }
+}
+
+static volatile sig_atomic_t dump_requested;
+
+static void on_dump_signal(int sig)
+{
+    (void)sig;
+    dump_requested = 1;
+}
+
+/* No SA_RESTART: the watcher's poll or waitpid returns at once with EINTR. */
+static void install_dump_signal(const struct pw_watch_opts *o)
+{
+    if (o->dump_signal <= 0)
+        return;
+    struct sigaction sa = {.sa_handler = on_dump_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(o->dump_signal, &sa, NULL);
+}
+
+/* The live report of the watched processes, on stderr where the notices go;
+ * it changes nothing (no exit status, no action on the process). */
+static void dump_live(struct watcher *w)
+{
+    dump_requested = 0;
+    struct pw_trace **traces = NULL;
+    size_t n = 0, keep = 0;
+    if (load_quiet(w, w->dir, &traces, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct pw_trace_id id;
+        pw_trace_id_of(traces[i], &id);
+        if (relevant(w, &id))
+            traces[keep++] = traces[i];
+        else
+            pw_trace_close(traces[i]);
+    }
+    n = keep;
+    struct pw_report_opts ro = {.format = PW_FMT_TEXT,
+                                .to_stderr = 1,
+                                .exitcode = 0,
+                                .trace_dir = w->dir};
+    fprintf(stderr, "parkwatch: live report (dump_signal)\n");
+    if (n)
+        pw_analyze_and_report(traces, n, &ro);
+    else
+        fprintf(stderr, "parkwatch: no trace to report on yet in %s\n", w->dir);
+    pw_free_traces(traces, n);
+}
+
 void pw_watch_opts_default(struct pw_watch_opts *o)
 {
     const struct pw_opt_desc *ms = &pw_opt_descs[PW_OPTKEY_watchdog_ms];
@@ -477,10 +562,13 @@ int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int
     uint64_t start = now_ns();
     bool timeout_done = false;
     bool watching = o->action != PW_ON_DEADLOCK_OFF;
+    install_dump_signal(o);
     for (;;) {
         pid_t r = waitpid(pid, status, watching || o->timeout_s ? WNOHANG : 0);
         if (r == pid)
             break;
+        if (dump_requested)
+            dump_live(&w);
         if (r < 0 && errno != EINTR) {
             rc = -1;
             break;
@@ -507,7 +595,10 @@ int pw_watch_pid(pid_t pid, int pidfd, const char *dir, const struct pw_watch_op
         return 0; /* nothing could be acted on safely (said why) */
     /* not our child: the pidfd still tells us at once when it ends */
     pidfd = pw_trust_pidfd(&w.trust, pid);
+    install_dump_signal(o);
     while (pw_trust_any_alive(&w.trust)) {
+        if (dump_requested)
+            dump_live(&w);
         /* ended (maybe a zombie nobody reaped yet): stop waiting on it, or the
          * readable pidfd would spin */
         if (pidfd >= 0 && wait_interval(pidfd, poll_ms(o)))

@@ -11,7 +11,14 @@ struct pw_watch_opts {
     enum pw_on_deadlock action; /* OFF: no watching at all */
     unsigned halt_on_deadlock;  /* 1: a partial wait-for cycle stops the program too */
     unsigned timeout_s;         /* run: stop the program after this long (0 = never) */
+    int dump_signal;            /* dump_signal: print the live report on it, 0 = none */
 };
+
+/* A dump_signal value ("SIGUSR2", "USR2" or a number) as a signal number; 0
+ * for "" (none), -1 if unknown or not allowed: SIGQUIT stays the program's
+ * own (a terminal's Ctrl-\ goes to the whole foreground group), and SIGKILL,
+ * SIGSTOP and the synchronous fault signals cannot be caught usefully. */
+int pw_dump_signal_parse(const char *s);
 
 /* The defaults of the shim's watchdog_ms and on_deadlock (parkwatch/options.h). */
 void pw_watch_opts_default(struct pw_watch_opts *o);

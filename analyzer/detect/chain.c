@@ -90,9 +90,19 @@ static const char *fate(const struct pw_thread *t)
     /* a main thread that returned or called exit ended the process itself */
     if (t->proc->finished && t->is_main && t->proc->end == PW_END_EXIT)
         return "which ended the process";
-    if (t->proc->finished)
-        return "which was still running at exit";
-    return "which is still running";
+    /* what the kernel said at the end; a thread nobody looked at is not
+     * called "running" */
+    static char buf[200];
+    char call[160];
+    bool end = t->proc->finished;
+    if (pw_thread_blocked_in(t, call, sizeof(call))) {
+        snprintf(buf, sizeof(buf), "which %s blocked in %s%s", end ? "was" : "is", call,
+                 end ? " at exit" : "");
+        return buf;
+    }
+    if (pw_thread_view(t) == PW_TSTATE_RUNNING)
+        return end ? "which was still running at exit" : "which is still running";
+    return end ? "which was still alive at exit, state unknown" : "which is alive, state unknown";
 }
 
 /* Follow the first parked candidate, else end at the first one. */

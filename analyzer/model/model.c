@@ -9,6 +9,7 @@
  * destroy marks.  The ring events only add history (later acts, init sites,
  * the fork events' timeline): when rings wrapped no verdict changes. */
 #include "model.h"
+#include "ktasks.h"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -764,6 +765,125 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
     return 0;
 }
 
+/* ---- the kernel's view at the end: the tasks file, unfollowed threads */
+
+/* Which thread ended the process: the PROC_END note's recorder; without the
+ * note (an older trace), the main thread of a process that exited. */
+static uint32_t exit_serial(const struct pw_process *p)
+{
+    size_t n = 0;
+    const struct pw_event *notes = pw_trace_notes(p->trace, &n);
+    for (size_t i = n; i-- > 0;)
+        if (notes[i].kind == PW_EV_PROC_END)
+            return notes[i].thread;
+    for (size_t i = 0; p->end == PW_END_EXIT && i < p->nthreads; i++)
+        if (p->threads[i].is_main)
+            return p->threads[i].serial;
+    return 0;
+}
+
+/* Links the kernel's view (p->ktasks, may be NULL) to the threads. */
+static int link_ktasks(struct pw_process *p);
+
+static int attach_ktasks(struct pw_process *p)
+{
+    char path[4096];
+    p->exit_serial = exit_serial(p);
+    struct pw_ktasks kt;
+    if (pw_ktasks_path(pw_trace_path(p->trace), path, sizeof(path)) &&
+        pw_ktasks_load(path, &kt) == 0) {
+        if (kt.pid != p->pid) {
+            pw_ktasks_free(&kt); /* another process's file under this name: not ours */
+        } else if (!(p->ktasks = malloc(sizeof(*p->ktasks)))) {
+            pw_ktasks_free(&kt);
+            return -1;
+        } else {
+            *p->ktasks = kt;
+        }
+    }
+    return link_ktasks(p);
+}
+
+int pw_model_set_ktasks(struct pw_process *p, struct pw_ktasks *kt)
+{
+    if (p->ktasks || kt->pid != p->pid)
+        return 0; /* the file written at the end wins over a later look */
+    if (!(p->ktasks = malloc(sizeof(*p->ktasks))))
+        return -1;
+    *p->ktasks = *kt;
+    memset(kt, 0, sizeof(*kt));
+    p->nunfollowed = 0;
+    return link_ktasks(p);
+}
+
+static int link_ktasks(struct pw_process *p)
+{
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->status == PW_THR_EXITED)
+            continue;
+        t->ktask = pw_ktasks_find(p->ktasks, t->tid);
+        t->unfollowed = p->finished && t->status == PW_THR_RUNNING &&
+                        !(p->exit_serial && t->serial == p->exit_serial) &&
+                        pw_thread_view(t) != PW_TSTATE_RUNNING;
+        p->nunfollowed += t->unfollowed;
+    }
+    for (size_t i = 0; p->ktasks && i < p->ktasks->n; i++) {
+        const struct pw_ktask *k = &p->ktasks->v[i];
+        bool known = false;
+        for (size_t j = 0; j < p->nthreads && !known; j++)
+            known = p->threads[j].tid == k->tid && p->threads[j].status != PW_THR_EXITED;
+        /* the task that took the snapshot is the one ending the process */
+        if (known || k->state == 'Z' || k->state == 'X' ||
+            strcmp(k->why_no_stack, PW_KTASK_SELF) == 0)
+            continue;
+        const struct pw_ktask **nv = realloc(p->stray, (p->nstray + 1) * sizeof(*nv));
+        if (!nv)
+            return -1;
+        nv[p->nstray++] = k;
+        p->stray = nv;
+        p->nunfollowed++;
+    }
+    return 0;
+}
+
+enum pw_thread_view pw_thread_view(const struct pw_thread *t)
+{
+    if (t->status == PW_THR_PARKED)
+        return PW_TSTATE_PARKED;
+    if (t->status == PW_THR_EXITED)
+        return PW_TSTATE_EXITED;
+    const struct pw_process *p = t->proc;
+    if (p->finished && p->exit_serial && t->serial == p->exit_serial)
+        return PW_TSTATE_RUNNING; /* it called exit: that is what it was doing */
+    const struct pw_ktask *k = t->ktask;
+    if (!k)
+        return PW_TSTATE_UNKNOWN;
+    if (k->state == 'R' || k->sysno == PW_KTASK_SYS_RUNNING)
+        return PW_TSTATE_RUNNING;
+    if (k->sysno >= 0 && (k->state == 'S' || k->state == 'D'))
+        return PW_TSTATE_BLOCKED;
+    return PW_TSTATE_UNKNOWN;
+}
+
+const char *pw_thread_state_str(enum pw_thread_view s)
+{
+    static const char *const names[] = {
+#define PW_X(e, str) str,
+        PW_THREAD_STATES(PW_X)
+#undef PW_X
+    };
+    return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+const char *pw_thread_blocked_in(const struct pw_thread *t, char *buf, size_t len)
+{
+    const struct pw_ktask *k = t->ktask;
+    if (!k || k->sysno < 0)
+        return NULL;
+    return pw_ktask_blocked_in(k, buf, len);
+}
+
 /* ---- the process tree: a parent's channels, copied into its children */
 
 static bool knows_child(const struct pw_process *p, int pid)
@@ -846,7 +966,7 @@ struct pw_model *pw_model_build(struct pw_trace **traces, size_t n)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         m->nprocs++;
-        if (build_process(&m->procs[i], traces[i]) < 0)
+        if (build_process(&m->procs[i], traces[i]) < 0 || attach_ktasks(&m->procs[i]) < 0)
             goto fail;
     }
     for (size_t i = 0; i < n; i++)
@@ -890,6 +1010,10 @@ void pw_model_free(struct pw_model *m)
         free(p->misuses);
         free(p->lock_edges);
         free(p->marks);
+        if (p->ktasks)
+            pw_ktasks_free(p->ktasks);
+        free(p->ktasks);
+        free(p->stray);
     }
     free(m->procs);
     free(m);

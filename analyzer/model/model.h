@@ -22,6 +22,8 @@
 struct pw_trace;
 struct pw_process;
 struct pw_object;
+struct pw_ktask;
+struct pw_ktasks;
 
 enum pw_thread_status { PW_THR_RUNNING, PW_THR_PARKED, PW_THR_EXITED };
 
@@ -58,7 +60,36 @@ struct pw_thread {
      * the mutex's holder like a mutex-lock park; NULL otherwise */
     struct pw_object *reacquires;
     bool joined, detached, is_main, adopted, held_at_exit;
+    /* The kernel's view of this thread at the end (the tasks file written at
+     * exit, ktasks.h), NULL if none was taken. */
+    const struct pw_ktask *ktask;
+    /* Alive at the end of a finished process, parked on no object the trace
+     * knows, and not the thread that ended it: whatever it waited for was not
+     * followed, so no finding can speak for it (see pw_thread_view). */
+    bool unfollowed;
 };
+
+/* What a thread was doing at the end of the trace, as the reports name it:
+ * X(enum suffix, name).  Without the kernel's word a thread that is not
+ * parked is UNKNOWN, never "running" by default. */
+#define PW_THREAD_STATES(X)                                                               \
+    X(PARKED, "parked") /* parked on a known object */                                    \
+    X(EXITED, "exited")                                                                   \
+    X(RUNNING, "running") /* the kernel said so (running, or the thread that ended it) */ \
+    X(BLOCKED, "blocked") /* asleep in a system call the shim does not model */           \
+    X(UNKNOWN, "unknown")
+
+enum pw_thread_view {
+#define PW_X(e, s) PW_TSTATE_##e,
+    PW_THREAD_STATES(PW_X)
+#undef PW_X
+};
+
+enum pw_thread_view pw_thread_view(const struct pw_thread *t);
+const char *pw_thread_state_str(enum pw_thread_view s);
+/* "read(fd 7: pipe:[1234])", "futex", "syscall 999" for a thread the kernel saw
+ * in a system call, into BUF; NULL if it was not in one (or nobody looked). */
+const char *pw_thread_blocked_in(const struct pw_thread *t, char *buf, size_t len);
 
 /* A channel as the model sees it: its record's state at the end of the trace. */
 struct pw_channel {
@@ -213,6 +244,14 @@ struct pw_process {
     size_t ntimers;
     struct pw_timer_rec timers[PW_TIMERS_MAX];
     uint32_t timers_unknown; /* timers created without a record */
+    /* The kernel's view of every task at the end (the tasks file next to the
+     * trace), NULL if none; tasks the shim never saw (a raw clone, a task
+     * started before the shim) are STRAY. */
+    struct pw_ktasks *ktasks;
+    size_t nstray;
+    const struct pw_ktask **stray;
+    uint32_t exit_serial; /* the thread that called exit (PROC_END note), 0 if unknown */
+    size_t nunfollowed;   /* threads with unfollowed set, plus the stray tasks */
 };
 
 struct pw_model {
@@ -240,6 +279,10 @@ struct pw_process *pw_model_parent_holder(const struct pw_object *o, int side);
 uint32_t pw_model_generation(const struct pw_process *p, uint64_t addr, uint64_t time_ns);
 /* The thread of P whose kernel TID is TID (alive at the end first), or NULL. */
 struct pw_thread *pw_model_thread_by_tid(struct pw_process *p, int tid);
+/* Gives P the kernel's view KT of its tasks (taken now, for a running
+ * process), unless it already has one; takes KT's contents.  0, or -1 when
+ * out of memory. */
+int pw_model_set_ktasks(struct pw_process *p, struct pw_ktasks *kt);
 /* Threads that hold lock OBJ (mutex/rwlock/spin), into OUT (up to MAX); returns the count. */
 size_t pw_model_holders(struct pw_process *p, const struct pw_object *obj, struct pw_thread **out,
                         size_t max);

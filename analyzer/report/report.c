@@ -13,6 +13,7 @@
 #include "finding.h"
 #include "frames.h"
 #include "jsonutil.h"
+#include "ktasks.h"
 #include "model.h"
 #include "reader.h"
 #include "report.h"
@@ -258,6 +259,11 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
                           .trace_dir = o->trace_dir};
     r.model = pw_model_build(traces, n);
     r.frames = pw_frames_new();
+    /* report --pid: what the kernel says of the threads not parked, now */
+    for (size_t i = 0; r.model && o->live && i < r.model->nprocs; i++)
+        if (r.model->procs[i].pid == o->live->pid && r.model->procs[i].end == PW_END_RUNNING &&
+            pw_model_set_ktasks(&r.model->procs[i], o->live) < 0)
+            pw_err("out of memory");
     int rc = PW_EXIT_USAGE;
     if (!r.model || !r.frames)
         pw_err("out of memory");

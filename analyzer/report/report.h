@@ -46,6 +46,11 @@ void pw_report_summarize(const struct pw_report *r, struct pw_report_summary *s)
  * which run also prints on stderr when the report went elsewhere. */
 void pw_report_text_summary(FILE *f, const struct pw_report *r);
 
+/* Threads (and tasks the shim never saw) left alive at the end of finished
+ * processes in waits the trace does not follow (pw_thread.unfollowed); *UNKNOWN
+ * gets how many of them nobody could say anything about. */
+size_t pw_report_unfollowed(const struct pw_report *r, size_t *unknown);
+
 /* ---- what the writers share (report_common.c) */
 
 /* The summary's counts in the JSON and SARIF reports: X(field of struct

@@ -106,3 +106,16 @@ const char *pw_report_object_symbol(const struct pw_report *r, const struct pw_o
         return NULL;
     }
 }
+
+size_t pw_report_unfollowed(const struct pw_report *r, size_t *unknown)
+{
+    size_t n = 0, u = 0;
+    for (size_t i = 0; i < r->model->nprocs; i++) {
+        const struct pw_process *p = &r->model->procs[i];
+        n += p->nunfollowed;
+        for (size_t j = 0; j < p->nthreads; j++)
+            u += p->threads[j].unfollowed && pw_thread_view(&p->threads[j]) == PW_TSTATE_UNKNOWN;
+    }
+    *unknown = u;
+    return n;
+}

@@ -9,6 +9,7 @@
 #include "finding.h"
 #include "frames.h"
 #include "jsonutil.h"
+#include "ktasks.h"
 #include "model.h"
 #include "reader.h"
 #include "report.h"
@@ -44,9 +45,42 @@ static json_t *stack_json(const struct pw_report *r, const struct pw_trace *t, u
     return a;
 }
 
-static const char *state_name(enum pw_thread_status s)
+/* "parked", "exited", "running" (the kernel said so), "blocked" (in a system
+ * call the shim does not model) or "unknown": never "running" by default */
+static const char *state_name(const struct pw_thread *t)
 {
-    return s == PW_THR_PARKED ? "parked" : s == PW_THR_EXITED ? "exited" : "running";
+    return pw_thread_state_str(pw_thread_view(t));
+}
+
+/* {"syscall": "read", "fd": 5, "fd_target": "pipe:[1234]", "kernel_state":
+ * "sleeping"}: the kernel's view of a thread the trace does not show parked,
+ * null when nobody looked. */
+static json_t *kernel_json(const struct pw_ktask *k)
+{
+    if (!k)
+        return json_null();
+    json_t *o = json_object();
+    const char *name = k->sysno >= 0 ? pw_syscall_name(k->sysno) : NULL;
+    pw_json_set(o, "kernel_state", pw_json_str(pw_task_state_name(k->state)));
+    pw_json_set(o, "syscall", name ? pw_json_str(name) : json_null());
+    pw_json_set(o, "syscall_nr", k->sysno >= 0 ? json_integer(k->sysno) : json_null());
+    pw_json_set(o, "fd", k->fd >= 0 ? json_integer(k->fd) : json_null());
+    pw_json_set(o, "fd_target", k->fd_target[0] ? pw_json_str(k->fd_target) : json_null());
+    pw_json_set(o, "stack_missing",
+                k->why_no_stack[0] ? pw_json_str(k->why_no_stack) : json_null());
+    return o;
+}
+
+static json_t *kstack_json(const struct pw_report *r, const struct pw_trace *t,
+                           const struct pw_ktask *k)
+{
+    json_t *a = json_array();
+    struct pw_frame *v = NULL;
+    size_t n = k && k->npcs ? pw_frames_pcs(r->frames, t, k->pcs, k->npcs, &v) : 0;
+    for (size_t i = 0; i < n; i++)
+        pw_json_push(a, frame_json(&v[i]));
+    free(v);
+    return a;
 }
 
 static json_t *op_json(const struct pw_thread *t)
@@ -68,11 +102,16 @@ static json_t *proc_thread_json(const struct pw_report *r, const struct pw_threa
     json_t *o = json_object();
     pw_json_set(o, "tid", json_integer(t->tid));
     pw_json_set(o, "name", pw_json_str(t->name));
-    pw_json_set(o, "state", pw_json_str(state_name(t->status)));
+    pw_json_set(o, "state", pw_json_str(state_name(t)));
     pw_json_set(o, "op", op_json(t));
     pw_json_set(o, "object", object_id_json(t));
     pw_json_set(o, "since_ms", parked ? json_integer((json_int_t)t->since_ms) : json_null());
-    pw_json_set(o, "stack", stack_json(r, tr, parked ? t->park_stack : 0));
+    /* not parked: the stack the kernel's view gave, if any */
+    pw_json_set(o, "stack",
+                parked || !t->ktask ? stack_json(r, tr, parked ? t->park_stack : 0)
+                                    : kstack_json(r, tr, t->ktask));
+    pw_json_set(o, "kernel", parked ? json_null() : kernel_json(t->ktask));
+    pw_json_set(o, "unfollowed", json_boolean(t->unfollowed));
     pw_json_set(o, "created_by", stack_json(r, tr, t->create_stack));
     pw_json_set(o, "serial", json_integer(t->serial));
     pw_json_set(o, "parent", t->parent ? json_integer(t->parent->tid) : json_null());
@@ -112,6 +151,18 @@ static json_t *process_json(const struct pw_report *r, const struct pw_process *
                               (json_int_t)p->lost.edges, "notes", (json_int_t)p->lost.notes,
                               "first_acts", (json_int_t)p->lost.acts, "edges_per_class",
                               (int)p->lost.per_class));
+    /* tasks the shim never saw, as the kernel showed them at the end */
+    json_t *stray = json_array();
+    for (size_t i = 0; i < p->nstray; i++) {
+        json_t *k = json_object();
+        pw_json_set(k, "tid", json_integer(p->stray[i]->tid));
+        pw_json_set(k, "name", pw_json_str(p->stray[i]->name));
+        pw_json_set(k, "kernel", kernel_json(p->stray[i]));
+        pw_json_set(k, "stack", kstack_json(r, p->trace, p->stray[i]));
+        pw_json_push(stray, k);
+    }
+    pw_json_set(o, "unknown_tasks", stray);
+    pw_json_set(o, "unfollowed", json_integer((json_int_t)p->nunfollowed));
     return o;
 }
 
@@ -130,7 +181,7 @@ static json_t *fthread_json(const struct pw_report *r, const struct pw_finding *
     pw_json_set(o, "stack", stack_json(r, tr, ft->stack));
     pw_json_set(o, "created_by", stack_json(r, tr, t->create_stack));
     pw_json_set(o, "role", str_or_null(pw_role_name(ft->role)));
-    pw_json_set(o, "state", pw_json_str(state_name(t->status)));
+    pw_json_set(o, "state", pw_json_str(state_name(t)));
     if (ft->stack2)
         pw_json_set(o, "stack2", stack_json(r, tr, ft->stack2));
     if (ft->lock) /* a lock-order edge: lock taken at stack while holding lock2 */

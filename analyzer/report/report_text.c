@@ -20,6 +20,7 @@
 
 #include "finding.h"
 #include "frames.h"
+#include "ktasks.h"
 #include "model.h"
 #include "reader.h"
 #include "report.h"
@@ -125,12 +126,22 @@ static const char *stack_label(enum pw_finding_kind k, enum pw_role role, int se
     return second ? "and at" : "at";
 }
 
+/* Threads the trace does not show parked group only with the same state and
+ * blocked call. */
+static bool same_kernel_view(const struct pw_thread *a, const struct pw_thread *b)
+{
+    const struct pw_ktask *x = a->ktask, *y = b->ktask;
+    if (pw_thread_view(a) != pw_thread_view(b))
+        return false;
+    return !x || !y ? x == y : x->sysno == y->sysno && x->fd == y->fd;
+}
+
 static bool same_group(const struct member *a, const struct member *b)
 {
     return a->role == b->role && a->stack == b->stack && a->stack2 == b->stack2 &&
            a->lock == b->lock && a->lock2 == b->lock2 && a->t->create_stack == b->t->create_stack &&
            a->t->parent == b->t->parent && a->t->status == b->t->status && a->t->op == b->t->op &&
-           a->t->waits_on == b->t->waits_on;
+           a->t->waits_on == b->t->waits_on && same_kernel_view(a->t, b->t);
 }
 
 static bool is_parked_view(const struct member *m)
@@ -163,6 +174,7 @@ static void print_group_head(struct tw *w, const struct member *v, size_t n, con
         fprintf(w->f, ": %s acquired here while holding %s:\n", m->lock->id, m->lock2->id);
         return;
     }
+    char buf[256];
     fputs("  ", w->f);
     if (is_parked_view(m)) {
         if (count > 1)
@@ -180,8 +192,10 @@ static void print_group_head(struct tw *w, const struct member *v, size_t n, con
         fprintf(w->f, " %s:\n", stack_label(w->kind, m->role, 0));
     else if (m->role != PW_ROLE_NONE)
         fprintf(w->f, " %s\n", pw_role_name(m->role));
+    else if (pw_thread_blocked_in(t, buf, sizeof(buf)))
+        fprintf(w->f, " blocked in %s\n", buf);
     else
-        fprintf(w->f, " %s\n", t->status == PW_THR_EXITED ? "exited" : "running");
+        fprintf(w->f, " %s\n", pw_thread_state_str(pw_thread_view(t)));
 }
 
 static void print_group(struct tw *w, const struct member *v, size_t n, const bool *in,
@@ -431,6 +445,75 @@ static int print_live(const struct pw_report *r, FILE *f, struct pw_process *p)
     return rc;
 }
 
+/* ---- threads in waits the trace does not follow */
+
+static void print_kstack(struct tw *w, const struct pw_ktask *k)
+{
+    struct pw_frame *v = NULL;
+    size_t n = k->npcs ? pw_frames_pcs(w->r->frames, w->trace, k->pcs, k->npcs, &v) : 0;
+    if (!n)
+        fprintf(w->f, "      (stack not available%s%s)\n", k->why_no_stack[0] ? ": " : "",
+                k->why_no_stack);
+    for (size_t i = 0; i < n; i++)
+        print_frame(w->f, i, &v[i]);
+    free(v);
+}
+
+static const char *at_end(const struct pw_process *p)
+{
+    return p->end == PW_END_EXIT ? "at exit" : "when the process ended";
+}
+
+static void print_unfollowed_thread(struct tw *w, const struct pw_thread *t)
+{
+    const struct pw_process *p = t->proc;
+    char buf[256];
+    fprintf(w->f, "  %s (tid %d) ", t->name, t->tid);
+    if (pw_thread_blocked_in(t, buf, sizeof(buf)))
+        fprintf(w->f, "blocked in %s %s:\n", buf, at_end(p));
+    else if (t->ktask)
+        fprintf(w->f, "%s %s, state unknown:\n", pw_task_state_name(t->ktask->state), at_end(p));
+    else
+        fprintf(w->f, "state unknown %s: %s\n", at_end(p),
+                p->end == PW_END_EXIT ? "what it was doing was not recorded (exit_stacks=0, or "
+                                        "the snapshot could not be taken)"
+                                      : "the process did not exit normally, so nobody looked");
+    if (t->ktask)
+        print_kstack(w, t->ktask);
+    if (!t->create_stack)
+        return;
+    if (t->parent)
+        fprintf(w->f, "    created by %s (tid %d) at:\n", t->parent->name, t->parent->tid);
+    else
+        fputs("    created at:\n", w->f);
+    print_stack(w, t->create_stack);
+}
+
+static void print_unfollowed(const struct pw_report *r, FILE *f, const struct pw_process *p)
+{
+    struct tw w = {.f = f, .r = r, .trace = p->trace, .kind = PW_FK__COUNT};
+    bool one = p->nunfollowed == 1;
+    fprintf(f,
+            "parkwatch: pid %d ended with %zu thread%s in %s parkwatch does not follow; "
+            "no finding can vouch for %s:\n\n",
+            p->pid, p->nunfollowed, plural(p->nunfollowed), one ? "a wait" : "waits",
+            one ? "it" : "them");
+    for (size_t i = 0; i < p->nthreads; i++)
+        if (p->threads[i].unfollowed)
+            print_unfollowed_thread(&w, &p->threads[i]);
+    char buf[256];
+    for (size_t i = 0; i < p->nstray; i++) {
+        const struct pw_ktask *k = p->stray[i];
+        fprintf(f, "  task %s (tid %d), never seen by the shim, %s", k->name, k->tid,
+                pw_task_state_name(k->state));
+        if (pw_ktask_blocked_in(k, buf, sizeof(buf)))
+            fprintf(f, " in %s", buf);
+        fprintf(f, " %s:\n", at_end(p));
+        print_kstack(&w, k);
+    }
+    fputc('\n', f);
+}
+
 /* ---- footer */
 
 void pw_report_text_summary(FILE *f, const struct pw_report *r)
@@ -444,6 +527,15 @@ void pw_report_text_summary(FILE *f, const struct pw_report *r)
         fprintf(f, "parkwatch: no findings (%zu suppressed)", s.suppressed);
     else
         fputs("parkwatch: no findings", f);
+    /* never an all-clear when some threads were not followed */
+    size_t unknown, unf = pw_report_unfollowed(r, &unknown);
+    if (unf && unknown == unf)
+        fprintf(f, "%s %zu thread%s in an unknown state (see above)",
+                s.errors || s.warnings ? ";" : ", but", unf, plural(unf));
+    else if (unf)
+        fprintf(f, "%s %zu thread%s blocked in %s (see above)",
+                s.errors || s.warnings ? ";" : ", but", unf, plural(unf),
+                unf == 1 ? "an unfollowed wait" : "unfollowed waits");
     fprintf(f, " in %zu process%s; %zu thread%s, %llu events, %llu dropped", s.processes,
             s.processes == 1 ? "" : "es", s.threads, plural(s.threads),
             (unsigned long long)s.events, (unsigned long long)s.dropped);
@@ -506,6 +598,8 @@ int pw_report_text(FILE *f, const struct pw_report *r)
             fprintf(f, "parkwatch: pid %d: ", p->pid);
             print_abrupt(f, "", p);
         }
+        if (p->end != PW_END_RUNNING && p->nunfollowed)
+            print_unfollowed(r, f, p);
     }
     print_footer(f, r);
     return 0;

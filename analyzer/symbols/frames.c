@@ -170,6 +170,16 @@ static const char *short_path(const struct pw_frames *fr, const char *file)
     return file + fr->baselen + 1;
 }
 
+size_t pw_frames_tidy(const struct pw_frames *fr, struct pw_frame *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (is_tail(&v[i]))
+            return i;
+        v[i].file = short_path(fr, v[i].file);
+    }
+    return n;
+}
+
 static size_t symbolize(struct pw_frames *fr, const struct pw_trace *t, uint32_t id,
                         struct pw_frame **out)
 {
@@ -180,14 +190,17 @@ static size_t symbolize(struct pw_frames *fr, const struct pw_trace *t, uint32_t
         return 0;
     struct pw_symbolizer *s = sym_for(fr, t);
     size_t k = pw_sym_stack(s, pcs, n, out);
-    for (size_t i = 0; i < k; i++) {
-        if (is_tail(&(*out)[i])) {
-            k = i;
-            break;
-        }
-        (*out)[i].file = short_path(fr, (*out)[i].file);
-    }
-    return k;
+    return pw_frames_tidy(fr, *out, k);
+}
+
+size_t pw_frames_pcs(struct pw_frames *fr, const struct pw_trace *t, const uint64_t *pcs,
+                     unsigned n, struct pw_frame **out)
+{
+    *out = NULL;
+    if (!fr || !t || !n)
+        return 0;
+    size_t k = pw_sym_stack(sym_for(fr, t), pcs, n, out);
+    return pw_frames_tidy(fr, *out, k);
 }
 
 size_t pw_frames_get(struct pw_frames *fr, const struct pw_trace *t, uint32_t id,

@@ -38,6 +38,8 @@
     X(watchdog, UINT, 0, 0, 1, "1: start the watchdog sidecar (plain LD_PRELOAD)")               \
     X(parkwatch_bin, STR, "", 0, 0, "the parkwatch CLI the watchdog sidecar runs")               \
     X(verify_at_exit, UINT, 0, 0, 1, "1: exit status 66 if a thread is parked forever at exit")  \
+    X(exit_stacks, UINT, 1, 0, 1, "1: at exit, record what unfollowed threads are blocked in")   \
+    X(dump_signal, STR, "", 0, 0, "signal on which the watcher prints the live report")          \
     X(help, UINT, 0, 0, 1, "1: print these options, their values and defaults on stderr")        \
     X(log_path, STR, "", 0, 0, "run/report: write the report to <log_path>.<pid>, not stderr")   \
     X(exitcode, UINT, 66, 0, 255, "run/report: exit status when a finding matches --fail-on")    \
