@@ -18,19 +18,59 @@
  * named as the report prints them.  Numbers come from <sys/syscall.h>, so the
  * table follows the architecture; calls an architecture lacks (poll, select,
  * pause on arm64) are left out there. */
-#define PW_SYSCALLS_COMMON(X)                                                                 \
-    X(read, 0) X(write, 0) X(readv, 0) X(writev, 0) X(pread64, 0) X(pwrite64, 0)            \
-    X(recvfrom, 0) X(sendto, 0) X(recvmsg, 0) X(sendmsg, 0) X(recvmmsg, 0) X(sendmmsg, 0)     \
-    X(accept, 0) X(accept4, 0) X(connect, 0) X(ppoll, -1) X(pselect6, -1) X(epoll_pwait, 0)   \
-    X(futex, -1) X(nanosleep, -1) X(clock_nanosleep, -1) X(wait4, -1) X(waitid, -1)         \
-    X(rt_sigsuspend, -1) X(rt_sigtimedwait, -1) X(flock, 0) X(fcntl, 0) X(msgrcv, -1)        \
-    X(msgsnd, -1) X(semop, -1) X(semtimedop, -1) X(io_getevents, -1) X(ioctl, 0)            \
-    X(openat, -1) X(mq_timedreceive, 0) X(mq_timedsend, 0) X(splice, 0) X(sendfile, 1)      \
-    X(restart_syscall, -1) X(close, 0) X(fsync, 0) X(fdatasync, 0) X(sched_yield, -1)       \
-    X(exit, -1) X(exit_group, -1)
+#define PW_SYSCALLS_COMMON(X) \
+    X(read, 0)                \
+    X(write, 0)               \
+    X(readv, 0)               \
+    X(writev, 0)              \
+    X(pread64, 0)             \
+    X(pwrite64, 0)            \
+    X(recvfrom, 0)            \
+    X(sendto, 0)              \
+    X(recvmsg, 0)             \
+    X(sendmsg, 0)             \
+    X(recvmmsg, 0)            \
+    X(sendmmsg, 0)            \
+    X(accept, 0)              \
+    X(accept4, 0)             \
+    X(connect, 0)             \
+    X(ppoll, -1)              \
+    X(pselect6, -1)           \
+    X(epoll_pwait, 0)         \
+    X(futex, -1)              \
+    X(nanosleep, -1)          \
+    X(clock_nanosleep, -1)    \
+    X(wait4, -1)              \
+    X(waitid, -1)             \
+    X(rt_sigsuspend, -1)      \
+    X(rt_sigtimedwait, -1)    \
+    X(flock, 0)               \
+    X(fcntl, 0)               \
+    X(msgrcv, -1)             \
+    X(msgsnd, -1)             \
+    X(semop, -1)              \
+    X(semtimedop, -1)         \
+    X(io_getevents, -1)       \
+    X(ioctl, 0)               \
+    X(openat, -1)             \
+    X(mq_timedreceive, 0)     \
+    X(mq_timedsend, 0)        \
+    X(splice, 0)              \
+    X(sendfile, 1)            \
+    X(restart_syscall, -1)    \
+    X(close, 0)               \
+    X(fsync, 0)               \
+    X(fdatasync, 0)           \
+    X(sched_yield, -1)        \
+    X(exit, -1)               \
+    X(exit_group, -1)
 #if defined(__x86_64__) || defined(__i386__)
 #define PW_SYSCALLS_LEGACY(X) \
-    X(poll, -1) X(select, -1) X(epoll_wait, 0) X(pause, -1) X(open, -1)
+    X(poll, -1)               \
+    X(select, -1)             \
+    X(epoll_wait, 0)          \
+    X(pause, -1)              \
+    X(open, -1)
 #else
 #define PW_SYSCALLS_LEGACY(X)
 #endif
@@ -87,8 +127,7 @@ const char *pw_ktask_blocked_in(const struct pw_ktask *k, char *buf, size_t len)
         name = num;
     }
     if (k->fd >= 0)
-        snprintf(buf, len, "%s(fd %d%s%s)", name, k->fd, k->fd_target[0] ? ": " : "",
-                 k->fd_target);
+        snprintf(buf, len, "%s(fd %d%s%s)", name, k->fd, k->fd_target[0] ? ": " : "", k->fd_target);
     else
         snprintf(buf, len, "%s", name);
     return buf;

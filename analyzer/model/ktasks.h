@@ -28,12 +28,12 @@
 
 struct pw_ktask {
     int tid;
-    char name[32];        /* /proc/PID/task/TID/comm */
-    char state;           /* /proc/PID/task/TID/stat: R S D T t Z X I, '?' unknown */
-    long sysno;           /* blocked system call, or PW_KTASK_SYS_* */
-    int fd;               /* the call's fd argument, -1 if none */
-    char fd_target[128];  /* readlink /proc/PID/fd/FD: "pipe:[1234]", a path... */
-    char why_no_stack[64];/* "" when the stack was taken */
+    char name[32];         /* /proc/PID/task/TID/comm */
+    char state;            /* /proc/PID/task/TID/stat: R S D T t Z X I, '?' unknown */
+    long sysno;            /* blocked system call, or PW_KTASK_SYS_* */
+    int fd;                /* the call's fd argument, -1 if none */
+    char fd_target[128];   /* readlink /proc/PID/fd/FD: "pipe:[1234]", a path... */
+    char why_no_stack[64]; /* "" when the stack was taken */
     unsigned npcs;
     uint64_t pcs[PW_KTASK_MAX_FRAMES]; /* innermost first, as the depot stores them */
 };

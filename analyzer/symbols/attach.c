@@ -263,8 +263,8 @@ int pw_live_capture(int pid, bool stacks, int skip_tid, struct pw_live *out, cha
         if (e == ENOENT)
             snprintf(err, errlen, "no process with pid %d", pid);
         else
-            snprintf(err, errlen, "pid %d: cannot inspect it (%s): ptrace permission needed",
-                     pid, strerror(e));
+            snprintf(err, errlen, "pid %d: cannot inspect it (%s): ptrace permission needed", pid,
+                     strerror(e));
         errno = e == ENOENT ? ESRCH : EPERM;
         return -1;
     }
