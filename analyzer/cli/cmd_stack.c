@@ -132,7 +132,7 @@ struct shimview {
     struct pw_findings fs; /* scratch findings for the chains */
 };
 
-static void shimview_load(int pid, struct shimview *v)
+static void shimview_load(int pid, const struct pw_ktasks *now, struct shimview *v)
 {
     char path[4096];
     memset(v, 0, sizeof(*v));
@@ -151,6 +151,14 @@ static void shimview_load(int pid, struct shimview *v)
     v->m = pw_model_build(v->traces, 1);
     if (v->m && v->m->nprocs == 1 && v->m->procs[0].pid == pid)
         v->p = &v->m->procs[0];
+    /* the model's view of the threads it does not see parked is the kernel's
+     * one we just took (chains then say what the root is blocked in) */
+    struct pw_ktasks copy = {.pid = now->pid, .n = now->n, .v = malloc(now->n * sizeof(*now->v))};
+    if (v->p && copy.v) {
+        memcpy(copy.v, now->v, now->n * sizeof(*now->v));
+        pw_model_set_ktasks(v->p, &copy);
+    }
+    pw_ktasks_free(&copy);
 }
 
 static void shimview_free(struct shimview *v)
@@ -243,7 +251,7 @@ static void print_task(FILE *f, struct shimview *v, const struct pw_ktask *k)
 static int print_dump(FILE *f, int pid, const struct pw_live *l)
 {
     struct shimview v;
-    shimview_load(pid, &v);
+    shimview_load(pid, &l->tasks, &v);
     struct pw_symbolizer *s = pw_sym_new_modules(l->mods, l->nmods);
     struct pw_frames *fr = pw_frames_new();
     size_t n = l->tasks.n, groups = 0;

@@ -102,7 +102,8 @@ static const char *fate(const struct pw_thread *t)
     }
     if (pw_thread_view(t) == PW_TSTATE_RUNNING)
         return end ? "which was still running at exit" : "which is still running";
-    return end ? "which was still alive at exit, state unknown" : "which is alive, state unknown";
+    return end ? "which was alive at exit in an unknown state"
+               : "which is alive in an unknown state";
 }
 
 /* Follow the first parked candidate, else end at the first one. */

@@ -114,12 +114,24 @@ def stack_common(text, where):
     assert text.count("1 thread with this stack:") == 2, text
 
 
+def stack_settled(parkwatch, pid):
+    """`parkwatch stack PID` once main sits in pause(): after printing "ready"
+    it still flushes stdout, so look again until it is there (a condition,
+    not a delay)."""
+    for _ in range(100):
+        p = pwtest.run([parkwatch, "stack", str(pid)])
+        text = p.stdout.decode(errors="replace")
+        assert p.returncode == 0, "stack exited %d: %s" % (p.returncode, p.stderr)
+        if re.search(r"\(tid %d\) sleeping in pause" % pid, text):
+            return text
+        time.sleep(0.05)
+    return text
+
+
 def stack_plain(parkwatch, shim, victim, tmp):
     v = Victim(victim)
     try:
-        p = pwtest.run([parkwatch, "stack", str(v.p.pid)])
-        text = p.stdout.decode(errors="replace")
-        assert p.returncode == 0, "stack exited %d: %s" % (p.returncode, p.stderr)
+        text = stack_settled(parkwatch, v.p.pid)
         stack_common(text, "stack")
         assert "annotated" not in text and "parked in" not in text, text
         # the victim carries on, untouched
@@ -133,15 +145,13 @@ def stack_plain(parkwatch, shim, victim, tmp):
 def stack_shim(parkwatch, shim, victim, tmp):
     v = Victim(victim, env=pwtest.shim_env(shim, tmp))
     try:
-        p = pwtest.run([parkwatch, "stack", str(v.p.pid)])
-        text = p.stdout.decode(errors="replace")
-        assert p.returncode == 0, "stack exited %d: %s" % (p.returncode, p.stderr)
+        text = stack_settled(parkwatch, v.p.pid)
         stack_common(text, "stack (shim)")
         assert "annotated from its trace" in text, text
         assert len(re.findall(r"pipeworker \(tid \d+\) .*; parked in pipe-read on pipe#\d+", text)) \
             == 2, text
-        assert re.search(r"chain: pipeworker \(pipe-read pipe#\d+\) -> write end held by main",
-                         text), text
+        assert re.search(r"chain: pipeworker \(pipe-read pipe#\d+\) -> write end held by main, "
+                         r"which is blocked in pause", text), text
         assert re.search(r"fiforeader .*; not parked on an object the shim knows", text), text
     finally:
         v.end()
@@ -172,6 +182,7 @@ def stack_errors(parkwatch, shim, victim, tmp):
 def report_pid(parkwatch, shim, victim, tmp):
     v = Victim(victim, env=pwtest.shim_env(shim, tmp))
     try:
+        stack_settled(parkwatch, v.p.pid)  # main has reached pause()
         p = pwtest.run([parkwatch, "report", "--pid", str(v.p.pid)])
         text = p.stdout.decode(errors="replace")
         assert p.returncode == 0, "report --pid exited %d: %s" % (p.returncode, p.stderr)
