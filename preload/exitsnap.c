@@ -93,11 +93,11 @@ void pw_exit_snapshot(void)
         return;
     pw_append_u64(pid_s, 0, sizeof pid_s, (uint64_t)getpid());
     pw_append_u64(tid_s, 0, sizeof tid_s, (uint64_t)syscall(SYS_gettid));
-    static char *argv[] = {NULL, "stack", "--save", NULL, "--skip", NULL, NULL, NULL};
+    static char *argv[] = {NULL, "stack", "--quiet", "--save", NULL, "--skip", NULL, NULL, NULL};
     argv[0] = cli;
-    argv[3] = path;
-    argv[5] = tid_s;
-    argv[6] = pid_s;
+    argv[4] = path;
+    argv[6] = tid_s;
+    argv[7] = pid_s;
     static char *envp[MAX_ENV + 1];
     size_t n = 0;
     for (char **e = environ; e != NULL && *e != NULL && n < MAX_ENV; e++)

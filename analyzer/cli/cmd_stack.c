@@ -38,7 +38,8 @@ static void usage(FILE *f)
                "  Needs permission to ptrace PID; the threads are stopped only while their\n"
                "  stacks are read.\n"
                "  --save FILE  write the snapshot as a tasks file instead (what the shim does\n"
-               "               at exit, next to its trace); --skip TID leaves that thread alone\n");
+               "               at exit, next to its trace); --skip TID leaves that thread alone;\n"
+               "               --quiet says nothing on failure (the exit status still does)\n");
 }
 
 /* ---- finding the trace of a running process */
@@ -315,11 +316,13 @@ int pw_cmd_stack(int argc, char **argv)
     static const struct option opts[] = {
         {"save", required_argument, NULL, 's'},
         {"skip", required_argument, NULL, 'k'},
+        {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *save = NULL;
     int skip = 0, pid = 0, c;
+    bool quiet = false; /* the shim's exit snapshot: the host's stderr is not ours */
     optind = 1;
     while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
         switch (c) {
@@ -331,6 +334,9 @@ int pw_cmd_stack(int argc, char **argv)
                 pw_err("stack: bad --skip %s", optarg);
                 return PW_EXIT_USAGE;
             }
+            break;
+        case 'q':
+            quiet = true;
             break;
         case 'h':
             usage(stdout);
@@ -350,13 +356,15 @@ int pw_cmd_stack(int argc, char **argv)
     struct pw_live l;
     char err[256];
     if (pw_live_capture(pid, true, skip, &l, err, sizeof(err)) < 0) {
-        pw_err("stack: %s", err);
+        if (!quiet)
+            pw_err("stack: %s", err);
         return PW_EXIT_USAGE;
     }
     int rc = PW_EXIT_OK;
     if (save) {
         if (pw_ktasks_save(save, &l.tasks) < 0) {
-            pw_err("stack: %s: %s", save, strerror(errno));
+            if (!quiet)
+                pw_err("stack: %s: %s", save, strerror(errno));
             rc = PW_EXIT_USAGE;
         }
     } else {

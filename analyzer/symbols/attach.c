@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -258,6 +259,12 @@ int pw_live_capture(int pid, bool stacks, int skip_tid, struct pw_live *out, cha
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/exe", pid);
     ssize_t n = readlink(path, out->exe, sizeof(out->exe) - 1);
+    /* ENOENT also when the thread-group leader has exited (pthread_exit from
+     * main) while other threads live on: the process is still there */
+    struct stat st;
+    snprintf(path, sizeof(path), "/proc/%d/task", pid);
+    if (n < 0 && errno == ENOENT && stat(path, &st) == 0)
+        n = 0;
     if (n < 0) {
         int e = errno;
         if (e == ENOENT)
