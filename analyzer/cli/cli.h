@@ -71,6 +71,7 @@ struct pw_report_opts {
     int gen_suppressions;     /* --gen-suppressions: a rule per finding */
     int pid;                  /* report --pid: the trace of this running process, 0 if none */
     struct pw_ktasks *live;   /* report --pid: the kernel's view of it now, or NULL */
+    const char *source_root;  /* --source-root DIR (a directory), NULL = the default */
 };
 
 /* Opens every -o FILE for writing, without truncating it yet, so that a bad

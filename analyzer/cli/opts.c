@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "parkwatch/options.h"
@@ -49,6 +50,8 @@ static const char *format_choices(void)
     X("exitcode", 0, EXITCODE, "N", 0, "exit status when a finding matches (default 66)")     \
     X("gen-suppressions", 0, GEN_SUPPRESSIONS, NULL, 0,                                       \
       "print a ready suppression rule (kind:function) for each finding")                      \
+    X("source-root", 0, SOURCE_ROOT, "DIR", 0,                                                \
+      "SARIF paths relative to DIR (default: the git top level, else .)")                     \
     X("trace-dir", 0, TRACE_DIR, "DIR", 1,                                                    \
       "where traces are written (default: a fresh directory)")                                \
     X("keep-traces", 0, KEEP_TRACES, NULL, 1,                                                 \
@@ -303,6 +306,22 @@ static int parse_exitcode(const char *s, int *code)
     return 0;
 }
 
+/* Checked here, before run starts PROGRAM: a typo must not cost the run. */
+static int parse_source_root(const char *s, const char **root)
+{
+    struct stat st;
+    if (stat(s, &st) < 0) {
+        pw_err("--source-root: %s: %s", s, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        pw_err("--source-root: %s: not a directory", s);
+        return -1;
+    }
+    *root = s;
+    return 0;
+}
+
 static int apply(int id, char *arg, struct pw_report_opts *o, struct outs_seen *w)
 {
     switch (id) {
@@ -348,6 +367,8 @@ static int apply(int id, char *arg, struct pw_report_opts *o, struct outs_seen *
         o->pid = (int)v;
         return 0;
     }
+    case PW_OPT_SOURCE_ROOT:
+        return parse_source_root(arg, &o->source_root);
     default:
         return -1;
     }

@@ -256,7 +256,8 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
     struct pw_report r = {.traces = traces,
                           .ntraces = n,
                           .findings = &fs,
-                          .trace_dir = o->trace_dir};
+                          .trace_dir = o->trace_dir,
+                          .source_root = o->source_root};
     r.model = pw_model_build(traces, n);
     r.frames = pw_frames_new();
     /* report --pid: what the kernel says of the threads not parked, now */

@@ -33,6 +33,7 @@ struct pw_report {
     struct pw_frames *frames; /* symbolized stacks, cached */
     const char *trace_dir;    /* named in the text footer, may be NULL */
     bool traces_removed;      /* run removes its trace directory (a clean run) */
+    const char *source_root;  /* --source-root DIR, NULL = the default (SARIF) */
 };
 
 struct pw_report_summary {

@@ -77,6 +77,28 @@ def trace_file_case(parkwatch, tmp):
     return None
 
 
+def source_root_case(parkwatch, tmp):
+    """A --source-root that is no directory is a usage error (2, one line)
+    found before run starts the program, and for report too."""
+    marker = os.path.join(tmp, "started")
+    afile = os.path.join(tmp, "afile")
+    open(afile, "w").close()
+    for bad, why in ((os.path.join(tmp, "missing"), "No such file"), (afile, "not a directory")):
+        p = pwtest.run([parkwatch, "run", "--source-root", bad, "--trace-dir",
+                        os.path.join(tmp, "t"), "--", "touch", marker])
+        err = p.stderr.decode(errors="replace")
+        print("run --source-root %s -> %d, stderr %r" % (bad, p.returncode, err))
+        if p.returncode != 2 or why not in err or "--source-root" not in err \
+                or err.count("\n") != 1:
+            return "run --source-root %s: exit %d, stderr %r" % (bad, p.returncode, err)
+        if os.path.exists(marker):
+            return "run started the program despite --source-root %s" % bad
+        p = pwtest.run([parkwatch, "report", "--source-root", bad, tmp])
+        if p.returncode != 2:
+            return "report --source-root %s: exit %d" % (bad, p.returncode)
+    return None
+
+
 def main(argv):
     if len(argv) != 4:
         print(__doc__, file=sys.stderr)
@@ -97,6 +119,8 @@ def main(argv):
         elif case == "run-timeout-bad":
             fail = (run_status(parkwatch, tmp, ["true"], 2, opts=["--timeout", "0"]) or
                     run_status(parkwatch, tmp, ["true"], 2, opts=["--timeout", "soon"]))
+        elif case == "source-root":
+            fail = source_root_case(parkwatch, tmp)
         elif case == "trace-file":
             fail = trace_file_case(parkwatch, tmp)
         else:
