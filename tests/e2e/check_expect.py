@@ -39,7 +39,9 @@ def report_json(parkwatch, trace_dir):
     p = pwtest.run([parkwatch, "report", "--format", "json", trace_dir])
     if p.returncode not in (0, 66):
         raise AssertionError("report exited %d: %s" % (p.returncode, p.stderr.decode(errors="replace")))
-    return json.loads(p.stdout.decode())
+    report = json.loads(p.stdout.decode())
+    pwtest.validate_report(report)  # every e2e report follows the shipped schema
+    return report
 
 
 def run_mode(parkwatch, program, trace_dir, options=""):

@@ -460,3 +460,50 @@ def check(directives, traces, report=None, skip=(), live_report=None, run=None):
         if not d.count_ok(n):
             failures.append("%s: %d matching, wanted count%s%d" % (d, n, d.count_op, d.count))
     return failures
+
+
+REPORT_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "share",
+                             "parkwatch", "report.schema.json")
+_report_validator = None
+
+
+def validate_report(report):
+    """Checks a `--format json` report against the shipped JSON Schema of
+    parkwatch-report/1 (share/parkwatch/report.schema.json), and what a schema
+    cannot say: finding ids are 1..n in order, `related` and `cause` name other
+    findings of the report (both ways), the summary counts the findings.
+    Raises AssertionError.  Needs python3-jsonschema (scripts/setup)."""
+    global _report_validator
+    if _report_validator is None:
+        try:
+            import jsonschema
+        except ImportError:
+            raise AssertionError("python3-jsonschema is missing (scripts/setup installs it): "
+                                 "the JSON report cannot be checked against its schema")
+        with open(REPORT_SCHEMA) as f:
+            schema = json.load(f)
+        _report_validator = jsonschema.Draft7Validator(schema)
+    errors = sorted(_report_validator.iter_errors(report), key=lambda e: list(e.path))
+    if errors:
+        e = errors[0]
+        raise AssertionError("JSON report does not follow report.schema.json at %s: %s"
+                             % ("/".join(str(p) for p in e.path) or "top", e.message))
+    findings = report["findings"]
+    ids = [f["id"] for f in findings]
+    if ids != list(range(1, len(findings) + 1)):
+        raise AssertionError("finding ids %s are not 1..%d in order" % (ids, len(findings)))
+    by_id = {f["id"]: f for f in findings}
+    for f in findings:
+        for r in f["related"]:
+            if r == f["id"] or r not in by_id or f["id"] not in by_id[r]["related"]:
+                raise AssertionError("finding %d: related %d is not a related finding"
+                                     % (f["id"], r))
+        if f.get("cause") is not None and f["cause"] not in f["related"]:
+            raise AssertionError("finding %d: cause %d not among related %s"
+                                 % (f["id"], f["cause"], f["related"]))
+    sev = [f["severity"] for f in findings]
+    s = report["summary"]
+    if (s["errors"], s["warnings"]) != (sev.count("error"), sev.count("warning")):
+        raise AssertionError("summary counts %d errors, %d warnings; the findings %d, %d"
+                             % (s["errors"], s["warnings"], sev.count("error"),
+                                sev.count("warning")))

@@ -17,11 +17,15 @@ or  tests/golden/golden.py --update build/analyzer/parkwatch
 usage: golden.py [--update] PARKWATCH [GOLDEN-DIR]
 """
 import difflib
+import json
 import os
 import re
 import shlex
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import pwtest  # noqa: E402  (validate_report: the JSON report's schema)
 
 FORMATS = (("text", "txt"), ("json", "json"))
 
@@ -89,6 +93,13 @@ def main(argv):
                 failed += 1
                 print(f"FAIL {name} ({fmt}): unexpected stderr:\n{err.decode(errors='replace')}")
                 continue
+            if fmt == "json":  # the shipped schema holds for every golden report
+                try:
+                    pwtest.validate_report(json.loads(out))
+                except (AssertionError, ValueError) as e:
+                    failed += 1
+                    print(f"FAIL {name} (json): {e}")
+                    continue
             if update:
                 os.makedirs(expected_dir, exist_ok=True)
                 with open(path, "wb") as f:

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """`meson install --destdir` into a temporary directory, then use the result.
 
-usage: install_test.py MESON BUILD-DIR PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR VICTIM EXPECT-KIND
+usage: install_test.py MESON BUILD-DIR PREFIX BINDIR LIBDIR INCLUDEDIR MANDIR DATADIR VICTIM
+       EXPECT-KIND
 
   - every file a user needs is where `meson install` promises: the CLI, the
-    shim, both headers, parkwatch.pc, parkwatch(1) and parkwatch(3);
+    shim, both headers, parkwatch.pc, parkwatch(1), parkwatch(3) and the JSON
+    report's schema (DATADIR/parkwatch/report.schema.json), which the
+    installed CLI's JSON report must follow;
   - the installed `parkwatch run` finds the installed shim by itself (no
     PARKWATCH_LIB; the trace's module map must name the shim under DESTDIR)
     and reports EXPECT-KIND for VICTIM;
@@ -50,10 +53,10 @@ def clean_env():
 
 
 def main(argv):
-    if len(argv) != 10:
+    if len(argv) != 11:
         print(__doc__, file=sys.stderr)
         return 2
-    meson, build, prefix, bindir, libdir, incdir, mandir, victim, kind = argv[1:]
+    meson, build, prefix, bindir, libdir, incdir, mandir, datadir, victim, kind = argv[1:]
     victim = os.path.abspath(victim)  # the CLI runs it from a scratch directory
     failures = []
     with tempfile.TemporaryDirectory(prefix="pw-install-") as tmp:
@@ -78,6 +81,7 @@ def main(argv):
             "pc": os.path.join(root, libdir, "pkgconfig", "parkwatch.pc"),
             "man1": os.path.join(root, mandir, "man1", "parkwatch.1"),
             "man3": os.path.join(root, mandir, "man3", "parkwatch.3"),
+            "schema": os.path.join(root, datadir, "parkwatch", "report.schema.json"),
         }
         for name, path in files.items():
             if not os.path.isfile(path):
@@ -100,6 +104,17 @@ def main(argv):
         else:
             with open(os.path.join(work, "report.json")) as f:
                 report = json.load(f)
+            # the installed report follows the installed schema
+            with open(files["schema"]) as f:
+                schema = json.load(f)
+            try:
+                import jsonschema
+                jsonschema.Draft7Validator(schema).validate(report)
+            except ImportError:
+                failures.append("python3-jsonschema missing: cannot check the installed schema")
+            except jsonschema.ValidationError as e:
+                failures.append("report.json does not follow the installed schema: %s"
+                                % e.message)
             kinds = [fi["kind"] for fi in report["findings"]]
             if kind not in kinds:
                 failures.append("expected a %s finding, got %s" % (kind, kinds))
