@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "finding.h"
 #include "frames.h"
@@ -35,6 +36,7 @@ struct tw {
     const struct pw_trace *trace;
     enum pw_finding_kind kind; /* PW_FK__COUNT in the live dump */
     uint32_t shown[MAX_SHOWN];
+    char shown_as[MAX_SHOWN][256]; /* whose stack it was, for "same stack as" */
     size_t nshown;
     bool names_only; /* the stacks are in the finding named as cause */
 };
@@ -46,6 +48,26 @@ struct member {
     uint32_t stack, stack2;
     const struct pw_object *lock, *lock2; /* a lock-order edge: B while holding A */
 };
+
+/* ---- colour: on a terminal only, and never with NO_COLOR set (no-color.org) */
+
+#define SGR_RED "\033[1;31m"
+#define SGR_YELLOW "\033[1;33m"
+#define SGR_CYAN "\033[36m"
+#define SGR_MAGENTA "\033[35m"
+#define SGR_OFF "\033[0m"
+
+static bool colour_on(FILE *f)
+{
+    const char *no = getenv("NO_COLOR");
+    return !(no && *no) && isatty(fileno(f));
+}
+
+/* SGR when F takes colour, else "". */
+static const char *sgr(FILE *f, const char *code)
+{
+    return colour_on(f) ? code : "";
+}
 
 static const char *plural(size_t n)
 {
@@ -79,20 +101,27 @@ static void print_frame(FILE *f, size_t i, const struct pw_frame *fr)
     fputs(fr->inlined ? " [inlined]\n" : "\n", f);
 }
 
-static bool seen(struct tw *w, uint32_t id)
+/* The label under which stack ID was shown, or NULL (then it is remembered
+ * under AS). */
+static const char *seen(struct tw *w, uint32_t id, const char *as)
 {
     for (size_t i = 0; i < w->nshown; i++)
         if (w->shown[i] == id)
-            return true;
-    if (w->nshown < MAX_SHOWN)
+            return w->shown_as[i];
+    if (w->nshown < MAX_SHOWN) {
+        snprintf(w->shown_as[w->nshown], sizeof(w->shown_as[0]), "%s", as);
         w->shown[w->nshown++] = id;
-    return false;
+    }
+    return NULL;
 }
 
-static void print_stack(struct tw *w, uint32_t id)
+/* Prints stack ID; AS says whose it is ("worker (tid 12)"), so that a repeat
+ * can say which of the stacks above it repeats. */
+static void print_stack(struct tw *w, uint32_t id, const char *as)
 {
-    if (seen(w, id)) {
-        fputs("      (same stack as above)\n", w->f);
+    const char *first = seen(w, id, as);
+    if (first) {
+        fprintf(w->f, "      (same stack as above: %s)\n", first);
         return;
     }
     const struct pw_frame *v;
@@ -157,7 +186,8 @@ static void print_names(FILE *f, const struct member *v, size_t n, const bool *i
     for (size_t i = 0; i < n && k < MAX_NAMES; i++) {
         if (!in[i])
             continue;
-        fprintf(f, "%s%s (tid %d)", k ? ", " : "", v[i].t->name, v[i].t->tid);
+        fprintf(f, "%s%s%s%s (tid %d)", k ? ", " : "", sgr(f, SGR_CYAN), v[i].t->name,
+                sgr(f, SGR_OFF), v[i].t->tid);
         k++;
     }
     if (count > k)
@@ -204,14 +234,18 @@ static void print_group(struct tw *w, const struct member *v, size_t n, const bo
     print_group_head(w, v, n, in, count, m);
     if (w->names_only)
         return;
+    char as[96], as2[256];
+    snprintf(as, sizeof as, "%s (tid %d)", m->t->name, m->t->tid);
     if (m->stack)
-        print_stack(w, m->stack);
+        print_stack(w, m->stack, as);
     if (m->stack2 && m->lock2) {
+        snprintf(as2, sizeof as2, "%s, %s previously acquired", as, m->lock2->id);
         fprintf(w->f, "    %s previously acquired by the same thread here:\n", m->lock2->id);
-        print_stack(w, m->stack2);
+        print_stack(w, m->stack2, as2);
     } else if (m->stack2) {
         fprintf(w->f, "    %s:\n", stack_label(w->kind, m->role, 1));
-        print_stack(w, m->stack2);
+        snprintf(as2, sizeof as2, "%s, %s", as, stack_label(w->kind, m->role, 1));
+        print_stack(w, m->stack2, as2);
     } else if (m->lock2) {
         fprintf(w->f, "    %s previously acquired by the same thread (site unknown)\n",
                 m->lock2->id);
@@ -223,7 +257,8 @@ static void print_group(struct tw *w, const struct member *v, size_t n, const bo
         fprintf(w->f, "    created by %s (tid %d) at:\n", t->parent->name, t->parent->tid);
     else
         fputs("    created at:\n", w->f);
-    print_stack(w, t->create_stack);
+    snprintf(as2, sizeof as2, "%s created at", as);
+    print_stack(w, t->create_stack, as2);
 }
 
 /* Prints members V[0..N) grouped by identical stacks, in order of first member. */
@@ -277,7 +312,9 @@ static void print_held(struct tw *w, const struct pw_fheld *h)
     else if (fr->module)
         fprintf(w->f, " since %s+0x%llx", base_name(fr->module),
                 (unsigned long long)fr->module_offset);
-    if (n == 1 || seen(w, h->stack)) {
+    char as[96];
+    snprintf(as, sizeof as, "%s taken by %s (tid %d)", h->o->id, h->t->name, h->t->tid);
+    if (n == 1 || seen(w, h->stack, as)) {
         fputc('\n', w->f);
         return;
     }
@@ -307,12 +344,24 @@ static void print_abrupt(FILE *f, const char *indent, const struct pw_process *p
             (unsigned long long)(p->end_ms % 1000u));
 }
 
+/* MSG without a leading "lock order inversion: " when the headline names the
+ * kind (lock-order-inversion) just before it. */
+static const char *unrepeated(enum pw_finding_kind k, const char *msg)
+{
+    const char *name = pw_finding_kind_name(k);
+    size_t i = 0;
+    while (name[i] && (msg[i] == name[i] || (name[i] == '-' && msg[i] == ' ')))
+        i++;
+    return !name[i] && msg[i] == ':' && msg[i + 1] == ' ' ? msg + i + 2 : msg;
+}
+
 static void print_headline(FILE *f, const struct pw_finding *fd)
 {
     enum pw_finding_kind k = fd->kind;
-    fprintf(f, "parkwatch: %s: %s  (pid %d, %s", pw_finding_kind_name(k),
-            fd->message ? fd->message : pw_finding_description(k), fd->proc->pid,
-            pw_severity_name(fd->severity));
+    fprintf(f, "%sparkwatch: %s: %s%s  (pid %d, %s",
+            sgr(f, fd->severity == PW_SEV_ERROR ? SGR_RED : SGR_YELLOW), pw_finding_kind_name(k),
+            unrepeated(k, fd->message ? fd->message : pw_finding_description(k)), sgr(f, SGR_OFF),
+            fd->proc->pid, pw_severity_name(fd->severity));
     /* the message already counts grouped threads; other repeats are shown here */
     if (fd->count > 1 && fd->count > fd->nthreads)
         fprintf(f, ", %zu times", fd->count);
@@ -390,7 +439,9 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
         }
         fprintf(f, "\n  %s%s%s%s %s:\n", o->o->id, sym ? " (" : "", sym ? sym : "", sym ? ")" : "",
                 o->stack_label ? o->stack_label : "created at");
-        print_stack(&w, o->stack);
+        char as[96];
+        snprintf(as, sizeof as, "%s %s", o->o->id, o->stack_label ? o->stack_label : "created at");
+        print_stack(&w, o->stack, as);
     }
     for (size_t i = 0; i < fd->nheld && !w.names_only; i++)
         print_held(&w, &fd->held[i]);
@@ -401,10 +452,12 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
                     sd->t->tid);
         else
             fprintf(f, "\n  %s last sent into at:\n", sd->o->id);
-        print_stack(&w, sd->stack);
+        char as[96];
+        snprintf(as, sizeof as, "%s last sent into at", sd->o->id);
+        print_stack(&w, sd->stack, as);
     }
     if (fd->chain_text)
-        fprintf(f, "\n  chain: %s\n", fd->chain_text);
+        fprintf(f, "\n  chain: %s%s%s\n", sgr(f, SGR_MAGENTA), fd->chain_text, sgr(f, SGR_OFF));
     if (fd->note)
         fprintf(f, "  note: %s\n", fd->note);
     print_related(f, fd);
@@ -486,7 +539,9 @@ static void print_unfollowed_thread(struct tw *w, const struct pw_thread *t)
         fprintf(w->f, "    created by %s (tid %d) at:\n", t->parent->name, t->parent->tid);
     else
         fputs("    created at:\n", w->f);
-    print_stack(w, t->create_stack);
+    char as[96];
+    snprintf(as, sizeof as, "%s (tid %d) created at", t->name, t->tid);
+    print_stack(w, t->create_stack, as);
 }
 
 static void print_unfollowed(const struct pw_report *r, FILE *f, const struct pw_process *p)

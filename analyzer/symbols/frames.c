@@ -170,14 +170,29 @@ static const char *short_path(const struct pw_frames *fr, const char *file)
     return file + fr->baselen + 1;
 }
 
+static bool in_public_header(const struct pw_frame *f)
+{
+    const char *slash = f->file ? strrchr(f->file, '/') : NULL;
+    return f->file && strcmp(slash ? slash + 1 : f->file, "parkwatch.h") == 0;
+}
+
 size_t pw_frames_tidy(const struct pw_frames *fr, struct pw_frame *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (is_tail(&v[i]))
-            return i;
+        if (is_tail(&v[i])) {
+            n = i;
+            break;
+        }
         v[i].file = short_path(fr, v[i].file);
     }
-    return n;
+    /* the public header's inline wrappers (parkwatch_chan_make) are the
+     * tool's own frames, hidden like the shim's: the caller is the site */
+    size_t skip = 0;
+    while (skip + 1 < n && in_public_header(&v[skip]))
+        skip++;
+    if (skip)
+        memmove(v, v + skip, (n - skip) * sizeof(*v));
+    return n - skip;
 }
 
 static size_t symbolize(struct pw_frames *fr, const struct pw_trace *t, uint32_t id,

@@ -59,6 +59,20 @@ def report(parkwatch, trace_dir, fmt, traces):
     return p.returncode, p.stdout, p.stderr
 
 
+def text_wording(out):
+    """What no text report may say (issue 18): a headline repeating its kind
+    ("lock-order-inversion: lock order inversion: ..."), or a repeated stack
+    that does not say which one above it repeats."""
+    bad = []
+    for line in out.decode(errors="replace").splitlines():
+        m = re.match(r"parkwatch: ([a-z-]+): (.*)", line)
+        if m and m.group(2).startswith(m.group(1).replace("-", " ") + ":"):
+            bad.append("headline repeats its kind: " + line)
+        if line.strip() == "(same stack as above)":
+            bad.append("a repeated stack does not say which one it repeats")
+    return bad
+
+
 def main(argv):
     update = os.environ.get("PW_GOLDEN_UPDATE", "") not in ("", "0")
     if argv and argv[0] == "--update":
@@ -100,6 +114,9 @@ def main(argv):
                     failed += 1
                     print(f"FAIL {name} (json): {e}")
                     continue
+            for problem in text_wording(out) if fmt == "text" else ():
+                failed += 1
+                print(f"FAIL {name} ({fmt}): {problem}")
             if update:
                 os.makedirs(expected_dir, exist_ok=True)
                 with open(path, "wb") as f:

@@ -225,6 +225,16 @@ expect 0 0 "$PW" report --suppressions "$T/gen.supp" "$T/rep"
 grep -q "^parkwatch: no findings ([1-9][0-9]* suppressed)" "$T/out" ||
     fail "--gen-suppressions rules do not suppress every finding"
 
+# colour on a terminal only, never with NO_COLOR; a pipe gets plain text
+esc=$(printf '\033')
+"$PW" report "$T/rep" 2>&1 | grep -q "$esc" && fail "colour on a pipe"
+if command -v script >/dev/null 2>&1; then
+    script -qec "'$PW' report '$T/rep'" /dev/null >"$T/tty.out" 2>&1
+    grep -q "${esc}\[1;31mparkwatch: " "$T/tty.out" || fail "no coloured headline on a terminal"
+    NO_COLOR=1 script -qec "'$PW' report '$T/rep'" /dev/null >"$T/tty.out" 2>&1
+    grep -q "$esc" "$T/tty.out" && fail "colour despite NO_COLOR"
+fi
+
 # signals to parkwatch reach the program
 "$PW" run --trace-dir "$T/td3" -- sh -c 'trap "exit 9" TERM; touch '"$T"'/ready; while :; do sleep 0.05; done' \
     >/dev/null 2>&1 &
