@@ -19,7 +19,25 @@
  *   - a gate lock held around every acquisition of the cycle serializes it:
  *     no report;
  *   - a cycle whose threads already deadlocked is reported as a deadlock only.
- * Trylock acquisitions never reach here: the shim records no edge for them. */
+ * Trylock acquisitions never reach here: the shim records no edge for them.
+ *
+ * Lock classes (lockdep): the shim keeps only the first few instance edges per
+ * (class of A, class of B, thread) and folds the rest, so an inversion may exist
+ * only between instances whose edges were folded (thread 1 takes item[0] under
+ * G, thread 2 takes G under item[63]).  A second pass therefore looks at
+ * classes: a class is a lock's init stack, or the lock itself when the shim saw
+ * no init (a static lock).  Two different classes taken in both orders are one
+ * lock-order inversion per class pair, its objects the instances of the edges
+ * chosen as evidence, each edge with its two stacks.  It is not reported again
+ * when the instance pass already judged an instance cycle of the pair (reported,
+ * gated or deadlocked), when one gate lock serializes every edge of the pair,
+ * when its threads already deadlocked, or when one thread's edges all nest the
+ * same two call sites.  Two instances of the SAME class nested (item[i] then
+ * item[j]) are never a class inversion: which instance comes first is the
+ * program's own order among them, which classes cannot see (lockdep's nesting
+ * annotations); the instance pass judges those.  A lock of unknown life (never
+ * initialised, in heap memory) has no class here: its address may be another
+ * lock's, as above. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +380,257 @@ static void report_cycle(struct search *s, void *vctx)
                                f->nobjects);
 }
 
+/* ---- the class pass */
+
+struct cedge {
+    uint64_t ka, kb; /* classes of A and B */
+    const struct pw_lock_edge *note;
+};
+
+/* The class of a lock in an edge: its init stack (top bit set, so it never
+ * equals an address), else the address of a lock of known life; 0 for a lock
+ * of unknown life (no class). */
+static uint64_t class_key(uint32_t cls, uint64_t addr, bool unknown)
+{
+    if (cls)
+        return 1ull << 63 | cls;
+    return unknown ? 0 : addr;
+}
+
+static int cmp_cedge(const void *a, const void *b)
+{
+    const struct cedge *x = a, *y = b;
+    if (x->ka != y->ka)
+        return x->ka < y->ka ? -1 : 1;
+    return x->kb < y->kb ? -1 : x->kb > y->kb;
+}
+
+/* The notes of class pair (KA, KB): [*lo, *hi) of the sorted V. */
+static void class_range(const struct cedge *v, size_t n, uint64_t ka, uint64_t kb, size_t *lo,
+                        size_t *hi)
+{
+    size_t l = 0, h = n;
+    while (l < h) {
+        size_t m = l + (h - l) / 2;
+        if (v[m].ka < ka || (v[m].ka == ka && v[m].kb < kb))
+            l = m + 1;
+        else
+            h = m;
+    }
+    *lo = l;
+    while (l < n && v[l].ka == ka && v[l].kb == kb)
+        l++;
+    *hi = l;
+}
+
+static bool same_life(uint64_t a, uint32_t ga, bool ua, uint64_t b, uint32_t gb, bool ub)
+{
+    return a == b && ga == gb && !ua && !ub;
+}
+
+/* Whether the pair's verdict is the instance pass's: some instance edge of one
+ * direction and one of the other close a cycle on the same two lives. */
+static bool instance_cycle(const struct cedge *ab, size_t nab, const struct cedge *ba, size_t nba)
+{
+    for (size_t i = 0; i < nab; i++)
+        for (size_t k = 0; k < nba; k++) {
+            const struct pw_lock_edge *x = ab[i].note, *y = ba[k].note;
+            if (same_life(x->a, x->gen_a, x->a_unknown, y->b, y->gen_b, y->b_unknown) &&
+                same_life(x->b, x->gen_b, x->b_unknown, y->a, y->gen_a, y->a_unknown))
+                return true;
+        }
+    return false;
+}
+
+/* One gate lock held around every edge of the pair, and not one of its
+ * instances: the pair is serialized. */
+static bool class_gated(const struct cedge *v, size_t lo, size_t hi, const struct cedge *w,
+                        size_t wlo, size_t whi)
+{
+    uint64_t gate = v[lo].note->gate;
+    if (!gate)
+        return false;
+    for (int side = 0; side < 2; side++) {
+        const struct cedge *u = side ? w : v;
+        for (size_t i = side ? wlo : lo; i < (side ? whi : hi); i++)
+            if (u[i].note->gate != gate || u[i].note->a == gate || u[i].note->b == gate)
+                return false;
+    }
+    return true;
+}
+
+/* A deadlock finding of P holding two of the pair's instances already says it. */
+static bool class_deadlocked(struct ctx *c, const struct pw_lock_edge *x,
+                             const struct pw_lock_edge *y)
+{
+    const uint64_t addrs[4] = {x->a, x->b, y->a, y->b};
+    for (size_t i = 0; i < c->fs->n; i++) {
+        struct pw_finding *f = c->fs->v[i];
+        if (f->kind != PW_FK_DEADLOCK || f->proc != c->p)
+            continue;
+        size_t hits = 0;
+        for (size_t o = 0; o < f->nobjects; o++)
+            for (size_t k = 0; k < 4; k++)
+                if (f->objects[o].o->key == addrs[k]) {
+                    hits++;
+                    break;
+                }
+        if (hits >= 2)
+            return true;
+    }
+    return false;
+}
+
+/* Every note of the pair is one thread's and nests the same two call sites. */
+static bool class_fixed_order(const struct pw_process *p, const struct cedge *v, size_t lo,
+                              size_t hi, const struct cedge *w, size_t wlo, size_t whi)
+{
+    const struct pw_lock_edge *first = v[lo].note;
+    uint64_t outer = call_site(p, first->stack2), inner = call_site(p, first->stack);
+    if (!outer || !inner)
+        return false;
+    for (int side = 0; side < 2; side++) {
+        const struct cedge *u = side ? w : v;
+        for (size_t i = side ? wlo : lo; i < (side ? whi : hi); i++) {
+            const struct pw_lock_edge *e = u[i].note;
+            if (e->serial != first->serial || call_site(p, e->stack2) != outer ||
+                call_site(p, e->stack) != inner)
+                return false;
+        }
+    }
+    return true;
+}
+
+/* Adds edge E (B taken while holding A) to F as evidence: both instances as
+ * objects, the thread with the edge's two stacks.  Returns the thread or NULL. */
+static struct pw_thread *class_evidence(struct ctx *c, struct pw_finding *f,
+                                        const struct pw_lock_edge *e, FILE *m, bool second)
+{
+    struct node na = {e->a, e->gen_a, e->type_a}, nb = {e->b, e->gen_b, e->type_b};
+    struct pw_object *a = lock_object(c->p, &na), *b = lock_object(c->p, &nb);
+    struct pw_thread *t = pw_model_thread(c->p, e->serial);
+    if (!a || !b) {
+        f->oom = true; /* out of memory: pw_detect_all reports it */
+        return NULL;
+    }
+    pw_finding_add_object(f, a, a->create_stack, a->site_label);
+    pw_finding_add_object(f, b, b->create_stack, b->site_label);
+    if (!t)
+        return NULL; /* a thread the trace lost */
+    if (pw_finding_add_thread(f, t, PW_ROLE_ACQUIRES, e->stack, e->stack2) == 0) {
+        f->threads[f->nthreads - 1].lock = b;
+        f->threads[f->nthreads - 1].lock2 = a;
+    }
+    if (m)
+        fprintf(m, "%s%s takes %s while holding %s", second ? " -> " : "", t->name, b->id, a->id);
+    return t;
+}
+
+/* Distinct instances of one class among the pair's notes: A of [lo, hi) and B
+ * of [wlo, whi). */
+static size_t instances(const struct cedge *v, size_t lo, size_t hi, size_t wlo, size_t whi)
+{
+    size_t n = 0;
+    for (size_t i = lo; i < hi; i++) {
+        bool seen = false;
+        for (size_t k = lo; k < i && !seen; k++)
+            seen = v[k].note->a == v[i].note->a;
+        n += !seen;
+    }
+    for (size_t i = wlo; i < whi; i++) {
+        bool seen = false;
+        for (size_t k = lo; k < hi && !seen; k++)
+            seen = v[k].note->a == v[i].note->b;
+        for (size_t k = wlo; k < i && !seen; k++)
+            seen = v[k].note->b == v[i].note->b;
+        n += !seen;
+    }
+    return n;
+}
+
+static void report_class_pair(struct ctx *c, const struct cedge *v, size_t lo, size_t hi,
+                              size_t wlo, size_t whi)
+{
+    /* the evidence: one edge per direction, from two threads when there are */
+    const struct pw_lock_edge *x = v[lo].note, *y = v[wlo].note;
+    for (size_t i = lo; i < hi && y->serial == x->serial; i++)
+        for (size_t k = wlo; k < whi; k++)
+            if (v[k].note->serial != v[i].note->serial) {
+                x = v[i].note;
+                y = v[k].note;
+                break;
+            }
+    if (class_gated(v, lo, hi, v, wlo, whi) || class_deadlocked(c, x, y) ||
+        class_fixed_order(c->p, v, lo, hi, v, wlo, whi))
+        return;
+    struct pw_finding *f = pw_finding_new(c->fs, PW_FK_LOCK_ORDER, c->p);
+    if (!f)
+        return; /* out of memory: pw_detect_all reports it */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    struct pw_thread *t1 = class_evidence(c, f, x, m, false);
+    struct pw_thread *t2 = class_evidence(c, f, y, m, true);
+    if (!m || fclose(m) != 0)
+        f->oom = true; /* the cycle text could not be written */
+    f->chain_text = text;
+    if (f->nobjects < 3)
+        return; /* out of memory above */
+    /* objects: A of the first edge (class 1), then B (class 2), then the
+     * other direction's instances */
+    const char *c1 = f->objects[0].o->id, *c2 = f->objects[1].o->id;
+    /* the instances seen of each class, over both orders */
+    size_t n1 = instances(v, lo, hi, wlo, whi), n2 = instances(v, wlo, whi, lo, hi);
+    if (t1 && t1 == t2)
+        pw_finding_set_message(f,
+                               "lock order inversion between lock classes: locks of the class "
+                               "of %s (%zu instance%s in the kept edges) and of the class of %s "
+                               "(%zu) are taken in both orders on different instances, both by "
+                               "thread %s (potential deadlock once two threads run these paths "
+                               "on the same instances)",
+                               c1, n1, n1 == 1 ? "" : "s", c2, n2, t1->name);
+    else
+        pw_finding_set_message(f,
+                               "lock order inversion between lock classes: locks of the class "
+                               "of %s (%zu instance%s in the kept edges) and of the class of %s "
+                               "(%zu) are taken in both orders on different instances "
+                               "(potential deadlock once they meet on the same instances)",
+                               c1, n1, n1 == 1 ? "" : "s", c2, n2);
+}
+
+static void class_pass(struct ctx *c)
+{
+    const struct pw_process *p = c->p;
+    struct cedge *v = malloc((p->nlock_edges ? p->nlock_edges : 1) * sizeof(*v));
+    if (!v) {
+        c->fs->oom = true; /* out of memory: pw_detect_all reports it */
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < p->nlock_edges; i++) {
+        const struct pw_lock_edge *e = &p->lock_edges[i];
+        if (e->a == e->b || (e->a_read && e->b_read) || (!e->cls_a && !e->cls_b))
+            continue; /* no class beyond the instances: the instance pass's */
+        uint64_t ka = class_key(e->cls_a, e->a, e->a_unknown);
+        uint64_t kb = class_key(e->cls_b, e->b, e->b_unknown);
+        if (!ka || !kb || ka == kb)
+            continue; /* no class, or one class nested in itself (see above) */
+        v[n++] = (struct cedge){ka, kb, e};
+    }
+    qsort(v, n, sizeof(*v), cmp_cedge);
+    for (size_t lo = 0, hi; lo < n; lo = hi) {
+        size_t wlo, whi;
+        class_range(v, n, v[lo].ka, v[lo].kb, &lo, &hi);
+        if (v[lo].ka > v[lo].kb)
+            continue; /* each pair once, from its lower class */
+        class_range(v, n, v[lo].kb, v[lo].ka, &wlo, &whi);
+        if (wlo == whi || instance_cycle(v + lo, hi - lo, v + wlo, whi - wlo))
+            continue;
+        report_class_pair(c, v, lo, hi, wlo, whi);
+    }
+    free(v);
+}
+
 void pw_detect_lock_order(struct pw_process *p, struct pw_findings *fs)
 {
     struct graph g = {0};
@@ -381,6 +650,7 @@ void pw_detect_lock_order(struct pw_process *p, struct pw_findings *fs)
         dfs(&s, n);
         on_path[n] = false;
     }
+    class_pass(&c);
     free(on_path);
 out:
     free_graph(&g);

@@ -640,6 +640,8 @@ static int replay_notes(struct pw_process *p, const struct pw_event *notes, size
     p->lock_edges = calloc(nedges ? nedges : 1, sizeof(*p->lock_edges));
     if (!p->lock_edges)
         return -1;
+    /* minor version 1 had A's type in result and no classes */
+    bool classes = pw_trace_header(p->trace)->version_minor >= 2;
     for (size_t i = 0; i < n; i++) {
         const struct pw_event *e = &notes[i];
         if (e->kind == PW_EV_MISUSE && add_misuse(p, e) < 0)
@@ -654,7 +656,7 @@ static int replay_notes(struct pw_process *p, const struct pw_event *notes, size
             .b = e->obj2,
             .gen_a = pw_model_generation(p, e->obj, e->time_ns),
             .gen_b = pw_model_generation(p, e->obj2, e->time_ns),
-            .type_a = edge_type((uint64_t)(uint32_t)e->result),
+            .type_a = edge_type(classes ? PW_EDGE_TYPE_A(e->arg) : (uint64_t)(uint32_t)e->result),
             .type_b = edge_type(e->op),
             .a_read = (e->arg & PW_EDGE_A_READ) != 0,
             .b_read = (e->arg & PW_EDGE_B_READ) != 0,
@@ -663,6 +665,8 @@ static int replay_notes(struct pw_process *p, const struct pw_event *notes, size
             .stack2 = e->stack2,
             .a_unknown = life_unknown(p, e->obj, (e->arg & PW_EDGE_A_NOINIT) != 0),
             .b_unknown = life_unknown(p, e->obj2, (e->arg & PW_EDGE_B_NOINIT) != 0),
+            .cls_a = classes ? (uint32_t)e->result : 0,
+            .cls_b = classes ? (uint32_t)e->err : 0,
         };
     }
     return 0;

@@ -181,6 +181,9 @@ struct pw_lock_edge {
      * a module's image (heap memory may be reused without a destroy): the edge is
      * kept apart, never joined with another edge of the same address */
     bool a_unknown, b_unknown;
+    /* lock classes (lockdep): the init stack id of A's and B's life, 0 when the
+     * shim saw no init (the lock is its own class) or the trace predates classes */
+    uint32_t cls_a, cls_b;
 };
 
 /* Times an address was (re)initialised or destroyed, sorted by (addr, time). */

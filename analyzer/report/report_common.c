@@ -52,8 +52,10 @@ void pw_report_loss(const struct pw_process *p, enum pw_finding_kind k, char *bu
         if (p->lost.folded)
             n += (size_t)snprintf(buf + n, cap - n,
                                   "%llu lock-order edge%s folded into lock classes (%u instance "
-                                  "edges kept per class pair and thread): an inversion only "
-                                  "among folded instances is not reported",
+                                  "edges kept per class pair and thread): an inversion "
+                                  "between two classes is reported per class pair with the "
+                                  "kept instances as evidence; one only among folded instances "
+                                  "of a single class is not",
                                   (unsigned long long)p->lost.folded,
                                   p->lost.folded == 1 ? "" : "s", p->lost.per_class);
         if (p->lost.edges && n < cap)

@@ -28,7 +28,7 @@
 
 #define PW_TRACE_MAGIC "PWTRACE" /* 8 bytes with the NUL */
 #define PW_TRACE_VERSION_MAJOR 1
-#define PW_TRACE_VERSION_MINOR 1
+#define PW_TRACE_VERSION_MINOR 2 /* 2: LOCK_EDGE carries lock classes */
 
 #define PW_HEADER_SIZE 8192u
 #define PW_EXE_MAX 1024u
@@ -93,7 +93,10 @@
  *                  thread's park stack when it is parked (else 0)
  *   LOCK_EDGE      (a note) obj=lock held (A), obj2=lock acquired (B), stack=where B was
  *                  taken, stack2=where A was taken (0 if unknown), op=PW_OBJ_* of B,
- *                  result=PW_OBJ_* of A,
+ *                  PW_EDGE_TYPE_A(arg)=PW_OBJ_* of A, result=class of A, err=class of B
+ *                  (a class is the lock's init stack id, 0 when the shim saw no init:
+ *                  the lock is then its own class; minor version 1 had result=PW_OBJ_*
+ *                  of A and no classes),
  *                  arg=PW_EDGE_GATE(arg) the outermost lock held at the time if not A
  *                  (0 if none) | PW_EDGE_* flags; recorded once per new (A, B, thread)
  *                  (and per gate / read flags); LOCK_INIT and LOCK_DESTROY of an
@@ -306,6 +309,8 @@ enum pw_side {
 #define PW_EDGE_B_READ (1ull << 57)   /* B is taken for reading (rwlock) */
 #define PW_EDGE_A_NOINIT (1ull << 58) /* A was never initialised through the shim */
 #define PW_EDGE_B_NOINIT (1ull << 59) /* B likewise: in heap memory, its generation is unknown */
+#define PW_EDGE_TYPE_SHIFT 60         /* A's PW_OBJ_* (a lock type: 3 bits) */
+#define PW_EDGE_TYPE_A(arg) (((arg) >> PW_EDGE_TYPE_SHIFT) & 7u)
 #define PW_EDGE_GATE(arg) ((arg) & ((1ull << 56) - 1))
 
 /* How a thread ended (THREAD_EXIT op). */

@@ -323,7 +323,11 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
                               .arg = arg,
                               .stack = bstack,
                               .stack2 = site_of(t, i),
-                              .result = atype & 0x7f};
+                              /* the classes, so the analyzer sees inversions
+                               * between class pairs whose instances were folded */
+                              .result = (int32_t)(ae != NULL ? PW_LOAD_RELAXED(&ae->cls) : 0),
+                              .err = (int32_t)(be != NULL ? PW_LOAD_RELAXED(&be->cls) : 0)};
+        ev.arg |= (uint64_t)(atype & 7) << PW_EDGE_TYPE_SHIFT;
         pw_note(&ev);
         __atomic_add_fetch(&pw_tf.hdr->lock_edges, 1, __ATOMIC_RELAXED);
     }

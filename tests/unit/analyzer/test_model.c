@@ -43,7 +43,7 @@ static int build(struct synth *s, int reborn)
                                     .kind = PW_EV_LOCK_EDGE,
                                     .thread = 1,
                                     .op = PW_OBJ_MUTEX,
-                                    .result = PW_OBJ_MUTEX,
+                                    .arg = (uint64_t)PW_OBJ_MUTEX << PW_EDGE_TYPE_SHIFT,
                                     .obj = X,
                                     .obj2 = Y});
     if (reborn) {
@@ -60,14 +60,14 @@ static int build(struct synth *s, int reborn)
                                         .op = PW_OBJ_MUTEX,
                                         .obj = X});
     }
-    synth_note(s, (struct pw_event){.time_ns = 50,
-                                    .kind = PW_EV_LOCK_EDGE,
-                                    .thread = 2,
-                                    .op = PW_OBJ_MUTEX,
-                                    .result = PW_OBJ_MUTEX,
-                                    .obj = Y,
-                                    .obj2 = X,
-                                    .arg = PW_EDGE_B_READ});
+    synth_note(
+        s, (struct pw_event){.time_ns = 50,
+                             .kind = PW_EV_LOCK_EDGE,
+                             .thread = 2,
+                             .op = PW_OBJ_MUTEX,
+                             .obj = Y,
+                             .obj2 = X,
+                             .arg = PW_EDGE_B_READ | (uint64_t)PW_OBJ_MUTEX << PW_EDGE_TYPE_SHIFT});
     synth_note(s, (struct pw_event){.time_ns = 60,
                                     .kind = PW_EV_MISUSE,
                                     .thread = 1,
