@@ -242,6 +242,12 @@ static const char *fmt_err(int err, char *buf, size_t len)
     return buf;
 }
 
+static const char *fmt_num(int v, char *buf, size_t len)
+{
+    snprintf(buf, len, "%d", v);
+    return buf;
+}
+
 static void dump_event(const struct pw_trace *t, const char *tag, const struct pw_event *e,
                        struct idset *ids)
 {
@@ -250,8 +256,11 @@ static void dump_event(const struct pw_trace *t, const char *tag, const struct p
            tag, pw_fmt_ms(e->time_ns, ms, sizeof(ms)), e->thread,
            fmt_kind(e->kind, kind, sizeof(kind)), fmt_op(e, op, sizeof(op)),
            fmt_object(t, e->kind, e->op, e->obj, obj, sizeof(obj)), (unsigned long long)e->obj2,
-           (unsigned long long)e->arg, e->result, fmt_err(e->err, err, sizeof(err)), e->stack,
-           e->stack2);
+           (unsigned long long)e->arg, e->result,
+           /* a LOCK_EDGE's err is B's class (a stack id), not an errno */
+           e->kind == PW_EV_LOCK_EDGE ? fmt_num(e->err, err, sizeof(err))
+                                      : fmt_err(e->err, err, sizeof(err)),
+           e->stack, e->stack2);
     idset_add(ids, e->stack);
     idset_add(ids, e->stack2);
 }
