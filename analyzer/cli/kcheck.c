@@ -8,7 +8,8 @@
  *   - no signal is pending that a thread can take, and no armed timer can
  *     deliver one to a handler (or start a SIGEV_THREAD call);
  *   - no parked-on lock, cond, sem or barrier lives in shared memory;
- *   - no parked-on channel end is open in another process (found by inode in
+ *   - no parked-on channel end, nor the peer of a parked-on AF_UNIX socket
+ *     (asked of unix_diag), is open in another process (found by inode in
  *     /proc/N/fd of every process we can read), and the process has no io_uring
  *     instance that could complete a read or write the shim never sees.
  * All of it is read only when a verdict is about to be taken. */
@@ -21,6 +22,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,6 +311,7 @@ struct holder_query {
     ino_t ino;
     enum want want;
     const struct pw_object *o;
+    bool peer; /* the inode is the peer of the waited-on socket, not the socket */
 };
 
 /* The access mode of /proc/PID/fdinfo/FD (O_RDONLY, O_WRONLY, O_RDWR), or -1. */
@@ -362,6 +369,53 @@ static int find_holder(int self, const struct holder_query *q, size_t nq, size_t
     return holder;
 }
 
+/* The inode of the peer of the AF_UNIX socket with inode INO, asked of the
+ * kernel's unix_diag (the two ends of a socketpair are different inodes, so
+ * the peer cannot be found from the waited-on end's inode); 0 if unknown.
+ * The netlink socket is the watcher's own, opened and closed here, only when
+ * a verdict is being taken. */
+static ino_t unix_peer(ino_t ino)
+{
+    int nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (nl < 0)
+        return 0;
+    struct {
+        struct nlmsghdr h;
+        struct unix_diag_req r;
+    } req = {.h = {.nlmsg_len = sizeof(req),
+                   .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+                   .nlmsg_flags = NLM_F_REQUEST},
+             .r = {.sdiag_family = AF_UNIX,
+                   .udiag_states = ~0u,
+                   .udiag_ino = (uint32_t)ino,
+                   .udiag_show = UDIAG_SHOW_PEER,
+                   .udiag_cookie = {~0u, ~0u}}};
+    struct sockaddr_nl to = {.nl_family = AF_NETLINK};
+    ino_t peer = 0;
+    if (sendto(nl, &req, sizeof(req), 0, (struct sockaddr *)&to, sizeof(to)) == sizeof(req)) {
+        long buf[1024];
+        ssize_t r;
+        while ((r = recv(nl, buf, sizeof(buf), 0)) < 0 && errno == EINTR)
+            ;
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; r > 0 && NLMSG_OK(h, (size_t)r);
+             h = NLMSG_NEXT(h, r)) {
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+                break; /* NLMSG_ERROR: not a unix socket, or no unix_diag */
+            struct unix_diag_msg *m = NLMSG_DATA(h);
+            if (m->udiag_ino != (uint32_t)ino)
+                continue;
+            int alen = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+            for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, alen);
+                 a = RTA_NEXT(a, alen))
+                if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= (int)sizeof(uint32_t))
+                    peer = *(uint32_t *)RTA_DATA(a);
+            break;
+        }
+    }
+    close(nl);
+    return peer;
+}
+
 static void add_fd_query(int pid, int fd, enum want w, const struct pw_object *o,
                          struct holder_query *q, size_t *nq, size_t max)
 {
@@ -370,8 +424,13 @@ static void add_fd_query(int pid, int fd, enum want w, const struct pw_object *o
     snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
     if (fd < 0 || *nq == max || stat(path, &st) != 0)
         return;
-    q[(*nq)++] = (struct holder_query){st.st_dev, st.st_ino, S_ISFIFO(st.st_mode) ? w : WANT_ANY,
-                                       o};
+    q[(*nq)++] = (struct holder_query){st.st_dev, st.st_ino, S_ISFIFO(st.st_mode) ? w : WANT_ANY, o,
+                                       false};
+    /* a socket is also woken through its peer: whoever holds the peer end can
+     * write to (or close) it, wherever it went (SCM_RIGHTS, fork, exec) */
+    ino_t peer;
+    if (S_ISSOCK(st.st_mode) && *nq < max && (peer = unix_peer(st.st_ino)))
+        q[(*nq)++] = (struct holder_query){st.st_dev, peer, WANT_ANY, o, true};
 }
 
 #define MAX_QUERIES 256
@@ -419,8 +478,8 @@ static const char *external_holder(const struct pw_process *p, struct pw_thread 
     snprintf(path, sizeof(path), "/proc/%d/comm", holder);
     if (slurp(path, comm, sizeof(comm)) > 0)
         comm[strcspn(comm, "\n")] = '\0';
-    snprintf(why, len, "%s is also open in pid %d (%s), which may still use it", q[which].o->id,
-             holder, comm);
+    snprintf(why, len, "%s%s is also open in pid %d (%s), which may still use it",
+             q[which].peer ? "the peer end of " : "", q[which].o->id, holder, comm);
     return why;
 }
 
