@@ -67,6 +67,8 @@ static void start_process(int32_t ppid, uint32_t thread_flags)
         pw_warn("recording to ", pw_tf.path, NULL);
 }
 
+static void at_exit_status(int status, void *arg);
+
 static void init_first(void)
 {
     pw_real_resolve();
@@ -82,6 +84,7 @@ static void init_first(void)
     pw_acts_init();
     start_process((int32_t)getppid(), 0);
     pthread_atfork(pw_fork_prepare, pw_fork_parent, pw_fork_child);
+    on_exit(at_exit_status, NULL); /* fork children inherit it: see there */
     if (pw_tf.hdr != NULL)
         pw_watchdog_start(); /* before the host has threads: see watchdog.c */
     if (pw_tf.hdr != NULL)
@@ -219,7 +222,8 @@ __attribute__((constructor)) static void pw_ctor(void)
 
 /* Normal exit: say so in the header.  _exit, signals and SIGKILL skip this and
  * leave end_kind RUNNING; `parkwatch run` patches the real status after
- * waitpid, and a reader can tell a dead pid by proc_start_ticks. */
+ * waitpid, and a reader can tell a dead pid by proc_start_ticks.  The status
+ * is not known here (destructors get none): at_exit_status fills it in. */
 __attribute__((destructor)) static void pw_dtor(void)
 {
     struct pw_trace_header *h = pw_tf.hdr;
@@ -235,4 +239,23 @@ __attribute__((destructor)) static void pw_dtor(void)
     pw_note(&ev);
     PW_STORE(&h->end_kind, PW_END_EXIT);
     pw_tls.guard--;
+}
+
+/* exit()'s status, also for a return from main (the C library calls exit with
+ * it), without interposing exit: an on_exit handler registered at our init.
+ * That is before the C library registers the loader's destructor pass, so it
+ * runs after it, pw_dtor included: it only fills in the status pw_dtor left
+ * unknown (verify_at_exit's handler, registered later, ran before and may
+ * already have set its own status and never come back).  A fork child
+ * inherits the handler with its own trace; one the shim has not seen yet (a
+ * fork that skipped the atfork handlers) still has the parent's mapping:
+ * hands off.  _exit and signals run no handler; the status stays -1. */
+static void at_exit_status(int status, void *arg)
+{
+    (void)arg;
+    struct pw_trace_header *h = pw_tf.hdr;
+    if (h == NULL || pw_proc->pid != (int32_t)syscall(SYS_getpid) ||
+        PW_LOAD(&h->end_kind) != PW_END_EXIT || PW_LOAD(&h->end_status) != -1)
+        return;
+    PW_STORE(&h->end_status, status & 0xff); /* what the parent's wait sees */
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""A process's exit status under a plain LD_PRELOAD, with no `parkwatch run`
+to patch it after waitpid and no watchdog sidecar: the post-mortem report
+shows the status of a return from main and of exit(), and says nothing it
+cannot know for _exit (which runs no exit handler).
+
+usage: exit_status.py PARKWATCH SHIM VICTIM   (VICTIM: tests/progs/exit_status.c)
+"""
+
+import json
+import os
+import sys
+
+from pwtest import in_scratch, run, shim_env
+
+CASES = [
+    # (how, code, the report's end, its status)
+    ("return", "0", "exit", 0),
+    ("exit", "3", "exit", 3),
+    ("return", "7", "exit", 7),
+    ("exit", "0", "exit", 0),
+]
+
+
+def main(argv):
+    parkwatch, shim, victim = argv[1:4]
+
+    def body(tmp):
+        seen = []
+        for i, (how, code, end, status) in enumerate(CASES):
+            d = os.path.join(tmp, "t%d" % i)
+            os.mkdir(d)
+            p = run([victim, how, code], env=shim_env(shim, d))
+            assert p.returncode == int(code), "%s %s: exit status %d" % (how, code, p.returncode)
+            assert p.stdout.decode() == "leaving by %s %s\n" % (how, code), p.stdout
+            traces = os.listdir(d)
+            assert len(traces) == 1, "%s %s: traces %s" % (how, code, traces)
+            dump = run([parkwatch, "dump", os.path.join(d, traces[0])]).stdout.decode(
+                errors="replace")
+            assert "end=%s status=%d" % (end, status) in dump, \
+                "%s %s: dump header %r" % (how, code, dump.splitlines()[:3])
+            doc = json.loads(run([parkwatch, "report", "--format", "json", d]).stdout)
+            got = [(pr["end"], pr.get("status")) for pr in doc["processes"]]
+            assert got == [(end, status)], "%s %s: report %s" % (how, code, got)
+            seen.append("%s %s -> %s" % (how, code, got[0]))
+        # _exit runs no handler: the end stays unknown, never a made-up status
+        d = os.path.join(tmp, "raw")
+        os.mkdir(d)
+        p = run([victim, "_exit", "5"], env=shim_env(shim, d))
+        assert p.returncode == 5, "_exit 5: exit status %d" % p.returncode
+        doc = json.loads(run([parkwatch, "report", "--format", "json", d]).stdout)
+        got = [(pr["end"], pr.get("status")) for pr in doc["processes"]]
+        assert got == [("unknown", None)], "_exit 5: report %s" % got
+        return "; ".join(seen) + "; _exit 5 -> unknown"
+
+    return in_scratch("pw-exit-status-", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,36 @@
+/* How the process ends, by argument: "return N" returns N from main, "exit N"
+ * calls exit(N) from a thread other than main's caller chain (a helper
+ * function), "_exit N" calls _exit(N).  Under a plain LD_PRELOAD (no `parkwatch
+ * run` to patch the status after waitpid) the trace must still hold the status
+ * of a normal exit (tests/e2e/exit_status.py). */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+static void leave(const char *how, int code)
+{
+    if (strcmp(how, "exit") == 0)
+        exit(code);
+    if (strcmp(how, "_exit") == 0)
+        _exit(code);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: exit_status return|exit|_exit N\n");
+        return 2;
+    }
+    int code = atoi(argv[2]);
+    /* a recorded lock, so the trace has something in it */
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    printf("leaving by %s %d\n", argv[1], code);
+    fflush(stdout);
+    leave(argv[1], code);
+    return code;
+}
