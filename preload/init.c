@@ -55,6 +55,7 @@ static void start_process(int32_t ppid, uint32_t thread_flags)
 {
     pw_pid = (int32_t)syscall(SYS_getpid);
     pw_proc->pid = pw_pid;
+    pw_mem_self(pw_pid);
     if (pw_trace_create(ppid) != 0) {
         PW_STORE(&pw_proc->ready, PW_READY_OFF);
         return;

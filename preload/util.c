@@ -100,6 +100,20 @@ void *pw_anon_map(size_t bytes)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* The pid pw_mem_read names, cached: getpid() is a system call (glibc stopped
+ * caching it), and the futex wait path reads a word on every call.  Set by
+ * init for every process it starts recording (first init and every fork
+ * child, including those that skipped our atfork handlers: init notices them
+ * through its wipe-on-fork page before anything records).  A vfork child (or
+ * a clone sharing our memory) keeps its parent's pid here, which is right:
+ * the kernel lets a process read a pid that shares its address space. */
+static int32_t mem_pid;
+
+void pw_mem_self(int32_t pid)
+{
+    PW_STORE_RELAXED(&mem_pid, pid);
+}
+
 /* The kernel does the read (process_vm_readv on our own pid, always allowed):
  * an unmapped address fails with EFAULT instead of a SIGSEGV in the host, and
  * no fd, signal handler or probe mapping is involved.  Costs one system call:
@@ -109,7 +123,8 @@ bool pw_mem_read(void *dst, uint64_t addr, size_t n)
     int err = errno;
     struct iovec to = {.iov_base = dst, .iov_len = n};
     struct iovec from = {.iov_base = (void *)(uintptr_t)addr, .iov_len = n};
-    ssize_t got = process_vm_readv(getpid(), &to, 1, &from, 1, 0);
+    int32_t pid = PW_LOAD_RELAXED(&mem_pid);
+    ssize_t got = process_vm_readv(pid != 0 ? pid : getpid(), &to, 1, &from, 1, 0);
     errno = err;
     return got == (ssize_t)n;
 }

@@ -18,5 +18,7 @@ void *pw_anon_map(size_t bytes);
  * false (DST unspecified) when any of it is unmapped or unreadable.  errno is
  * kept. */
 bool pw_mem_read(void *dst, uint64_t addr, size_t n);
+/* The pid pw_mem_read reads from (init sets it for each process it records). */
+void pw_mem_self(int32_t pid);
 
 #endif

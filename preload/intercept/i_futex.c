@@ -32,12 +32,14 @@
  * A FUTEX_WAIT whose word no longer holds the expected value returns EAGAIN at
  * once without sleeping: the wrapper compares first and records nothing then
  * (a ping-pong where the partner already moved on costs no park).  The word is
- * the host's argument and may point anywhere: it is read through the kernel
- * (pw_mem_read), never loaded, so a word on an unmapped page makes the read
- * fail where a load would fault in the shim; the call then goes to the kernel
- * untouched (its EFAULT, errno and all) and nothing is recorded.  NULL and
- * misaligned words (the common bad arguments, EFAULT / EINVAL from the kernel)
- * are passed through without even that system call.
+ * the host's argument and may point anywhere: it is loaded directly only where
+ * the shim knows memory is mapped (a loaded module's data segment, the brk
+ * heap up to the current break: word_read), and otherwise read through the
+ * kernel (pw_mem_read, one system call), so a word on an unmapped page makes
+ * the read fail where a load would fault in the shim; the call then goes to
+ * the kernel untouched (its EFAULT, errno and all) and nothing is recorded.
+ * NULL and misaligned words (the common bad arguments, EFAULT / EINVAL from
+ * the kernel) are passed through without even that.
  *
  * Nothing is recorded twice: glibc's pthread objects use inline system calls,
  * never syscall(), and a futex call made while the thread is already parked
@@ -56,6 +58,7 @@
 #include "acts.h"
 #include "event.h"
 #include "init.h"
+#include "modules.h"
 #include "real.h"
 #include "shim.h"
 #include "stack.h"
@@ -82,35 +85,68 @@ static long real_syscall(long nr, long a1, long a2, long a3, long a4, long a5, l
     return PW_REAL(syscall)(nr, a1, a2, a3, a4, a5, a6);
 }
 
+/* The break at the first futex wait the shim followed: the brk heap between
+ * it and the current break is mapped (the kernel keeps [start_brk, brk) one
+ * mapping, and any break ever seen is at or above start_brk).  Heap memory
+ * below it (allocated before that first wait) is read through the kernel. */
+static uint64_t heap_lo;
+
+/* The current break, from glibc's cached value (sbrk(0) makes no system call
+ * once malloc has used the heap); 0 when unknown. */
+static uint64_t heap_hi(void)
+{
+    uint64_t brk = (uint64_t)(uintptr_t)sbrk(0);
+    return brk == (uint64_t)-1 ? 0 : brk;
+}
+
 /* Reads the futex word at ADDR into *WORD without faulting: false for NULL and
  * misaligned words (the kernel rejects them: EFAULT, EINVAL) and for words the
- * process cannot read (unmapped: EFAULT from the kernel too).  One system call,
- * on a path that is about to sleep. */
-static bool word_read(long addr, uint32_t *word)
+ * process cannot read (unmapped: EFAULT from the kernel too).  WHERE is ADDR's
+ * place among the modules.  A word in a module's data segment or in the part
+ * of the brk heap known mapped is loaded directly: that memory stays mapped for
+ * as long as the host may legally use the word (the module is loaded, the heap
+ * was not trimmed below it); only a host that waits on memory it is freeing in
+ * another thread at that moment could lose it in between, and that host is
+ * already reading freed memory.  Anything else (mmap'd memory, thread arenas,
+ * stacks, a bad pointer) goes through the kernel: one system call. */
+static bool word_read(long addr, enum pw_mod_where where, uint32_t *word)
 {
-    return addr != 0 && (addr & 3) == 0 && pw_mem_read(word, (uint64_t)addr, sizeof *word);
+    if (addr == 0 || (addr & 3) != 0)
+        return false;
+    uint64_t a = (uint64_t)addr;
+    uint64_t lo = PW_LOAD_RELAXED(&heap_lo);
+    if (PW_UNLIKELY(lo == 0))
+        PW_STORE_RELAXED(&heap_lo, lo = heap_hi()); /* racing threads store breaks alike */
+    if (where == PW_MOD_DATA || (lo != 0 && a >= lo && a < heap_hi())) {
+        *word = __atomic_load_n((const uint32_t *)(uintptr_t)addr, __ATOMIC_RELAXED);
+        return true;
+    }
+    return pw_mem_read(word, a, sizeof *word);
 }
 
 /* True when the word at ADDR can only be woken from this process although
  * the call is not FUTEX_PRIVATE (see the top): static data of a loaded module,
  * or the brk heap, which starts after the main executable (module 0). */
-static bool private_memory(uint64_t addr)
+static bool private_memory(uint64_t addr, enum pw_mod_where where)
 {
+    if (where != PW_MOD_NONE)
+        return true;
     const struct pw_trace_header *h = pw_tf.hdr;
-    if (h == NULL)
+    if (h == NULL || PW_LOAD(&h->nmodules) == 0)
         return false;
-    const struct pw_module *mods = (const struct pw_module *)(pw_tf.base + h->modules.offset);
-    uint32_t n = PW_LOAD(&h->nmodules);
-    if (n > h->modules.count)
-        n = h->modules.count;
-    for (uint32_t i = 0; i < n; i++) {
-        const struct pw_module *m = &mods[i];
-        if (PW_LOAD(&m->state) == 1 && m->unload_ns == 0 && addr >= m->lo && addr < m->hi)
-            return true;
-    }
-    uint64_t brk = (uint64_t)(uintptr_t)sbrk(0); /* glibc's cached break: no system call */
-    return n > 0 && PW_LOAD(&mods[0].state) == 1 && addr >= mods[0].hi && addr < brk &&
-           brk != (uint64_t)-1;
+    const struct pw_module *exe = (const struct pw_module *)(pw_tf.base + h->modules.offset);
+    uint64_t brk = heap_hi();
+    return PW_LOAD(&exe->state) == 1 && addr >= exe->hi && addr < brk;
+}
+
+/* A wait's park flags: outside unless private (see the top), timed when a
+ * timeout is given. */
+static uint16_t wait_flags(long addr, long op, long timeout, enum pw_mod_where where)
+{
+    uint16_t f = timeout != 0 ? PW_PARK_TIMED : 0;
+    if (!(op & FUTEX_PRIVATE_FLAG) && !private_memory((uint64_t)addr, where))
+        f |= PW_PARK_OUTSIDE;
+    return f;
 }
 
 static void wake_seen(uint64_t addr)
@@ -162,25 +198,25 @@ static long wait_work(uint16_t op, uint16_t flags, uint64_t obj2, long a1, long 
 static long futex_work(long a1, long a2, long a3, long a4, long a5, long a6)
 {
     int cmd = PW_FUTEX_CMD((int)a2);
-    uint16_t outside = (a2 & FUTEX_PRIVATE_FLAG) || private_memory((uint64_t)a1) ? 0
-                                                                                 : PW_PARK_OUTSIDE;
     switch (cmd) {
     case FUTEX_WAIT:
     case FUTEX_WAIT_BITSET:
     case FUTEX_WAIT_REQUEUE_PI: {
         uint32_t word;
-        if (!word_read(a1, &word) || word != (uint32_t)a3)
+        enum pw_mod_where where = pw_modules_where((uint64_t)a1);
+        if (!word_read(a1, where, &word) || word != (uint32_t)a3)
             break; /* EAGAIN (or the kernel's error) at once: no park */
-        return wait_work(PW_OP_FUTEX_WAIT, outside | (a4 != 0 ? PW_PARK_TIMED : 0), 0, a1, a2, a3,
-                         a4, a5, a6);
+        return wait_work(PW_OP_FUTEX_WAIT, wait_flags(a1, a2, a4, where), 0, a1, a2, a3, a4, a5,
+                         a6);
     }
     case FUTEX_LOCK_PI:
     case FUTEX_LOCK_PI2: {
         uint32_t word;
-        if (!word_read(a1, &word) || (word & FUTEX_TID_MASK) == 0)
+        enum pw_mod_where where = pw_modules_where((uint64_t)a1);
+        if (!word_read(a1, where, &word) || (word & FUTEX_TID_MASK) == 0)
             break; /* free: the kernel takes it for us without sleeping (or errs) */
-        return wait_work(PW_OP_FUTEX_LOCK_PI, outside | (a4 != 0 ? PW_PARK_TIMED : 0),
-                         word & FUTEX_TID_MASK, a1, a2, a3, a4, a5, a6);
+        return wait_work(PW_OP_FUTEX_LOCK_PI, wait_flags(a1, a2, a4, where), word & FUTEX_TID_MASK,
+                         a1, a2, a3, a4, a5, a6);
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET:

@@ -22,6 +22,10 @@
 static uint32_t pw_mod_lock;
 static uint32_t pw_mod_seen[PW_DEFAULT_MAX_MODULES]; /* refresh round that saw it */
 static uint32_t pw_mod_round;
+/* Each module's writable PT_LOAD segment (data, bss), shim-private: where a
+ * futex word in static data lives.  Written before the module is published
+ * (nmodules) and never changed after; lo == hi when it has none. */
+static uint64_t pw_mod_data_lo[PW_DEFAULT_MAX_MODULES], pw_mod_data_hi[PW_DEFAULT_MAX_MODULES];
 
 void pw_modules_lock(void)
 {
@@ -52,6 +56,21 @@ static void load_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *
             *lo = a;
         if (a + ph->p_memsz > *hi)
             *hi = a + ph->p_memsz;
+    }
+}
+
+/* The first writable PT_LOAD segment (a second one, which no common linker
+ * emits, is simply not known: pw_modules_where then says "module" only). */
+static void data_range(const struct dl_phdr_info *info, uint64_t *lo, uint64_t *hi)
+{
+    *lo = *hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & (PF_R | PF_W)) == (PF_R | PF_W)) {
+            *lo = info->dlpi_addr + ph->p_vaddr;
+            *hi = *lo + ph->p_memsz;
+            return;
+        }
     }
 }
 
@@ -115,6 +134,8 @@ static void append(const struct dl_phdr_info *info, uint64_t lo, uint64_t hi)
     m->load_ns = pw_now();
     m->build_id_len = build_id(info, m->build_id);
     pw_strlcpy(m->path, path, sizeof m->path);
+    if (i < PW_DEFAULT_MAX_MODULES)
+        data_range(info, &pw_mod_data_lo[i], &pw_mod_data_hi[i]);
     PW_STORE(&m->state, 1);
     pw_mod_seen[i] = pw_mod_round;
     PW_STORE(&h->nmodules, i + 1);
@@ -157,4 +178,29 @@ void pw_modules_refresh(void)
     pw_modules_unlock();
     struct pw_event ev = {.kind = PW_EV_MODULES, .arg = n};
     pw_emit(pw_self(), &ev);
+}
+
+/* Lock-free: modules are appended and published with a release store of
+ * nmodules, a range never changes once published, and an unloaded module is
+ * marked by unload_ns.  A module unloaded by dlclose is marked only after
+ * dlclose returned; a thread that waits on a futex inside a library another
+ * thread is unloading at that moment is already using freed memory. */
+enum pw_mod_where pw_modules_where(uint64_t addr)
+{
+    const struct pw_trace_header *h = pw_tf.hdr;
+    if (h == NULL)
+        return PW_MOD_NONE;
+    const struct pw_module *mods = (const struct pw_module *)(pw_tf.base + h->modules.offset);
+    uint32_t n = PW_LOAD(&h->nmodules);
+    if (n > h->modules.count)
+        n = h->modules.count;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct pw_module *m = &mods[i];
+        if (addr < m->lo || addr >= m->hi || PW_LOAD(&m->state) != 1 || m->unload_ns != 0)
+            continue;
+        if (i < PW_DEFAULT_MAX_MODULES && addr >= pw_mod_data_lo[i] && addr < pw_mod_data_hi[i])
+            return PW_MOD_DATA;
+        return PW_MOD_OTHER;
+    }
+    return PW_MOD_NONE;
 }

@@ -3,7 +3,12 @@
  * unmapped timeout.  The shim reads the word of a wait or a PI lock before
  * forwarding the call; that read must never fault in the host: each call
  * returns what it returns natively (rc and errno printed), and a good call
- * right after still works. */
+ * right after still works.
+ *
+ * The shim loads a word directly, without asking the kernel, when it lies in a
+ * module's data segment or in the part of the brk heap it knows is mapped; a
+ * heap page given back with sbrk() must fall out of that part: a wait on it
+ * right after is EFAULT, as natively, and no SIGSEGV. */
 #include <linux/futex.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -26,9 +31,27 @@ static void call(const char *what, const char *where, void *word, int op, long v
         out("%s %s: rc=%ld errno=%d", what, where, rc, err);
 }
 
+/* A word on brk heap pages that are mapped, then given back. */
+static void trimmed_heap(long page)
+{
+    static uint32_t prime;
+    /* the shim notes the break at its first wait: have one before growing */
+    call("WAIT", "before-heap-grows", &prime, FUTEX_WAIT_PRIVATE, 1, NULL);
+    char *h = sbrk(2 * page);
+    if (h == (void *)-1)
+        die("sbrk", errno);
+    call("WAIT", "heap-mismatch", h + page + 64, FUTEX_WAIT_PRIVATE, 1, NULL);
+    if (sbrk(-2 * page) == (void *)-1)
+        die("sbrk", errno);
+    call("WAIT", "heap-given-back", h + page + 64, FUTEX_WAIT_PRIVATE, 0, NULL);
+    call("WAIT", "heap-given-back-shared", h + page + 64, FUTEX_WAIT, 0, NULL);
+}
+
 int main(void)
 {
     long page = sysconf(_SC_PAGESIZE);
+    out("futex calls on bad words"); /* stdio's buffer is allocated before the heap test */
+    trimmed_heap(page);
     /* an address that was mapped a moment ago: unmapped, non-NULL, aligned */
     char *gone = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
                       0);
