@@ -130,6 +130,12 @@ void pw_run_watch_opts(const char *env, struct pw_watch_opts *w);
  * Implemented in cmd_stack.c. */
 int pw_trace_of_pid(int pid, char *out, size_t len);
 
+/* Saves PID's threads (system calls, fds, stacks) as the tasks file of its
+ * trace TRACE_PATH (NULL: pw_trace_of_pid) before the watcher stops it; -1
+ * (said why, unless the process had already saved one) on failure.
+ * Implemented in cmd_stack.c. */
+int pw_stack_save_before_stop(int pid, const char *trace_path);
+
 /* ---- formatting helpers shared by dump and the reports (format.c) */
 
 /* "12.345": milliseconds with 3 decimals. */

@@ -123,6 +123,32 @@ int pw_trace_of_pid(int pid, char *out, size_t len)
     return trace_in_maps(pid, out, len) || trace_in_environ(pid, out, len) ? 0 : -1;
 }
 
+/* The watcher is about to stop PID: its threads' system calls, fds and stacks
+ * are saved as the tasks file next to TRACE_PATH (NULL: found as `stack`
+ * finds it), as the shim's own exit does, so the report of a stopped process
+ * accounts for the threads the trace cannot (a read on a FIFO, a sleep) as it
+ * does at a normal exit.  The threads are stopped only while each is unwound
+ * and go back into their calls; the stop follows at once.  A failure costs only
+ * the snapshot (the threads then read "unknown", with the reason). */
+int pw_stack_save_before_stop(int pid, const char *trace_path)
+{
+    char trace[4096], path[4096], err[256];
+    if (!trace_path && pw_trace_of_pid(pid, trace, sizeof(trace)) == 0)
+        trace_path = trace;
+    if (!trace_path || !pw_ktasks_path(trace_path, path, sizeof(path)))
+        return -1;
+    struct pw_live l;
+    if (pw_live_capture(pid, true, 0, &l, err, sizeof(err)) < 0) {
+        pw_warn("no thread snapshot of pid %d before stopping it: %s", pid, err);
+        return -1;
+    }
+    int rc = pw_ktasks_save(path, &l.tasks);
+    if (rc < 0 && errno != EEXIST) /* the process's own exit wrote one first */
+        pw_warn("%s: %s", path, strerror(errno));
+    pw_live_free(&l);
+    return rc;
+}
+
 /* ---- the shim's view: the live trace's model */
 
 struct shimview {

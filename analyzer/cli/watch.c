@@ -167,6 +167,7 @@ static bool first_view(const struct pw_process *p, struct pw_kview *v, bool *hav
 static void stop(const struct watcher *w, const struct pw_process *p, const char *why)
 {
     fprintf(stderr, "parkwatch: terminating pid %d (%s)\n", p->pid, why);
+    pw_stack_save_before_stop(p->pid, pw_trace_path(p->trace));
     mark_deadlock_abort(p);
     terminate(w, p->pid);
 }
@@ -548,6 +549,7 @@ static bool timed_out(const struct watcher *w, uint64_t start, pid_t pid, bool *
     *done = true;
     fprintf(stderr, "parkwatch: timeout: pid %d still runs after %u s; terminating it\n", (int)pid,
             o->timeout_s);
+    pw_stack_save_before_stop(pid, NULL);
     terminate(w, pid);
     return true;
 }

@@ -16,6 +16,11 @@ pause()).  Cases:
   report-pid       `report --pid PID` of the running victim
   dump-signal      run with dump_signal=SIGUSR2: the watcher prints the live
                    report when it gets the signal; the program is untouched
+  stopped-deadlock VICTIM is tests/progs/fifo_deadlock: run with
+                   halt_on_deadlock=1 stops it; the report still shows
+                   fiforeader's system call, fd and stack (the watcher took
+                   them just before the stop)
+  stopped-timeout  the same for fifo_block hold stopped by run --timeout
 
 The stack cases need ptrace: with Yama's ptrace_scope 3 (no ptrace at all)
 they are skipped (exit 77); as root any lower scope allows it.
@@ -95,6 +100,59 @@ def unfollowed_exit(parkwatch, shim, victim, tmp):
     # the thread that called exit is not counted, and is not "unknown"
     assert th["main"]["state"] == "running", th["main"]["state"]
     return "fiforeader shown blocked in read on the fifo, with its stack; no all-clear"
+
+
+def stopped_report(parkwatch, traces, text, where):
+    """A process the watcher stopped: fiforeader, in a wait the shim does not
+    follow, is shown with the system call, fd and stack the watcher saw just
+    before the stop, in text and JSON; never as unknown."""
+    fifo_reader_shown(text, where)
+    assert len(traces) == 1, "traces: %r" % traces
+    j = pwtest.run([parkwatch, "report", "--fail-on", "none", "--format", "json", traces[0]])
+    assert j.returncode == 0, j.stderr
+    rep = json.loads(j.stdout)
+    proc = rep["processes"][0]
+    th = {t["name"]: t for t in proc["threads"]}
+    r = th.get("fiforeader")
+    assert r, "no fiforeader thread in %r" % list(th)
+    assert r["state"] == "blocked", r["state"]
+    assert r["kernel"]["syscall"] == "read" and r["kernel"]["fd"] is not None, r["kernel"]
+    assert "fifo" in (r["kernel"]["fd_target"] or ""), r["kernel"]
+    fns = [f.get("function") for f in r["stack"]]
+    assert "wait_for_fifo_data" in fns and "fifo_reader" in fns, fns
+    return th
+
+
+def stopped_deadlock(parkwatch, shim, victim, tmp):
+    """fifo_deadlock under run with halt_on_deadlock=1: stopped for the cycle."""
+    env = dict(os.environ)
+    env["PARKWATCH_OPTIONS"] = "halt_on_deadlock=1"
+    d = os.path.join(tmp, "traces")
+    p = pwtest.run([parkwatch, "run", "--trace-dir", d, "--", victim], timeout=120, env=env)
+    text = p.stderr.decode(errors="replace")
+    assert p.returncode == 66, "run exited %d:\n%s" % (p.returncode, text)
+    assert "halt_on_deadlock=1" in text and "main ran to its end" not in text, text
+    th = stopped_report(parkwatch, pwtest.trace_files(d), text, "run (halt_on_deadlock)")
+    # main sleeps in steps (not a park): it too has the kernel's word
+    assert th["main"]["state"] in ("blocked", "running"), th["main"]
+    assert th["main"]["state"] == "running" or th["main"]["kernel"]["syscall"] in \
+        ("clock_nanosleep", "nanosleep"), th["main"]["kernel"]
+    return "stopped by halt_on_deadlock; fiforeader shown blocked in read on the fifo, with its stack"
+
+
+def stopped_timeout(parkwatch, shim, victim, tmp):
+    """fifo_block hold under run --timeout: no verdict can be certain (main in
+    pause, fiforeader in read), so the timeout stops it."""
+    d = os.path.join(tmp, "traces")
+    p = pwtest.run([parkwatch, "run", "--timeout", "3", "--trace-dir", d, "--", victim, "hold"],
+                   timeout=120)
+    text = p.stderr.decode(errors="replace")
+    assert "still runs after 3 s; terminating it" in text, text
+    assert p.returncode != 0, "run exited 0:\n" + text
+    th = stopped_report(parkwatch, pwtest.trace_files(d), text, "run --timeout")
+    assert th["main"]["state"] == "blocked" and th["main"]["kernel"]["syscall"] == "pause", \
+        th["main"]
+    return "stopped by --timeout; fiforeader shown blocked in read on the fifo, with its stack"
 
 
 def stack_common(text, where):
@@ -240,6 +298,8 @@ CASES = {
     "stack-errors": stack_errors,
     "report-pid": report_pid,
     "dump-signal": dump_signal,
+    "stopped-deadlock": stopped_deadlock,
+    "stopped-timeout": stopped_timeout,
 }
 
 
