@@ -11,6 +11,8 @@
  *   ...
  *   if (parkwatch_verify_none(500) != 0)   threads this thread created since the
  *       fail();                            checkpoint still alive after 500 ms
+ *   parkwatch_ignore_top_function("logger_main");  never count threads parked there
+ *   parkwatch_ignore_current();            nor any thread alive now
  *
  * Channel annotations make a user-written queue (mutex + cond, ring buffer, a
  * third-party channel library) a first-class channel in reports:
@@ -82,6 +84,28 @@ static inline int parkwatch_verify_none(unsigned timeout_ms)
     return parkwatch__fn_verify_none ? parkwatch__fn_verify_none(timeout_ms) : 0;
 }
 
+/* Later verify_none calls (and verify_at_exit) do not count threads whose park
+ * stack's innermost frame, as the report shows it (#0), is in function NAME:
+ * goleak's IgnoreTopFunction.  NAME may be a glob (fnmatch).  Matching a
+ * static function needs the parkwatch CLI (found beside the shim, or
+ * parkwatch_bin=); without it, only exported functions match.  `parkwatch
+ * report` still reports such threads: give it a suppression
+ * (thread-leak:NAME).  Returns 0, or -1 when inactive or the list is full. */
+static inline int parkwatch_ignore_top_function(const char *name)
+{
+    PARKWATCH__FN(parkwatch__int_str, ignore_top_function)
+    return parkwatch__fn_ignore_top_function ? parkwatch__fn_ignore_top_function(name) : -1;
+}
+
+/* Later verify_none calls (and verify_at_exit) do not count the threads alive
+ * now (goleak's IgnoreCurrent); threads started afterwards still count.
+ * Returns 0, or -1 when inactive. */
+static inline int parkwatch_ignore_current(void)
+{
+    PARKWATCH__FN(parkwatch__int_void, ignore_current)
+    return parkwatch__fn_ignore_current ? parkwatch__fn_ignore_current() : -1;
+}
+
 /* ---- channel annotations; CH is the address of the user's queue object */
 
 static inline int parkwatch_chan_make(const void *ch, unsigned long capacity, const char *name)
@@ -118,6 +142,8 @@ static inline int parkwatch_chan_recv_end(const void *ch, int ok)
 int parkwatch_impl_active(void);
 int parkwatch_impl_checkpoint(const char *label);
 int parkwatch_impl_verify_none(unsigned timeout_ms);
+int parkwatch_impl_ignore_top_function(const char *name);
+int parkwatch_impl_ignore_current(void);
 int parkwatch_impl_chan_make(const void *ch, unsigned long capacity, const char *name);
 int parkwatch_impl_chan_send_begin(const void *ch);
 int parkwatch_impl_chan_send_end(const void *ch);
@@ -132,6 +158,8 @@ int parkwatch_impl_chan_destroy(const void *ch);
 PARKWATCH__IMPL_TYPE(active, parkwatch__int_void);
 PARKWATCH__IMPL_TYPE(checkpoint, parkwatch__int_str);
 PARKWATCH__IMPL_TYPE(verify_none, parkwatch__int_uint);
+PARKWATCH__IMPL_TYPE(ignore_top_function, parkwatch__int_str);
+PARKWATCH__IMPL_TYPE(ignore_current, parkwatch__int_void);
 PARKWATCH__IMPL_TYPE(chan_make, parkwatch__int_ptr_size_str);
 PARKWATCH__IMPL_TYPE(chan_send_begin, parkwatch__int_ptr);
 PARKWATCH__IMPL_TYPE(chan_send_end, parkwatch__int_ptr);

@@ -14,16 +14,38 @@
  * verify_at_exit=1 does the same for the whole program at an orderly exit:
  * a thread still parked forever (an untimed wait) turns the exit status into 66.
  *
- * Reports go to stderr with write(2) and name what the shim knows cheaply: the
- * thread's serial, name and tid, what it is parked in and on what, for how
- * long, and its park stack as raw frames (module+offset: the shim never
- * symbolizes; addr2line or the analyzer can).  The last line names the trace,
- * where `parkwatch report` gives the symbolized stacks (after the exit, the
- * threads still parked are its thread-leak findings). */
+ * Reports go to stderr.  The shim never symbolizes, but a verify call is made
+ * by the test author at a quiet point, so there it runs the CLI, `parkwatch
+ * threads --pid <us> T<n>...` (cmd_threads.c), which reads our live trace and
+ * prints the leaked threads as the report does: functions, file:line, the
+ * objects' symbols.  It runs as a raw clone child (no SIGCHLD, invisible to
+ * the host's wait, no atfork handler), with stdout pointed at our stderr and
+ * no other fd of ours, and is waited for; errno is kept.  Without the CLI
+ * (not beside the shim, nor parkwatch_bin=), or if it fails, the shim prints
+ * what it knows cheaply itself: each thread's serial, name and tid, what it
+ * is parked in and on what, for how long, and its park stack as module+offset,
+ * then the one command that symbolizes them.
+ *
+ * The ignore list is goleak's: parkwatch_ignore_current() ignores every thread
+ * alive at the call (serials up to the last one handed out: a thread that
+ * ended cannot leak later), parkwatch_ignore_top_function(glob) every thread
+ * whose park stack's innermost frame is in that function.  The shim matches
+ * that frame against exported symbols itself (dladdr); the CLI matches it
+ * from the debug info, and the threads it finds so are remembered as
+ * ignored, so that the next verify does not wait for them again. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <link.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,10 +63,17 @@
 #include "tls.h"
 #include "tracefile.h"
 #include "util.h"
+#include "watchdog.h"
 
 #define PW_EXIT_LEAK 66     /* verify_at_exit's status, as `parkwatch run`'s */
 #define PW_REPORT_FRAMES 8u /* park stack frames printed per thread */
 #define PW_EXIT_GRACE_MS 50 /* see at_exit_check */
+#define PW_IGNORE_FUNCS 32  /* ignore_top_function names */
+#define PW_IGNORE_NAME 128
+#define PW_IGNORED_MAX 256   /* threads the CLI found parked in an ignored function */
+#define PW_CLI_THREADS 128   /* threads named to the CLI per report */
+#define PW_CLI_WAIT_MS 60000 /* then the CLI is killed and the shim reports alone */
+#define PW_MAX_ENV 512
 
 /* Per-thread checkpoint: serials above cp_serial were created after it. */
 static __thread uint32_t pw_cp_serial __attribute__((tls_model("initial-exec")));
@@ -85,7 +114,8 @@ static struct pw_thread_rec *by_serial(uint32_t serial)
 static bool descends(const struct pw_thread_rec *t, uint32_t me, uint32_t cp)
 {
     uint32_t s = t->parent_serial;
-    for (int depth = 0; depth < 1024 && s > cp; depth++) {
+    /* without a checkpoint (cp 0) ME is above cp: stop at it, not at the root */
+    for (int depth = 0; depth < 1024 && s > cp && s != me; depth++) {
         const struct pw_thread_rec *p = by_serial(s);
         if (p == NULL) /* slot recycled: the chain is lost */
             return false;
@@ -205,25 +235,282 @@ static void report_thread(const struct pw_thread_rec *t)
     }
 }
 
-static void report_trace_hint(void)
+/* ---- the ignore list.  Slots are claimed with an atomic counter and
+ * published with a flag, so test cases in parallel threads may add to it
+ * while others verify; entries are never removed. */
+
+static struct {
+    uint32_t claimed;
+    uint8_t ready[PW_IGNORE_FUNCS];
+    char name[PW_IGNORE_FUNCS][PW_IGNORE_NAME];
+} pw_ign_fn;
+static uint32_t pw_ign_upto; /* ignore_current: serials up to this one */
+static struct {
+    uint32_t claimed;
+    uint32_t serial[PW_IGNORED_MAX]; /* 0 until published */
+} pw_ign_seen;
+
+PW_EXPORT int parkwatch_impl_ignore_top_function(const char *name)
 {
-    pw_warn("  symbolized stacks: parkwatch report ", pw_tf.path, NULL);
+    if (!pw_on() || name == NULL || name[0] == '\0')
+        return -1;
+    uint32_t i = __atomic_fetch_add(&pw_ign_fn.claimed, 1, __ATOMIC_ACQ_REL);
+    if (i >= PW_IGNORE_FUNCS)
+        return -1;
+    pw_strlcpy(pw_ign_fn.name[i], name, PW_IGNORE_NAME);
+    PW_STORE(&pw_ign_fn.ready[i], 1);
+    return 0;
+}
+
+PW_EXPORT int parkwatch_impl_ignore_current(void)
+{
+    if (!pw_on())
+        return -1;
+    uint32_t now = PW_LOAD(&pw_tf.hdr->next_serial), old = PW_LOAD(&pw_ign_upto);
+    while (old < now && !__atomic_compare_exchange_n(&pw_ign_upto, &old, now, false,
+                                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        ;
+    return 0;
+}
+
+static uint32_t ignore_fns(void)
+{
+    uint32_t n = PW_LOAD(&pw_ign_fn.claimed);
+    return n < PW_IGNORE_FUNCS ? n : PW_IGNORE_FUNCS;
+}
+
+static void remember_ignored(uint32_t serial)
+{
+    uint32_t i = __atomic_fetch_add(&pw_ign_seen.claimed, 1, __ATOMIC_ACQ_REL);
+    if (i < PW_IGNORED_MAX)
+        PW_STORE(&pw_ign_seen.serial[i], serial);
+}
+
+/* The innermost frame of T's park stack, 0 if it is not parked. */
+static uint64_t top_pc(const struct pw_thread_rec *t)
+{
+    uint32_t seq = PW_LOAD(&t->park_seq);
+    uint16_t op = t->park_op;
+    uint32_t stack = t->park_stack;
+    if ((seq & 1) || PW_LOAD(&t->park_seq) != seq || op == PW_OP_NONE || op >= PW_OP__COUNT)
+        return 0;
+    const struct pw_stack_rec *r = pw_depot_get(&pw_tf.depot, stack);
+    return r != NULL && r->nframes > 0 ? r->pcs[0] : 0;
+}
+
+/* PC is in an exported function named by the ignore list.  dladdr names the
+ * nearest exported symbol below PC, so its size must cover PC: a static
+ * function right after an exported one is not that one. */
+static bool exported_match(uint64_t pc, uint32_t nfns)
+{
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    void *at = (void *)(uintptr_t)(pc - 1); /* a return address: the call is before it */
+    if (pc == 0 || dladdr1(at, &di, (void **)&sym, RTLD_DL_SYMENT) == 0 || di.dli_sname == NULL ||
+        sym == NULL || (uintptr_t)at >= (uintptr_t)di.dli_saddr + sym->st_size)
+        return false;
+    for (uint32_t i = 0; i < nfns; i++)
+        if (PW_LOAD(&pw_ign_fn.ready[i]) && fnmatch(pw_ign_fn.name[i], di.dli_sname, 0) == 0)
+            return true;
+    return false;
+}
+
+static bool ignored(const struct pw_thread_rec *t)
+{
+    if (t->serial <= PW_LOAD(&pw_ign_upto))
+        return true;
+    uint32_t seen = PW_LOAD(&pw_ign_seen.claimed);
+    for (uint32_t i = 0; i < seen && i < PW_IGNORED_MAX; i++)
+        if (PW_LOAD(&pw_ign_seen.serial[i]) == t->serial)
+            return true;
+    uint32_t nfns = ignore_fns();
+    return nfns != 0 && exported_match(top_pc(t), nfns);
+}
+
+/* ---- symbolized reports through the CLI */
+
+extern char **environ;
+
+/* In the raw clone child, before execve: raw system calls only.  The CLI's
+ * stdout is our stderr; it keeps no other fd of ours. */
+static void __attribute__((noreturn)) exec_to_stderr(const char *path, char **argv, char **envp)
+{
+    sigset_t none;
+    sigemptyset(&none);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(uint64_t));
+    int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
+    if (null >= 0)
+        syscall(SYS_dup2, null, 0);
+    if (syscall(SYS_dup2, 2, 1) < 0 && null >= 0) /* no stderr: nowhere to print */
+        syscall(SYS_dup2, null, 1);
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
+        for (int fd = 3; fd < 4096; fd++)
+            syscall(SYS_close, fd);
+    syscall(SYS_execve, path, argv, envp);
+    syscall(SYS_exit_group, 127);
+    __builtin_unreachable();
+}
+
+/* The intermediate child: raw system calls only, every signal blocked (a
+ * handler of the host's must not run in this copy of it).  Exits with the
+ * CLI's status, 127 when it could not start, 126 when it died. */
+static void __attribute__((noreturn)) cli_child(const char *path, char **argv, char **envp)
+{
+    sigset_t all;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(uint64_t));
+    pid_t cli = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
+    if (cli == 0) {
+        /* killed with this child: the host kills it when the CLI hangs */
+        syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        exec_to_stderr(path, argv, envp);
+    }
+    int st = 0;
+    if (cli < 0 || syscall(SYS_wait4, cli, &st, 0, NULL) != cli)
+        syscall(SYS_exit_group, 127);
+    syscall(SYS_exit_group, WIFEXITED(st) ? WEXITSTATUS(st) : 126);
+    __builtin_unreachable();
+}
+
+/* Runs `parkwatch threads --pid <us> [--ignore-top F]... --header HEADER
+ * T<n>...` for SERIALS[0..N).  1 when it listed threads, 0 when every one was
+ * ignored, -1 when there is no CLI or it failed (then it printed nothing). */
+static int cli_threads(const char *header, const uint32_t *serials, size_t n)
+{
+    char cli[PATH_MAX], pid_s[24], ser[PW_CLI_THREADS][16];
+    char *argv[8 + 2 * PW_IGNORE_FUNCS + PW_CLI_THREADS + 1], *envp[PW_MAX_ENV + 1];
+    if (!pw_cli_find(cli, sizeof cli))
+        return -1;
+    size_t a = 0, e = 0;
+    argv[a++] = cli;
+    argv[a++] = "threads";
+    argv[a++] = "--pid";
+    pw_append_u64(pid_s, 0, sizeof pid_s, (uint64_t)getpid());
+    argv[a++] = pid_s;
+    for (uint32_t i = 0, k = ignore_fns(); i < k; i++)
+        if (PW_LOAD(&pw_ign_fn.ready[i])) {
+            argv[a++] = "--ignore-top";
+            argv[a++] = pw_ign_fn.name[i];
+        }
+    argv[a++] = "--header";
+    argv[a++] = (char *)header;
+    for (size_t i = 0; i < n && i < PW_CLI_THREADS; i++) {
+        size_t k = pw_append(ser[i], 0, sizeof ser[i], "T");
+        pw_append_u64(ser[i], k, sizeof ser[i], serials[i]);
+        argv[a++] = ser[i];
+    }
+    argv[a] = NULL;
+    for (char **v = environ; v != NULL && *v != NULL && e < PW_MAX_ENV; v++)
+        if (strncmp(*v, "LD_PRELOAD=", 11) != 0)
+            envp[e++] = *v;
+    envp[e] = NULL;
+    /* fork-like, without atfork handlers, and no exit signal: the host gets no
+     * SIGCHLD and its wait() never sees this child (only __WCLONE does).  But
+     * execve gives a child the exit signal SIGCHLD again, so the CLI runs in
+     * a grandchild, whose status this child waits for and passes on. */
+    pid_t child = (pid_t)syscall(SYS_clone, 0ul, NULL, NULL, NULL, NULL);
+    if (child == 0)
+        cli_child(cli, argv, envp);
+    if (child < 0)
+        return -1;
+    int st = 0;
+    struct timespec step = {0, 2 * 1000 * 1000};
+    for (unsigned waited = 0;; waited += 2) {
+        pid_t r = waitpid(child, &st, __WCLONE | WNOHANG);
+        if (r == child)
+            break;
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (waited >= PW_CLI_WAIT_MS) { /* a hung symbolizer must not hang the test */
+            kill(child, SIGKILL);
+            while (waitpid(child, &st, __WCLONE) < 0 && errno == EINTR)
+                ;
+            return -1;
+        }
+        nanosleep(&step, NULL);
+    }
+    if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+        return -1;
+    return WEXITSTATUS(st) == 0 ? 1 : 0;
+}
+
+/* Each of the N threads SERIALS is left alive: report them under HEADER
+ * ("{n}" is their number), symbolized when the CLI can, else raw.  Returns
+ * how many are left once the CLI's ignore matching is applied (those it
+ * found ignored are remembered). */
+static size_t report_left(const char *header, const uint32_t *serials, size_t n)
+{
+    int cli = cli_threads(header, serials, n);
+    if (cli == 0) {
+        for (size_t i = 0; i < n && i < PW_CLI_THREADS; i++)
+            remember_ignored(serials[i]);
+        return 0;
+    }
+    if (cli > 0) {
+        pw_warn("  full report: parkwatch report ", pw_tf.path, NULL);
+        return n;
+    }
+    char count[16], line[512];
+    pw_append_u64(count, 0, sizeof count, n);
+    const char *at = strstr(header, "{n}");
+    size_t k = pw_append(line, 0, sizeof line, header);
+    if (at != NULL) {
+        k = (size_t)(at - header) < sizeof line ? (size_t)(at - header) : sizeof line - 1;
+        line[k] = '\0';
+        k = pw_append(line, k, sizeof line, count);
+        k = pw_append(line, k, sizeof line, at + 3);
+    }
+    /* the header names itself "parkwatch: ...", as pw_warn does */
+    line[k < sizeof line - 1 ? k : sizeof line - 2] = '\n';
+    if (syscall(SYS_write, 2, line, k < sizeof line - 1 ? k + 1 : sizeof line - 1) < 0)
+        return n;
+    for (size_t i = 0; i < n; i++) {
+        const struct pw_thread_rec *t = by_serial(serials[i]);
+        if (t != NULL)
+            report_thread(t);
+    }
+    /* the one command that prints the same threads symbolized */
+    k = pw_append(line, 0, sizeof line, "  symbolized: parkwatch threads ");
+    k = pw_append(line, k, sizeof line, pw_tf.path);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        k = pw_append(line, k, sizeof line, " T");
+        k = pw_append_u64(line, k, sizeof line, serials[i]);
+    }
+    pw_warn(line, NULL);
+    return n;
+}
+
+/* Reports of concurrent verify calls do not interleave (an internal flag,
+ * never a lock of the host's). */
+static uint32_t pw_report_busy;
+
+static void report_begin(void)
+{
+    struct timespec step = {0, 1000 * 1000};
+    while (__atomic_exchange_n(&pw_report_busy, 1, __ATOMIC_ACQUIRE) != 0)
+        nanosleep(&step, NULL);
+}
+
+static void report_end(void)
+{
+    __atomic_store_n(&pw_report_busy, 0, __ATOMIC_RELEASE);
 }
 
 /* ---- verify_none */
 
-/* Live descendants; with REPORT, their report lines. */
-static int leaked(uint32_t me, uint32_t cp, bool report)
+/* Live descendants not ignored, into OUT (up to CAP); returns how many. */
+static size_t leaked(uint32_t me, uint32_t cp, uint32_t *out, size_t cap)
 {
-    int n = 0;
+    size_t n = 0;
     uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
     for (uint32_t i = 0; i < used; i++) {
         struct pw_thread_rec *t = pw_slot(i);
-        if (PW_LOAD(&t->state) != PW_TS_ALIVE || t->serial <= cp || !descends(t, me, cp))
+        if (PW_LOAD(&t->state) != PW_TS_ALIVE || t->serial <= cp || !descends(t, me, cp) ||
+            ignored(t))
             continue;
+        if (n < cap)
+            out[n] = t->serial;
         n++;
-        if (report)
-            report_thread(t);
     }
     return n;
 }
@@ -233,28 +520,32 @@ PW_EXPORT int parkwatch_impl_verify_none(unsigned timeout_ms)
     if (!pw_on() || pw_self() == NULL)
         return 0;
     int err = errno;
-    uint32_t me = pw_tls.serial, cp = pw_cp_serial;
+    uint32_t me = pw_tls.serial, cp = pw_cp_serial, left[PW_CLI_THREADS];
     struct timespec step = {0, 5 * 1000 * 1000};
+    pw_tls.guard++; /* dladdr and fnmatch may lock and allocate: not recorded */
+    size_t n;
     for (unsigned waited = 0;; waited += 5) {
-        if (leaked(me, cp, false) == 0) {
-            errno = err;
-            return 0;
-        }
+        if ((n = leaked(me, cp, left, PW_CLI_THREADS)) == 0)
+            goto out;
         if (waited >= timeout_ms)
             break;
         nanosleep(&step, NULL);
     }
-    pw_tls.guard++;
-    char count[16], ms[16];
-    pw_append_u64(count, 0, sizeof count, (uint64_t)leaked(me, cp, false));
+    char ms[16], header[160];
     pw_append_u64(ms, 0, sizeof ms, timeout_ms);
-    pw_warn("verify_none(", pw_cp_label, "): ", count,
-            " thread(s) created since the checkpoint still alive after ", ms, " ms:", NULL);
-    int n = leaked(me, cp, true);
-    report_trace_hint();
+    size_t k = pw_append(header, 0, sizeof header, "parkwatch: verify_none(");
+    k = pw_append(header, k, sizeof header, pw_cp_label);
+    k = pw_append(header, k, sizeof header, "): {n} thread(s) created since the checkpoint ");
+    k = pw_append(header, k, sizeof header, "still alive after ");
+    k = pw_append(header, k, sizeof header, ms);
+    pw_append(header, k, sizeof header, " ms:");
+    report_begin();
+    n = report_left(header, left, n < PW_CLI_THREADS ? n : PW_CLI_THREADS);
+    report_end();
+out:
     pw_tls.guard--;
     errno = err;
-    return n > 0 ? n : 1;
+    return n > INT_MAX ? INT_MAX : (int)n;
 }
 
 /* ---- verify_at_exit */
@@ -273,19 +564,20 @@ static bool parked_forever(const struct pw_thread_rec *t, uint32_t me, uint64_t 
         return false; /* changing right now: not parked forever */
     if (op == PW_OP_NONE || (flags & (PW_PARK_TIMED | PW_PARK_NONBLOCK)) || since > before)
         return false;
-    return !(op == PW_OP_JOIN && obj == me);
+    return !(op == PW_OP_JOIN && obj == me) && !ignored(t);
 }
 
-static uint32_t count_forever(uint32_t me, uint64_t before, bool report)
+static size_t count_forever(uint32_t me, uint64_t before, uint32_t *out, size_t cap)
 {
-    uint32_t n = 0, used = PW_LOAD(&pw_tf.hdr->threads_used);
+    size_t n = 0;
+    uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
     for (uint32_t i = 0; i < used; i++) {
         struct pw_thread_rec *t = pw_slot(i);
         if (!parked_forever(t, me, before))
             continue;
+        if (n < cap)
+            out[n] = t->serial;
         n++;
-        if (report)
-            report_thread(t);
     }
     return n;
 }
@@ -304,25 +596,22 @@ static void at_exit_check(void)
         pw_proc->pid != (int32_t)getpid() || pw_tls.guard != 0)
         return; /* not recording, or a fork child the shim has not seen yet */
     pw_tls.guard++;
-    uint32_t me = pw_tls.serial;
+    uint32_t me = pw_tls.serial, left[PW_CLI_THREADS];
     uint64_t first = pw_now();
-    if (count_forever(me, first, false) == 0) {
+    if (count_forever(me, first, left, PW_CLI_THREADS) == 0) {
         pw_tls.guard--;
         return;
     }
     struct timespec grace = {0, PW_EXIT_GRACE_MS * 1000 * 1000};
     while (nanosleep(&grace, &grace) != 0 && errno == EINTR)
         ;
-    uint32_t n = count_forever(me, first, false);
-    if (n == 0) {
+    size_t n = count_forever(me, first, left, PW_CLI_THREADS);
+    if (n == 0 || report_left("parkwatch: verify_at_exit: {n} thread(s) parked forever at exit; "
+                              "exit status 66:",
+                              left, n < PW_CLI_THREADS ? n : PW_CLI_THREADS) == 0) {
         pw_tls.guard--;
         return;
     }
-    char count[16];
-    pw_append_u64(count, 0, sizeof count, n);
-    pw_warn("verify_at_exit: ", count, " thread(s) parked forever at exit; exit status 66:", NULL);
-    count_forever(me, first, true);
-    report_trace_hint();
     PW_STORE(&pw_tf.hdr->end_status, PW_EXIT_LEAK);
     /* Hazard: fflush(NULL) takes each stream's lock, where the library's own
      * exit-time flush does not; a thread parked while holding a stream lock

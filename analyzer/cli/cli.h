@@ -19,6 +19,7 @@ struct pw_ktasks;
 #define PW_EXIT_OK 0
 #define PW_EXIT_USAGE 2     /* usage error, unreadable/foreign/corrupt input, cannot run */
 #define PW_EXIT_FINDINGS 66 /* default --exitcode */
+#define PW_EXIT_NONE 1      /* threads: no thread listed (grep's convention) */
 
 /* --fail-on's "errors": every finding of error severity (a kind's default
  * severity may be lowered per finding), above the per-kind bits */
@@ -110,6 +111,10 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
       "watch a traced process live (started by the shim with watchdog=1)", PW_USAGE_NO_OPTS) \
     X("stack", pw_cmd_stack, "PID",                                                          \
       "print every thread of a running process, grouped by stack (needs ptrace)",            \
+      PW_USAGE_NO_OPTS)                                                                      \
+    X("threads", pw_cmd_threads,                                                             \
+      "[--ignore-top FUNC]... [--header TEXT] TRACE-FILE|--pid PID [THREAD...]",             \
+      "print threads of a trace, symbolized (as verify_none does); exit 1 if none",          \
       PW_USAGE_NO_OPTS)
 
 enum pw_usage_opts { PW_USAGE_NO_OPTS, PW_USAGE_OPTS, PW_USAGE_RUN_OPTS };

@@ -52,6 +52,13 @@ void pw_report_text_summary(FILE *f, const struct pw_report *r);
  * gets how many of them nobody could say anything about. */
 size_t pw_report_unfollowed(const struct pw_report *r, size_t *unknown);
 
+struct pw_thread;
+/* The text report's thread blocks for threads V[0..N) of one process (parked
+ * ones with their park stacks, each with its creation stack), grouped by
+ * identical stacks as in the live dump.  0, or -1 when out of memory. */
+int pw_report_text_threads(FILE *f, const struct pw_report *r, struct pw_thread *const *v,
+                           size_t n);
+
 /* ---- what the writers share (report_common.c) */
 
 /* The summary's counts in the JSON and SARIF reports: X(field of struct

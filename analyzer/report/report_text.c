@@ -211,9 +211,16 @@ static void print_group_head(struct tw *w, const struct member *v, size_t n, con
             fprintf(w->f, "%zu threads parked in %s on %s for %llu ms: ", count,
                     pw_park_op_name(t->op), t->waits_on->id, (unsigned long long)t->since_ms);
         print_names(w->f, v, n, in, count);
+        /* a thread dump names a static lock by its symbol (findings do so in
+         * their object lines) */
+        const char *sym = w->kind == PW_FK__COUNT ? pw_report_object_symbol(w->r, t->waits_on)
+                                                  : NULL;
         if (count == 1)
-            fprintf(w->f, " parked in %s on %s for %llu ms", pw_park_op_name(t->op),
-                    t->waits_on->id, (unsigned long long)t->since_ms);
+            fprintf(w->f, " parked in %s on %s%s%s%s for %llu ms", pw_park_op_name(t->op),
+                    t->waits_on->id, sym ? " (" : "", sym ? sym : "", sym ? ")" : "",
+                    (unsigned long long)t->since_ms);
+        else if (sym)
+            fprintf(w->f, " (%s is %s)", t->waits_on->id, sym);
         fputc('\n', w->f);
         return;
     }
@@ -495,6 +502,27 @@ static int print_live(const struct pw_report *r, FILE *f, struct pw_process *p)
     int rc = print_members(&w, v, n);
     free(v);
     fputc('\n', f);
+    return rc;
+}
+
+/* ---- chosen threads of one process (`parkwatch threads`, verify_none) */
+
+int pw_report_text_threads(FILE *f, const struct pw_report *r, struct pw_thread *const *v, size_t n)
+{
+    if (!n)
+        return 0;
+    struct tw w = {.f = f, .r = r, .trace = v[0]->proc->trace, .kind = PW_FK__COUNT};
+    struct member *m = calloc(n, sizeof(*m));
+    if (!m)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        bool parked = v[i]->status == PW_THR_PARKED;
+        m[i] = (struct member){
+            v[i], parked ? PW_ROLE_PARKED : PW_ROLE_NONE, parked ? v[i]->park_stack : 0, 0, NULL,
+            NULL};
+    }
+    int rc = print_members(&w, m, n);
+    free(m);
     return rc;
 }
 

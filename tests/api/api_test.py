@@ -11,6 +11,19 @@ usage:
       PARKWATCH_OPTIONS=verify_at_exit=1: leaked -> 66, clean -> 0, a timed
       wait -> 0, exit() from a thread while main joins it -> its own status;
       the program's output, atexit handler and destructor are all kept.
+  api_test.py symbolized PARKWATCH SHIM PROGRAM
+      verify_none prints the leaked thread symbolized (its function, file:line,
+      the cond's symbol) through the CLI; the clean twin prints nothing, 0.
+  api_test.py fallback PARKWATCH SHIM PROGRAM
+      with no CLI to run (parkwatch_bin= names none): module+offset frames
+      and the one command that symbolizes them, which then does.
+  api_test.py ignore-top PARKWATCH SHIM PROGRAM
+      parkwatch_ignore_top_function: a thread parked in the named function
+      (static: matched by the CLI; exported: by the shim alone; a glob) is not
+      counted nor reported, a leaked one beside it is.
+  api_test.py ignore-current PARKWATCH SHIM PROGRAM
+      parkwatch_ignore_current: threads alive at the call no longer count,
+      threads started after it do.
   api_test.py queue PARKWATCH SHIM EXPECT PROGRAM MODE
       PROGRAM MODE under `parkwatch run`, checked against EXPECT (format:
       tests/e2e/pwtest.py); the chain mode also checks the blocked chain.
@@ -55,13 +68,15 @@ def lineage(shim, program):
     need(len(blamed) == 2 and "verify_none(transitive)" in blamed[0]
          and "verify_none(queue)" in blamed[1], "only 'transitive' and 'queue' are reported")
     # each report names the leaked thread, what it waits in and on, and its frames
-    need("'grandchild'" in err and "parked in cond-wait on 0x" in err, "the grandchild's line")
-    need("'consumer'" in err and "parked in queue-recv on queue 'jobs'" in err,
+    need("grandchild (tid" in err and "parked in cond-wait on cond#1 (&grand_gate" in err,
+         "the grandchild's line")
+    need("consumer (tid" in err and "parked in queue-recv on queue 'jobs'" in err,
          "the consumer's line names the queue")
-    need("'pool'" not in err and "'poolchild'" not in err and "'late'" not in err,
+    need("pool (tid" not in err and "poolchild" not in err and "late (tid" not in err,
          "threads outside the case's lineage are not blamed")
-    need("#0 0x" in err and "api_leaks" in err, "raw park frames (module+offset)")
-    need(err.count("symbolized stacks: parkwatch report ") == 2, "the trace is named")
+    need("#0 park_on_gate (" in err
+         and "#0 consumer_main (" in err, "symbolized park frames")
+    need(err.count("full report: parkwatch report ") == 2, "the trace is named")
     return 0
 
 
@@ -91,8 +106,85 @@ def exit_status(shim, program):
             need(reported == (leak and opts != ""), "%s [%s]: report on stderr is %s"
                  % (mode, opts, reported))
             if reported:
-                need("1 thread(s) parked forever at exit" in err and "'leaker'" in err
-                     and "parked in cond-wait" in err, "%s: the report names the leaker" % mode)
+                need("1 thread(s) parked forever at exit" in err and "leaker (tid" in err
+                     and "parked in cond-wait" in err and "#0 park_on_gate (" in err,
+                     "%s: the report names the leaker, symbolized" % mode)
+    return 0
+
+
+def run_mode(shim, program, mode, opts=""):
+    with tempfile.TemporaryDirectory(prefix="pw-api-") as tmp:
+        p = pwtest.run([program, mode], env=pwtest.shim_env(shim, tmp, opts))
+        out, err = p.stdout.decode(), p.stderr.decode(errors="replace")
+        print("%s [%s]: exit %d\nstdout:\n%sstderr:\n%s" % (mode, opts, p.returncode, out, err))
+        need(p.returncode == 0, "%s: exit %d" % (mode, p.returncode))
+        traces = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.endswith(".trace")]
+        return out, err, traces
+
+
+def symbolized(parkwatch, shim, program):
+    out, err, _ = run_mode(shim, program, "leak")
+    need(out == "leak: 1\n", "the leak fails verify_none")
+    need("verify_none(leak): 1 thread(s) created since the checkpoint" in err, "the headline")
+    need("#0 leaky_worker (" in err, "the leaking function, file:line")
+    need("parked in cond-wait on cond#1 (&never)" in err, "the cond and its symbol")
+    need("created by" in err and "main (" in err, "the creation stack")
+    need("full report: parkwatch report " in err, "the full report's command")
+    need("+0x" not in err.split("verify_none(leak)")[1].split("full report")[0]
+         or "leaky_worker" in err, "symbolized, not raw")
+    out, err, _ = run_mode(shim, program, "clean")
+    need(out == "clean: 0\n" and err == "", "the clean twin passes and prints nothing")
+    return 0
+
+
+def fallback(parkwatch, shim, program):
+    out, err, traces = None, None, None
+    with tempfile.TemporaryDirectory(prefix="pw-api-") as tmp:
+        p = pwtest.run([program, "leak"],
+                       env=pwtest.shim_env(shim, tmp, "parkwatch_bin=/nonexistent/parkwatch"))
+        out, err = p.stdout.decode(), p.stderr.decode(errors="replace")
+        print("stdout:\n%sstderr:\n%s" % (out, err))
+        need(p.returncode == 0 and out == "leak: 1\n", "the leak still fails verify_none")
+        need("'leaky'" in err and "parked in cond-wait on 0x" in err, "the thread's line")
+        need("#0 0x" in err and "api_ignore+0x" in err, "module+offset frames")
+        cmd = [l for l in err.splitlines() if "symbolized: parkwatch threads " in l]
+        need(len(cmd) == 1, "one line with the command that symbolizes")
+        argv = cmd[0].split("symbolized: parkwatch ")[1].split()
+        need(argv[1].startswith(tmp) and argv[2].startswith("T"), "trace and thread named")
+        p = pwtest.run([parkwatch] + argv)
+        sym = p.stdout.decode()
+        print("$ parkwatch %s\n%s%s" % (" ".join(argv), sym, p.stderr.decode(errors="replace")))
+        need(p.returncode == 0 and "#0 leaky_worker (" in sym,
+             "the command prints the leaking function")
+    return 0
+
+
+def ignore_top(parkwatch, shim, program):
+    out, err, _ = run_mode(shim, program, "ignore-top")
+    need(out == "ignore-top: 1\nignore-top-only: 0\nignore-glob: 0\n", "verify_none results")
+    need("verify_none(ignore-top)" in err and "leaky_worker" in err, "the leak is reported")
+    need("logger_loop" not in err and "logger_flush" not in err and "logger" not in err,
+         "the ignored threads are not")
+    need("verify_none(ignore-top-only)" not in err and "verify_none(ignore-glob)" not in err,
+         "nothing left, nothing printed")
+    # the shim alone matches an exported function (no CLI to ask)
+    out, err, _ = run_mode(shim, program, "ignore-exported", "parkwatch_bin=/nonexistent/pw")
+    need(out == "ignore-exported: 1\n", "verify_none result without the CLI")
+    need("'leaky'" in err and "'idler'" not in err, "only the leak is reported")
+    out, err, _ = run_mode(shim, program, "ignore-exported")
+    need(out == "ignore-exported: 1\n" and "leaky_worker" in err and "exported_idler" not in err,
+         "the same with the CLI")
+    return 0
+
+
+def ignore_current(parkwatch, shim, program):
+    out, err, _ = run_mode(shim, program, "ignore-current")
+    need(out == "before: 1\nignored: 0\nafter: 1\n", "verify_none results")
+    blocks = err.split("parkwatch: verify_none(")
+    need(len(blocks) == 3, "two reports")
+    need("old (tid" in blocks[1] and "new (tid" not in blocks[1], "the first names the old thread")
+    need("new (tid" in blocks[2] and "old (tid" not in blocks[2],
+         "the last names only the thread started after ignore_current")
     return 0
 
 
@@ -122,6 +214,10 @@ def main(argv):
             return lineage(argv[3], argv[4])
         if len(argv) == 5 and argv[1] == "exit":
             return exit_status(argv[3], argv[4])
+        modes = {"symbolized": symbolized, "fallback": fallback, "ignore-top": ignore_top,
+                 "ignore-current": ignore_current}
+        if len(argv) == 5 and argv[1] in modes:
+            return modes[argv[1]](*argv[2:])
         if len(argv) == 7 and argv[1] == "queue":
             return queue(*argv[2:])
     except (AssertionError, subprocess.TimeoutExpired) as e:

@@ -26,6 +26,9 @@ int main(void)
     CHECK(parkwatch_checkpoint(NULL) == -1);
     CHECK(parkwatch_verify_none(0) == 0);
     CHECK(parkwatch_verify_none(1000) == 0); /* inactive: returns at once */
+    CHECK(parkwatch_ignore_top_function("worker_main") == -1);
+    CHECK(parkwatch_ignore_top_function(NULL) == -1);
+    CHECK(parkwatch_ignore_current() == -1);
 
     CHECK(parkwatch_chan_make(&queue, 4, "jobs") == -1);
     CHECK(parkwatch_chan_send_begin(&queue) == -1);
