@@ -32,7 +32,8 @@ struct pw_ktasks;
     X(TEXT, "text", pw_report_text)    \
     X(JSON, "json", pw_report_json)    \
     X(SARIF, "sarif", pw_report_sarif) \
-    X(DOT, "dot", pw_report_dot)
+    X(DOT, "dot", pw_report_dot)       \
+    X(PERFETTO, "perfetto", pw_report_perfetto)
 
 enum pw_format {
 #define PW_X(name, str, writer) PW_FMT_##name,

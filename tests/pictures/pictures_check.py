@@ -14,6 +14,18 @@ run or sigkill mode).  FORMAT is:
             out); a process with lock-order edges has a lock-order cluster
             whose edges name an acquisition site, red for an inversion's
             edges; a clean program gives no cluster but a lock-order one.
+  perfetto  the Chrome trace-event JSON follows the rules Perfetto's and
+            chrome://tracing's importers apply: a traceEvents array; ph one
+            of M, X, B, E, i; pid and tid integers; ts and dur numbers in
+            microseconds (a thread parked at the end has a slice as long as
+            the JSON report's since_ms, give or take); B and E matched and
+            slices properly nested per thread; instants with a scope; every
+            flow id (bind_id) leaving one slice and entering one later slice.
+            Every thread of the JSON report is a named track; every thread
+            parked at the end has a slice named by its object (the JSON's
+            object id); a send into a channel that someone received from
+            has a flow arrow to a receive of that channel; every finding is
+            a global instant carrying its id.
 """
 
 import json
@@ -146,7 +158,121 @@ def check_dot(text, js, tmp):
     return len(clusters) - len(lo)
 
 
-CHECKS = {"dot": check_dot}
+# ---- perfetto
+
+PHASES = {"M", "X", "B", "E", "i"}
+
+
+def check_perfetto(text, js, tmp):
+    doc = json.loads(text)
+    ev = doc["traceEvents"]
+    if not isinstance(ev, list):
+        raise AssertionError("traceEvents is not an array")
+    names = {}
+    slices = {}
+    opened = {}
+    flows_out, flows_in = {}, {}
+    for e in ev:
+        ph = e.get("ph")
+        if ph not in PHASES:
+            raise AssertionError("unexpected ph %r in %s" % (ph, e))
+        if not isinstance(e.get("name"), str) or not isinstance(e.get("pid"), int):
+            raise AssertionError("event without a name or an integer pid: %s" % e)
+        if "tid" in e and not isinstance(e["tid"], int):
+            raise AssertionError("tid is not an integer: %s" % e)
+        if ph == "M":
+            if e["name"] == "thread_name":
+                names[(e["pid"], e["tid"])] = e["args"]["name"]
+            continue
+        if not isinstance(e.get("ts"), (int, float)) or e["ts"] < 0:
+            raise AssertionError("ts is not a non-negative number: %s" % e)
+        track = (e["pid"], e.get("tid"))
+        if ph == "X":
+            if not isinstance(e.get("dur"), (int, float)) or e["dur"] < 0:
+                raise AssertionError("X without a non-negative dur: %s" % e)
+            slices.setdefault(track, []).append(e)
+        elif ph == "B":
+            opened.setdefault(track, []).append(e)
+        elif ph == "E":
+            if not opened.get(track):
+                raise AssertionError("E without B: %s" % e)
+            b = opened[track].pop()
+            slices.setdefault(track, []).append(dict(b, ph="X", dur=e["ts"] - b["ts"]))
+        elif ph == "i" and e.get("s") not in ("g", "p", "t"):
+            raise AssertionError("instant without a scope: %s" % e)
+        if "bind_id" in e:
+            if ph != "X":
+                raise AssertionError("a flow bound to a %s event: %s" % (ph, e))
+            side = flows_out if e.get("flow_out") else flows_in if e.get("flow_in") else None
+            if side is None:
+                raise AssertionError("bind_id without a direction: %s" % e)
+            if e["bind_id"] in side:
+                raise AssertionError("flow %s bound twice" % e["bind_id"])
+            side[e["bind_id"]] = e
+    if any(opened.values()):
+        raise AssertionError("B events never ended: %s" % [v for v in opened.values() if v])
+    for track, v in slices.items():
+        if track[1] is None or track not in names:
+            raise AssertionError("slices on a thread with no thread_name: %s" % (track,))
+        # proper nesting: a slice ends before the next begins, or contains it
+        v.sort(key=lambda e: (e["ts"], -e["dur"]))
+        stack = []
+        for e in v:
+            while stack and stack[-1] <= e["ts"] + 1e-6 and not (stack[-1] == e["ts"] and e["dur"] == 0):
+                stack.pop()
+            end = e["ts"] + e["dur"]
+            if stack and end > stack[-1] + 1e-3:
+                raise AssertionError("slices overlap on %s: %s" % (track, e))
+            stack.append(end)
+    if set(flows_out) != set(flows_in):
+        raise AssertionError("flows with one end only: %s"
+                             % (set(flows_out) ^ set(flows_in)))
+    for k, a in flows_out.items():
+        b = flows_in[k]
+        if b["ts"] < a["ts"] or not b["name"].startswith("recv ") or \
+           not (a["name"].startswith("send ") or a["name"].startswith("close send side ")):
+            raise AssertionError("flow %s goes from %s to %s" % (k, a, b))
+        if a["args"]["channel"] != b["args"]["channel"]:
+            raise AssertionError("flow %s joins two channels" % k)
+    # the JSON report's threads and parks
+    for p in js["processes"]:
+        for t in p["threads"]:
+            if names.get((p["pid"], t["tid"])) != t["name"]:
+                raise AssertionError("thread %s (tid %d) has no track named so"
+                                     % (t["name"], t["tid"]))
+            if t["state"] != "parked" or not t.get("object"):
+                continue
+            mine = [e for e in slices.get((p["pid"], t["tid"]), [])
+                    if e.get("cat") == "park" and e["args"].get("parked_at_end")]
+            if not mine or mine[-1]["name"] != t["object"]:
+                raise AssertionError("thread %s parked on %s has no slice named so: %s"
+                                     % (t["name"], t["object"], mine))
+            if t.get("since_ms") is not None:
+                ms = mine[-1]["dur"] / 1000.0
+                if abs(ms - t["since_ms"]) > max(5.0, 0.05 * t["since_ms"]):
+                    raise AssertionError("thread %s parked %s ms, its slice lasts %.3f ms: "
+                                         "ts and dur are not microseconds"
+                                         % (t["name"], t["since_ms"], ms))
+    received = {e["args"]["channel"] for v in slices.values() for e in v
+                if e["name"].startswith("recv ") and e["args"].get("result", 0) > 0}
+    sent = {e["args"]["channel"] for v in slices.values() for e in v
+            if e["name"].startswith("send ") and e["args"].get("result", 0) > 0}
+    arrows = {a["args"]["channel"] for a in flows_out.values()}
+    if (sent & received) - arrows:
+        raise AssertionError("channels sent and received with no flow arrow: %s"
+                             % ((sent & received) - arrows))
+    marks = {e["args"]["id"] for e in ev if e["ph"] == "i" and e.get("s") == "g" and
+             e.get("cat") == "finding"}
+    want = {f["id"] for f in js["findings"]}
+    if marks != want:
+        raise AssertionError("findings marked %s, reported %s" % (sorted(marks), sorted(want)))
+    nslices = sum(len(v) for v in slices.values())
+    print("perfetto: %d tracks, %d slices, %d flows, %d findings marked"
+          % (len(names), nslices, len(flows_out), len(marks)))
+    return len(marks)
+
+
+CHECKS = {"dot": check_dot, "perfetto": check_perfetto}
 
 
 def main(argv):
