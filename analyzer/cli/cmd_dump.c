@@ -99,7 +99,8 @@ static void dump_modules(const struct pw_trace *t)
     X(PW_TF_JOINED, "joined")             \
     X(PW_TF_ADOPTED, "adopted")           \
     X(PW_TF_HELD_AT_EXIT, "held-at-exit") \
-    X(PW_TF_FORKED, "forked")
+    X(PW_TF_FORKED, "forked")             \
+    X(PW_TF_RETURNED, "returned")
 
 static const char *fmt_flags(uint32_t flags, char *buf, size_t len)
 {

@@ -489,6 +489,31 @@ static void held_severity(struct pw_process *p, struct pw_finding *f, struct pw_
                         t->name);
 }
 
+/* lockdep's words: "T2 exited holding mutex#1 (&stats_mu), taken in
+ * leaky_update (pool.c:42); 2 threads parked on it".  The detector has no
+ * symbols: the report calls this again with the lock's name and its site. */
+void pw_held_exit_message(struct pw_finding *f, const char *sym, const char *site)
+{
+    if (f->kind != PW_FK_LOCK_HELD_BY_EXITED || !f->nthreads || !f->nheld)
+        return;
+    const struct pw_thread *t = f->threads[0].t;
+    const struct pw_object *lock = f->held[0].o;
+    bool read = false;
+    for (size_t h = 0; h < t->nheld; h++)
+        if (t->held[h] == lock)
+            read = t->held_read[h];
+    const char *side = lock->type != PW_OBJ_RWLOCK ? "" : read ? " for reading" : " for writing";
+    size_t waiters = 0;
+    for (size_t i = 0; i < f->nthreads; i++)
+        waiters += f->threads[i].role == PW_ROLE_PARKED;
+    char parked[64] = "";
+    if (waiters)
+        snprintf(parked, sizeof parked, "; %zu thread%s parked on it", waiters, plural(waiters));
+    pw_finding_set_message(f, "%s exited holding %s%s%s%s%s%s%s%s", t->name, lock->id,
+                           sym ? " (" : "", sym ? sym : "", sym ? ")" : "", side,
+                           site ? ", taken in " : "", site ? site : "", parked);
+}
+
 static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings *fs)
 {
     for (size_t i = 0; i < p->nthreads; i++) {
@@ -512,17 +537,7 @@ static void detect_LOCK_HELD_BY_EXITED(struct pw_process *p, struct pw_findings 
                         pw_chain_build(f, u);
                 }
             }
-            const char *side = lock->type != PW_OBJ_RWLOCK ? ""
-                               : t->held_read[h]           ? " for reading"
-                                                           : " for writing";
-            if (waiters)
-                pw_finding_set_message(f,
-                                       "thread %s exited while holding %s%s; %zu thread%s "
-                                       "parked on it",
-                                       t->name, lock->id, side, waiters, plural(waiters));
-            else
-                pw_finding_set_message(f, "thread %s exited while holding %s%s", t->name, lock->id,
-                                       side);
+            pw_held_exit_message(f, NULL, NULL);
             held_severity(p, f, t, lock, waiters);
         }
     }

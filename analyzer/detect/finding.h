@@ -230,6 +230,11 @@ void pw_findings_pop(struct pw_findings *fs);
  * a short phrase for headlines ("whose write end was never closed"), owned by F. */
 const char *pw_chain_build(struct pw_finding *f, struct pw_thread *t);
 
+/* The headline of a lock-held-by-exited-thread finding F, with the lock's
+ * symbol SYM ("&stats_mu") and the site where it was taken SITE
+ * ("leaky_update (pool.c:42)"), each NULL when unknown (detect.c). */
+void pw_held_exit_message(struct pw_finding *f, const char *sym, const char *site);
+
 void pw_finding_set_note(struct pw_finding *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Links A and B as related (both ways, once). */

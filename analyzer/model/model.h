@@ -45,7 +45,8 @@ struct pw_thread {
     int park_fd;         /* the fd a channel park waits on, -1 if none (poll sets) */
     uint32_t park_stack;
     uint32_t create_stack;
-    uint32_t exit_stack; /* pthread_exit site, 0 for a return */
+    uint32_t exit_stack; /* where it exited: pthread_exit's stack, or for a return
+                          * (returned) its start routine as one frame; 0 unknown */
     uint64_t parks;      /* number of parks so far (changes while it runs) */
     struct pw_thread *parent;
     size_t nheld;
@@ -60,6 +61,7 @@ struct pw_thread {
      * the mutex's holder like a mutex-lock park; NULL otherwise */
     struct pw_object *reacquires;
     bool joined, detached, is_main, adopted, held_at_exit;
+    bool returned; /* ended by returning from its start routine */
     /* The kernel's view of this thread at the end (the tasks file written at
      * exit, ktasks.h), NULL if none was taken. */
     const struct pw_ktask *ktask;

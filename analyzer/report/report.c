@@ -217,6 +217,7 @@ static int analyze(struct pw_report *r, struct pw_report_opts *o)
         pw_supp_free(s);
     }
     pw_findings_number(r->findings);
+    pw_report_site_headlines(r);
     bool fails = pw_report_fails(r->findings, o->fail_on);
     if (!fails && o->remove_clean_dir && !o->keep_traces) {
         /* run removes its directory after a clean run: do not name it */

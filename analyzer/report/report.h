@@ -83,6 +83,14 @@ struct pw_object;
 /* "&accounts_lock" for a lock or other sync object that is a global or static
  * variable; NULL otherwise (heap objects, channels, threads). */
 const char *pw_report_object_symbol(const struct pw_report *r, const struct pw_object *o);
+/* "leaky_update (pool.c:42)" (or "fn", or "module+0xoff") for the innermost
+ * frame of STACK of P, into BUF; false when the stack is unknown. */
+bool pw_report_site(const struct pw_report *r, const struct pw_process *p, uint32_t stack,
+                    char *buf, size_t cap);
+/* Headlines that name sites, now that symbols are at hand (lockdep's "T2 exited
+ * holding mutex#1 (&stats_mu), taken in leaky_update (pool.c:42)"); every
+ * format prints the same message. */
+void pw_report_site_headlines(struct pw_report *r);
 /* What the trace's losses (notes, edges folded or dropped, first acts) mean
  * for a finding of KIND in P, into BUF; "" when nothing that matters was lost. */
 void pw_report_loss(const struct pw_process *p, enum pw_finding_kind kind, char *buf, size_t cap);

@@ -2,6 +2,8 @@
  * reports and the symbol names of objects.  Wording that two writers print
  * lives here once, so that the formats cannot drift apart. */
 #include <jansson.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "frames.h"
 #include "jsonutil.h"
@@ -120,4 +122,38 @@ size_t pw_report_unfollowed(const struct pw_report *r, size_t *unknown)
     }
     *unknown = u;
     return n;
+}
+
+bool pw_report_site(const struct pw_report *r, const struct pw_process *p, uint32_t stack,
+                    char *buf, size_t cap)
+{
+    const struct pw_frame *v;
+    size_t n = r->frames && stack ? pw_frames_get(r->frames, p->trace, stack, &v) : 0;
+    if (!n)
+        return false;
+    /* the innermost frame (an inlined one included) names the call site */
+    const struct pw_frame *fr = &v[0];
+    const char *mod = fr->module ? strrchr(fr->module, '/') : NULL;
+    mod = mod ? mod + 1 : fr->module;
+    if (fr->function && fr->file && fr->line)
+        snprintf(buf, cap, "%s (%s:%d)", fr->function, fr->file, fr->line);
+    else if (fr->function)
+        snprintf(buf, cap, "%s", fr->function);
+    else if (mod)
+        snprintf(buf, cap, "%s+0x%llx", mod, (unsigned long long)fr->module_offset);
+    else
+        return false;
+    return true;
+}
+
+void pw_report_site_headlines(struct pw_report *r)
+{
+    for (size_t i = 0; i < r->findings->n; i++) {
+        struct pw_finding *f = r->findings->v[i];
+        if (f->kind != PW_FK_LOCK_HELD_BY_EXITED || !f->nheld)
+            continue;
+        char site[512];
+        bool known = pw_report_site(r, f->proc, f->held[0].stack, site, sizeof site);
+        pw_held_exit_message(f, pw_report_object_symbol(r, f->held[0].o), known ? site : NULL);
+    }
 }

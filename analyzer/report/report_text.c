@@ -225,7 +225,9 @@ static void print_group_head(struct tw *w, const struct member *v, size_t n, con
         return;
     }
     print_names(w->f, v, n, in, count);
-    if (m->stack)
+    if (m->stack && m->role == PW_ROLE_EXITED && t->returned && m->stack == t->exit_stack)
+        fputs(" exited, returning from its start routine:\n", w->f);
+    else if (m->stack)
         fprintf(w->f, " %s:\n", stack_label(w->kind, m->role, 0));
     else if (m->role != PW_ROLE_NONE)
         fprintf(w->f, " %s\n", pw_role_name(m->role));

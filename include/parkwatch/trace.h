@@ -49,7 +49,8 @@
  *   THREAD_CREATE  obj=child serial, arg=pthread_t, stack=creation stack, result=rc
  *   THREAD_START   obj=own serial, obj2=parent serial, arg=tid
  *   THREAD_EXIT    obj=own serial, arg=number of locks held at exit, stack=exit site
- *                  (pthread_exit) or 0 (return from start routine), op=how (PW_EXIT_*)
+ *                  (pthread_exit's stack; for a return from the start routine a
+ *                  one-frame stack: start routine + 1; 0 if unknown), op=how (PW_EXIT_*)
  *   THREAD_JOIN    obj=joined serial (0 if unknown), arg=pthread_t, result=rc
  *   THREAD_DETACH  obj=target serial, arg=pthread_t, result=rc
  *   THREAD_NAME    obj=target serial, arg=first 8 bytes of the name
@@ -376,6 +377,7 @@ enum pw_thread_state { PW_TS_FREE = 0, PW_TS_ALIVE = 1, PW_TS_EXITED = 2 };
 #define PW_TF_ADOPTED 0x08u      /* created before the shim saw it: no creation stack */
 #define PW_TF_HELD_AT_EXIT 0x10u /* ended holding locks: slot is never recycled */
 #define PW_TF_FORKED 0x20u       /* the thread that called fork, continuing in the child */
+#define PW_TF_RETURNED 0x40u     /* ended by returning from its start routine */
 
 /* One thread's current state: right even when its ring has wrapped.
  * Invariants: state/serial are published last when a slot is claimed; park_* are
@@ -392,7 +394,7 @@ struct pw_thread_rec {
     uint32_t create_stack; /* stack in the parent at pthread_create */
     uint32_t flags;        /* PW_TF_* */
     uint32_t joined_by;    /* serial */
-    uint32_t exit_stack;   /* pthread_exit site, 0 for a return */
+    uint32_t exit_stack;   /* exit site (THREAD_EXIT's stack), 0 if unknown */
     uint64_t start_ns;
     uint64_t exit_ns;
     uint64_t start_routine; /* address of the start routine */

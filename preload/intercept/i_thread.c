@@ -18,12 +18,29 @@
 #include "stack.h"
 #include "threads.h"
 #include "tls.h"
+#include "tracefile.h"
 
 static void thread_end_unwound(void *unused)
 {
     (void)unused;
     uint32_t how = pw_tls.exit_how == PW_EXIT_PTHREAD_EXIT ? PW_EXIT_PTHREAD_EXIT : PW_EXIT_CANCEL;
     pw_thread_end(how, pw_tls.exit_stack);
+}
+
+/* Where a thread that returned from its start routine FN exited: nothing
+ * inside FN can be seen any more, so its site is FN itself, a one-frame stack
+ * (FN + 1: the analyzer reads every pc as a return address and looks up pc - 1,
+ * which is FN's first instruction, its name and opening line).  The depot
+ * stores it once per start routine. */
+static uint32_t returned_from(void *(*fn)(void *))
+{
+    int err = errno;
+    pw_tls.guard++;
+    uint64_t pc = (uint64_t)(uintptr_t)fn + 1;
+    uint32_t id = pw_tf.hdr != NULL ? pw_stack_of_pcs(&pc, 1) : 0;
+    pw_tls.guard--;
+    errno = err;
+    return id;
 }
 
 static void *trampoline(void *p)
@@ -37,7 +54,7 @@ static void *trampoline(void *p)
     pthread_cleanup_push(thread_end_unwound, NULL);
     ret = hand.fn(hand.arg);
     pthread_cleanup_pop(0);
-    pw_thread_end(PW_EXIT_RETURN, 0);
+    pw_thread_end(PW_EXIT_RETURN, returned_from(hand.fn));
     return ret;
 }
 

@@ -257,6 +257,9 @@ static inline __attribute__((always_inline)) unsigned walk(void **ip, uint64_t *
 /* Must be called with the guard raised (the unwinders take locks through our
  * wrappers).  pcs[0] is the return address into the interposer's caller.  Not
  * inlined: its own CFA and return address are the cache key. */
+/* How far the depot pool is backed (shared by both ways of storing a stack). */
+static struct pw_backing depot_pool;
+
 __attribute__((noinline)) uint32_t pw_stack_capture(void)
 {
     uint64_t cfa = (uint64_t)(uintptr_t)__builtin_dwarf_cfa();
@@ -291,8 +294,7 @@ __attribute__((noinline)) uint32_t pw_stack_capture(void)
         last = i;
     }
     /* the pool grows into holes of the file: back them first (full disk) */
-    static struct pw_backing pool;
-    if (!pw_trace_back(&pool, pw_tf.depot.pool, pw_tf.depot.pool_size,
+    if (!pw_trace_back(&depot_pool, pw_tf.depot.pool, pw_tf.depot.pool_size,
                        PW_LOAD_RELAXED(pw_tf.depot.used) + sizeof(struct pw_stack_rec) +
                            sizeof pcs))
         return 0;
@@ -300,6 +302,17 @@ __attribute__((noinline)) uint32_t pw_stack_capture(void)
     if (fill && id != 0)
         sc_fill(cfa, ra, buf, cfas, n, last, id);
     return id;
+}
+
+/* A stack of the N raw return addresses PCS, made elsewhere than by walking
+ * (a thread's start routine as the site of its return). */
+uint32_t pw_stack_of_pcs(const uint64_t *pcs, unsigned n)
+{
+    if (!pw_trace_back(&depot_pool, pw_tf.depot.pool, pw_tf.depot.pool_size,
+                       PW_LOAD_RELAXED(pw_tf.depot.used) + sizeof(struct pw_stack_rec) +
+                           n * sizeof(uint64_t)))
+        return 0;
+    return pw_depot_put(&pw_tf.depot, pcs, n);
 }
 
 /* The unwinder's first call sets itself up (and may take the loader's locks):

@@ -5,6 +5,8 @@
 #include "shim.h"
 
 uint32_t pw_stack_capture(void);
+/* The stack PCS[0..N) (return addresses, innermost first) stored as is. */
+uint32_t pw_stack_of_pcs(const uint64_t *pcs, unsigned n);
 void pw_stack_warmup(void);
 void pw_stack_after_fork(void); /* fork child: backtrace() only */
 /* True while this thread runs libunwind: the pipe interposers refuse to

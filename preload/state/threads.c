@@ -353,6 +353,8 @@ void pw_thread_end(uint32_t how, uint32_t stack)
                           .stack = stack};
     pw_emit(pw_self(), &ev);
     t->exit_stack = stack;
+    if (how == PW_EXIT_RETURN)
+        PW_OR(&t->flags, PW_TF_RETURNED);
     t->exit_ns = pw_now();
     PW_STORE(&t->state, PW_TS_EXITED);
     pw_tls.rec = NULL;
