@@ -26,6 +26,8 @@
 
 static int ptr_push(void ***v, size_t *n, void *p)
 {
+    if (*n && (*v)[*n - 1] == p)
+        return 0; /* the common case, a thread acting again: no scan */
     for (size_t i = 0; i < *n; i++)
         if ((*v)[i] == p)
             return 0; /* sets, not lists: a thread is a sender once */
@@ -505,6 +507,13 @@ static int replay_event(struct pw_process *p, const struct pw_event *e)
     }
 }
 
+/* The ring events replay_event uses, plus the generation marks: the one pass
+ * over the rings skips every other kind before it costs anything. */
+#define REPLAY_KINDS                                                 \
+    (PW_KIND_BIT(PW_EV_COND_SIGNAL) | PW_KIND_BIT(PW_EV_CHAN_SEND) | \
+     PW_KIND_BIT(PW_EV_CHAN_RECV) | PW_KIND_BIT(PW_EV_LOCK_INIT) |   \
+     PW_KIND_BIT(PW_EV_LOCK_DESTROY) | PW_KIND_BIT(PW_EV_FORK))
+
 /* ---- generations: LOCK_INIT / LOCK_DESTROY of an address */
 
 static int cmp_mark(const void *a, const void *b)
@@ -515,28 +524,65 @@ static int cmp_mark(const void *a, const void *b)
     return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
 }
 
-/* Marks from the rings and from the notes (where the shim puts those of a lock
- * that appears in a lock-order edge, so that they survive the ring); the same
- * mark seen twice counts once. */
-static int collect_marks(struct pw_process *p, const struct pw_event *ev, size_t nev,
-                         const struct pw_event *notes, size_t nnotes)
+static bool is_mark(const struct pw_event *e)
 {
-    struct pw_gen_mark *m = malloc((nev + nnotes + 1) * sizeof(*m));
-    if (!m)
-        return -1;
-    size_t k = 0;
-    for (size_t i = 0; i < nev + nnotes; i++) {
-        const struct pw_event *e = i < nev ? &ev[i] : &notes[i - nev];
-        if (e->kind == PW_EV_LOCK_DESTROY || e->kind == PW_EV_LOCK_INIT)
-            m[k++] = (struct pw_gen_mark){e->obj, e->time_ns};
+    return e->kind == PW_EV_LOCK_DESTROY || e->kind == PW_EV_LOCK_INIT;
+}
+
+static int push_mark(struct pw_process *p, size_t *cap, const struct pw_event *e)
+{
+    if (p->nmarks == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        struct pw_gen_mark *nv = realloc(p->marks, nc * sizeof(*nv));
+        if (!nv)
+            return -1;
+        p->marks = nv;
+        *cap = nc;
     }
-    qsort(m, k, sizeof(*m), cmp_mark);
+    p->marks[p->nmarks++] = (struct pw_gen_mark){e->obj, e->time_ns};
+    return 0;
+}
+
+/* The ring pass: marks are gathered while the events are replayed (the
+ * generations they give are settled by finish_marks afterwards). */
+struct ring_pass {
+    struct pw_process *p;
+    size_t cap_marks;
+};
+
+static int replay_event(struct pw_process *p, const struct pw_event *e);
+
+static int replay_ring_event(void *arg, const struct pw_event *e)
+{
+    struct ring_pass *r = arg;
+    if (is_mark(e) && push_mark(r->p, &r->cap_marks, e) < 0)
+        return -1;
+    return replay_event(r->p, e);
+}
+
+/* Marks from the rings (gathered by the ring pass) and from the notes (where
+ * the shim puts those of a lock that appears in a lock-order edge, so that
+ * they survive the ring), sorted; the same mark seen twice counts once.  The
+ * objects made before every mark was known get their generation now. */
+static int finish_marks(struct pw_process *p, size_t *cap, const struct pw_event *notes,
+                        size_t nnotes)
+{
+    for (size_t i = 0; i < nnotes; i++)
+        if (is_mark(&notes[i]) && push_mark(p, cap, &notes[i]) < 0)
+            return -1;
+    if (p->nmarks)
+        qsort(p->marks, p->nmarks, sizeof(*p->marks), cmp_mark);
     size_t u = 0;
-    for (size_t i = 0; i < k; i++)
-        if (!u || m[i].addr != m[u - 1].addr || m[i].time_ns != m[u - 1].time_ns)
-            m[u++] = m[i];
-    p->marks = m;
+    for (size_t i = 0; i < p->nmarks; i++)
+        if (!u || p->marks[i].addr != p->marks[u - 1].addr ||
+            p->marks[i].time_ns != p->marks[u - 1].time_ns)
+            p->marks[u++] = p->marks[i];
     p->nmarks = u;
+    for (size_t i = 0; i < p->nobjects; i++) {
+        struct pw_object *o = p->objects[i];
+        if (!pw_obj_is_chan(o->type) && o->type != PW_OBJ_THREAD)
+            o->gen = pw_model_generation(p, o->key, UINT64_MAX); /* the life alive at the end */
+    }
     return 0;
 }
 
@@ -727,12 +773,9 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
             p->timers[p->ntimers++] = h->timers[i];
     p->timers_unknown = h->timers_overflow;
 
-    size_t nev = 0, nnotes = 0;
-    const struct pw_event *ev = pw_trace_events(tr, &nev);
+    size_t nnotes = 0;
     const struct pw_event *notes = pw_trace_notes(tr, &nnotes);
-    set_end(p, nev ? ev[nev - 1].time_ns : 0);
-    if (collect_marks(p, ev, nev, notes, nnotes) < 0)
-        return -1;
+    set_end(p, pw_trace_last_event_ns(tr));
 
     p->nthreads = pw_trace_nthreads(tr);
     p->threads = calloc(p->nthreads ? p->nthreads : 1, sizeof(*p->threads));
@@ -752,9 +795,11 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
                              c->id))
             return -1;
     }
-    for (size_t i = 0; i < nev; i++)
-        if (replay_event(p, &ev[i]) < 0)
-            return -1;
+    /* one merged pass over the rings, in time order, of the kinds replayed */
+    struct ring_pass rp = {.p = p};
+    if (pw_trace_each_event(tr, REPLAY_KINDS, replay_ring_event, &rp) != 0 ||
+        finish_marks(p, &rp.cap_marks, notes, nnotes) < 0)
+        return -1;
     /* the notes never wrap: barrier counts, named semaphores, the lock lives of
      * locks in edges, and every thread's first signal, post, send and receive
      * of each object (the sets above are sets: a later ring act adds nothing) */

@@ -1,6 +1,11 @@
 /* Trace reader: one read(2) snapshot of an untrusted file, validated section by
  * section into private copies.  Nothing handed out points into the raw buffer
- * except depot stacks, whose bounds are checked on every lookup. */
+ * except depot stacks, whose bounds are checked on every lookup, and big rings
+ * (a small trace's rings and pool are copied out and the snapshot freed).  The
+ * rings of a finished process, when big, are not in the snapshot at all: they
+ * are validated at open and read again from the file, a chunk at a time, by
+ * each scan (pw_trace_each_event), so that a report's memory and page faults
+ * do not grow with the number of events. */
 #include "reader.h"
 
 #include <errno.h>
@@ -14,21 +19,34 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Per-thread view: the validated record and its surviving ring events. */
-/* Big buffers (the snapshot, the merged events) come straight from mmap with
- * transparent huge pages: faulting in hundreds of megabytes 4 KiB at a time
- * costs more than everything else a report does.  Small ones use malloc. */
+/* Big buffers (the snapshot, the merged events) come straight from mmap.  The
+ * snapshot is the size of the file but sparse (a trace reserves tens of MB and
+ * uses kilobytes): only the pages read into cost memory, so huge pages are
+ * asked for only where hundreds of megabytes are read (faulting those in 4 KiB
+ * at a time costs more than everything else a report does); elsewhere a 2 MiB
+ * page per touched section made a directory of 1000 small traces take
+ * gigabytes.  Small buffers use malloc. */
 #define BIG_ALLOC (4u << 20)
+#define HUGE_PAGE (2u << 20)
 
 static void *big_zalloc(size_t n)
 {
     if (n < BIG_ALLOC)
         return calloc(1, n ? n : 1);
     void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return NULL;
-    madvise(p, n, MADV_HUGEPAGE);
-    return p;
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Asks for huge pages over the whole huge pages inside [OFF, OFF+LEN) of BUF
+ * (a big_zalloc'd buffer of SIZE bytes), when that span is big. */
+static void want_huge(unsigned char *buf, size_t size, uint64_t off, uint64_t len)
+{
+    if (size < BIG_ALLOC || len < BIG_ALLOC || off > size || len > size - off)
+        return;
+    uintptr_t lo = ((uintptr_t)buf + off + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    uintptr_t hi = ((uintptr_t)buf + off + len) & ~(uintptr_t)(HUGE_PAGE - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
 static void big_free(void *p, size_t n)
@@ -41,12 +59,25 @@ static void big_free(void *p, size_t n)
         munmap(p, n);
 }
 
+/* Per-thread view: the validated record and its surviving ring events. */
 struct pw_thread_view {
     struct pw_thread_rec rec;
-    struct pw_event *events; /* oldest first; inside the snapshot unless owned */
+    struct pw_event *events; /* oldest first; inside the snapshot or the compacted
+                              * rings unless owned; NULL for a streamed ring that
+                              * nobody asked to see whole */
     bool owned;
     size_t nevents;
-    uint64_t dropped; /* overwritten or torn */
+    uint64_t dropped;  /* overwritten or torn */
+    uint64_t ring_off; /* streamed: file offset of the ring's record 0 */
+};
+
+/* What is built on first use, behind a const handle: the merged array, and a
+ * streamed trace's rings read whole. */
+struct pw_lazy {
+    bool merged_built, rings_read;
+    struct pw_event *merged;
+    size_t nmerged;
+    size_t merged_size; /* bytes allocated for merged (big_zalloc) */
 };
 
 struct pw_trace {
@@ -62,9 +93,13 @@ struct pw_trace {
 
     struct pw_thread_view *threads;
     size_t nthreads;
-    struct pw_event *merged;
-    size_t nmerged;
-    size_t merged_size; /* bytes allocated for merged (big_zalloc) */
+    struct pw_lazy *lazy;
+    struct pw_event *ring_store; /* the rings of a small trace, compacted */
+    /* Streamed: the file, kept open to read the rings when they are scanned
+     * (a finished process's trace with big rings); -1 otherwise. */
+    int fd;
+    bool sorted;      /* every ring is in (time, thread, seq) order */
+    uint64_t last_ns; /* time of the newest ring event */
     struct pw_event *notes;
     size_t nnotes;
     struct pw_chan_rec *chans;
@@ -73,8 +108,9 @@ struct pw_trace {
     struct pw_module *modules;
     size_t nmodules;
 
-    const unsigned char *pool; /* depot pool inside buf */
+    const unsigned char *pool; /* depot pool, inside buf or pool_copy */
     uint64_t pool_len;         /* bytes of the pool that are used and present */
+    unsigned char *pool_copy;  /* the pool once buf is gone */
 
     uint64_t total_events;
     uint64_t ring_dropped;
@@ -87,7 +123,8 @@ struct pw_ctx {
     char *err;
     size_t errlen;
     int truncated;
-    int fd; /* the file, for a second look at live rings; -1 for memory */
+    int fd;      /* the file, for a second look at live rings; -1 for memory */
+    bool stream; /* rings are not in the snapshot: t->fd reads them on demand */
 };
 
 static int fail(struct pw_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -405,6 +442,176 @@ static int load_ring(struct pw_trace *t, unsigned char *slot, const unsigned cha
     return 0;
 }
 
+static int cmp_event(const void *a, const void *b);
+
+/* Orders and time of the events of view V, as the merge needs them. */
+static void note_order(struct pw_trace *t, const struct pw_event *prev, const struct pw_event *e)
+{
+    if (prev && cmp_event(prev, e) > 0)
+        t->sorted = false;
+    if (e->time_ns > t->last_ns)
+        t->last_ns = e->time_ns;
+}
+
+static void ring_order(struct pw_trace *t, const struct pw_thread_view *v)
+{
+    for (size_t j = 0; j < v->nevents; j++)
+        note_order(t, j ? &v->events[j - 1] : NULL, &v->events[j]);
+}
+
+/* ---- streamed rings: read from the file in chunks, validated as they come.
+ * Only a finished process's trace is streamed: nothing writes it any more, so
+ * one read of each record is as good as the snapshot's (a file cut short reads
+ * as records that fail validation, as in the snapshot). */
+
+struct ring_rd {
+    int fd;
+    uint64_t off;        /* file offset of the ring's record 0 */
+    uint64_t cap, esz;   /* records in the ring, bytes per record */
+    uint64_t j, head;    /* next ring index to read, one past the newest */
+    size_t chunk;        /* records per read */
+    unsigned char *raw;  /* chunk * esz bytes */
+    struct pw_event *ev; /* the valid records of the last read (raw itself
+                          * when records are sizeof(struct pw_event)) */
+    size_t n;
+    uint64_t bad; /* records that failed validation: torn or cut off */
+    unsigned minor;
+};
+
+static int rd_init(struct ring_rd *r, const struct pw_trace *t, const struct pw_thread_view *v,
+                   size_t chunk, unsigned char *raw, struct pw_event *ev)
+{
+    const struct pw_trace_header *h = &t->hdr;
+    uint64_t head = v->rec.ring_head, cap = h->ring_events;
+    *r = (struct ring_rd){.fd = t->fd,
+                          .off = v->ring_off,
+                          .cap = cap,
+                          .esz = h->event_size,
+                          .j = head > cap ? head - cap : 0,
+                          .head = head,
+                          .chunk = chunk,
+                          .raw = raw,
+                          .ev = ev,
+                          .minor = h->version_minor};
+    return 0;
+}
+
+/* Reads the next records into r->ev, keeping the valid ones; returns how many
+ * (0 when the ring is done). */
+static size_t rd_fill(struct ring_rd *r)
+{
+    r->n = 0;
+    while (r->n == 0 && r->j < r->head) {
+        uint64_t pos = r->j % r->cap, m = r->cap - pos;
+        if (m > r->head - r->j)
+            m = r->head - r->j;
+        if (m > r->chunk)
+            m = r->chunk;
+        size_t want = (size_t)(m * r->esz), got = 0;
+        while (got < want) {
+            ssize_t k = pread(r->fd, r->raw + got, want - got,
+                              (off_t)(r->off + pos * r->esz + got));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break; /* cut short (or unreadable): what is missing fails validation */
+            got += (size_t)k;
+        }
+        uint64_t whole = got / r->esz;
+        bool any_kind = r->minor > PW_TRACE_VERSION_MINOR;
+        if (r->ev == (struct pw_event *)r->raw) {
+            /* records of our size, validated where they were read: a torn
+             * one is squeezed out, the others are not copied */
+            for (uint64_t k = 0; k < whole; k++) {
+                const struct pw_event *e = &r->ev[k];
+                if (e->seq != r->j + k + 1 || (e->kind >= PW_EV__COUNT && !any_kind))
+                    r->bad++;
+                else if (r->n++ != k)
+                    r->ev[r->n - 1] = *e;
+            }
+        } else {
+            for (uint64_t k = 0; k < whole; k++) {
+                struct pw_event e;
+                memcpy(&e, r->raw + k * r->esz, sizeof(e));
+                if (e.seq != r->j + k + 1 || (e.kind >= PW_EV__COUNT && !any_kind))
+                    r->bad++;
+                else
+                    r->ev[r->n++] = e;
+            }
+        }
+        r->bad += m - whole;
+        r->j += m;
+    }
+    return r->n;
+}
+
+/* Records per read for N rings read side by side: a few MB in all. */
+static size_t rd_chunk(size_t n, uint64_t esz)
+{
+    size_t c = (size_t)((8u << 20) / (n ? n : 1) / esz);
+    return c < 16 ? 16 : c > 1024 ? 1024 : c;
+}
+
+/* Open-time pass over a streamed ring: counts, drops, order; keeps nothing. */
+static int stream_ring_stats(struct pw_trace *t, struct pw_thread_view *v, unsigned char *raw,
+                             struct pw_event *ev, size_t chunk)
+{
+    struct ring_rd r;
+    rd_init(&r, t, v, chunk, raw, ev);
+    t->total_events += r.head;
+    struct pw_event prev; /* the last event of the previous chunk */
+    while (rd_fill(&r)) {
+        for (size_t k = 0; k < r.n; k++)
+            note_order(t, k ? &r.ev[k - 1] : v->nevents ? &prev : NULL, &r.ev[k]);
+        prev = r.ev[r.n - 1];
+        v->nevents += r.n;
+    }
+    v->dropped = (r.head > r.cap ? r.head - r.cap : 0) + r.bad;
+    return 0;
+}
+
+/* Reads a streamed trace's rings whole into the views (dump and tests look at
+ * them; a report never does). */
+static int read_rings(const struct pw_trace *t)
+{
+    if (t->fd < 0 || t->lazy->rings_read)
+        return 0;
+    size_t chunk = rd_chunk(1, t->hdr.event_size);
+    unsigned char *raw = malloc(chunk * t->hdr.event_size);
+    struct pw_event *ev = t->hdr.event_size == sizeof(*ev) ? (struct pw_event *)raw
+                                                           : malloc(chunk * sizeof(*ev));
+    if (!raw || !ev)
+        goto oom;
+    for (size_t i = 0; i < t->nthreads; i++) {
+        struct pw_thread_view *v = &t->threads[i];
+        size_t want = v->nevents, n = 0;
+        if (v->events)
+            continue; /* read before running out of memory */
+        v->events = malloc((want ? want : 1) * sizeof(*v->events));
+        if (!v->events)
+            goto oom;
+        v->owned = true;
+        struct ring_rd r;
+        rd_init(&r, t, v, chunk, raw, ev);
+        while (rd_fill(&r)) {
+            size_t k = r.n < want - n ? r.n : want - n; /* the file changed: keep the count */
+            memcpy(v->events + n, r.ev, k * sizeof(*ev));
+            n += k;
+        }
+        v->nevents = n;
+    }
+    if (ev != (struct pw_event *)raw)
+        free(ev);
+    free(raw);
+    t->lazy->rings_read = true;
+    return 0;
+oom:
+    if (ev != (struct pw_event *)raw)
+        free(ev);
+    free(raw);
+    return -1;
+}
+
 /* Reads thread slot I from the file again into BUF; NULL if that fails (then
  * the snapshot alone is trusted, as for a finished process). */
 static const unsigned char *reread_slot(struct pw_ctx *c, uint64_t i, unsigned char *buf)
@@ -436,13 +643,20 @@ static int load_threads(struct pw_ctx *c)
     /* Only a process that may still be writing needs the extra reads: a
      * finished one's trace no longer changes (and rereading a big ring
      * doubles the cost of the whole report). */
-    bool live = c->fd >= 0 && h->end_kind == PW_END_RUNNING;
+    bool live = c->fd >= 0 && h->end_kind == PW_END_RUNNING && !c->stream;
     t->threads = calloc(n ? n : 1, sizeof(*t->threads));
     unsigned char *after = live ? malloc(h->thread_slot_size) : NULL;
     unsigned char *prev = live ? malloc(h->thread_slot_size) : NULL;
-    if (!t->threads || (live && (!after || !prev))) {
+    size_t chunk = rd_chunk(1, h->event_size);
+    unsigned char *raw = c->stream ? malloc(chunk * h->event_size) : NULL;
+    struct pw_event *sev = c->stream && h->event_size != sizeof(*sev) ? malloc(chunk * sizeof(*sev))
+                                                                      : (struct pw_event *)raw;
+    if (!t->threads || (live && (!after || !prev)) || (c->stream && (!raw || !sev))) {
         free(after);
         free(prev);
+        if (sev != (struct pw_event *)raw)
+            free(sev);
+        free(raw);
         return fail(c, "out of memory");
     }
     for (uint64_t i = 0; i < n; i++) {
@@ -472,16 +686,25 @@ static int load_threads(struct pw_ctx *c)
         if (again && (memcmp(again + ps, slot + ps, sizeof(uint32_t)) ||
                       memcmp(before + ps, slot + ps, sizeof(uint32_t))))
             v->rec.park_op = PW_OP_NONE;
-        if (load_ring(t, slot, again, before, v) < 0) {
+        if (c->stream) {
+            v->ring_off = h->threads.offset + i * h->thread_slot_size + h->thread_slot_size -
+                          (uint64_t)h->ring_events * h->event_size;
+            stream_ring_stats(t, v, raw, sev, chunk);
+        } else if (load_ring(t, slot, again, before, v) < 0) {
             free(after);
             free(prev);
             return fail(c, "out of memory");
+        } else {
+            ring_order(t, v);
         }
         t->ring_dropped += v->dropped;
         t->nthreads++;
     }
     free(after);
     free(prev);
+    if (sev != (struct pw_event *)raw)
+        free(sev);
+    free(raw);
     return 0;
 }
 
@@ -499,10 +722,36 @@ static int cmp_event(const void *a, const void *b)
 
 /* K-way merge of the per-thread rings (each already in time order, since one
  * thread writes its ring in order) with a binary heap of ring cursors: n log k
- * instead of sorting n 64-byte records. */
+ * instead of sorting n 64-byte records.  A cursor walks its ring in memory, or
+ * a chunk at a time from the file for a streamed ring, and skips the kinds the
+ * caller did not ask for before they reach the heap. */
 struct cursor {
     const struct pw_event *e, *end;
+    struct ring_rd *rd; /* streamed: refills [e, end) */
 };
+
+static bool kind_in(unsigned kind, uint64_t kinds)
+{
+    return kind < 64 ? (kinds >> kind) & 1u : kinds == PW_KINDS_ALL;
+}
+
+/* Moves C to its next event of a kind in KINDS (from the current one when
+ * FIRST); false when the ring is done. */
+static bool cursor_next(struct cursor *c, uint64_t kinds, bool first)
+{
+    if (!first)
+        c->e++;
+    for (;;) {
+        while (c->e < c->end && !kind_in(c->e->kind, kinds))
+            c->e++;
+        if (c->e < c->end)
+            return true;
+        if (!c->rd || !rd_fill(c->rd))
+            return false;
+        c->e = c->rd->ev;
+        c->end = c->e + c->rd->n;
+    }
+}
 
 static int cursor_less(const struct cursor *a, const struct cursor *b)
 {
@@ -526,56 +775,123 @@ static void sift_down(struct cursor *h, size_t n, size_t i)
     }
 }
 
-static bool ring_sorted(const struct pw_thread_view *v)
+static int merge_rings(const struct pw_trace *t, uint64_t kinds,
+                       int (*fn)(void *arg, const struct pw_event *e), void *arg)
 {
-    for (size_t j = 1; j < v->nevents; j++)
-        if (cmp_event(&v->events[j - 1], &v->events[j]) > 0)
-            return false;
-    return true;
-}
-
-static int merge_events(struct pw_ctx *c)
-{
-    struct pw_trace *t = c->t;
-    size_t n = 0, k = 0;
-    bool sorted = true;
+    size_t k = 0, nt = t->nthreads ? t->nthreads : 1;
+    bool stream = t->fd >= 0 && !t->lazy->rings_read;
+    size_t chunk = stream ? rd_chunk(t->nthreads, t->hdr.event_size) : 0;
+    struct cursor *heap = malloc(nt * sizeof(*heap));
+    struct ring_rd *rds = stream ? calloc(nt, sizeof(*rds)) : NULL;
+    int rc = 0;
+    if (!heap || (stream && !rds)) {
+        rc = -1;
+        goto out;
+    }
     for (size_t i = 0; i < t->nthreads; i++) {
-        n += t->threads[i].nevents;
-        sorted = sorted && ring_sorted(&t->threads[i]);
-    }
-    t->merged_size = (n ? n : 1) * sizeof(*t->merged);
-    t->merged = big_zalloc(t->merged_size);
-    struct cursor *heap = malloc((t->nthreads ? t->nthreads : 1) * sizeof(*heap));
-    if (!t->merged || !heap) {
-        free(heap);
-        return fail(c, "out of memory");
-    }
-    if (!sorted) {
-        /* a clock that went backwards inside one ring (a corrupt or hostile
-         * file): fall back to a plain sort, the result is the same */
-        for (size_t i = 0; i < t->nthreads; i++) {
-            memcpy(t->merged + t->nmerged, t->threads[i].events,
-                   t->threads[i].nevents * sizeof(*t->merged));
-            t->nmerged += t->threads[i].nevents;
+        const struct pw_thread_view *v = &t->threads[i];
+        struct cursor c = {v->events, v->events + v->nevents, NULL};
+        if (stream) {
+            struct ring_rd *r = &rds[i];
+            unsigned char *raw = malloc(chunk * t->hdr.event_size);
+            struct pw_event *ev = t->hdr.event_size == sizeof(*ev) ? (struct pw_event *)raw
+                                                                   : malloc(chunk * sizeof(*ev));
+            rd_init(r, t, v, chunk, raw, ev);
+            if (!raw || !ev) {
+                rc = -1;
+                goto out;
+            }
+            c = (struct cursor){ev, ev, r};
         }
-        qsort(t->merged, t->nmerged, sizeof(*t->merged), cmp_event);
-        free(heap);
-        return 0;
+        if (cursor_next(&c, kinds, true))
+            heap[k++] = c;
     }
-    for (size_t i = 0; i < t->nthreads; i++)
-        if (t->threads[i].nevents)
-            heap[k++] = (struct cursor){t->threads[i].events,
-                                        t->threads[i].events + t->threads[i].nevents};
     for (size_t i = k; i-- > 0;)
         sift_down(heap, k, i);
     while (k) {
-        t->merged[t->nmerged++] = *heap[0].e++;
-        if (heap[0].e == heap[0].end)
+        if ((rc = fn(arg, heap[0].e)) != 0)
+            break;
+        if (!cursor_next(&heap[0], kinds, false))
             heap[0] = heap[--k];
         sift_down(heap, k, 0);
     }
+out:
+    for (size_t i = 0; rds && i < t->nthreads; i++) {
+        if (rds[i].ev != (struct pw_event *)rds[i].raw)
+            free(rds[i].ev);
+        free(rds[i].raw);
+    }
+    free(rds);
     free(heap);
+    return rc;
+}
+
+static int append_event(void *arg, const struct pw_event *e)
+{
+    struct pw_lazy *z = arg;
+    z->merged[z->nmerged++] = *e;
     return 0;
+}
+
+/* The merged array, built on first use; -1 when out of memory. */
+static int build_merged(const struct pw_trace *t)
+{
+    struct pw_lazy *z = t->lazy;
+    if (z->merged_built)
+        return 0;
+    /* a ring out of order (a corrupt or hostile file) is sorted whole below */
+    if (!t->sorted && read_rings(t) < 0)
+        return -1;
+    size_t n = 0;
+    for (size_t i = 0; i < t->nthreads; i++)
+        n += t->threads[i].nevents;
+    z->merged_size = (n ? n : 1) * sizeof(*z->merged);
+    z->merged = big_zalloc(z->merged_size);
+    if (!z->merged)
+        return -1;
+    want_huge((unsigned char *)z->merged, z->merged_size, 0, z->merged_size);
+    z->nmerged = 0;
+    if (t->sorted) {
+        if (merge_rings(t, PW_KINDS_ALL, append_event, z) < 0) {
+            big_free(z->merged, z->merged_size);
+            z->merged = NULL;
+            return -1;
+        }
+    } else {
+        /* a clock that went backwards inside one ring: a plain sort, the
+         * result is the same */
+        for (size_t i = 0; i < t->nthreads; i++) {
+            if (!t->threads[i].nevents)
+                continue;
+            memcpy(z->merged + z->nmerged, t->threads[i].events,
+                   t->threads[i].nevents * sizeof(*z->merged));
+            z->nmerged += t->threads[i].nevents;
+        }
+        qsort(z->merged, z->nmerged, sizeof(*z->merged), cmp_event);
+    }
+    z->merged_built = true;
+    return 0;
+}
+
+int pw_trace_each_event(const struct pw_trace *t, uint64_t kinds,
+                        int (*fn)(void *arg, const struct pw_event *e), void *arg)
+{
+    if (t->sorted)
+        return merge_rings(t, kinds, fn, arg);
+    if (build_merged(t) < 0)
+        return -1;
+    const struct pw_lazy *z = t->lazy;
+    for (size_t i = 0; i < z->nmerged; i++) {
+        int rc = kind_in(z->merged[i].kind, kinds) ? fn(arg, &z->merged[i]) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+uint64_t pw_trace_last_event_ns(const struct pw_trace *t)
+{
+    return t->last_ns;
 }
 
 /* ---- notes, channels, modules, depot */
@@ -690,8 +1006,8 @@ int pw_trace_stack(const struct pw_trace *t, uint32_t id, const uint64_t **pcs, 
 
 static int load_all(struct pw_ctx *c)
 {
-    if (load_header(c) < 0 || load_argv(c) < 0 || load_threads(c) < 0 || merge_events(c) < 0 ||
-        load_notes(c) < 0 || load_chans(c) < 0 || load_modules(c) < 0)
+    if (load_header(c) < 0 || load_argv(c) < 0 || load_threads(c) < 0 || load_notes(c) < 0 ||
+        load_chans(c) < 0 || load_modules(c) < 0)
         return -1;
     load_depot(c);
     if (c->truncated && !c->t->warning) {
@@ -703,24 +1019,76 @@ static int load_all(struct pw_ctx *c)
     return 0;
 }
 
-/* Takes ownership of BUF (big_zalloc'd, SIZE bytes, LEN of them meaningful). */
+/* Rings of at most this many bytes are copied out of the snapshot, which is
+ * then freed; bigger ones are used in place (copying them costs more). */
+#define COMPACT_MAX (16u << 20)
+
+/* Copies what the trace keeps of the snapshot (the depot pool, small rings)
+ * and frees the snapshot: it is the size of the file, and a report of a
+ * directory holds every trace at once.  0, or -1 when out of memory. */
+static int compact(struct pw_trace *t)
+{
+    size_t n = 0, k = 0;
+    for (size_t i = 0; i < t->nthreads; i++)
+        if (!t->threads[i].owned && t->threads[i].events)
+            n += t->threads[i].nevents;
+    if (n > COMPACT_MAX / sizeof(struct pw_event))
+        return 0;
+    if (t->pool_len) {
+        if (!(t->pool_copy = malloc(t->pool_len)))
+            return -1;
+        memcpy(t->pool_copy, t->pool, t->pool_len);
+        t->pool = t->pool_copy;
+    }
+    if (n && !(t->ring_store = malloc(n * sizeof(*t->ring_store))))
+        return -1;
+    for (size_t i = 0; i < t->nthreads; i++) {
+        struct pw_thread_view *v = &t->threads[i];
+        if (v->owned || !v->events)
+            continue;
+        if (v->nevents)
+            memcpy(t->ring_store + k, v->events, v->nevents * sizeof(*v->events));
+        v->events = t->ring_store ? t->ring_store + k : NULL;
+        k += v->nevents;
+    }
+    big_free(t->buf, t->buf_size);
+    t->buf = NULL;
+    return 0;
+}
+
+/* Streamed traces keep their file open; beyond this many at once the rest are
+ * read whole (a directory of big traces must not run out of descriptors). */
+#define STREAM_FDS_MAX 256u
+static unsigned stream_fds;
+
+/* Takes ownership of BUF (big_zalloc'd, SIZE bytes, LEN of them meaningful)
+ * and of KEEP_FD (the file, for a streamed trace; -1 if none). */
 static enum pw_read_status open_buf(unsigned char *buf, size_t size, size_t len, int fd,
-                                    const char *name, struct pw_trace **out, char *err,
+                                    int keep_fd, const char *name, struct pw_trace **out, char *err,
                                     size_t errlen)
 {
     *out = NULL;
     struct pw_trace *t = calloc(1, sizeof(*t));
-    struct pw_ctx c = {.t = t, .name = name, .err = err, .errlen = errlen, .fd = fd};
-    if (!t || !(t->path = strdup(name))) {
+    struct pw_ctx c =
+        {.t = t, .name = name, .err = err, .errlen = errlen, .fd = fd, .stream = keep_fd >= 0};
+    if (!t || !(t->path = strdup(name)) || !(t->lazy = calloc(1, sizeof(*t->lazy)))) {
         big_free(buf, size);
+        if (t)
+            free(t->path);
         free(t);
+        if (keep_fd >= 0) {
+            close(keep_fd);
+            __atomic_fetch_sub(&stream_fds, 1, __ATOMIC_RELAXED);
+        }
         fail(&c, "out of memory");
         return PW_READ_ERROR;
     }
+    t->fd = keep_fd;
+    t->sorted = true;
     t->buf = buf;
     t->buf_size = size;
     t->len = len;
-    if (load_all(&c) < 0) {
+    if (load_all(&c) < 0 || (compact(t) < 0 && fail(&c, "out of memory"))) {
         pw_trace_close(t);
         return PW_READ_ERROR;
     }
@@ -742,7 +1110,7 @@ enum pw_read_status pw_trace_open_mem(const void *buf, size_t len, const char *n
     }
     if (len)
         memcpy(copy, buf, len);
-    return open_buf(copy, size, len, -1, name, out, err, errlen);
+    return open_buf(copy, size, len, -1, -1, name, out, err, errlen);
 }
 
 /* ---- reading a file: one pass over the parts in use.
@@ -788,8 +1156,16 @@ static uint64_t used_bytes(const struct pw_section *s, uint64_t used, uint64_t s
     return used * stride;
 }
 
-static int read_used(int fd, unsigned char *buf, size_t *size)
+/* Ring bytes in use from which a finished trace's rings are streamed (read
+ * from the file when scanned) rather than read into the snapshot. */
+#define STREAM_MIN (16u << 20)
+
+/* Reads the parts in use into BUF (SIZE bytes).  The thread slots of a
+ * finished process whose rings are big are read without their rings: *KEEP
+ * then gets a descriptor of the file to stream them from (else -1). */
+static int read_used(int fd, unsigned char *buf, size_t *size, int *keep)
 {
+    *keep = -1;
     size_t hlen = *size < PW_HEADER_SIZE ? *size : PW_HEADER_SIZE;
     if (read_span(fd, buf, size, 0, hlen) < 0)
         return -1;
@@ -805,11 +1181,28 @@ static int read_used(int fd, unsigned char *buf, size_t *size)
         {&h.depot_pool, h.depot_used, 0},
         {&h.chans, h.chans_used, h.chans.entry_size ? h.chans.entry_size : h.chan_rec_size},
         {&h.notes, h.notes_used, h.notes.entry_size ? h.notes.entry_size : h.event_size},
-        {&h.threads, h.threads_used, h.thread_slot_size},
     };
     for (size_t i = 0; i < sizeof(secs) / sizeof(secs[0]); i++)
         if (read_span(fd, buf, size, secs[i].s->offset,
                       used_bytes(secs[i].s, secs[i].used, secs[i].stride)) < 0)
+            return -1;
+    uint64_t slots = used_bytes(&h.threads, h.threads_used, h.thread_slot_size);
+    uint64_t ring = (uint64_t)h.ring_events * h.event_size;
+    /* the header is validated later: these are only worth a try when sane */
+    bool stream = h.end_kind != PW_END_RUNNING && h.thread_slot_size > ring && h.ring_events != 0 &&
+                  ring / h.ring_events == h.event_size &&
+                  slots / h.thread_slot_size * ring >= STREAM_MIN;
+    if (stream && __atomic_add_fetch(&stream_fds, 1, __ATOMIC_RELAXED) <= STREAM_FDS_MAX)
+        *keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (stream && *keep < 0)
+        __atomic_fetch_sub(&stream_fds, 1, __ATOMIC_RELAXED);
+    if (*keep < 0) {
+        want_huge(buf, *size, h.threads.offset, slots);
+        return read_span(fd, buf, size, h.threads.offset, slots);
+    }
+    for (uint64_t i = 0; i < slots / h.thread_slot_size; i++)
+        if (read_span(fd, buf, size, h.threads.offset + i * h.thread_slot_size,
+                      h.thread_slot_size - ring) < 0)
             return -1;
     return 0;
 }
@@ -855,12 +1248,17 @@ enum pw_read_status pw_trace_open_fd(int fd, const char *name, struct pw_trace *
     /* zero-filled: parts we do not read must read as zero (unused) */
     size_t size = len ? len : 1;
     unsigned char *buf = big_zalloc(size);
-    if (!buf || read_used(fd, buf, &len) < 0) {
+    int keep = -1;
+    if (!buf || read_used(fd, buf, &len, &keep) < 0) {
         fail(&c, "%s", buf ? strerror(errno) : "out of memory");
         big_free(buf, size);
+        if (keep >= 0) {
+            close(keep);
+            __atomic_fetch_sub(&stream_fds, 1, __ATOMIC_RELAXED);
+        }
         return PW_READ_ERROR;
     }
-    return open_buf(buf, size, len, fd, name, out, err, errlen);
+    return open_buf(buf, size, len, fd, keep, name, out, err, errlen);
 }
 
 enum pw_read_status pw_trace_open(const char *path, struct pw_trace **out, char *err, size_t errlen)
@@ -899,7 +1297,15 @@ void pw_trace_close(struct pw_trace *t)
         free(t->argv[i]);
     free(t->argv);
     free(t->threads);
-    big_free(t->merged, t->merged_size);
+    if (t->lazy)
+        big_free(t->lazy->merged, t->lazy->merged_size);
+    free(t->lazy);
+    free(t->ring_store);
+    free(t->pool_copy);
+    if (t->fd >= 0) {
+        close(t->fd);
+        __atomic_fetch_sub(&stream_fds, 1, __ATOMIC_RELAXED);
+    }
     free(t->notes);
     free(t->chans);
     free(t->chans_by_id);
@@ -947,7 +1353,7 @@ const struct pw_thread_rec *pw_trace_thread(const struct pw_trace *t, size_t i)
 const struct pw_event *pw_trace_thread_events(const struct pw_trace *t, size_t i, size_t *n,
                                               uint64_t *dropped)
 {
-    if (i >= t->nthreads) {
+    if (i >= t->nthreads || read_rings(t) < 0) {
         *n = 0;
         if (dropped)
             *dropped = 0;
@@ -961,8 +1367,9 @@ const struct pw_event *pw_trace_thread_events(const struct pw_trace *t, size_t i
 
 const struct pw_event *pw_trace_events(const struct pw_trace *t, size_t *n)
 {
-    *n = t->nmerged;
-    return t->merged;
+    /* out of memory: nothing to show (the callers print what there is) */
+    *n = build_merged(t) == 0 ? t->lazy->nmerged : 0;
+    return t->lazy->merged;
 }
 
 const struct pw_event *pw_trace_notes(const struct pw_trace *t, size_t *n)

@@ -2,7 +2,9 @@
  * checked access to its sections.  Every field of the file is untrusted; nothing
  * returned here points outside the loaded copy.  A live process may keep writing
  * its trace: the reader takes one snapshot with read(2) and validates records
- * (ring sequence numbers, the park seqlock, publish states). */
+ * (ring sequence numbers, the park seqlock, publish states).  The rings of a
+ * finished process are validated at open but, when they are big, not kept:
+ * they are read again from the file when scanned. */
 #ifndef PW_READER_H
 #define PW_READER_H
 
@@ -53,8 +55,20 @@ const struct pw_thread_rec *pw_trace_thread(const struct pw_trace *t, size_t i);
  * number of events of that thread that were overwritten (ring wrapped). */
 const struct pw_event *pw_trace_thread_events(const struct pw_trace *t, size_t i, size_t *n,
                                               uint64_t *dropped);
-/* All ring events of all threads merged by (time_ns, thread, seq). */
+/* All ring events of all threads merged by (time_ns, thread, seq).  Built on
+ * first use (dump, tests): the model scans with pw_trace_each_event instead. */
 const struct pw_event *pw_trace_events(const struct pw_trace *t, size_t *n);
+/* Calls FN(ARG, e) for each ring event whose kind is in KINDS (a set of
+ * PW_KIND_BIT), in the order of pw_trace_events, without building that array:
+ * a finished trace with big rings is read from its file in chunks, so the cost
+ * is one sequential pass and the memory a few chunks.  Stops at FN's first
+ * non-zero return and returns it; -1 when out of memory. */
+#define PW_KIND_BIT(k) (1ull << (k))
+#define PW_KINDS_ALL UINT64_MAX /* every kind, those of a newer minor version too */
+int pw_trace_each_event(const struct pw_trace *t, uint64_t kinds,
+                        int (*fn)(void *arg, const struct pw_event *e), void *arg);
+/* Time of the newest ring event (the last of pw_trace_events), 0 if none. */
+uint64_t pw_trace_last_event_ns(const struct pw_trace *t);
 /* The notes log (never overwritten): misuse, lock-order edges, held-at-exit... */
 const struct pw_event *pw_trace_notes(const struct pw_trace *t, size_t *n);
 

@@ -1,9 +1,25 @@
 #!/usr/bin/env python3
-"""Analyzer benchmarks: `parkwatch report` on a trace of 10 million events
-(budget 2 s) and on a trace whose report has 1000 findings to symbolize
-(budget 1 s).  Median of 3 runs each; never fails on a slow result.
+"""Analyzer benchmarks, as a table with budgets (median of --runs, default 3;
+never fails on a slow result):
 
-usage: report_bench.py PARKWATCH BIGTRACE
+  report-10M-events          `parkwatch report` on a trace of 10 million ring
+                             events (bigtrace): seconds, events/s (budget
+                             >= 20M/s), peak RSS (budget 64 MiB: the rings of a
+                             finished trace are streamed from the file, so
+                             memory does not grow with the events);
+  bytes-per-event            that trace's size on disk per event (budget 65:
+                             an event record is 64 bytes; headers, thread
+                             records and the stack depot add little);
+  report-1000-findings(-json) a report with 1000 findings to symbolize;
+  report-1000-processes      `parkwatch report` on a directory of 1000 real
+                             traces (pwbench pipe under the shim, 1000 times):
+                             seconds and peak RSS (budget 128 MiB, 128 KiB a
+                             process: the model of each process, its stacks
+                             and notes; no trace is kept whole).
+
+usage: report_bench.py [--runs N] PARKWATCH BIGTRACE [SHIM PWBENCH]
+SHIM and PWBENCH default to their places in the build tree next to PARKWATCH
+and BIGTRACE; without them the 1000-process row is skipped.
 """
 
 import os
@@ -13,34 +29,90 @@ import sys
 import tempfile
 import time
 
+EVENTS = 10_000_000
+PROCESSES = 1000
 
-def median_seconds(cmd, runs=3):
-    times = []
-    for _ in range(runs):
-        start = time.monotonic()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        times.append(time.monotonic() - start)
-    return statistics.median(times)
+
+def run_measured(cmd):
+    """Wall seconds and peak RSS (KiB) of one run of CMD."""
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    return time.monotonic() - start, usage.ru_maxrss
+
+
+def medians(cmd, runs):
+    samples = [run_measured(cmd) for _ in range(runs)]
+    return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples))
+
+
+def make_process_dir(shim, pwbench, out):
+    """PROCESSES traces of a small real program (two threads, a pipe) under the shim."""
+    env = dict(os.environ, LD_PRELOAD=shim, PARKWATCH_OPTIONS="trace_dir=" + out)
+    for _ in range(PROCESSES):
+        subprocess.run([pwbench, "pipe", "0.001"], env=env, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=True)
+
+
+def disk_bytes(path):
+    st = os.stat(path)
+    return st.st_size, st.st_blocks * 512
 
 
 def main(argv):
-    if len(argv) != 3:
+    runs = 3
+    args = argv[1:]
+    if len(args) >= 2 and args[0] == "--runs":
+        runs = int(args[1])
+        args = args[2:]
+    if len(args) not in (2, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    parkwatch, bigtrace = argv[1], argv[2]
+    parkwatch, bigtrace = args[0], args[1]
+    if len(args) == 4:
+        shim, pwbench = args[2], args[3]
+    else:
+        build = os.path.dirname(os.path.dirname(os.path.abspath(parkwatch)))
+        shim = os.path.join(build, "preload", "libparkwatch.so")
+        pwbench = os.path.join(os.path.dirname(os.path.abspath(bigtrace)), "pwbench")
     with tempfile.TemporaryDirectory(prefix="pw-rbench-") as tmp:
         events = os.path.join(tmp, "events.trace")
         findings = os.path.join(tmp, "findings.trace")
-        subprocess.run([bigtrace, "events", "10000000", events], check=True)
+        subprocess.run([bigtrace, "events", str(EVENTS), events], check=True)
         subprocess.run([bigtrace, "findings", "1000", findings], check=True)
-        rows = [
-            ("report-10M-events", [parkwatch, "report", events], 2),
+        print("%-28s %10s %12s %10s  %s" % ("analyzer", "seconds", "figure", "budget", ""))
+
+        def row(name, secs, figure, budget, ok):
+            print("%-28s %10s %12s %10s  %s" % (name, secs, figure, budget,
+                                                "" if ok else "OVER BUDGET"))
+
+        secs, rss = medians([parkwatch, "report", events], runs)
+        rate = EVENTS / secs
+        row("report-10M-events", "%.3f" % secs, "%.1fM ev/s" % (rate / 1e6), ">= 20M", rate >= 20e6)
+        row("report-10M-events-rss", "", "%.1f MiB" % (rss / 1024), "<= 64", rss <= 64 * 1024)
+        size, blocks = disk_bytes(events)
+        row("bytes-per-event", "", "%.1f B" % (size / EVENTS), "<= 65", size / EVENTS <= 65)
+        row("bytes-per-event-allocated", "", "%.1f B" % (blocks / EVENTS), "<= 65",
+            blocks / EVENTS <= 65)
+        for name, cmd, budget in [
             ("report-1000-findings", [parkwatch, "report", findings], 1),
             ("report-1000-findings-json", [parkwatch, "report", "--format", "json", findings], 1),
-        ]
-        print("%-28s %10s %8s" % ("analyzer", "seconds", "budget"))
-        for name, cmd, budget in rows:
-            print("%-28s %10.3f %8d" % (name, median_seconds(cmd), budget))
+        ]:
+            secs, rss = medians(cmd, runs)
+            row(name, "%.3f" % secs, "%.1f MiB" % (rss / 1024), "<= %d s" % budget, secs <= budget)
+        if not (os.access(shim, os.R_OK) and os.access(pwbench, os.X_OK)):
+            print("report-1000-processes: skipped (no %s or %s)" % (shim, pwbench))
+            return 0
+        procs = os.path.join(tmp, "procs")
+        os.mkdir(procs)
+        make_process_dir(shim, pwbench, procs)
+        names = [n for n in os.listdir(procs) if n.endswith(".trace")]
+        used = sum(disk_bytes(os.path.join(procs, n))[1] for n in names)
+        secs, rss = medians([parkwatch, "report", procs], runs)
+        row("report-%d-processes" % len(names), "%.3f" % secs, "%.1f MiB" % (rss / 1024),
+            "<= 128", rss <= 128 * 1024)
+        row("disk-per-process", "", "%.0f KiB" % (used / len(names) / 1024), "", True)
     return 0
 
 

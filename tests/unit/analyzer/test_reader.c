@@ -333,6 +333,99 @@ static void test_file(void)
     synth_free(&s);
 }
 
+/* A finished trace with big rings is streamed from its file (its rings are
+ * read again in chunks when scanned, not kept): everything it serves must be
+ * what the in-memory read of the same bytes serves, wrapped and torn rings
+ * and a ring whose clock went backwards included. */
+struct collected {
+    struct pw_event *v;
+    size_t n, cap;
+};
+
+static int collect(void *arg, const struct pw_event *e)
+{
+    struct collected *c = arg;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 1024;
+        c->v = realloc(c->v, c->cap * sizeof(*c->v));
+    }
+    c->v[c->n++] = *e;
+    return 0;
+}
+
+static void same_scan(struct pw_trace *f, struct pw_trace *m, uint64_t kinds)
+{
+    struct collected a = {0}, b = {0};
+    CHECK(pw_trace_each_event(f, kinds, collect, &a) == 0);
+    CHECK(pw_trace_each_event(m, kinds, collect, &b) == 0);
+    CHECK(a.n == b.n && a.n && memcmp(a.v, b.v, a.n * sizeof(*a.v)) == 0);
+    for (size_t i = 1; i < a.n; i++)
+        CHECK(a.v[i - 1].time_ns <= a.v[i].time_ns);
+    free(a.v);
+    free(b.v);
+}
+
+static void streamed_case(int backwards)
+{
+    enum { THREADS = 5, RING = 1 << 16 }; /* 20 MiB of rings: streamed */
+    struct synth s;
+    CHECK(synth_init(&s, &(struct synth_cfg){.ring_events = RING, .max_threads = THREADS}) == 0);
+    for (uint32_t t = 0; t < THREADS; t++) {
+        struct pw_thread_rec *r = synth_thread(&s, t + 1, "w", PW_TS_EXITED);
+        /* thread 0 wraps its ring; the others interleave in time */
+        uint64_t n = t == 0 ? RING + 1000 : RING / 2 + t;
+        for (uint64_t i = 0; i < n; i++)
+            synth_event(&s, r,
+                        (struct pw_event){.time_ns = 10 * i + t,
+                                          .kind = i % 3 ? PW_EV_COND_SIGNAL : PW_EV_PARK,
+                                          .obj = i % 7,
+                                          .arg = i});
+        if (t == 2)
+            pw_thread_ring(r)[5].seq = 3; /* torn */
+        if (t == 3 && backwards)
+            pw_thread_ring(r)[100].time_ns = 1; /* a clock that went backwards */
+    }
+    s.h->end_kind = PW_END_EXIT;
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/pwstream.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    CHECK(fd >= 0 && write(fd, s.buf, s.len) == (ssize_t)s.len);
+    struct pw_trace *f = NULL, *m = NULL;
+    CHECK(pw_trace_open(path, &f, err, sizeof(err)) == PW_READ_OK);
+    CHECK(open_synth(&s, s.len, &m) == PW_READ_OK);
+    if (f && m) {
+        CHECK(pw_trace_dropped(f) == 1000 + 1 && pw_trace_dropped(m) == 1000 + 1);
+        CHECK(pw_trace_total_events(f) == pw_trace_total_events(m));
+        CHECK(pw_trace_last_event_ns(f) == pw_trace_last_event_ns(m) &&
+              pw_trace_last_event_ns(f) == 10 * (RING + 999));
+        /* scanned first, before anything reads the rings whole */
+        same_scan(f, m, PW_KIND_BIT(PW_EV_COND_SIGNAL));
+        same_scan(f, m, PW_KINDS_ALL);
+        size_t nf, nm;
+        const struct pw_event *ef = pw_trace_events(f, &nf), *em = pw_trace_events(m, &nm);
+        CHECK(nf == nm && nf && memcmp(ef, em, nf * sizeof(*ef)) == 0);
+        for (size_t t = 0; t < THREADS; t++) {
+            uint64_t df, dm;
+            ef = pw_trace_thread_events(f, t, &nf, &df);
+            em = pw_trace_thread_events(m, t, &nm, &dm);
+            CHECK(nf == nm && df == dm && memcmp(ef, em, nf * sizeof(*ef)) == 0);
+        }
+        same_scan(f, m, PW_KIND_BIT(PW_EV_PARK)); /* and after */
+    }
+    pw_trace_close(f);
+    pw_trace_close(m);
+    close(fd);
+    unlink(path);
+    synth_free(&s);
+}
+
+static void test_streamed(void)
+{
+    streamed_case(0);
+    streamed_case(1);
+}
+
 int main(void)
 {
     test_round_trip();
@@ -344,6 +437,7 @@ int main(void)
     test_clamps_and_stacks();
     test_damage();
     test_file();
+    test_streamed();
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
     else
