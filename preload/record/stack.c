@@ -28,7 +28,10 @@
  * interposers), and its local address space reads memory through
  * safe_access_mem, which validates without any fd (process_vm_readv on our
  * own pid) and never calls libunwind's validation.  libgcc's unwinder stops
- * at a frame without unwind information and touches no fd. */
+ * at a frame without unwind information and touches no fd: where it does, the
+ * capture goes on with libunwind, as every later one would (in a fork child,
+ * where libunwind is off, with the frame pointers, validated the same way),
+ * so that a thread's first stacks are as deep as its later ones. */
 #define UNW_LOCAL_ONLY
 #include <errno.h>
 #include <libunwind.h>
@@ -224,10 +227,18 @@ static void sc_fill(uint64_t cfa, uint64_t ra, void *const *ip, const uint64_t *
 
 /* ---- unwinding */
 
+/* libgcc's, exported by libgcc_s (not in its public header): the FDE covering
+ * PC, NULL when no module has unwind information for it. */
+struct dwarf_eh_bases {
+    void *tbase, *dbase, *func;
+};
+extern const void *_Unwind_Find_FDE(void *pc, struct dwarf_eh_bases *bases);
+
 struct walk {
     void **ip;
     uint64_t *cfa;
     int n, want;
+    uint64_t fp; /* the last frame's frame pointer (rbp) */
 };
 
 static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
@@ -240,18 +251,57 @@ static _Unwind_Reason_Code walk_frame(struct _Unwind_Context *ctx, void *arg)
         return _URC_END_OF_STACK;
     w->ip[w->n] = ip;
     w->cfa[w->n] = cfa;
+    w->fp = (uint64_t)_Unwind_GetGR(ctx, 6); /* DWARF register 6: rbp */
     return ++w->n == w->want ? _URC_END_OF_STACK : _URC_NO_REASON;
 }
 
 /* libgcc's unwinder, as backtrace() runs it, keeping each frame's CFA.  Frame
- * 0 is the caller of _Unwind_Backtrace (inlined here: pw_stack_capture). */
-static inline __attribute__((always_inline)) unsigned walk(void **ip, uint64_t *cfa, int want)
+ * 0 is the caller of _Unwind_Backtrace (inlined here: pw_stack_capture).
+ * *STUCK is set when it stopped at a frame without unwind information (libgcc
+ * neither guesses nor goes on there), with that frame's frame pointer: an end
+ * of the stack has unwind information saying so (_start, clone). */
+static inline __attribute__((always_inline)) unsigned walk(void **ip, uint64_t *cfa, int want,
+                                                           uint64_t *stuck)
 {
     struct walk w = {.ip = ip, .cfa = cfa, .want = want};
-    _Unwind_Backtrace(walk_frame, &w);
+    _Unwind_Reason_Code rc = _Unwind_Backtrace(walk_frame, &w);
     if (w.n > 1 && w.ip[w.n - 1] == NULL)
         w.n--; /* libgcc reports a NULL frame above _start */
+    else if (rc == _URC_END_OF_STACK && w.n > 0 && w.n < want && w.fp != 0) {
+        /* the ends of a stack (_start, clone's child) clear rbp, as the ABI
+         * asks: no lookup there, on every capture.  ip - 1: a return address
+         * may be just past its function's end. */
+        struct dwarf_eh_bases bases;
+        if (_Unwind_Find_FDE((char *)w.ip[w.n - 1] - 1, &bases) == NULL)
+            *stuck = w.fp;
+    }
     return (unsigned)w.n;
+}
+
+/* Beyond a frame without unwind information by its frame pointer FP (that
+ * frame's rbp: the saved rbp of its caller at FP, the return address above
+ * it), frames N.. of IP and CFA, as far as the chain goes up the stack.  Each
+ * read is checked by the kernel (pw_mem_read: no fd, no signal); each frame
+ * must lie above the last one, and not far; and each return address must be
+ * code with unwind information: an optimised caller keeps no frame pointer,
+ * and its rbp, followed, reads garbage (a thread's descriptor, above its
+ * stack), which this ends.  Two frames without unwind information in a row
+ * end the walk too: the price of never guessing. */
+static unsigned fp_walk(void **ip, uint64_t *cfa, unsigned n, unsigned want, uint64_t fp)
+{
+    uint64_t below = n ? cfa[n - 1] : 0;
+    struct dwarf_eh_bases bases;
+    while (n < want && fp >= below && fp - below < (1u << 20) && (fp & 7) == 0) {
+        uint64_t fr[2]; /* saved rbp, return address */
+        if (!pw_mem_read(fr, fp, sizeof fr) || fr[1] < 4096 ||
+            _Unwind_Find_FDE((void *)(uintptr_t)(fr[1] - 1), &bases) == NULL)
+            break;
+        ip[n] = (void *)(uintptr_t)fr[1];
+        cfa[n++] = fp + 16; /* the return address sits at cfa - 8, as for libgcc's */
+        below = fp + 16;
+        fp = fr[0];
+    }
+    return n;
 }
 
 /* Must be called with the guard raised (the unwinders take locks through our
@@ -273,12 +323,23 @@ __attribute__((noinline)) uint32_t pw_stack_capture(void)
     int want = (int)(pw_cfg.stack_depth + PW_SKIP_ROOM);
     bool early = pw_tls.captures < PW_BT_CUTOFF || no_libunwind;
     bool fill = early || sc_want_fill(cfa, ra);
-    unsigned n;
+    unsigned n = 0;
+    uint64_t stuck = 0;
     if (fill) {
         if (early)
             pw_tls.captures++;
-        n = walk(buf, cfas, want);
-    } else {
+        n = walk(buf, cfas, want, &stuck);
+    }
+    if (stuck != 0 && no_libunwind) {
+        /* a fork child (see no_libunwind): the frame pointers, validated */
+        n = fp_walk(buf, cfas, n, (unsigned)want, stuck);
+    } else if (!fill || stuck != 0) {
+        /* libunwind goes on where libgcc stopped (it guesses from the frame
+         * pointer and, through safe_access_mem, validates without an fd): the
+         * same stack as every later capture gives, at the price of its first
+         * call in this thread (see the top) for such threads only.  Without
+         * the CFAs no cache entry is filled here. */
+        fill = false;
         nofd = 1;
         int got = unw_backtrace(buf, want);
         nofd = 0;
@@ -321,7 +382,7 @@ uint32_t pw_stack_of_pcs(const uint64_t *pcs, unsigned n)
 void pw_stack_warmup(void)
 {
     void *buf[4];
-    uint64_t cfa[4];
-    walk(buf, cfa, 4);
+    uint64_t cfa[4], stuck = 0;
+    walk(buf, cfa, 4, &stuck);
     unw_setup();
 }
