@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A process's exit status under a plain LD_PRELOAD, with no `parkwatch run`
 to patch it after waitpid and no watchdog sidecar: the post-mortem report
-shows the status of a return from main and of exit(), and says nothing it
-cannot know for _exit (which runs no exit handler).
+shows the status of a return from main and of exit(), also in a fork child,
+and says nothing it cannot know for _exit (which runs no exit handler).
 
 usage: exit_status.py PARKWATCH SHIM VICTIM   (VICTIM: tests/progs/exit_status.c)
 """
@@ -51,7 +51,16 @@ def main(argv):
         doc = json.loads(run([parkwatch, "report", "--format", "json", d]).stdout)
         got = [(pr["end"], pr.get("status")) for pr in doc["processes"]]
         assert got == [("unknown", None)], "_exit 5: report %s" % got
-        return "; ".join(seen) + "; _exit 5 -> unknown"
+        # a fork child inherits the handler and has its own trace
+        d = os.path.join(tmp, "fork")
+        os.mkdir(d)
+        p = run([victim, "fork", "4"], env=shim_env(shim, d))
+        assert p.returncode == 0 and p.stdout.decode() == "child left with 4\n", \
+            "fork 4: exit status %d, output %r" % (p.returncode, p.stdout)
+        doc = json.loads(run([parkwatch, "report", "--format", "json", d]).stdout)
+        got = sorted((pr["end"], pr.get("status")) for pr in doc["processes"])
+        assert got == [("exit", 0), ("exit", 4)], "fork 4: report %s" % got
+        return "; ".join(seen) + "; _exit 5 -> unknown; fork: parent 0, child 4"
 
     return in_scratch("pw-exit-status-", body)
 

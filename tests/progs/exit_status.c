@@ -1,12 +1,14 @@
 /* How the process ends, by argument: "return N" returns N from main, "exit N"
- * calls exit(N) from a thread other than main's caller chain (a helper
- * function), "_exit N" calls _exit(N).  Under a plain LD_PRELOAD (no `parkwatch
+ * calls exit(N) from a helper function, "_exit N" calls _exit(N), "fork N"
+ * forks a child that calls exit(N) while the parent waits for it and
+ * returns 0 (a fork child inherits the exit handlers, with its own trace).  Under a plain LD_PRELOAD (no `parkwatch
  * run` to patch the status after waitpid) the trace must still hold the status
  * of a normal exit (tests/e2e/exit_status.py). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
@@ -22,13 +24,26 @@ static void leave(const char *how, int code)
 int main(int argc, char **argv)
 {
     if (argc != 3) {
-        fprintf(stderr, "usage: exit_status return|exit|_exit N\n");
+        fprintf(stderr, "usage: exit_status return|exit|_exit|fork N\n");
         return 2;
     }
     int code = atoi(argv[2]);
     /* a recorded lock, so the trace has something in it */
     pthread_mutex_lock(&m);
     pthread_mutex_unlock(&m);
+    if (strcmp(argv[1], "fork") == 0) {
+        pid_t child = fork();
+        if (child == 0) {
+            pthread_mutex_lock(&m);
+            pthread_mutex_unlock(&m);
+            exit(code);
+        }
+        int st;
+        if (child < 0 || waitpid(child, &st, 0) != child || !WIFEXITED(st))
+            return 99;
+        printf("child left with %d\n", WEXITSTATUS(st));
+        return 0;
+    }
     printf("leaving by %s %d\n", argv[1], code);
     fflush(stdout);
     leave(argv[1], code);
