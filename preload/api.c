@@ -187,11 +187,20 @@ static void report_thread(const struct pw_thread_rec *t)
     char line[400];
     size_t n = pw_append(line, 0, sizeof line, "  T");
     n = pw_append_u64(line, n, sizeof line, t->serial);
-    n = pw_append(line, n, sizeof line, " '");
+    /* named as the reports name threads (analyzer/model pw_thread_rec_name):
+     * the main thread is 'main'; a name only inherited from the program says
+     * nothing and is left out */
     char name[PW_THREAD_NAME_MAX];
-    pw_strlcpy(name, t->name, sizeof name);
-    n = pw_append(line, n, sizeof line, name);
-    n = pw_append(line, n, sizeof line, "' tid ");
+    pw_strlcpy(name, t->flags & PW_TF_MAIN ? "main" : t->name, sizeof name);
+    if (!(t->flags & PW_TF_MAIN) &&
+        strncmp(name, program_invocation_short_name, PW_THREAD_NAME_MAX - 1) == 0)
+        name[0] = '\0';
+    if (name[0] != '\0') {
+        n = pw_append(line, n, sizeof line, " '");
+        n = pw_append(line, n, sizeof line, name);
+        n = pw_append(line, n, sizeof line, "'");
+    }
+    n = pw_append(line, n, sizeof line, " tid ");
     n = pw_append_u64(line, n, sizeof line, (uint64_t)(t->tid > 0 ? t->tid : 0));
     if (t->parent_serial != 0) {
         n = pw_append(line, n, sizeof line, " (created by T");

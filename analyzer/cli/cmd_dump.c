@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model.h"
 #include "parkwatch/ops.h"
 #include "reader.h"
 #include "symbolize.h"
@@ -160,8 +161,12 @@ static void dump_threads(const struct pw_trace *t, struct idset *ids)
         char flags[128], parent[16] = "0";
         if (r->parent_serial)
             snprintf(parent, sizeof(parent), "T%u", r->parent_serial);
-        printf("thread T%u tid=%d name=%s state=%s flags=%s parent=%s created_by=%u\n", r->serial,
-               r->tid, r->name[0] ? r->name : "-", r->state == PW_TS_ALIVE ? "alive" : "exited",
+        /* the thread as the reports name it, then its record's raw name */
+        char name[PW_THREAD_NAME_MAX + 8], label[PW_THREAD_NAME_MAX + 32];
+        pw_thread_rec_name(pw_trace_header(t)->exe, r, name, sizeof(name));
+        printf("thread %s tid=%d name=%s state=%s flags=%s parent=%s created_by=%u\n",
+               pw_thread_label_of(r->serial, name, label, sizeof(label)), r->tid,
+               r->name[0] ? r->name : "-", r->state == PW_TS_ALIVE ? "alive" : "exited",
                fmt_flags(r->flags, flags, sizeof(flags)), parent, r->create_stack);
         idset_add(ids, r->create_stack);
         idset_add(ids, r->exit_stack);

@@ -47,8 +47,7 @@ static uint32_t parse_serial(const char *s)
     char *end;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    return s[0] >= '0' && s[0] <= '9' && !*end && !errno && v && v <= UINT32_MAX ? (uint32_t)v
-                                                                                : 0;
+    return s[0] >= '0' && s[0] <= '9' && !*end && !errno && v && v <= UINT32_MAX ? (uint32_t)v : 0;
 }
 
 static int parse(int argc, char **argv, struct topts *o)

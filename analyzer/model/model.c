@@ -329,17 +329,6 @@ static enum pw_obj_type held_type(uint8_t raw)
     return t < PW_OBJ__COUNT ? (enum pw_obj_type)t : PW_OBJ_MUTEX;
 }
 
-/* A thread that never set a name carries the program's comm, inherited from the
- * main thread: that says nothing about the thread, its serial says more. */
-static bool inherited_name(const struct pw_process *p, const struct pw_thread_rec *r)
-{
-    const char *exe = p->exe ? strrchr(p->exe, '/') : NULL;
-    exe = exe ? exe + 1 : p->exe;
-    if (!exe)
-        return false;
-    return strncmp(r->name, exe, PW_THREAD_NAME_MAX - 1) == 0;
-}
-
 static void init_thread(struct pw_process *p, struct pw_thread *t, const struct pw_thread_rec *r)
 {
     t->proc = p;
@@ -355,14 +344,39 @@ static void init_thread(struct pw_process *p, struct pw_thread *t, const struct 
     t->create_stack = r->create_stack;
     t->exit_stack = r->exit_stack;
     t->parks = r->parks;
+    pw_thread_rec_name(p->exe, r, t->name, sizeof(t->name));
+    if (!t->name[0])
+        snprintf(t->name, sizeof(t->name), "T%u", r->serial);
+}
+
+void pw_thread_rec_name(const char *exe, const struct pw_thread_rec *r, char *out, size_t len)
+{
+    const char *base = exe ? strrchr(exe, '/') : NULL;
+    base = base ? base + 1 : exe;
     /* the main thread's recorded name is the program's comm: "main" says more,
      * as in a goroutine dump */
-    if (t->is_main)
-        snprintf(t->name, sizeof(t->name), "main");
-    else if (r->name[0] && !inherited_name(p, r))
-        snprintf(t->name, sizeof(t->name), "%.15s", r->name);
+    if (r->flags & PW_TF_MAIN)
+        snprintf(out, len, "main");
+    else if (r->name[0] && !(base && strncmp(r->name, base, PW_THREAD_NAME_MAX - 1) == 0))
+        snprintf(out, len, "%.15s", r->name);
     else
-        snprintf(t->name, sizeof(t->name), "T%u", r->serial);
+        snprintf(out, len, "%s", "");
+}
+
+const char *pw_thread_label_of(uint32_t serial, const char *name, char *buf, size_t len)
+{
+    if (name[0])
+        snprintf(buf, len, "T%u '%s'", serial, name);
+    else
+        snprintf(buf, len, "T%u", serial);
+    return buf;
+}
+
+const char *pw_thread_label(const struct pw_thread *t, char *buf, size_t len)
+{
+    char bare[16];
+    snprintf(bare, sizeof(bare), "T%u", t->serial);
+    return pw_thread_label_of(t->serial, strcmp(t->name, bare) == 0 ? "" : t->name, buf, len);
 }
 
 /* A poll park: the channels of its set become members of the pollset object. */

@@ -87,6 +87,18 @@ enum pw_thread_view {
 #undef PW_X
 };
 
+/* The one naming rule for threads, shared by dump and every report: the main
+ * thread is "main" (its recorded name is the program's); another thread is its
+ * pthread name, unless that is only the program's name it inherited (it then
+ * says nothing about the thread); "" when it has none.  EXE is the process's
+ * executable path (may be NULL). */
+void pw_thread_rec_name(const char *exe, const struct pw_thread_rec *r, char *out, size_t len);
+/* "T3 'worker'", or "T3" for a thread without a name: a thread as dump and the
+ * text report introduce it (pw_thread.name stays the bare name, or "T3").
+ * The _of form takes a name from pw_thread_rec_name. */
+const char *pw_thread_label(const struct pw_thread *t, char *buf, size_t len);
+const char *pw_thread_label_of(uint32_t serial, const char *name, char *buf, size_t len);
+
 enum pw_thread_view pw_thread_view(const struct pw_thread *t);
 const char *pw_thread_state_str(enum pw_thread_view s);
 /* "read(fd 7: pipe:[1234])", "futex", "syscall 999" for a thread the kernel saw

@@ -176,6 +176,7 @@ static json_t *fthread_json(const struct pw_report *r, const struct pw_finding *
     json_t *o = json_object();
     pw_json_set(o, "tid", json_integer(t->tid));
     pw_json_set(o, "name", pw_json_str(t->name));
+    pw_json_set(o, "serial", json_integer(t->serial)); /* T<serial> in text and dump */
     pw_json_set(o, "op", op_json(t));
     pw_json_set(o, "object", object_id_json(t));
     pw_json_set(o, "stack", stack_json(r, tr, ft->stack));

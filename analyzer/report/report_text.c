@@ -74,6 +74,11 @@ static const char *plural(size_t n)
     return n == 1 ? "" : "s";
 }
 
+/* A thread as the report introduces it, "T2 'worker'" (pw_thread_label: the
+ * naming dump uses too); LB is a buffer of LABEL_LEN. */
+#define LABEL_LEN 48
+#define LABEL(t, lb) pw_thread_label((t), (lb), LABEL_LEN)
+
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -186,7 +191,8 @@ static void print_names(FILE *f, const struct member *v, size_t n, const bool *i
     for (size_t i = 0; i < n && k < MAX_NAMES; i++) {
         if (!in[i])
             continue;
-        fprintf(f, "%s%s%s%s (tid %d)", k ? ", " : "", sgr(f, SGR_CYAN), v[i].t->name,
+        char lb[LABEL_LEN];
+        fprintf(f, "%s%s%s%s (tid %d)", k ? ", " : "", sgr(f, SGR_CYAN), LABEL(v[i].t, lb),
                 sgr(f, SGR_OFF), v[i].t->tid);
         k++;
     }
@@ -244,7 +250,8 @@ static void print_group(struct tw *w, const struct member *v, size_t n, const bo
     if (w->names_only)
         return;
     char as[96], as2[256];
-    snprintf(as, sizeof as, "%s (tid %d)", m->t->name, m->t->tid);
+    char lb[LABEL_LEN];
+    snprintf(as, sizeof as, "%s (tid %d)", LABEL(m->t, lb), m->t->tid);
     if (m->stack)
         print_stack(w, m->stack, as);
     if (m->stack2 && m->lock2) {
@@ -263,7 +270,7 @@ static void print_group(struct tw *w, const struct member *v, size_t n, const bo
     if (!t->create_stack)
         return;
     if (t->parent)
-        fprintf(w->f, "    created by %s (tid %d) at:\n", t->parent->name, t->parent->tid);
+        fprintf(w->f, "    created by %s (tid %d) at:\n", LABEL(t->parent, lb), t->parent->tid);
     else
         fputs("    created at:\n", w->f);
     snprintf(as2, sizeof as2, "%s created at", as);
@@ -304,8 +311,9 @@ static int print_members(struct tw *w, const struct member *v, size_t n)
 static void print_held(struct tw *w, const struct pw_fheld *h)
 {
     const char *sym = pw_report_object_symbol(w->r, h->o);
+    char lb[LABEL_LEN];
     fprintf(w->f, "\n  %s%s%s%s held by %s (tid %d)", h->o->id, sym ? " (" : "", sym ? sym : "",
-            sym ? ")" : "", h->t->name, h->t->tid);
+            sym ? ")" : "", LABEL(h->t, lb), h->t->tid);
     const struct pw_frame *v;
     size_t n = h->stack ? pw_frames_get(w->r->frames, w->trace, h->stack, &v) : 0;
     if (!n) {
@@ -321,8 +329,8 @@ static void print_held(struct tw *w, const struct pw_fheld *h)
     else if (fr->module)
         fprintf(w->f, " since %s+0x%llx", base_name(fr->module),
                 (unsigned long long)fr->module_offset);
-    char as[96];
-    snprintf(as, sizeof as, "%s taken by %s (tid %d)", h->o->id, h->t->name, h->t->tid);
+    char as[160];
+    snprintf(as, sizeof as, "%s taken by %s (tid %d)", h->o->id, LABEL(h->t, lb), h->t->tid);
     if (n == 1 || seen(w, h->stack, as)) {
         fputc('\n', w->f);
         return;
@@ -456,8 +464,9 @@ static int print_finding(const struct pw_report *r, FILE *f, const struct pw_fin
         print_held(&w, &fd->held[i]);
     for (size_t i = 0; i < fd->nsends && !w.names_only; i++) {
         const struct pw_fsend *sd = &fd->sends[i];
+        char lb[LABEL_LEN];
         if (sd->t)
-            fprintf(f, "\n  %s last sent into by %s (tid %d) at:\n", sd->o->id, sd->t->name,
+            fprintf(f, "\n  %s last sent into by %s (tid %d) at:\n", sd->o->id, LABEL(sd->t, lb),
                     sd->t->tid);
         else
             fprintf(f, "\n  %s last sent into at:\n", sd->o->id);
@@ -551,7 +560,8 @@ static void print_unfollowed_thread(struct tw *w, const struct pw_thread *t)
 {
     const struct pw_process *p = t->proc;
     char buf[256];
-    fprintf(w->f, "  %s (tid %d) ", t->name, t->tid);
+    char lb[LABEL_LEN];
+    fprintf(w->f, "  %s (tid %d) ", LABEL(t, lb), t->tid);
     if (pw_thread_blocked_in(t, buf, sizeof(buf)))
         fprintf(w->f, "blocked in %s %s:\n", buf, at_end(p));
     else if (t->ktask)
@@ -566,11 +576,11 @@ static void print_unfollowed_thread(struct tw *w, const struct pw_thread *t)
     if (!t->create_stack)
         return;
     if (t->parent)
-        fprintf(w->f, "    created by %s (tid %d) at:\n", t->parent->name, t->parent->tid);
+        fprintf(w->f, "    created by %s (tid %d) at:\n", LABEL(t->parent, lb), t->parent->tid);
     else
         fputs("    created at:\n", w->f);
     char as[96];
-    snprintf(as, sizeof as, "%s (tid %d) created at", t->name, t->tid);
+    snprintf(as, sizeof as, "%s (tid %d) created at", LABEL(t, lb), t->tid);
     print_stack(w, t->create_stack, as);
 }
 

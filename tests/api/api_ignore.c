@@ -32,13 +32,13 @@ static int parked;
 /* Each thread function waits itself, so that its own name is the park
  * stack's innermost frame; noipa keeps the compiler from folding the
  * identical functions into one. */
-#define PARK_FOREVER()                          \
-    do {                                        \
-        pthread_mutex_lock(&mu);                \
-        parked++;                               \
-        pthread_cond_broadcast(&seen);          \
-        for (;;)                                \
-            pthread_cond_wait(&never, &mu);     \
+#define PARK_FOREVER()                      \
+    do {                                    \
+        pthread_mutex_lock(&mu);            \
+        parked++;                           \
+        pthread_cond_broadcast(&seen);      \
+        for (;;)                            \
+            pthread_cond_wait(&never, &mu); \
     } while (0)
 
 __attribute__((noipa)) static void *leaky_worker(void *arg)

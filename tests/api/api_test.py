@@ -68,11 +68,11 @@ def lineage(shim, program):
     need(len(blamed) == 2 and "verify_none(transitive)" in blamed[0]
          and "verify_none(queue)" in blamed[1], "only 'transitive' and 'queue' are reported")
     # each report names the leaked thread, what it waits in and on, and its frames
-    need("grandchild (tid" in err and "parked in cond-wait on cond#1 (&grand_gate" in err,
+    need("'grandchild' (tid" in err and "parked in cond-wait on cond#1 (&grand_gate" in err,
          "the grandchild's line")
-    need("consumer (tid" in err and "parked in queue-recv on queue 'jobs'" in err,
+    need("'consumer' (tid" in err and "parked in queue-recv on queue 'jobs'" in err,
          "the consumer's line names the queue")
-    need("pool (tid" not in err and "poolchild" not in err and "late (tid" not in err,
+    need("'pool' (tid" not in err and "poolchild" not in err and "'late' (tid" not in err,
          "threads outside the case's lineage are not blamed")
     need("#0 park_on_gate (" in err
          and "#0 consumer_main (" in err, "symbolized park frames")
@@ -106,7 +106,7 @@ def exit_status(shim, program):
             need(reported == (leak and opts != ""), "%s [%s]: report on stderr is %s"
                  % (mode, opts, reported))
             if reported:
-                need("1 thread(s) parked forever at exit" in err and "leaker (tid" in err
+                need("1 thread(s) parked forever at exit" in err and "'leaker' (tid" in err
                      and "parked in cond-wait" in err and "#0 park_on_gate (" in err,
                      "%s: the report names the leaker, symbolized" % mode)
     return 0
@@ -182,8 +182,8 @@ def ignore_current(parkwatch, shim, program):
     need(out == "before: 1\nignored: 0\nafter: 1\n", "verify_none results")
     blocks = err.split("parkwatch: verify_none(")
     need(len(blocks) == 3, "two reports")
-    need("old (tid" in blocks[1] and "new (tid" not in blocks[1], "the first names the old thread")
-    need("new (tid" in blocks[2] and "old (tid" not in blocks[2],
+    need("'old' (tid" in blocks[1] and "'new' (tid" not in blocks[1], "the first names the old thread")
+    need("'new' (tid" in blocks[2] and "'old' (tid" not in blocks[2],
          "the last names only the thread started after ignore_current")
     return 0
 

@@ -66,7 +66,8 @@ class Victim:
 
 def fifo_reader_shown(text, where):
     """fiforeader blocked in read() on the fifo, with its stack."""
-    m = re.search(r"fiforeader \(tid \d+\)[^\n]* in read\(fd \d+: [^)\n]*/fifo[^)\n]*\)", text)
+    # `stack` names it "fiforeader", the text report "T3 'fiforeader'"
+    m = re.search(r"fiforeader'? \(tid \d+\)[^\n]* in read\(fd \d+: [^)\n]*/fifo[^)\n]*\)", text)
     assert m, "%s: fiforeader is not shown blocked in read on the fifo:\n%s" % (where, text)
     after = text[m.end():]
     assert "wait_for_fifo_data" in after and "fifo_reader" in after, \
@@ -245,10 +246,10 @@ def report_pid(parkwatch, shim, victim, tmp):
         text = p.stdout.decode(errors="replace")
         assert p.returncode == 0, "report --pid exited %d: %s" % (p.returncode, p.stderr)
         assert "is still running; threads parked now" in text, text
-        assert re.search(r"2 threads parked in pipe-read on pipe#\d+ for \d+ ms: pipeworker", text), \
+        assert re.search(r"2 threads parked in pipe-read on pipe#\d+ for \d+ ms: T\d+ 'pipeworker'", text), \
             text
-        assert re.search(r"fiforeader \(tid \d+\) blocked in read\(fd \d+: ", text), text
-        assert re.search(r"main \(tid \d+\) blocked in pause", text), text
+        assert re.search(r"T\d+ 'fiforeader' \(tid \d+\) blocked in read\(fd \d+: ", text), text
+        assert re.search(r"T1 'main' \(tid \d+\) blocked in pause", text), text
         j = pwtest.run([parkwatch, "report", "--format", "json", "--pid", str(v.p.pid)])
         rep = json.loads(j.stdout)
         states = sorted(t["state"] for t in rep["processes"][0]["threads"])

@@ -343,10 +343,12 @@ static void test_text(void)
     /* the leak names the channel as its cause and does not repeat its stacks */
     CHECK(strstr(s, "  cause: channel-never-closed pipe#2 (finding 1)\n"));
     CHECK(strstr(s, "  related: finding 2 (thread-leak)\n"));
-    CHECK(strstr(s, "  3 threads parked in pipe-read on pipe#2 for 1200 ms: worker (tid 5002), "
-                    "worker (tid 5003), worker (tid 5004)\n"));
+    /* threads named as dump names them: T<serial> and the name */
+    CHECK(strstr(s,
+                 "  3 threads parked in pipe-read on pipe#2 for 1200 ms: T2 'worker' (tid 5002), "
+                 "T3 'worker' (tid 5003), T4 'worker' (tid 5004)\n"));
     CHECK(strstr(s, "      #0 fake_worker_main ("));
-    CHECK(strstr(s, "    created by main (tid 5001) at:\n      #0 fake_pool_start ("));
+    CHECK(strstr(s, "    created by T1 'main' (tid 5001) at:\n      #0 fake_pool_start ("));
     CHECK(strstr(s, "  chain: worker (pipe-read pipe#2) -> write end held by main"));
     CHECK(strstr(s, "  hint: close the write end"));
     /* grouped: the park stack once per finding, not once per thread */
@@ -370,7 +372,7 @@ static void test_text(void)
     CHECK(strstr(s, head));
     CHECK(strstr(s, "  3 threads parked in pipe-read on pipe#2 for "));
     /* not parked and nobody asked the kernel: unknown, never "running" by default */
-    CHECK(strstr(s, "  main (tid 5001) unknown\n"));
+    CHECK(strstr(s, "  T1 'main' (tid 5001) unknown\n"));
     CHECK(strstr(s, "parkwatch: no findings in 1 process; 4 threads"));
     free(s);
 }
