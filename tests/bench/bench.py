@@ -16,15 +16,18 @@ import subprocess
 import sys
 import tempfile
 
-# name -> overhead budget (parkwatch time / native time)
+# name -> overhead budget (parkwatch time / native time), issue 17's: the
+# uncontended floor is about 1.3x (one indirect call and a TLS update per
+# call); nogap is the contended shape with nothing between unlock and lock
 BUDGETS = [
-    ("uncontended", 2.5),
-    ("contended", 1.5),
-    ("condq", 1.3),
-    ("pipe", 1.1),
-    ("churn", 1.5),
-    ("parkonce", 2.0),
-    ("nested", 3.0),
+    ("uncontended", 1.4),
+    ("contended", 1.3),
+    ("nogap", 1.3),
+    ("condq", 1.05),
+    ("pipe", 1.05),
+    ("churn", 1.2),
+    ("parkonce", 1.25),
+    ("nested", 1.8),
     ("futex", 1.1),
     ("syscall", 1.1),
 ]

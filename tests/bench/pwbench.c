@@ -20,6 +20,7 @@
 #define BENCHMARKS(X)                                                                 \
     X(uncontended, 20000000L, "uncontended mutex lock+unlock pairs")                  \
     X(contended, 4000000L, "mutex lock+unlock pairs per thread, 2 threads")           \
+    X(nogap, 5000000L, "the same, nothing between unlock and lock (5M pairs each)")   \
     X(condq, 1000000L, "items through a bounded cond queue, 1 producer 1 consumer")   \
     X(pipe, 20000L, "pipe ping-pong round trips between 2 threads")                   \
     X(churn, 3000L, "pthread_create + pthread_join")                                  \
@@ -82,6 +83,33 @@ static void run_pair(void *(*fn)(void *), void *a, void *(*fn2)(void *), void *b
 static void bench_contended(long n)
 {
     run_pair(contender, &n, contender, &n);
+}
+
+/* ---- nogap: the same with nothing at all between unlock and the next lock
+ * (the shape of most independent lock benchmarks).  The lock word is free
+ * only for the few instructions between a holder's unlock and its own next
+ * lock, so the other thread's lock nearly always finds it taken: every
+ * instruction a tool adds between a failed attempt and the real lock widens
+ * the window in which both threads fight over it. */
+
+static pthread_mutex_t nogap_m = PTHREAD_MUTEX_INITIALIZER;
+static long nogap_count; /* only touched under nogap_m */
+
+static void *nogap_loop(void *arg)
+{
+    long n = *(long *)arg;
+    for (long i = 0; i < n; i++) {
+        pthread_mutex_lock(&nogap_m);
+        nogap_count++;
+        pthread_mutex_unlock(&nogap_m);
+    }
+    return NULL;
+}
+
+static void bench_nogap(long n)
+{
+    run_pair(nogap_loop, &n, nogap_loop, &n);
+    sink = nogap_count;
 }
 
 /* ---- condq: bounded queue, producer and consumer park on conds when it is
