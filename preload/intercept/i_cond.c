@@ -39,6 +39,14 @@ static void cond_wait_cancelled(void *p)
         pw_lock_retaken(ctx->t, (uint64_t)(uintptr_t)ctx->m, PW_OBJ_MUTEX, ctx->pc);
 }
 
+/* Threads inside a wait on C: glibc counts them in the upper bits of __wrefs
+ * (a waiter holds a reference from before it releases the mutex until it has
+ * left; destroy waits for the count to drop to zero). */
+static inline unsigned cond_waiters(pthread_cond_t *c)
+{
+    return PW_LOAD_RELAXED(&c->__data.__wrefs) >> 3;
+}
+
 static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
 {
     return abs != NULL ? PW_REAL(pthread_cond_timedwait)(c, m, abs)
@@ -62,7 +70,11 @@ static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct ti
         if (!pw_held_pop(ctx.t, (uint64_t)(uintptr_t)m))
             pw_lock_misuse(PW_MISUSE_COND_MUTEX_NOT_HELD, PW_OBJ_COND, (uint64_t)(uintptr_t)c,
                            (uint64_t)(uintptr_t)m);
-        if (ctx.op == PW_OP_COND_WAIT)
+        /* the check scans every thread record ever used (a cache miss each):
+         * only a cond other threads are inside a wait on can have a waiter
+         * with another mutex (parkonce: 2000 short threads made each wait
+         * scan up to 2000 records, half the instructions of the benchmark) */
+        if (ctx.op == PW_OP_COND_WAIT && cond_waiters(c) != 0)
             pw_cond_wait_check((uint64_t)(uintptr_t)c, (uint64_t)(uintptr_t)m);
         pw_park_begin(ctx.t, ctx.op, abs != NULL ? PW_PARK_TIMED : 0, ctx.obj, obj2, -1,
                       pw_stack_capture());
@@ -98,14 +110,6 @@ PW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
     if (!pw_on())
         return PW_REAL(pthread_cond_timedwait)(c, m, abs);
     return cond_wait_work(c, m, abs, (uint64_t)(uintptr_t)__builtin_return_address(0));
-}
-
-/* Threads inside a wait on C: glibc counts them in the upper bits of __wrefs
- * (a waiter holds a reference from before it releases the mutex until it has
- * left; destroy waits for the count to drop to zero). */
-static inline unsigned cond_waiters(pthread_cond_t *c)
-{
-    return PW_LOAD_RELAXED(&c->__data.__wrefs) >> 3;
 }
 
 /* A run of signals by one thread on one cond costs a compare, unless the cond
