@@ -25,6 +25,16 @@ struct pw_tls {
     uint32_t trampoline; /* 1 when the thread runs under our start trampoline */
     int32_t spare_slot;  /* slot + 1 kept from a failed pthread_create, 0 = none */
     uint64_t last_cond;  /* last cond this thread signalled (COND_SIGNAL dedup) */
+    /* A contended mutex got within its probe (i_mutex.c): the park's events
+     * are written to the ring after the thread's next unlock, or before its
+     * next event, whichever comes first, so that none of that work runs while
+     * the lock is held.
+     * pend_obj 0: none.  Times are CLOCK_MONOTONIC: a fork child, whose trace
+     * starts later, drops a pending park of its parent's. */
+    uint64_t pend_obj;
+    uint64_t pend_since, pend_until;
+    uint32_t pend_stack;
+    int32_t pend_result;
 };
 
 extern __thread struct pw_tls pw_tls __attribute__((tls_model("initial-exec")));

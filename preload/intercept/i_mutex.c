@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/single_threaded.h>
+#include <time.h>
 
 #include "event.h"
 #include "init.h"
@@ -15,6 +16,8 @@
 #include "stack.h"
 #include "threads.h"
 #include "tls.h"
+#include "tracefile.h"
+#include "util.h"
 
 /* PC: the interposer's return address, the "A acquired here" site of later
  * lock-order edges (lockorder.c).  TRY: a trylock, which orders nothing. */
@@ -52,6 +55,90 @@ static void lock_failed(pthread_mutex_t *m, int rc)
         pw_lock_misuse(PW_MISUSE_RELOCK, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
 }
 
+/* How long a contended lock waits with the stack of its call site before
+ * its own stack is captured and its park written to the ring: nearly all
+ * contended waits are over long before. */
+#define PROBE_NS 1000000u
+
+/* glibc's private kind bits of a robust, priority-inheriting or -protecting
+ * mutex (pthreadP.h: PTHREAD_MUTEX_ROBUST_NORMAL_NP 16, PRIO_INHERIT 32,
+ * PRIO_PROTECT 64): those keep the plain park path, since their timed locks
+ * take other kernel paths (FUTEX_LOCK_PI2 needs Linux 5.14 for a monotonic
+ * clock). */
+#define KIND_EXOTIC 0x70
+
+/* A contended lock of a plain mutex.  Whatever runs between the failed
+ * trylock and the real lock widens the window in which the lock word is
+ * fought over (the holder's next unlock finds a waiter and must wake it), and
+ * whatever runs after the real lock returns lengthens the new holder's time
+ * inside.  So:
+ *   - before the real lock, only the park state is published (a clock read
+ *     and the seqlocked fields: a snapshot or the watcher sees the park at
+ *     once), with the whole stack already captured at this call site
+ *     (lockorder.c's sites table, which locks taken uncontended there borrow
+ *     too); a call site without one captures it now, once;
+ *   - the real lock is bounded by PROBE_NS (pthread_mutex_clocklock,
+ *     CLOCK_MONOTONIC).  Got within it: the park state is cleared, and the
+ *     PARK/UNPARK events wait in TLS until the thread's next unlock, after
+ *     the real unlock, or its next event (pw_park_flush);
+ *   - a wait that lasts PROBE_NS captures its own stack, publishes it (a
+ *     deadlock's report shows exactly where each thread waits), writes PARK
+ *     and goes on with the untimed real lock, as every park did before. */
+static int lock_contended(pthread_mutex_t *m, uint64_t pc, int err)
+{
+    uint64_t obj = (uint64_t)(uintptr_t)m;
+    uint64_t t0 = pw_mono_abs();
+    pw_tls.guard++;
+    struct pw_thread_rec *t = pw_self();
+    uint32_t site = 0;
+    if (t != NULL) {
+        pw_park_flush(); /* an earlier one: at most one waits */
+        site = pw_lock_site_stack(pc);
+        if (site == 0)
+            pw_lock_site_remember(pc, site = pw_stack_capture());
+        pw_park_publish(t, PW_OP_MUTEX_LOCK, obj, site, t0 - pw_tf.start_mono);
+    }
+    pw_tls.guard--;
+    uint64_t end = t0 + PROBE_NS;
+    struct timespec ts = {.tv_sec = (time_t)(end / 1000000000u),
+                          .tv_nsec = (long)(end % 1000000000u)};
+    int rc = PW_REAL(pthread_mutex_clocklock)(m, CLOCK_MONOTONIC, &ts);
+    uint32_t stack = site;
+    if (rc == ETIMEDOUT) {
+        pw_tls.guard++;
+        if (t != NULL)
+            pw_park_confirm(t, PW_OP_MUTEX_LOCK, obj, stack = pw_stack_capture(),
+                            t0 - pw_tf.start_mono);
+        pw_tls.guard--;
+        rc = PW_REAL(pthread_mutex_lock)(m);
+        pw_tls.guard++;
+        if (t != NULL)
+            pw_park_end(t, PW_OP_MUTEX_LOCK, obj, rc, 0, 0);
+    } else {
+        pw_tls.guard++;
+        if (t != NULL) {
+            pw_park_clear(t);
+            pw_tls.pend_stack = site;
+            pw_tls.pend_since = t0;
+            pw_tls.pend_until = pw_mono_abs();
+            pw_tls.pend_result = rc;
+            pw_tls.pend_obj = obj;
+        }
+    }
+    if (t != NULL && (rc == 0 || rc == EOWNERDEAD)) {
+        pw_lock_acquired(t, obj, PW_OBJ_MUTEX, false, pc);
+        if (stack != site)
+            pw_lock_site_known(t, stack); /* the park's own stack is where it was taken */
+    }
+    pw_tls.guard--;
+    if (rc == EOWNERDEAD)
+        pw_lock_misuse(PW_MISUSE_OWNER_DEAD, PW_OBJ_MUTEX, obj, 0);
+    else if (rc != 0)
+        lock_failed(m, rc);
+    errno = err;
+    return rc;
+}
+
 /* The trylock said TRY_RC (not a success): block for real, as a park if the
  * mutex is simply taken, or plainly for any other answer (EINVAL, EAGAIN...). */
 static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs, uint64_t pc)
@@ -69,6 +156,8 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs,
         errno = err;
         return rc;
     }
+    if (abs == NULL && (PW_LOAD_RELAXED(&m->__data.__kind) & KIND_EXOTIC) == 0)
+        return lock_contended(m, pc, err);
     pw_tls.guard++;
     struct pw_thread_rec *t = pw_self();
     uint16_t flags = abs != NULL ? PW_PARK_TIMED : 0;
@@ -147,14 +236,41 @@ PW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 
 /* The lock leaves the held set before the real unlock: once it is released
  * another thread may take it, and both must never claim it at once. */
-PW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+static __attribute__((noinline)) int unlock_slow(pthread_mutex_t *m)
 {
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(pthread_mutex_unlock) ? PW_REAL(pthread_mutex_unlock)(m) : 0;
     struct pw_thread_rec *t = pw_tls.rec;
     if (PW_LIKELY(t != NULL) && PW_UNLIKELY(!pw_held_pop(t, (uint64_t)(uintptr_t)m)))
         pw_lock_misuse(PW_MISUSE_UNLOCK_NOT_HELD, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
-    return PW_REAL(pthread_mutex_unlock)(m);
+    if (PW_LIKELY(pw_tls.pend_obj == 0))
+        return PW_REAL(pthread_mutex_unlock)(m);
+    /* after a contended lock: the real unlock first, then the park the probe
+     * left pending (probe_done), so that no waiter waits for its writing */
+    int rc = PW_REAL(pthread_mutex_unlock)(m);
+    int err = errno;
+    pw_tls.guard++;
+    pw_park_flush();
+    pw_tls.guard--;
+    errno = err;
+    return rc;
+}
+
+/* The common unlock, written out so that it needs no stack frame and ends in
+ * a jump to the real unlock: recording (pw_on's test), the thread live, M the
+ * last lock it took, no park pending.  Everything else is unlock_slow. */
+PW_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    struct pw_thread_rec *t = pw_tls.rec;
+    if (PW_LIKELY(PW_LOAD_RELAXED(&pw_proc->ready) == PW_READY_REC && pw_tls.guard == 0 &&
+                  t != NULL && pw_tls.pend_obj == 0)) {
+        uint32_t n = t->nheld;
+        if (PW_LIKELY(n - 1 < PW_HELD_MAX && t->held[n - 1] == (uint64_t)(uintptr_t)m)) {
+            PW_STORE_RELAXED(&t->nheld, n - 1);
+            return PW_REAL(pthread_mutex_unlock)(m);
+        }
+    }
+    return unlock_slow(m);
 }
 
 static void lock_life(uint16_t kind, pthread_mutex_t *m, int rc)

@@ -47,6 +47,7 @@ mqd_t __mq_open_2(const char *name, int oflag);
     X(pthread_mutex_lock, NULL)              \
     X(pthread_mutex_trylock, NULL)           \
     X(pthread_mutex_timedlock, NULL)         \
+    X(pthread_mutex_clocklock, NULL)         \
     X(pthread_mutex_unlock, NULL)            \
     X(pthread_mutex_destroy, NULL)           \
     X(pthread_cond_wait, "GLIBC_2.3.2")      \

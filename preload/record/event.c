@@ -11,6 +11,7 @@
 
 void pw_emit(struct pw_thread_rec *t, struct pw_event *ev)
 {
+    pw_park_flush(); /* a park that ended before this event comes first */
     if (t == NULL) {
         if (pw_tf.hdr != NULL)
             __atomic_add_fetch(&pw_tf.hdr->dropped_events, 1, __ATOMIC_RELAXED);
@@ -109,6 +110,61 @@ void pw_park_end(struct pw_thread_rec *t, uint16_t op, uint64_t obj, int64_t res
                           .arg = arg,
                           .result = (int32_t)result,
                           .err = err};
+    pw_emit(t, &ev);
+}
+
+void pw_park_after(struct pw_thread_rec *t, uint16_t op, uint64_t obj, uint32_t stack,
+                   uint64_t since, uint64_t until, int64_t result)
+{
+    uint64_t start = pw_tf.start_mono;
+    if (t == NULL || since < start)
+        return; /* a park of the parent process, pending at a fork */
+    t->parks++;
+    struct pw_event ev = {.time_ns = since - start,
+                          .kind = PW_EV_PARK,
+                          .op = op,
+                          .obj = obj,
+                          .stack = stack};
+    pw_emit(t, &ev);
+    struct pw_event un = {.time_ns = until - start,
+                          .kind = PW_EV_UNPARK,
+                          .op = op,
+                          .obj = obj,
+                          .result = (int32_t)result};
+    pw_emit(t, &un);
+}
+
+void pw_park_flush_slow(void)
+{
+    uint64_t obj = pw_tls.pend_obj;
+    pw_tls.pend_obj = 0; /* first: the events below go through pw_emit */
+    pw_park_after(pw_tls.rec, PW_OP_MUTEX_LOCK, obj, pw_tls.pend_stack, pw_tls.pend_since,
+                  pw_tls.pend_until, pw_tls.pend_result);
+}
+
+void pw_park_publish(struct pw_thread_rec *t, uint16_t op, uint64_t obj, uint32_t stack,
+                     uint64_t since)
+{
+    if (t->nheld != 0)
+        pw_held_sites_mirror(t);
+    park_write(t, op, 0, obj, 0, -1, stack, since);
+}
+
+void pw_park_clear(struct pw_thread_rec *t)
+{
+    park_write(t, PW_OP_NONE, 0, 0, 0, -1, 0, 0);
+}
+
+void pw_park_confirm(struct pw_thread_rec *t, uint16_t op, uint64_t obj, uint32_t stack,
+                     uint64_t since)
+{
+    park_write(t, op, 0, obj, 0, -1, stack, since);
+    t->parks++;
+    struct pw_event ev = {.time_ns = since,
+                          .kind = PW_EV_PARK,
+                          .op = op,
+                          .obj = obj,
+                          .stack = stack};
     pw_emit(t, &ev);
 }
 

@@ -4,6 +4,7 @@
 #define PW_EVENT_H
 
 #include "shim.h"
+#include "tls.h"
 
 /* Into the ring of T, the calling thread's record (pw_self(); NULL counts the
  * event as dropped). */
@@ -15,6 +16,28 @@ void pw_park_begin(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uint64_
                    uint64_t obj2, int32_t fd, uint32_t stack);
 void pw_park_end(struct pw_thread_rec *t, uint16_t op, uint64_t obj, int64_t result, int err,
                  uint64_t arg);
+/* A contended mutex (i_mutex.c) publishes its park state first, with
+ * SINCE on pw_now's scale (the held sites mirrored as pw_park_begin does) and
+ * no ring event; pw_park_clear ends it, pw_park_confirm makes it a park like
+ * any other (STACK published, counted, PARK written; pw_park_end ends it). */
+void pw_park_publish(struct pw_thread_rec *t, uint16_t op, uint64_t obj, uint32_t stack,
+                     uint64_t since);
+void pw_park_clear(struct pw_thread_rec *t);
+void pw_park_confirm(struct pw_thread_rec *t, uint16_t op, uint64_t obj, uint32_t stack,
+                     uint64_t since);
+/* The events of a park already over: PARK (at SINCE) and UNPARK (at UNTIL)
+ * and its count, written after the fact.  Times are CLOCK_MONOTONIC
+ * (pw_mono_abs). */
+void pw_park_after(struct pw_thread_rec *t, uint16_t op, uint64_t obj, uint32_t stack,
+                   uint64_t since, uint64_t until, int64_t result);
+/* The same for the mutex park pending in pw_tls (tls.h), if any: called with
+ * the guard raised. */
+void pw_park_flush_slow(void);
+static inline void pw_park_flush(void)
+{
+    if (PW_UNLIKELY(pw_tls.pend_obj != 0))
+        pw_park_flush_slow();
+}
 /* Where the calling thread took its I-th held lock (a stack id, 0 unknown):
  * set by the lock-order module at init (lockorder.c knows the sites; this layer
  * sits below it).  NULL until then. */

@@ -267,6 +267,17 @@ static uint32_t site_of(const struct pw_thread_rec *t, uint32_t i)
     return pw_lo.stack[i];
 }
 
+uint32_t pw_lock_site_stack(uint64_t pc)
+{
+    __typeof__(&lo->sites[0]) e = lo != NULL && pc != 0 ? site_slot(pc, false) : NULL;
+    return e != NULL ? PW_LOAD(&e->stack) : 0;
+}
+
+void pw_lock_site_remember(uint64_t pc, uint32_t stack)
+{
+    site_remember(pc, stack);
+}
+
 void pw_lock_site_known(struct pw_thread_rec *t, uint32_t stack)
 {
     uint32_t n = t->nheld;

@@ -59,6 +59,12 @@ pw_lock_acquired(struct pw_thread_rec *t, uint64_t obj, uint8_t type, bool try, 
  * and the thread's end, and remembered for its call site. */
 void pw_lock_site_known(struct pw_thread_rec *t, uint32_t stack);
 
+/* The whole stack some acquisition at call site PC captured (a park's, an
+ * edge's), 0 if none yet. */
+uint32_t pw_lock_site_stack(uint64_t pc);
+/* STACK was captured at an acquisition made at call site PC. */
+void pw_lock_site_remember(uint64_t pc, uint32_t stack);
+
 /* A lock taken again by code that orders nothing (a cond wait re-taking its
  * mutex): pushed with its site PC, no edge. */
 static inline void pw_lock_retaken(struct pw_thread_rec *t, uint64_t obj, uint8_t type, uint64_t pc)
