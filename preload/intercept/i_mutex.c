@@ -31,9 +31,21 @@ static inline __attribute__((always_inline)) void held_push_self(pthread_mutex_t
 
 #define CALLER_PC() ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
-static int real_lock(pthread_mutex_t *m, const struct timespec *abs)
+/* The caller's own deadline, if any: ABS on clock CLK, which is NO_CLOCK
+ * for pthread_mutex_timedlock (CLOCK_REALTIME, through its own entry point). */
+#define NO_CLOCK ((clockid_t)-1)
+struct deadline {
+    const struct timespec *abs; /* NULL: an untimed lock */
+    clockid_t clk;
+};
+
+static int real_lock(pthread_mutex_t *m, struct deadline d)
 {
-    return abs != NULL ? PW_REAL(pthread_mutex_timedlock)(m, abs) : PW_REAL(pthread_mutex_lock)(m);
+    if (d.abs == NULL)
+        return PW_REAL(pthread_mutex_lock)(m);
+    if (d.clk == NO_CLOCK)
+        return PW_REAL(pthread_mutex_timedlock)(m, d.abs);
+    return PW_REAL(pthread_mutex_clocklock)(m, d.clk, d.abs);
 }
 
 /* A robust mutex whose owner died: the caller holds it now and must make it
@@ -141,12 +153,12 @@ static int lock_contended(pthread_mutex_t *m, uint64_t pc, int err)
 
 /* The trylock said TRY_RC (not a success): block for real, as a park if the
  * mutex is simply taken, or plainly for any other answer (EINVAL, EAGAIN...). */
-static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs, uint64_t pc)
+static int lock_slow(pthread_mutex_t *m, int try_rc, struct deadline d, uint64_t pc)
 {
     int err = errno;
     int rc;
     if (try_rc != EBUSY) {
-        rc = real_lock(m, abs);
+        rc = real_lock(m, d);
         if (rc == 0)
             held_push_self(m, false, pc);
         else if (rc == EOWNERDEAD)
@@ -156,17 +168,17 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, const struct timespec *abs,
         errno = err;
         return rc;
     }
-    if (abs == NULL && (PW_LOAD_RELAXED(&m->__data.__kind) & KIND_EXOTIC) == 0)
+    if (d.abs == NULL && (PW_LOAD_RELAXED(&m->__data.__kind) & KIND_EXOTIC) == 0)
         return lock_contended(m, pc, err);
     pw_tls.guard++;
     struct pw_thread_rec *t = pw_self();
-    uint16_t flags = abs != NULL ? PW_PARK_TIMED : 0;
+    uint16_t flags = d.abs != NULL ? PW_PARK_TIMED : 0;
     uint32_t stack = 0;
     if (t != NULL)
         pw_park_begin(t, PW_OP_MUTEX_LOCK, flags, (uint64_t)(uintptr_t)m, 0, -1,
                       stack = pw_stack_capture());
     pw_tls.guard--;
-    rc = real_lock(m, abs);
+    rc = real_lock(m, d);
     pw_tls.guard++;
     if (t != NULL) {
         pw_park_end(t, PW_OP_MUTEX_LOCK, (uint64_t)(uintptr_t)m, rc, 0, 0);
@@ -205,7 +217,7 @@ PW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
     }
     if (rc == EOWNERDEAD)
         return owner_dead(m, false, CALLER_PC());
-    return lock_slow(m, rc, NULL, CALLER_PC());
+    return lock_slow(m, rc, (struct deadline){NULL, NO_CLOCK}, CALLER_PC());
 }
 
 PW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
@@ -219,7 +231,24 @@ PW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec 
     }
     if (rc == EOWNERDEAD)
         return owner_dead(m, false, CALLER_PC());
-    return lock_slow(m, rc, abs, CALLER_PC());
+    return lock_slow(m, rc, (struct deadline){abs, NO_CLOCK}, CALLER_PC());
+}
+
+/* glibc 2.30's timedlock on a chosen clock.  It refuses any clock but these
+ * two with EINVAL before it looks at the lock: left to it, so a bad clock
+ * never takes a free lock through our trylock. */
+PW_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs)
+{
+    if (!pw_on() || (clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC))
+        return PW_REAL(pthread_mutex_clocklock)(m, clk, abs);
+    int rc = PW_REAL(pthread_mutex_trylock)(m);
+    if (rc == 0) {
+        held_push_self(m, false, CALLER_PC());
+        return 0;
+    }
+    if (rc == EOWNERDEAD)
+        return owner_dead(m, false, CALLER_PC());
+    return lock_slow(m, rc, (struct deadline){abs, clk}, CALLER_PC());
 }
 
 PW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
