@@ -116,12 +116,9 @@ PW_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
  * has waiters: then the signal wakes one (a futex syscall anyway), and the
  * analyzer must see that it came after the wait began, from whom holding what
  * (a woken waiter that is still parked waits for its mutex's holder). */
-static void signal_seen(pthread_cond_t *c, uint64_t broadcast)
+static __attribute__((noinline)) void signal_record(pthread_cond_t *c, uint64_t key, bool again)
 {
-    /* conds are 8-byte aligned: the low bit tells a broadcast run apart */
-    uint64_t key = (uint64_t)(uintptr_t)c | broadcast;
-    if (PW_LIKELY(pw_tls.last_cond == key) && cond_waiters(c) == 0)
-        return;
+    uint64_t broadcast = key & 1;
     pw_tls.last_cond = key;
     int err = errno;
     pw_tls.guard++;
@@ -131,9 +128,27 @@ static void signal_seen(pthread_cond_t *c, uint64_t broadcast)
                           .obj = (uint64_t)(uintptr_t)c,
                           .obj2 = n != 0 && n <= PW_HELD_MAX ? t->held[n - 1] : 0,
                           .arg = broadcast};
-    pw_act(&ev); /* who signals is evidence: a thread's first signal is a note */
+    /* who signals is evidence: a thread's first signal is a note (pw_act);
+     * the run's previous signal went through pw_act already, so a signal to
+     * waiters in a run (a producer loop) is ring history only */
+    if (again)
+        pw_emit(t, &ev);
+    else
+        pw_act(&ev);
     pw_tls.guard--;
     errno = err;
+}
+
+/* The run test inline, the recording out of line: a signal nobody waits for
+ * costs a few instructions and no stack frame. */
+static inline void signal_seen(pthread_cond_t *c, uint64_t broadcast)
+{
+    /* conds are 8-byte aligned: the low bit tells a broadcast run apart */
+    uint64_t key = (uint64_t)(uintptr_t)c | broadcast;
+    bool again = pw_tls.last_cond == key;
+    if (PW_LIKELY(again) && cond_waiters(c) == 0)
+        return;
+    signal_record(c, key, again);
 }
 
 PW_EXPORT int pthread_cond_signal(pthread_cond_t *c)

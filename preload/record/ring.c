@@ -21,7 +21,8 @@ static void put_entry(struct pw_event *slot, const struct pw_event *ev, uint64_t
 void pw_ring_put(struct pw_thread_rec *t, uint32_t ring_events, const struct pw_event *ev)
 {
     uint64_t head = t->ring_head; /* only the owner writes it */
-    struct pw_event *slot = &pw_thread_ring(t)[head % ring_events];
+    /* a mask, not a division (tens of cycles on every event) */
+    struct pw_event *slot = &pw_thread_ring(t)[head & (ring_events - 1)];
     put_entry(slot, ev, head + 1);
     __atomic_store_n(&t->ring_head, head + 1, __ATOMIC_RELEASE);
 }

@@ -7,7 +7,8 @@
 
 #include "parkwatch/trace.h"
 
-/* Appends EV to T's ring of RING_EVENTS entries (single writer: the owner).
+/* Appends EV to T's ring of RING_EVENTS entries, a power of two (config.c
+ * rounds the option up; single writer: the owner).
  * EV->seq is ignored; the stored seq is the event's index + 1. */
 void pw_ring_put(struct pw_thread_rec *t, uint32_t ring_events, const struct pw_event *ev);
 
