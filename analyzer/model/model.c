@@ -295,7 +295,10 @@ static uint64_t mtime_rel_ns(const struct pw_process *p)
     return m > start ? m - start : 0;
 }
 
-static void set_end(struct pw_process *p, uint64_t last_event_ns)
+/* How and when the process ended, as the header says; returns the end time
+ * (ns since the start, 0 if unknown), which raise_end completes with the
+ * rings once they were replayed. */
+static uint64_t set_end(struct pw_process *p)
 {
     const struct pw_trace_header *h = pw_trace_header(p->trace);
     p->end = h->end_kind < PW_END__COUNT ? (enum pw_end_kind)h->end_kind : PW_END_UNKNOWN;
@@ -316,9 +319,25 @@ static void set_end(struct pw_process *p, uint64_t last_event_ns)
         }
     }
     p->finished = p->end != PW_END_RUNNING;
+    p->end_ms = end_ns / 1000000u;
+    return end_ns;
+}
+
+/* The end is no earlier than the last event: known once the rings were
+ * scanned, after the threads' parks were measured against the header's end. */
+static void raise_end(struct pw_process *p, uint64_t end_ns, uint64_t last_event_ns)
+{
     if (end_ns == 0 || end_ns < last_event_ns)
         end_ns = last_event_ns;
+    if (end_ns / 1000000u == p->end_ms)
+        return;
     p->end_ms = end_ns / 1000000u;
+    for (size_t i = 0; i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        uint64_t since = t->park_since_ns / 1000000u;
+        if (t->status == PW_THR_PARKED)
+            t->since_ms = p->end_ms > since ? p->end_ms - since : 0;
+    }
 }
 
 /* ---- threads */
@@ -473,11 +492,23 @@ static int replay_fork(struct pw_process *p, const struct pw_event *e)
     return push_child_pid(p, (int)e->arg);
 }
 
-/* 0, or -1 when out of memory. */
-static int replay_event(struct pw_process *p, const struct pw_event *e)
+/* The last wake-up of a cond made under a lock: the latest in replay order. */
+static void note_wake(struct pw_object *o, const struct pw_event *e)
+{
+    if (o->type == PW_OBJ_COND && e->obj2 && e->time_ns >= o->wake_ns) {
+        o->wake_ns = e->time_ns;
+        o->wake_lock = e->obj2;
+        o->wake_all = e->arg != 0;
+    }
+}
+
+/* 0, or -1 when out of memory.  *ACTED gets the object of a signal, send or
+ * receive by a known thread (the act is then in the object's set), else NULL. */
+static int replay_act(struct pw_process *p, const struct pw_event *e, struct pw_object **acted)
 {
     struct pw_thread *t = pw_model_thread(p, e->thread);
     struct pw_object *o;
+    *acted = NULL;
     switch (e->kind) {
     case PW_EV_COND_SIGNAL: /* op PW_OBJ_SEM: a sem_post; PW_OBJ_FUTEX: a futex wake */
         if (!t)
@@ -485,22 +516,25 @@ static int replay_event(struct pw_process *p, const struct pw_event *e)
         o = pw_model_object(
             p, e->op == PW_OBJ_SEM || e->op == PW_OBJ_FUTEX ? (enum pw_obj_type)e->op : PW_OBJ_COND,
             e->obj);
-        if (o && o->type == PW_OBJ_COND && e->obj2 && e->time_ns >= o->wake_ns) {
-            o->wake_ns = e->time_ns;
-            o->wake_lock = e->obj2;
-            o->wake_all = e->arg != 0;
-        }
-        return o ? PTR_PUSH(o->signallers, o->nsignallers, t) : -1;
+        if (!o)
+            return -1;
+        note_wake(o, e);
+        *acted = o;
+        return PTR_PUSH(o->signallers, o->nsignallers, t);
     case PW_EV_CHAN_SEND:
         if (!t || e->result < 0)
             return 0;
-        o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
-        return o ? PTR_PUSH(o->senders, o->nsenders, t) : -1;
+        if (!(o = pw_model_object(p, PW_OBJ_PIPE, e->obj)))
+            return -1;
+        *acted = o;
+        return PTR_PUSH(o->senders, o->nsenders, t);
     case PW_EV_CHAN_RECV:
         if (!t || e->result < 0)
             return 0;
-        o = pw_model_object(p, PW_OBJ_PIPE, e->obj);
-        return o ? PTR_PUSH(o->receivers, o->nreceivers, t) : -1;
+        if (!(o = pw_model_object(p, PW_OBJ_PIPE, e->obj)))
+            return -1;
+        *acted = o;
+        return PTR_PUSH(o->receivers, o->nreceivers, t);
     case PW_EV_LOCK_INIT:
         if (e->stack &&
             (o = find_object(p, e->op < PW_OBJ__COUNT ? e->op : PW_OBJ_MUTEX, e->obj))) {
@@ -519,6 +553,12 @@ static int replay_event(struct pw_process *p, const struct pw_event *e)
     default:
         return 0;
     }
+}
+
+static int replay_event(struct pw_process *p, const struct pw_event *e)
+{
+    struct pw_object *o;
+    return replay_act(p, e, &o);
 }
 
 /* The ring events replay_event uses, plus the generation marks: the one pass
@@ -558,20 +598,46 @@ static int push_mark(struct pw_process *p, size_t *cap, const struct pw_event *e
 }
 
 /* The ring pass: marks are gathered while the events are replayed (the
- * generations they give are settled by finish_marks afterwards). */
+ * generations they give are settled by finish_marks afterwards).  A ring
+ * repeats the same acts (a thread signalling its cond, sending on its pipe)
+ * millions of times, and a repeat adds nothing to the sets: a small memo of
+ * (kind, op, thread, object) acts already replayed skips the lookups, keeping
+ * only what a repeat can change (a cond's latest wake-up). */
+#define ACT_MEMO 1024u
+
+struct act_memo {
+    uint64_t obj;
+    uint32_t thread;
+    uint16_t kind, op;
+    struct pw_object *o; /* NULL: empty */
+};
+
 struct ring_pass {
     struct pw_process *p;
     size_t cap_marks;
+    struct act_memo memo[ACT_MEMO];
 };
 
-static int replay_event(struct pw_process *p, const struct pw_event *e);
+static int replay_act(struct pw_process *p, const struct pw_event *e, struct pw_object **acted);
 
 static int replay_ring_event(void *arg, const struct pw_event *e)
 {
     struct ring_pass *r = arg;
     if (is_mark(e) && push_mark(r->p, &r->cap_marks, e) < 0)
         return -1;
-    return replay_event(r->p, e);
+    uint64_t h = (e->obj ^ ((uint64_t)e->thread << 40) ^ ((uint64_t)e->kind << 32)) *
+                 0x9e3779b97f4a7c15ull;
+    struct act_memo *m = &r->memo[h >> 54];
+    if (m->o && m->obj == e->obj && m->thread == e->thread && m->kind == e->kind &&
+        m->op == e->op && (e->kind == PW_EV_COND_SIGNAL || e->result >= 0)) {
+        note_wake(m->o, e);
+        return 0;
+    }
+    struct pw_object *o;
+    int rc = replay_act(r->p, e, &o);
+    if (rc == 0 && o)
+        *m = (struct act_memo){e->obj, e->thread, e->kind, e->op, o};
+    return rc;
 }
 
 /* Marks from the rings (gathered by the ring pass) and from the notes (where
@@ -789,7 +855,7 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
 
     size_t nnotes = 0;
     const struct pw_event *notes = pw_trace_notes(tr, &nnotes);
-    set_end(p, pw_trace_last_event_ns(tr));
+    uint64_t end_ns = set_end(p);
 
     p->nthreads = pw_trace_nthreads(tr);
     p->threads = calloc(p->nthreads ? p->nthreads : 1, sizeof(*p->threads));
@@ -810,10 +876,18 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
             return -1;
     }
     /* one merged pass over the rings, in time order, of the kinds replayed */
-    struct ring_pass rp = {.p = p};
-    if (pw_trace_each_event(tr, REPLAY_KINDS, replay_ring_event, &rp) != 0 ||
-        finish_marks(p, &rp.cap_marks, notes, nnotes) < 0)
+    struct ring_pass *rp = calloc(1, sizeof(*rp));
+    if (!rp)
         return -1;
+    rp->p = p;
+    int rc = pw_trace_each_event(tr, REPLAY_KINDS, replay_ring_event, rp);
+    size_t cap_marks = rp->cap_marks;
+    free(rp);
+    if (rc == PW_EACH_RESTART)
+        return rc; /* a corrupt ring: built again, from the sorted events */
+    if (rc != 0 || finish_marks(p, &cap_marks, notes, nnotes) < 0)
+        return -1;
+    raise_end(p, end_ns, pw_trace_last_event_ns(tr));
     /* the notes never wrap: barrier counts, named semaphores, the lock lives of
      * locks in edges, and every thread's first signal, post, send and receive
      * of each object (the sets above are sets: a later ring act adds nothing) */
@@ -1020,6 +1094,8 @@ struct pw_process *pw_model_parent_holder(const struct pw_object *o, int side)
     return c && c->open[side] > 0 ? pp : NULL;
 }
 
+static void free_process(struct pw_process *p);
+
 struct pw_model *pw_model_build(struct pw_trace **traces, size_t n)
 {
     struct pw_model *m = calloc(1, sizeof(*m));
@@ -1030,7 +1106,13 @@ struct pw_model *pw_model_build(struct pw_trace **traces, size_t n)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         m->nprocs++;
-        if (build_process(&m->procs[i], traces[i]) < 0 || attach_ktasks(&m->procs[i]) < 0)
+        int rc = build_process(&m->procs[i], traces[i]);
+        if (rc == PW_EACH_RESTART) {
+            free_process(&m->procs[i]);
+            memset(&m->procs[i], 0, sizeof(m->procs[i]));
+            rc = build_process(&m->procs[i], traces[i]);
+        }
+        if (rc < 0 || attach_ktasks(&m->procs[i]) < 0)
             goto fail;
     }
     for (size_t i = 0; i < n; i++)
@@ -1052,33 +1134,36 @@ static void free_object(struct pw_object *o)
     free(o);
 }
 
+static void free_process(struct pw_process *p)
+{
+    for (size_t t = 0; t < p->nthreads; t++) {
+        free(p->threads[t].held);
+        free(p->threads[t].held_read);
+        free(p->threads[t].held_site);
+    }
+    free(p->threads);
+    for (size_t o = 0; o < p->nobjects; o++)
+        free_object(p->objects[o]);
+    free(p->objects);
+    free(p->index);
+    free(p->by_serial);
+    free(p->fork_children);
+    free(p->children);
+    free(p->misuses);
+    free(p->lock_edges);
+    free(p->marks);
+    if (p->ktasks)
+        pw_ktasks_free(p->ktasks);
+    free(p->ktasks);
+    free(p->stray);
+}
+
 void pw_model_free(struct pw_model *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->nprocs; i++) {
-        struct pw_process *p = &m->procs[i];
-        for (size_t t = 0; t < p->nthreads; t++) {
-            free(p->threads[t].held);
-            free(p->threads[t].held_read);
-            free(p->threads[t].held_site);
-        }
-        free(p->threads);
-        for (size_t o = 0; o < p->nobjects; o++)
-            free_object(p->objects[o]);
-        free(p->objects);
-        free(p->index);
-        free(p->by_serial);
-        free(p->fork_children);
-        free(p->children);
-        free(p->misuses);
-        free(p->lock_edges);
-        free(p->marks);
-        if (p->ktasks)
-            pw_ktasks_free(p->ktasks);
-        free(p->ktasks);
-        free(p->stray);
-    }
+    for (size_t i = 0; i < m->nprocs; i++)
+        free_process(&m->procs[i]);
     free(m->procs);
     free(m);
 }

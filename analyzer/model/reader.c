@@ -3,9 +3,10 @@
  * except depot stacks, whose bounds are checked on every lookup, and big rings
  * (a small trace's rings and pool are copied out and the snapshot freed).  The
  * rings of a finished process, when big, are not in the snapshot at all: they
- * are validated at open and read again from the file, a chunk at a time, by
- * each scan (pw_trace_each_event), so that a report's memory and page faults
- * do not grow with the number of events. */
+ * are read from the file, a chunk at a time, by each scan
+ * (pw_trace_each_event), the first of which validates them, so that a
+ * report's memory and page faults do not grow with the number of events and
+ * its rings are read once. */
 #include "reader.h"
 
 #include <errno.h>
@@ -78,6 +79,13 @@ struct pw_lazy {
     struct pw_event *merged;
     size_t nmerged;
     size_t merged_size; /* bytes allocated for merged (big_zalloc) */
+    /* What the rings' validation says: known at open for a trace read whole;
+     * for a streamed one, after its first complete scan (the model's), or
+     * after its rings were read whole. */
+    bool stats_known;
+    bool sorted;           /* every ring is in (time, thread, seq) order */
+    uint64_t last_ns;      /* time of the newest ring event */
+    uint64_t ring_dropped; /* ring records overwritten or torn */
 };
 
 struct pw_trace {
@@ -98,8 +106,6 @@ struct pw_trace {
     /* Streamed: the file, kept open to read the rings when they are scanned
      * (a finished process's trace with big rings); -1 otherwise. */
     int fd;
-    bool sorted;      /* every ring is in (time, thread, seq) order */
-    uint64_t last_ns; /* time of the newest ring event */
     struct pw_event *notes;
     size_t nnotes;
     struct pw_chan_rec *chans;
@@ -113,7 +119,6 @@ struct pw_trace {
     unsigned char *pool_copy;  /* the pool once buf is gone */
 
     uint64_t total_events;
-    uint64_t ring_dropped;
 };
 
 /* Error/warning sink: the first failure wins, later ones would only repeat it. */
@@ -444,25 +449,24 @@ static int load_ring(struct pw_trace *t, unsigned char *slot, const unsigned cha
 
 static int cmp_event(const void *a, const void *b);
 
-/* Orders and time of the events of view V, as the merge needs them. */
-static void note_order(struct pw_trace *t, const struct pw_event *prev, const struct pw_event *e)
+/* Order and newest time of the events of an in-memory view, as the merge
+ * needs them. */
+static void ring_order(struct pw_lazy *z, const struct pw_thread_view *v)
 {
-    if (prev && cmp_event(prev, e) > 0)
-        t->sorted = false;
-    if (e->time_ns > t->last_ns)
-        t->last_ns = e->time_ns;
-}
-
-static void ring_order(struct pw_trace *t, const struct pw_thread_view *v)
-{
-    for (size_t j = 0; j < v->nevents; j++)
-        note_order(t, j ? &v->events[j - 1] : NULL, &v->events[j]);
+    for (size_t j = 0; j < v->nevents; j++) {
+        if (j && cmp_event(&v->events[j - 1], &v->events[j]) > 0)
+            z->sorted = false;
+        if (v->events[j].time_ns > z->last_ns)
+            z->last_ns = v->events[j].time_ns;
+    }
 }
 
 /* ---- streamed rings: read from the file in chunks, validated as they come.
  * Only a finished process's trace is streamed: nothing writes it any more, so
  * one read of each record is as good as the snapshot's (a file cut short reads
- * as records that fail validation, as in the snapshot). */
+ * as records that fail validation, as in the snapshot).  A streamed ring is
+ * validated by the scans themselves: the first complete one gives the counts,
+ * the drops, the order and the newest time. */
 
 struct ring_rd {
     int fd;
@@ -474,12 +478,16 @@ struct ring_rd {
     struct pw_event *ev; /* the valid records of the last read (raw itself
                           * when records are sizeof(struct pw_event)) */
     size_t n;
-    uint64_t bad; /* records that failed validation: torn or cut off */
+    uint64_t valid; /* records kept so far */
+    uint64_t bad;   /* records that failed validation: torn or cut off */
+    uint64_t last_ns, max_ns;
+    uint32_t last_thread;
+    bool unsorted; /* a record older than the one before it */
     unsigned minor;
 };
 
-static int rd_init(struct ring_rd *r, const struct pw_trace *t, const struct pw_thread_view *v,
-                   size_t chunk, unsigned char *raw, struct pw_event *ev)
+static void rd_init(struct ring_rd *r, const struct pw_trace *t, const struct pw_thread_view *v,
+                    size_t chunk, unsigned char *raw, struct pw_event *ev)
 {
     const struct pw_trace_header *h = &t->hdr;
     uint64_t head = v->rec.ring_head, cap = h->ring_events;
@@ -493,7 +501,26 @@ static int rd_init(struct ring_rd *r, const struct pw_trace *t, const struct pw_
                           .raw = raw,
                           .ev = ev,
                           .minor = h->version_minor};
-    return 0;
+}
+
+/* Is record E at ring index J complete?  seq is stored last. */
+static bool rd_valid(const struct ring_rd *r, const struct pw_event *e, uint64_t j)
+{
+    return e->seq == j + 1 && (e->kind < PW_EV__COUNT || r->minor > PW_TRACE_VERSION_MINOR);
+}
+
+/* Order and time of a kept record.  Within one ring seq only grows, so
+ * (time, thread) decides cmp_event's order. */
+static inline void rd_note(struct ring_rd *r, const struct pw_event *e)
+{
+    if (r->valid &&
+        (e->time_ns < r->last_ns || (e->time_ns == r->last_ns && e->thread < r->last_thread)))
+        r->unsorted = true;
+    r->last_ns = e->time_ns;
+    r->last_thread = e->thread;
+    if (e->time_ns > r->max_ns)
+        r->max_ns = e->time_ns;
+    r->valid++;
 }
 
 /* Reads the next records into r->ev, keeping the valid ones; returns how many
@@ -518,25 +545,29 @@ static size_t rd_fill(struct ring_rd *r)
             got += (size_t)k;
         }
         uint64_t whole = got / r->esz;
-        bool any_kind = r->minor > PW_TRACE_VERSION_MINOR;
         if (r->ev == (struct pw_event *)r->raw) {
             /* records of our size, validated where they were read: a torn
              * one is squeezed out, the others are not copied */
             for (uint64_t k = 0; k < whole; k++) {
                 const struct pw_event *e = &r->ev[k];
-                if (e->seq != r->j + k + 1 || (e->kind >= PW_EV__COUNT && !any_kind))
+                if (!rd_valid(r, e, r->j + k)) {
                     r->bad++;
-                else if (r->n++ != k)
+                    continue;
+                }
+                rd_note(r, e);
+                if (r->n++ != k)
                     r->ev[r->n - 1] = *e;
             }
         } else {
             for (uint64_t k = 0; k < whole; k++) {
                 struct pw_event e;
                 memcpy(&e, r->raw + k * r->esz, sizeof(e));
-                if (e.seq != r->j + k + 1 || (e.kind >= PW_EV__COUNT && !any_kind))
+                if (!rd_valid(r, &e, r->j + k)) {
                     r->bad++;
-                else
-                    r->ev[r->n++] = e;
+                    continue;
+                }
+                rd_note(r, &e);
+                r->ev[r->n++] = e;
             }
         }
         r->bad += m - whole;
@@ -552,64 +583,72 @@ static size_t rd_chunk(size_t n, uint64_t esz)
     return c < 16 ? 16 : c > 1024 ? 1024 : c;
 }
 
-/* Open-time pass over a streamed ring: counts, drops, order; keeps nothing. */
-static int stream_ring_stats(struct pw_trace *t, struct pw_thread_view *v, unsigned char *raw,
-                             struct pw_event *ev, size_t chunk)
+/* A streamed ring R of view V read to its end: what its validation says. */
+static void rd_commit(const struct pw_trace *t, struct pw_thread_view *v, const struct ring_rd *r)
 {
-    struct ring_rd r;
-    rd_init(&r, t, v, chunk, raw, ev);
-    t->total_events += r.head;
-    struct pw_event prev; /* the last event of the previous chunk */
-    while (rd_fill(&r)) {
-        for (size_t k = 0; k < r.n; k++)
-            note_order(t, k ? &r.ev[k - 1] : v->nevents ? &prev : NULL, &r.ev[k]);
-        prev = r.ev[r.n - 1];
-        v->nevents += r.n;
-    }
-    v->dropped = (r.head > r.cap ? r.head - r.cap : 0) + r.bad;
-    return 0;
+    struct pw_lazy *z = t->lazy;
+    v->nevents = (size_t)r->valid;
+    v->dropped = (r->head > r->cap ? r->head - r->cap : 0) + r->bad;
+    z->ring_dropped += v->dropped;
+    z->sorted = z->sorted && !r->unsorted;
+    if (r->max_ns > z->last_ns)
+        z->last_ns = r->max_ns;
 }
 
 /* Reads a streamed trace's rings whole into the views (dump and tests look at
- * them; a report never does). */
+ * them; a report never does), and the validation's results with them. */
 static int read_rings(const struct pw_trace *t)
 {
-    if (t->fd < 0 || t->lazy->rings_read)
+    struct pw_lazy *z = t->lazy;
+    if (t->fd < 0 || z->rings_read)
         return 0;
     size_t chunk = rd_chunk(1, t->hdr.event_size);
     unsigned char *raw = malloc(chunk * t->hdr.event_size);
     struct pw_event *ev = t->hdr.event_size == sizeof(*ev) ? (struct pw_event *)raw
                                                            : malloc(chunk * sizeof(*ev));
+    bool known = z->stats_known;
     if (!raw || !ev)
         goto oom;
+    if (!known) {
+        z->sorted = true;
+        z->last_ns = z->ring_dropped = 0;
+    }
     for (size_t i = 0; i < t->nthreads; i++) {
         struct pw_thread_view *v = &t->threads[i];
-        size_t want = v->nevents, n = 0;
-        if (v->events)
-            continue; /* read before running out of memory */
-        v->events = malloc((want ? want : 1) * sizeof(*v->events));
+        free(v->events); /* from a read that ran out of memory */
+        v->events = NULL;
+        struct ring_rd r;
+        rd_init(&r, t, v, chunk, raw, ev);
+        size_t cap = (size_t)(r.head - r.j), n = 0;
+        v->events = malloc((cap ? cap : 1) * sizeof(*v->events));
         if (!v->events)
             goto oom;
         v->owned = true;
-        struct ring_rd r;
-        rd_init(&r, t, v, chunk, raw, ev);
         while (rd_fill(&r)) {
-            size_t k = r.n < want - n ? r.n : want - n; /* the file changed: keep the count */
-            memcpy(v->events + n, r.ev, k * sizeof(*ev));
-            n += k;
+            memcpy(v->events + n, r.ev, r.n * sizeof(*ev));
+            n += r.n;
         }
+        if (!known)
+            rd_commit(t, v, &r);
         v->nevents = n;
     }
     if (ev != (struct pw_event *)raw)
         free(ev);
     free(raw);
-    t->lazy->rings_read = true;
+    z->rings_read = z->stats_known = true;
     return 0;
 oom:
     if (ev != (struct pw_event *)raw)
         free(ev);
     free(raw);
     return -1;
+}
+
+/* The validation's results, from reading the rings whole if no complete scan
+ * gave them yet. */
+static int ensure_stats(const struct pw_trace *t)
+{
+    return t->lazy->stats_known ? 0 : read_rings(t);
 }
 
 /* Reads thread slot I from the file again into BUF; NULL if that fails (then
@@ -647,16 +686,9 @@ static int load_threads(struct pw_ctx *c)
     t->threads = calloc(n ? n : 1, sizeof(*t->threads));
     unsigned char *after = live ? malloc(h->thread_slot_size) : NULL;
     unsigned char *prev = live ? malloc(h->thread_slot_size) : NULL;
-    size_t chunk = rd_chunk(1, h->event_size);
-    unsigned char *raw = c->stream ? malloc(chunk * h->event_size) : NULL;
-    struct pw_event *sev = c->stream && h->event_size != sizeof(*sev) ? malloc(chunk * sizeof(*sev))
-                                                                      : (struct pw_event *)raw;
-    if (!t->threads || (live && (!after || !prev)) || (c->stream && (!raw || !sev))) {
+    if (!t->threads || (live && (!after || !prev))) {
         free(after);
         free(prev);
-        if (sev != (struct pw_event *)raw)
-            free(sev);
-        free(raw);
         return fail(c, "out of memory");
     }
     for (uint64_t i = 0; i < n; i++) {
@@ -687,24 +719,23 @@ static int load_threads(struct pw_ctx *c)
                       memcmp(before + ps, slot + ps, sizeof(uint32_t))))
             v->rec.park_op = PW_OP_NONE;
         if (c->stream) {
+            /* validated by the first scan */
             v->ring_off = h->threads.offset + i * h->thread_slot_size + h->thread_slot_size -
                           (uint64_t)h->ring_events * h->event_size;
-            stream_ring_stats(t, v, raw, sev, chunk);
+            t->total_events += v->rec.ring_head;
         } else if (load_ring(t, slot, again, before, v) < 0) {
             free(after);
             free(prev);
             return fail(c, "out of memory");
         } else {
-            ring_order(t, v);
+            ring_order(t->lazy, v);
+            t->lazy->ring_dropped += v->dropped;
         }
-        t->ring_dropped += v->dropped;
         t->nthreads++;
     }
+    t->lazy->stats_known = !c->stream;
     free(after);
     free(prev);
-    if (sev != (struct pw_event *)raw)
-        free(sev);
-    free(raw);
     return 0;
 }
 
@@ -736,8 +767,10 @@ static bool kind_in(unsigned kind, uint64_t kinds)
 }
 
 /* Moves C to its next event of a kind in KINDS (from the current one when
- * FIRST); false when the ring is done. */
-static bool cursor_next(struct cursor *c, uint64_t kinds, bool first)
+ * FIRST): 1, or 0 when the ring is done, or -1 when a streamed ring read for
+ * the first time turns out to be out of order (the scan must stop: its order
+ * is no longer the merged order). */
+static int cursor_next(struct cursor *c, uint64_t kinds, bool first)
 {
     if (!first)
         c->e++;
@@ -745,9 +778,11 @@ static bool cursor_next(struct cursor *c, uint64_t kinds, bool first)
         while (c->e < c->end && !kind_in(c->e->kind, kinds))
             c->e++;
         if (c->e < c->end)
-            return true;
+            return 1;
         if (!c->rd || !rd_fill(c->rd))
-            return false;
+            return 0;
+        if (c->rd->unsorted)
+            return -1;
         c->e = c->rd->ev;
         c->end = c->e + c->rd->n;
     }
@@ -778,12 +813,13 @@ static void sift_down(struct cursor *h, size_t n, size_t i)
 static int merge_rings(const struct pw_trace *t, uint64_t kinds,
                        int (*fn)(void *arg, const struct pw_event *e), void *arg)
 {
+    struct pw_lazy *z = t->lazy;
     size_t k = 0, nt = t->nthreads ? t->nthreads : 1;
-    bool stream = t->fd >= 0 && !t->lazy->rings_read;
+    bool stream = t->fd >= 0 && !z->rings_read;
     size_t chunk = stream ? rd_chunk(t->nthreads, t->hdr.event_size) : 0;
     struct cursor *heap = malloc(nt * sizeof(*heap));
     struct ring_rd *rds = stream ? calloc(nt, sizeof(*rds)) : NULL;
-    int rc = 0;
+    int rc = 0, more;
     if (!heap || (stream && !rds)) {
         rc = -1;
         goto out;
@@ -803,18 +839,31 @@ static int merge_rings(const struct pw_trace *t, uint64_t kinds,
             }
             c = (struct cursor){ev, ev, r};
         }
-        if (cursor_next(&c, kinds, true))
+        if ((more = cursor_next(&c, kinds, true)) < 0)
+            goto unsorted;
+        if (more)
             heap[k++] = c;
     }
     for (size_t i = k; i-- > 0;)
         sift_down(heap, k, i);
     while (k) {
         if ((rc = fn(arg, heap[0].e)) != 0)
-            break;
-        if (!cursor_next(&heap[0], kinds, false))
+            goto out;
+        if ((more = cursor_next(&heap[0], kinds, false)) < 0)
+            goto unsorted;
+        if (!more)
             heap[0] = heap[--k];
         sift_down(heap, k, 0);
     }
+    /* every streamed ring was read to its end: its validation is complete */
+    for (size_t i = 0; stream && !z->stats_known && i < t->nthreads; i++)
+        rd_commit(t, &t->threads[i], &rds[i]);
+    if (stream)
+        z->stats_known = true;
+    goto out;
+unsorted:
+    z->sorted = false; /* the next scan sorts */
+    rc = PW_EACH_RESTART;
 out:
     for (size_t i = 0; rds && i < t->nthreads; i++) {
         if (rds[i].ev != (struct pw_event *)rds[i].raw)
@@ -839,8 +888,9 @@ static int build_merged(const struct pw_trace *t)
     struct pw_lazy *z = t->lazy;
     if (z->merged_built)
         return 0;
-    /* a ring out of order (a corrupt or hostile file) is sorted whole below */
-    if (!t->sorted && read_rings(t) < 0)
+    /* the counts, and a ring out of order (a corrupt or hostile file) is
+     * sorted whole below */
+    if (ensure_stats(t) < 0 || (!z->sorted && read_rings(t) < 0))
         return -1;
     size_t n = 0;
     for (size_t i = 0; i < t->nthreads; i++)
@@ -851,8 +901,8 @@ static int build_merged(const struct pw_trace *t)
         return -1;
     want_huge((unsigned char *)z->merged, z->merged_size, 0, z->merged_size);
     z->nmerged = 0;
-    if (t->sorted) {
-        if (merge_rings(t, PW_KINDS_ALL, append_event, z) < 0) {
+    if (z->sorted) {
+        if (merge_rings(t, PW_KINDS_ALL, append_event, z) != 0) {
             big_free(z->merged, z->merged_size);
             z->merged = NULL;
             return -1;
@@ -876,11 +926,11 @@ static int build_merged(const struct pw_trace *t)
 int pw_trace_each_event(const struct pw_trace *t, uint64_t kinds,
                         int (*fn)(void *arg, const struct pw_event *e), void *arg)
 {
-    if (t->sorted)
+    const struct pw_lazy *z = t->lazy;
+    if (z->sorted)
         return merge_rings(t, kinds, fn, arg);
     if (build_merged(t) < 0)
         return -1;
-    const struct pw_lazy *z = t->lazy;
     for (size_t i = 0; i < z->nmerged; i++) {
         int rc = kind_in(z->merged[i].kind, kinds) ? fn(arg, &z->merged[i]) : 0;
         if (rc)
@@ -891,7 +941,8 @@ int pw_trace_each_event(const struct pw_trace *t, uint64_t kinds,
 
 uint64_t pw_trace_last_event_ns(const struct pw_trace *t)
 {
-    return t->last_ns;
+    /* out of memory: 0, and the end comes from the header alone */
+    return ensure_stats(t) == 0 ? t->lazy->last_ns : 0;
 }
 
 /* ---- notes, channels, modules, depot */
@@ -1084,7 +1135,7 @@ static enum pw_read_status open_buf(unsigned char *buf, size_t size, size_t len,
         return PW_READ_ERROR;
     }
     t->fd = keep_fd;
-    t->sorted = true;
+    t->lazy->sorted = true;
     t->buf = buf;
     t->buf_size = size;
     t->len = len;
@@ -1416,7 +1467,8 @@ const struct pw_module *pw_trace_module(const struct pw_trace *t, size_t i)
 
 uint64_t pw_trace_dropped(const struct pw_trace *t)
 {
-    return t->hdr.dropped_events + t->ring_dropped;
+    /* out of memory: the header's count alone */
+    return t->hdr.dropped_events + (ensure_stats(t) == 0 ? t->lazy->ring_dropped : 0);
 }
 
 uint64_t pw_trace_total_events(const struct pw_trace *t)

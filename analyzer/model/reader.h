@@ -62,9 +62,12 @@ const struct pw_event *pw_trace_events(const struct pw_trace *t, size_t *n);
  * PW_KIND_BIT), in the order of pw_trace_events, without building that array:
  * a finished trace with big rings is read from its file in chunks, so the cost
  * is one sequential pass and the memory a few chunks.  Stops at FN's first
- * non-zero return and returns it; -1 when out of memory. */
+ * non-zero return and returns it; -1 when out of memory; PW_EACH_RESTART when
+ * the first scan of a streamed trace finds a ring out of time order (a corrupt
+ * file): what FN saw was not in merged order, and a new scan sorts. */
 #define PW_KIND_BIT(k) (1ull << (k))
 #define PW_KINDS_ALL UINT64_MAX /* every kind, those of a newer minor version too */
+#define PW_EACH_RESTART (-2)
 int pw_trace_each_event(const struct pw_trace *t, uint64_t kinds,
                         int (*fn)(void *arg, const struct pw_event *e), void *arg);
 /* Time of the newest ring event (the last of pw_trace_events), 0 if none. */
