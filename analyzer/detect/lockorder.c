@@ -204,6 +204,9 @@ static void free_graph(struct graph *g)
 
 #define MAX_CYCLE 16
 #define MAX_STEPS 1000000
+/* Instance cycles kept for grouping (about 400 bytes each): beyond, the search
+ * stops, as it does after MAX_STEPS. */
+#define MAX_CYCLES 100000
 
 struct search {
     struct graph *g;
@@ -445,6 +448,10 @@ static struct pw_object *lock_object(struct pw_process *p, const struct node *n)
 static void collect_cycle(struct search *s, void *vctx)
 {
     struct ctx *c = vctx;
+    if (c->ncyc >= MAX_CYCLES) {
+        s->steps = MAX_STEPS + 1; /* enough: stop the search */
+        return;
+    }
     if (c->ncyc == c->capcyc) {
         size_t cap = c->capcyc ? c->capcyc * 2 : 16;
         struct icycle *nv = realloc(c->cyc, cap * sizeof(*nv));
