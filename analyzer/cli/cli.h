@@ -28,12 +28,13 @@ struct pw_ktasks;
 /* ---- report formats: X(enum suffix, --format name, writer (report.h)).
  * --format, --help and the writer table expand this list: a new format is
  * one row here and one writer file. */
-#define PW_FORMATS(X)                  \
-    X(TEXT, "text", pw_report_text)    \
-    X(JSON, "json", pw_report_json)    \
-    X(SARIF, "sarif", pw_report_sarif) \
-    X(DOT, "dot", pw_report_dot)       \
-    X(PERFETTO, "perfetto", pw_report_perfetto)
+#define PW_FORMATS(X)                           \
+    X(TEXT, "text", pw_report_text)             \
+    X(JSON, "json", pw_report_json)             \
+    X(SARIF, "sarif", pw_report_sarif)          \
+    X(DOT, "dot", pw_report_dot)                \
+    X(PERFETTO, "perfetto", pw_report_perfetto) \
+    X(HTML, "html", pw_report_html)
 
 enum pw_format {
 #define PW_X(name, str, writer) PW_FMT_##name,

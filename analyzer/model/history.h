@@ -16,12 +16,12 @@ struct pw_thread;
 struct pw_object;
 
 /* X(enum suffix, name) */
-#define PW_HIST_KINDS(X)  \
-    X(PARK, "park")       \
-    X(SEND, "send")       \
-    X(RECV, "recv")       \
-    X(CLOSE, "close")     \
-    X(START, "start")     \
+#define PW_HIST_KINDS(X) \
+    X(PARK, "park")      \
+    X(SEND, "send")      \
+    X(RECV, "recv")      \
+    X(CLOSE, "close")    \
+    X(START, "start")    \
     X(EXIT, "exit")
 
 enum pw_hist_kind {
@@ -39,11 +39,11 @@ struct pw_hist {
     enum pw_hist_kind kind;
     struct pw_thread *t;
     struct pw_object *o;
-    int op;                   /* PARK: enum pw_park_op */
+    int op;                    /* PARK: enum pw_park_op */
     uint64_t begin_ns, end_ns; /* since the process start */
-    bool open;                /* a park still going at the end of the trace */
-    bool timed;               /* a park that could time out */
-    int64_t result;           /* UNPARK's, SEND's or RECV's return value */
+    bool open;                 /* a park still going at the end of the trace */
+    bool timed;                /* a park that could time out */
+    int64_t result;            /* UNPARK's, SEND's or RECV's return value */
     int err;
     uint64_t bytes; /* SEND, RECV: bytes (messages for an mqueue) */
     int side;       /* CLOSE: PW_SIDE_* */

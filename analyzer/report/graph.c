@@ -163,8 +163,8 @@ static int build_waitfor(const struct pw_report *r, const struct pw_finding *f, 
         if (tn == SIZE_MAX)
             return -1;
         if (t->status == PW_THR_PARKED && t->waits_on &&
-            add_edge(g, tn, object_node(r, g, t->waits_on), PW_GE_WAITS,
-                     pw_park_op_name(t->op)) < 0)
+            add_edge(g, tn, object_node(r, g, t->waits_on), PW_GE_WAITS, pw_park_op_name(t->op)) <
+                0)
             return -1;
         /* a woken cond waiter waits for the mutex it re-takes */
         if (t->reacquires &&
@@ -191,6 +191,10 @@ static int build_waitfor(const struct pw_report *r, const struct pw_finding *f, 
         if (l->t && add_edge(g, thread_node(g, l->t), on, PW_GE_WAITS,
                              pw_park_op_name((unsigned)l->op)) < 0)
             return -1;
+        /* a channel's blockers hold its other end open */
+        const char *why = !pw_obj_is_chan(l->o->type)                 ? "blocked by"
+                          : pw_op_dir((unsigned)l->op) == PW_DIR_SEND ? "read end held by"
+                                                                      : "write end held by";
         for (size_t k = 0; k < l->nblocked_by; k++) {
             size_t bn = thread_node(g, l->blocked_by[k]);
             if (bn == on)
@@ -198,7 +202,7 @@ static int build_waitfor(const struct pw_report *r, const struct pw_finding *f, 
             bool held = false;
             for (size_t e = 0; e < g->ne; e++)
                 held |= g->edges[e].from == on && g->edges[e].to == bn;
-            if (!held && add_edge(g, on, bn, PW_GE_HELD_BY, "blocked by") < 0)
+            if (!held && add_edge(g, on, bn, PW_GE_HELD_BY, why) < 0)
                 return -1;
         }
     }
@@ -390,7 +394,8 @@ void pw_graphs_free(struct pw_graphs *gs)
 #define LAYER_GAP 70.0
 #define NODE_GAP 40.0
 #define MARGIN 20.0
-#define CHAR_W 7.0
+#define CHAR_W 7.0  /* a node label's character (11 px monospace, with room) */
+#define LABEL_W 6.2 /* an edge label's character (10 px monospace) */
 
 /* Reverses DFS back edges so that what is left is acyclic. */
 static void mark_back(struct pw_graph *g, size_t v, int *state)
@@ -444,11 +449,97 @@ static void place(struct pw_graph *g, struct pw_gnode **sorted)
     g->width = width > 2 * MARGIN ? width : 2 * MARGIN;
 }
 
+/* Cosine and sine by Taylor series around 0 after reducing to [-pi, pi]:
+ * the analyzer does not link libm for a ring of a few nodes. */
+static void cos_sin(double a, double *c, double *s)
+{
+    const double pi = 3.14159265358979323846;
+    while (a > pi)
+        a -= 2 * pi;
+    while (a < -pi)
+        a += 2 * pi;
+    double term = 1, cs = 0, sn = 0;
+    for (int k = 0; k < 30; k++) {
+        if (k % 2 == 0)
+            cs += (k % 4 == 0 ? 1 : -1) * term;
+        else
+            sn += (k % 4 == 1 ? 1 : -1) * term;
+        term *= a / (k + 1);
+    }
+    *c = cs;
+    *s = sn;
+}
+
+/* One cycle through every node, each with one edge in and one out? */
+static bool single_cycle(const struct pw_graph *g)
+{
+    if (g->n < 2 || g->ne != g->n)
+        return false;
+    size_t v = 0;
+    for (size_t step = 0; step < g->n; step++) {
+        size_t next = SIZE_MAX, outs = 0;
+        for (size_t i = 0; i < g->ne; i++)
+            if (g->edges[i].from == v) {
+                next = g->edges[i].to;
+                outs++;
+            }
+        if (outs != 1 || (next == 0 && step + 1 < g->n))
+            return false;
+        v = next;
+    }
+    return v == 0;
+}
+
+static void layout_ring(struct pw_graph *g)
+{
+    const double pi = 3.14159265358979323846;
+    double maxw = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        size_t len = strlen(g->nodes[i].label), len2 = strlen(g->nodes[i].sub);
+        g->nodes[i].w = (double)(len > len2 ? len : len2) * CHAR_W + 24;
+        g->nodes[i].h = NODE_H;
+        if (g->nodes[i].w > maxw)
+            maxw = g->nodes[i].w;
+    }
+    /* round enough that neighbours do not touch, and room for edge labels */
+    double radius = (maxw + NODE_GAP) * (double)g->n / (2 * pi);
+    if (radius < 90)
+        radius = 90;
+    double ry = radius * 0.75;
+    /* the edges' labels sit outside the ring, left and right of it */
+    size_t longest = 0;
+    for (size_t i = 0; i < g->ne; i++)
+        if (strlen(g->edges[i].label) > longest)
+            longest = strlen(g->edges[i].label);
+    double label = (double)longest * LABEL_W + 12;
+    double cx = MARGIN + label + maxw / 2 + radius, cy = MARGIN + NODE_H + ry;
+    size_t v = 0;
+    for (size_t k = 0; k < g->n; k++) {
+        double c, s;
+        cos_sin(-pi / 2 + 2 * pi * (double)k / (double)g->n, &c, &s);
+        g->nodes[v].x = cx + radius * c;
+        g->nodes[v].y = cy + ry * s;
+        g->nodes[v].layer = (int)k;
+        for (size_t i = 0; i < g->ne; i++)
+            if (g->edges[i].from == v) {
+                v = g->edges[i].to;
+                break;
+            }
+    }
+    g->width = 2 * cx;
+    g->height = 2 * cy;
+    g->circular = true;
+}
+
 void pw_graph_layout(struct pw_graph *g)
 {
     g->width = g->height = 2 * MARGIN;
     if (!g->n)
         return;
+    if (single_cycle(g)) {
+        layout_ring(g);
+        return;
+    }
     int *state = calloc(g->n, sizeof(int));
     struct pw_gnode **sorted = malloc(g->n * sizeof(*sorted));
     if (!state || !sorted) {

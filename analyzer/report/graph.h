@@ -41,13 +41,14 @@ struct pw_gedge {
 
 struct pw_graph {
     char title[320];
-    char id[32];        /* unique, safe in DOT and HTML ids: "f3", "lo4242" */
-    unsigned finding;   /* the finding's id, 0 for a lock-order graph */
+    char id[32];      /* unique, safe in DOT and HTML ids: "f3", "lo4242" */
+    unsigned finding; /* the finding's id, 0 for a lock-order graph */
     const struct pw_process *proc;
     size_t n, ne, capn, cape;
     struct pw_gnode *nodes;
     struct pw_gedge *edges;
     double width, height; /* after pw_graph_layout */
+    bool circular;        /* laid out as one ring (the graph is a single cycle) */
 };
 
 struct pw_graphs {
@@ -63,7 +64,9 @@ void pw_graphs_free(struct pw_graphs *gs);
 
 /* A simple layered layout (Sugiyama-style: cycles broken by reversing DFS
  * back edges, longest-path layers top to bottom, barycentre ordering), in
- * pixels: fills the nodes' x, y, w, h and the graph's width and height. */
+ * pixels: fills the nodes' x, y, w, h and the graph's width and height.  A
+ * graph that is one cycle and nothing else (a deadlock, a lock-order
+ * inversion) is laid out as a ring instead, clockwise in cycle order. */
 void pw_graph_layout(struct pw_graph *g);
 
 /* "worker_main (pool.c:42)": the innermost frame of STACK outside the system

@@ -26,16 +26,29 @@ run or sigkill mode).  FORMAT is:
             object id); a send into a channel that someone received from
             has a flow arrow to a receive of that channel; every finding is
             a global instant carrying its id.
+  html      the page is self-contained (no script, stylesheet, image, frame,
+            font or URL to load; a Content-Security-Policy that forbids
+            loading anything); headless Chromium loads it with no console
+            message (a blocked load or a script would log one), takes a
+            screenshot (a PNG of the window's size), and its DOM holds every
+            finding's headline ("[id] kind: message"), the wait-for graph of
+            every finding with threads or objects as an <svg> whose nodes
+            name them, a lock-order <svg> per process with lock edges, a
+            timeline <svg> per process with a bar per thread parked at the
+            end, and the thread dump naming every thread.  Names that are
+            markup (html_names) show as text: no element comes from them.
 """
 
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
@@ -65,6 +78,11 @@ CLUSTER = re.compile(r'^\s+subgraph cluster_(\w+) \{$')
 LABEL = re.compile(r'^\s+label="((?:[^"\\]|\\.)*)";$')
 
 
+def dot_unescape(s):
+    """A DOT quoted string's text: \\n a new line, \\X the character X."""
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), s)
+
+
 def parse_dot(text):
     """{cluster id: {"label", "nodes": {name: (shape, label, red)}, "edges": [(a, b, label, red)]}}"""
     clusters = {}
@@ -81,15 +99,17 @@ def parse_dot(text):
             continue
         m = LABEL.match(line)
         if m and cur["label"] is None:
-            cur["label"] = m.group(1)
+            cur["label"] = dot_unescape(m.group(1))
             continue
         m = EDGE.match(line)
         if m:
-            cur["edges"].append((m.group(1), m.group(2), m.group(3), "color=red" in m.group(4)))
+            cur["edges"].append((m.group(1), m.group(2), dot_unescape(m.group(3)),
+                                 "color=red" in m.group(4)))
             continue
         m = NODE.match(line)
         if m:
-            cur["nodes"][m.group(1)] = (m.group(2), m.group(3), "color=red" in m.group(4))
+            cur["nodes"][m.group(1)] = (m.group(2), dot_unescape(m.group(3)),
+                                        "color=red" in m.group(4))
             continue
     return clusters
 
@@ -127,7 +147,7 @@ def check_dot(text, js, tmp):
                 raise AssertionError("finding %d: thread %s (tid %d) not drawn"
                                      % (f["id"], t["name"], t["tid"]))
         for o in f["objects"]:
-            if not any(lab.split("\\n")[0] == o["id"] for lab in labels) and \
+            if not any(lab.split("\n")[0] == o["id"] for lab in labels) and \
                not any(lab.startswith(o["id"] + " (tid") for lab in labels):
                 raise AssertionError("finding %d: object %s not drawn" % (f["id"], o["id"]))
         if f["kind"] in ("deadlock", "lock-order-inversion"):
@@ -272,7 +292,136 @@ def check_perfetto(text, js, tmp):
     return len(marks)
 
 
-CHECKS = {"dot": check_dot, "perfetto": check_perfetto}
+# ---- html
+
+class Dom(HTMLParser):
+    """The elements of a dumped DOM: tag, attributes, text inside."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elems = []  # [tag, attrs, text]
+        self.open = []
+
+    def handle_starttag(self, tag, attrs):
+        e = [tag, dict(attrs), ""]
+        self.elems.append(e)
+        if tag not in ("meta", "br", "hr", "input", "link", "img"):
+            self.open.append(e)
+
+    def handle_startendtag(self, tag, attrs):
+        self.elems.append([tag, dict(attrs), ""])
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                break
+
+    def handle_data(self, data):
+        for e in self.open:
+            e[2] += data
+
+    def find(self, tag, **attrs):
+        return [e for e in self.elems if e[0] == tag and
+                all(a in e[1].get(k.rstrip("_"), "").split() if k.endswith("_")
+                    else e[1].get(k) == a for k, a in attrs.items())]
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    raise AssertionError("Chromium is not installed (scripts/setup installs it)")
+
+
+def headless(page, *args):
+    """Runs headless Chromium on PAGE; returns (stdout, console messages)."""
+    cmd = [chromium(), "--headless", "--disable-gpu", "--no-first-run",
+           "--user-data-dir=" + os.path.join(os.path.dirname(page), "chromium-profile"),
+           "--enable-logging=stderr", "--v=0"] + list(args) + ["file://" + page]
+    if os.geteuid() == 0:
+        cmd.insert(2, "--no-sandbox")  # Chromium refuses root without it
+    p = subprocess.run(cmd, capture_output=True, timeout=180)
+    err = p.stderr.decode(errors="replace")
+    if p.returncode != 0:
+        raise AssertionError("chromium exited %d: %s" % (p.returncode, err[-2000:]))
+    console = [line for line in err.splitlines() if ":CONSOLE" in line]
+    return p.stdout.decode(errors="replace"), console
+
+
+FORBIDDEN = re.compile(r"<script|<link|<img|<iframe|<object|<embed|@import|@font-face|url\((?!#)|"
+                       r"\ssrc=|href=\"(?!#)", re.I)
+
+
+def check_html(text, js, tmp):
+    bad = FORBIDDEN.search(text)
+    if bad:
+        raise AssertionError("the page loads something: %r" % text[max(0, bad.start() - 60):
+                                                                  bad.end() + 60])
+    if "Content-Security-Policy" not in text or "default-src 'none'" not in text:
+        raise AssertionError("no Content-Security-Policy forbidding loads")
+    page = os.path.join(tmp, "r.html")
+    dom_text, console = headless(page, "--dump-dom")
+    shot = os.path.join(tmp, "r.png")
+    _, console2 = headless(page, "--screenshot=" + shot, "--window-size=1200,1600",
+                           "--hide-scrollbars")
+    if console or console2:
+        raise AssertionError("console messages: %s" % (console + console2))
+    with open(shot, "rb") as f:
+        png = f.read()
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or struct.unpack(">II", png[16:24]) != (1200, 1600):
+        raise AssertionError("the screenshot is not a 1200x1600 PNG")
+    dom = Dom()
+    dom.feed(dom_text)
+    heads = [" ".join(e[2].split()) for e in dom.find("h2", class_="headline")]
+    findings = reported(js)
+    for f in findings:
+        want = " ".join(("[%d] %s: %s" % (f["id"], f["kind"], f["message"])).split())
+        if want not in heads:
+            raise AssertionError("headline %r not in the DOM (%s)" % (want, heads))
+        sec = dom.find("section", id="finding-%d" % f["id"])
+        if not sec:
+            raise AssertionError("finding %d has no section" % f["id"])
+        if not dom.find("details"):
+            raise AssertionError("no collapsible stacks")
+        if f["threads"] or f["objects"]:
+            svg = dom.find("svg", id="svg-f%d" % f["id"])
+            if not svg:
+                raise AssertionError("finding %d has no graph" % f["id"])
+            text_in = svg[0][2]
+            names = [o["id"] for o in f["objects"]]
+            if f["kind"] != "lock-order-inversion":
+                names += ["%s (tid %d)" % (t["name"], t["tid"]) for t in f["threads"]]
+            for n in names:
+                if n not in text_in:
+                    raise AssertionError("finding %d's graph does not name %s" % (f["id"], n))
+    if len(heads) != len(findings):
+        raise AssertionError("%d headlines for %d findings" % (len(heads), len(findings)))
+    nodes = len(dom.find("g", class_="node"))
+    for i, p in enumerate(js["processes"]):
+        tl = dom.find("svg", id="timeline-%d" % i)
+        if not tl:
+            raise AssertionError("process %d has no timeline" % p["pid"])
+        parked = [t for t in p["threads"] if t["state"] == "parked"]
+        bars = [e for e in dom.elems if e[0] == "rect" and "open" in e[1].get("class", "").split()]
+        if len(bars) < len(parked):
+            raise AssertionError("%d threads parked at the end, %d open bars"
+                                 % (len(parked), len(bars)))
+        for t in p["threads"]:
+            if t["name"] not in tl[0][2]:
+                raise AssertionError("thread %s has no row in the timeline" % t["name"])
+            if not any(t["name"] in e[2] for e in dom.find("summary")):
+                raise AssertionError("thread %s is not in the thread dump" % t["name"])
+    if any(t["name"].startswith("<i>") for p in js["processes"] for t in p["threads"]):
+        if dom.find("i"):
+            raise AssertionError("a thread name became an element: not escaped")
+    print("html: %d headlines, %d graph nodes, %d svg, screenshot %d bytes"
+          % (len(heads), nodes, len(dom.find("svg")), len(png)))
+    return len(findings)
+
+
+CHECKS = {"dot": check_dot, "perfetto": check_perfetto, "html": check_html}
 
 
 def main(argv):
