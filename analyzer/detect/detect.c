@@ -564,9 +564,26 @@ static void misuse_message(struct pw_finding *f, const struct pw_misuse *e)
         pw_finding_set_message(f, "%s destroyed %s while %s waits on it", t, o,
                                other ? other : "a thread");
         break;
-    case PW_MISUSE_USE_DESTROYED:
-        pw_finding_set_message(f, "%s locked %s after it was destroyed (EINVAL)", t, o);
+    case PW_MISUSE_USE_DESTROYED: {
+        static const char *const verbs[] = {
+#define PW_X(name, str) str,
+            PW_LOCK_CALLS(PW_X)
+#undef PW_X
+        };
+        const char *verb = e->call == PW_CALL_NONE && e->o->type == PW_OBJ_MUTEX
+                               ? "locked" /* a trace of an older shim: EINVAL on a lock */
+                               : verbs[e->call];
+        /* glibc's own answer, where it gives one */
+        const char *rc = e->o->type == PW_OBJ_MUTEX && e->call != PW_CALL_DESTROY ? " (EINVAL)"
+                                                                                  : "";
+        if (e->other == e->t)
+            pw_finding_set_message(f, "%s %s %s after destroying it%s", t, verb, o, rc);
+        else if (e->other)
+            pw_finding_set_message(f, "%s %s %s after %s destroyed it%s", t, verb, o, other, rc);
+        else
+            pw_finding_set_message(f, "%s %s %s after it was destroyed%s", t, verb, o, rc);
         break;
+    }
     case PW_MISUSE_RELOCK:
         pw_finding_set_message(f, "%s locked %s again while holding it%s (EDEADLK)", t, o,
                                e->o->type == PW_OBJ_RWLOCK ? " for writing" : "");
@@ -604,12 +621,15 @@ static void detect_LOCK_MISUSE(struct pw_process *p, struct pw_findings *fs)
         f = pw_finding_new(fs, PW_FK_LOCK_MISUSE, p);
         if (!f)
             return; /* out of memory: pw_detect_all reports it */
-        pw_finding_add_thread(f, e->t, PW_ROLE_MISUSE, e->stack, 0);
+        bool use = e->kind == PW_MISUSE_USE_DESTROYED;
+        /* a use after destroy: "destroyed at" under the bad call */
+        pw_finding_add_thread(f, e->t, PW_ROLE_MISUSE, e->stack, use ? e->stack2 : 0);
         pw_finding_add_object(f, e->o, e->o->create_stack, e->o->site_label);
         if (e->o2)
             pw_finding_add_object(f, e->o2, e->o2->create_stack, e->o2->site_label);
-        /* the holder or the other waiter, with its park stack then */
-        if (e->other && e->other != e->t)
+        /* the holder or the other waiter, with its park stack then (the
+         * destroyer of a use after destroy is named in the headline) */
+        if (!use && e->other && e->other != e->t)
             pw_finding_add_thread(f, e->other, e->stack2 ? PW_ROLE_PARKED : PW_ROLE_NONE, e->stack2,
                                   0);
         misuse_message(f, e);

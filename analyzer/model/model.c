@@ -712,7 +712,10 @@ static int add_misuse(struct pw_process *p, const struct pw_event *e)
         .stack = e->stack,
         .stack2 = e->stack2,
         .other = e->arg ? pw_model_thread(p, (uint32_t)e->arg) : NULL,
-        .err = e->err,
+        .err = lock ? 0 : e->err,
+        .call = lock && e->op == PW_MISUSE_USE_DESTROYED && e->err > 0 && e->err < PW_CALL__COUNT
+                    ? (enum pw_lock_call)e->err
+                    : PW_CALL_NONE,
     };
     return 0;
 }

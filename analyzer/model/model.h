@@ -180,6 +180,9 @@ struct pw_misuse {
     struct pw_thread *other; /* the other thread involved (parked on it, holding
                               * the lock, waiting on the cond), or NULL */
     int err;                 /* a send's errno (EPIPE), 0 when SIGPIPE ended it */
+    /* USE_DESTROYED: the call that used the destroyed lock or cond; other and
+     * stack2 are then who destroyed it and where (NULL / 0 if unknown) */
+    enum pw_lock_call call;
 };
 
 /* "B taken while holding A" (LOCK_EDGE notes), once per new (A, B, thread). */

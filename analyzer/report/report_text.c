@@ -154,7 +154,7 @@ static const char *stack_label(enum pw_finding_kind k, enum pw_role role, int se
     if (k == PW_FK_LOCK_ORDER)
         return second ? "holding the first lock, taken at" : "took the second lock at";
     if (k == PW_FK_LOCK_MISUSE && role == PW_ROLE_MISUSE)
-        return second ? "earlier at" : "misused it at";
+        return second ? "destroyed at" : "misused it at"; /* the 2nd: a use after destroy */
     if (k == PW_FK_LOCK_MISUSE && role == PW_ROLE_PARKED)
         return second ? "and at" : "was parked then at";
     return second ? "and at" : "at";

@@ -91,7 +91,10 @@
  *                  stack2=earlier site (close or creation), arg=other thread serial;
  *                  a lock misuse: obj=lock or cond address, result=its PW_OBJ_*,
  *                  obj2=the mutex of a cond misuse (else 0), stack2=the other
- *                  thread's park stack when it is parked (else 0)
+ *                  thread's park stack when it is parked (else 0); USE_DESTROYED:
+ *                  err=the call (PW_CALL_*), arg=the destroying thread's serial
+ *                  and stack2=the destroy's stack (0 when the shim no longer
+ *                  knows them)
  *   LOCK_EDGE      (a note) obj=lock held (A), obj2=lock acquired (B), stack=where B was
  *                  taken, stack2=where A was taken (0 if unknown), op=PW_OBJ_* of B,
  *                  PW_EDGE_TYPE_A(arg)=PW_OBJ_* of A, result=class of A, err=class of B
@@ -265,6 +268,26 @@ enum pw_misuse_kind {
     PW_MISUSE_KINDS(PW_X)
 #undef PW_X
         PW_MISUSE__COUNT
+};
+
+/* The call that used a destroyed lock or cond (the err field of a
+ * USE_DESTROYED misuse): X(name, the verb in a report's headline). */
+#define PW_LOCK_CALLS(X)          \
+    X(NONE, "used")               \
+    X(LOCK, "locked")             \
+    X(RDLOCK, "read-locked")      \
+    X(WRLOCK, "write-locked")     \
+    X(UNLOCK, "unlocked")         \
+    X(DESTROY, "destroyed again") \
+    X(WAIT, "waited on")          \
+    X(SIGNAL, "signalled")        \
+    X(BROADCAST, "broadcast")
+
+enum pw_lock_call {
+#define PW_X(name, str) PW_CALL_##name,
+    PW_LOCK_CALLS(PW_X)
+#undef PW_X
+        PW_CALL__COUNT
 };
 
 /* How a process ended, as far as the trace knows. */

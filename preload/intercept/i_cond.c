@@ -28,6 +28,30 @@ struct cond_wait_ctx {
     uint64_t pc;  /* the wait's call site: where the mutex is taken again */
 };
 
+/* Threads inside a wait on C: glibc counts them in the upper bits of __wrefs
+ * (a waiter holds a reference from before it releases the mutex until it has
+ * left; destroy waits for the count to drop to zero). */
+static inline unsigned cond_waiters(pthread_cond_t *c)
+{
+    return PW_LOAD_RELAXED(&c->__data.__wrefs) >> 3;
+}
+
+/* Bit 2 of __wrefs is destroy's wake-request flag: set by
+ * pthread_cond_destroy, cleared only by an init (or an initializer). */
+#define COND_DESTROYED 4u
+
+static inline bool cond_destroyed(pthread_cond_t *c)
+{
+    return PW_LOAD_RELAXED(&c->__data.__wrefs) & COND_DESTROYED;
+}
+
+/* Neither waiters nor destroyed: the signal fast path's one test (the
+ * same compare as "no waiters" alone). */
+static inline bool cond_quiet(pthread_cond_t *c)
+{
+    return (PW_LOAD_RELAXED(&c->__data.__wrefs) & ~3u) == 0;
+}
+
 static void cond_wait_cancelled(void *p)
 {
     struct cond_wait_ctx *ctx = p;
@@ -37,14 +61,6 @@ static void cond_wait_cancelled(void *p)
     pw_uq_cur.op = PW_OP_NONE; /* the queue op's end will never run */
     if (pw_tls.rec == ctx->t)
         pw_lock_retaken(ctx->t, (uint64_t)(uintptr_t)ctx->m, PW_OBJ_MUTEX, ctx->pc);
-}
-
-/* Threads inside a wait on C: glibc counts them in the upper bits of __wrefs
- * (a waiter holds a reference from before it releases the mutex until it has
- * left; destroy waits for the count to drop to zero). */
-static inline unsigned cond_waiters(pthread_cond_t *c)
-{
-    return PW_LOAD_RELAXED(&c->__data.__wrefs) >> 3;
 }
 
 static int real_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs)
@@ -76,6 +92,9 @@ static int cond_wait_work(pthread_cond_t *c, pthread_mutex_t *m, const struct ti
          * scan up to 2000 records, half the instructions of the benchmark) */
         if (ctx.op == PW_OP_COND_WAIT && cond_waiters(c) != 0)
             pw_cond_wait_check((uint64_t)(uintptr_t)c, (uint64_t)(uintptr_t)m);
+        if (PW_UNLIKELY(cond_destroyed(c)))
+            pw_use_destroyed(PW_OBJ_COND, (uint64_t)(uintptr_t)c, (uint64_t)(uintptr_t)m,
+                             PW_CALL_WAIT);
         pw_park_begin(ctx.t, ctx.op, abs != NULL ? PW_PARK_TIMED : 0, ctx.obj, obj2, -1,
                       pw_stack_capture());
     }
@@ -122,6 +141,12 @@ static __attribute__((noinline)) void signal_record(pthread_cond_t *c, uint64_t 
     pw_tls.last_cond = key;
     int err = errno;
     pw_tls.guard++;
+    /* destroyed, and no waiter left for the destroy to wait for (the wake-up
+     * that lets a destroy with waiters finish is no misuse); once per run */
+    uint32_t w = PW_LOAD_RELAXED(&c->__data.__wrefs);
+    if (PW_UNLIKELY((w & COND_DESTROYED) && (w >> 3) == 0 && !again))
+        pw_use_destroyed(PW_OBJ_COND, (uint64_t)(uintptr_t)c, 0,
+                         broadcast ? PW_CALL_BROADCAST : PW_CALL_SIGNAL);
     struct pw_thread_rec *t = pw_self();
     uint32_t n = t != NULL ? t->nheld : 0;
     struct pw_event ev = {.kind = PW_EV_COND_SIGNAL,
@@ -146,7 +171,7 @@ static inline void signal_seen(pthread_cond_t *c, uint64_t broadcast)
     /* conds are 8-byte aligned: the low bit tells a broadcast run apart */
     uint64_t key = (uint64_t)(uintptr_t)c | broadcast;
     bool again = pw_tls.last_cond == key;
-    if (PW_LIKELY(again) && cond_waiters(c) == 0)
+    if (PW_LIKELY(again) && cond_quiet(c)) /* no waiters, not destroyed */
         return;
     signal_record(c, key, again);
 }
@@ -171,8 +196,20 @@ PW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
  * A destroy with a thread parked on the cond is also a lock misuse. */
 PW_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
-    if (!pw_on() || cond_waiters(c) == 0)
+    if (!pw_on())
         return PW_REAL(pthread_cond_destroy)(c);
+    bool again = cond_destroyed(c);
+    if (PW_UNLIKELY(again))
+        pw_use_destroyed(PW_OBJ_COND, (uint64_t)(uintptr_t)c, 0, PW_CALL_DESTROY);
+    /* this thread's next signal of C is a new run: checked */
+    if ((pw_tls.last_cond & ~1ull) == (uint64_t)(uintptr_t)c)
+        pw_tls.last_cond = 0;
+    if (cond_waiters(c) == 0) {
+        int rc = PW_REAL(pthread_cond_destroy)(c);
+        if (rc == 0 && !again)
+            pw_lock_destroyed((uint64_t)(uintptr_t)c); /* who and where, for a later use */
+        return rc;
+    }
     pw_cond_destroy_check((uint64_t)(uintptr_t)c);
     int err = errno;
     pw_tls.guard++;
@@ -187,6 +224,8 @@ PW_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
     if (t != NULL)
         pw_park_end(t, PW_OP_COND_DESTROY, (uint64_t)(uintptr_t)c, rc, 0, 0);
     pw_tls.guard--;
+    if (rc == 0 && !again)
+        pw_lock_destroyed((uint64_t)(uintptr_t)c);
     errno = err;
     return rc;
 }

@@ -57,12 +57,19 @@ static int owner_dead(pthread_mutex_t *m, bool try, uint64_t pc)
     return EOWNERDEAD;
 }
 
+/* glibc's mark of a destroyed mutex (pthread_mutex_destroy sets the kind to
+ * -1; an init resets it): every lock answers EINVAL. */
+static inline bool destroyed(const pthread_mutex_t *m)
+{
+    return PW_LOAD_RELAXED(&m->__data.__kind) == -1;
+}
+
 /* A lock answered RC: EINVAL for a destroyed mutex (glibc marks it so),
  * EDEADLK for an error-checking mutex the thread holds already: misuse. */
 static void lock_failed(pthread_mutex_t *m, int rc)
 {
-    if (rc == EINVAL)
-        pw_lock_misuse(PW_MISUSE_USE_DESTROYED, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+    if (rc == EINVAL && destroyed(m))
+        pw_use_destroyed(PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0, PW_CALL_LOCK);
     else if (rc == EDEADLK)
         pw_lock_misuse(PW_MISUSE_RELOCK, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
 }
@@ -260,6 +267,8 @@ PW_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
         held_push_self(m, true, CALLER_PC());
     else if (rc == EOWNERDEAD)
         owner_dead(m, true, CALLER_PC());
+    else if (rc == EINVAL)
+        lock_failed(m, rc);
     return rc;
 }
 
@@ -270,8 +279,12 @@ static __attribute__((noinline)) int unlock_slow(pthread_mutex_t *m)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(pthread_mutex_unlock) ? PW_REAL(pthread_mutex_unlock)(m) : 0;
     struct pw_thread_rec *t = pw_tls.rec;
-    if (PW_LIKELY(t != NULL) && PW_UNLIKELY(!pw_held_pop(t, (uint64_t)(uintptr_t)m)))
-        pw_lock_misuse(PW_MISUSE_UNLOCK_NOT_HELD, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+    if (PW_LIKELY(t != NULL) && PW_UNLIKELY(!pw_held_pop(t, (uint64_t)(uintptr_t)m))) {
+        if (destroyed(m))
+            pw_use_destroyed(PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0, PW_CALL_UNLOCK);
+        else
+            pw_lock_misuse(PW_MISUSE_UNLOCK_NOT_HELD, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+    }
     if (PW_LIKELY(pw_tls.pend_obj == 0))
         return PW_REAL(pthread_mutex_unlock)(m);
     /* after a contended lock: the real unlock first, then the park the probe
@@ -320,9 +333,14 @@ PW_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
     if (!pw_on())
         return PW_REAL(pthread_mutex_destroy) ? PW_REAL(pthread_mutex_destroy)(m) : 0;
+    bool again = destroyed(m); /* glibc destroys it again without a word */
+    if (PW_UNLIKELY(again))
+        pw_use_destroyed(PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0, PW_CALL_DESTROY);
     int rc = PW_REAL(pthread_mutex_destroy)(m);
     if (PW_UNLIKELY(rc == EBUSY)) /* still locked (or a thread still uses it) */
         pw_lock_misuse(PW_MISUSE_DESTROY_LOCKED, PW_OBJ_MUTEX, (uint64_t)(uintptr_t)m, 0);
+    else if (rc == 0 && !again)
+        pw_lock_destroyed((uint64_t)(uintptr_t)m); /* who and where, for a later use */
     lock_life(PW_EV_LOCK_DESTROY, m, rc);
     return rc;
 }

@@ -78,6 +78,15 @@ static void relocked(pthread_rwlock_t *rw)
  * points, so no cleanup handler is needed around the real call. */
 static int lock_slow(pthread_rwlock_t *rw, int try_rc, const struct rw_call *c)
 {
+    /* a lock the shim marked destroyed (lockmisuse.h): noted and restored,
+     * then tried again, so the program gets glibc's answer */
+    if (try_rc == EBUSY && pw_rwlock_dead(rw, c->rd ? PW_CALL_RDLOCK : PW_CALL_WRLOCK)) {
+        try_rc = real_try(rw, c->rd);
+        if (try_rc == 0) {
+            held_push_self(rw, c->rd, false, c->pc);
+            return 0;
+        }
+    }
     int err = errno;
     int rc;
     if (try_rc != EBUSY) {
@@ -190,6 +199,8 @@ PW_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *rw)
     if (PW_UNLIKELY(!pw_on()))
         return RW_EARLY(pthread_rwlock_tryrdlock, rw);
     int rc = PW_REAL(pthread_rwlock_tryrdlock)(rw);
+    if (rc == EBUSY && pw_rwlock_dead(rw, PW_CALL_RDLOCK))
+        rc = PW_REAL(pthread_rwlock_tryrdlock)(rw);
     if (rc == 0)
         held_push_self(rw, true, true, CALLER_PC());
     return rc;
@@ -200,6 +211,8 @@ PW_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *rw)
     if (PW_UNLIKELY(!pw_on()))
         return RW_EARLY(pthread_rwlock_trywrlock, rw);
     int rc = PW_REAL(pthread_rwlock_trywrlock)(rw);
+    if (rc == EBUSY && pw_rwlock_dead(rw, PW_CALL_WRLOCK))
+        rc = PW_REAL(pthread_rwlock_trywrlock)(rw);
     if (rc == 0)
         held_push_self(rw, false, true, CALLER_PC());
     return rc;
@@ -213,7 +226,8 @@ PW_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *rw)
     if (PW_UNLIKELY(!pw_on()))
         return RW_EARLY(pthread_rwlock_unlock, rw);
     struct pw_thread_rec *t = pw_tls.rec;
-    if (PW_LIKELY(t != NULL) && PW_UNLIKELY(!pw_held_pop(t, (uint64_t)(uintptr_t)rw)))
+    if (PW_LIKELY(t != NULL) && PW_UNLIKELY(!pw_held_pop(t, (uint64_t)(uintptr_t)rw)) &&
+        !pw_rwlock_dead(rw, PW_CALL_UNLOCK))
         pw_lock_misuse(PW_MISUSE_UNLOCK_NOT_HELD, PW_OBJ_RWLOCK, (uint64_t)(uintptr_t)rw, 0);
     return PW_REAL(pthread_rwlock_unlock)(rw);
 }
@@ -237,6 +251,8 @@ PW_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *rw)
     if (!pw_on())
         return RW_EARLY(pthread_rwlock_destroy, rw);
     int rc = PW_REAL(pthread_rwlock_destroy)(rw);
+    if (rc == 0)
+        pw_rwlock_destroyed(rw); /* glibc leaves no mark: the shim's (lockmisuse.h) */
     rw_life(PW_EV_LOCK_DESTROY, rw, rc);
     return rc;
 }

@@ -7,6 +7,8 @@
 #ifndef PW_LOCKMISUSE_H
 #define PW_LOCKMISUSE_H
 
+#include <pthread.h>
+
 #include "shim.h"
 
 /* The calling thread misused OBJ (a lock or cond of PW_OBJ_* TYPE; OBJ2 is a
@@ -18,5 +20,32 @@ void pw_lock_misuse(uint16_t kind, uint16_t type, uint64_t obj, uint64_t obj2);
 void pw_cond_wait_check(uint64_t c, uint64_t m);
 /* Before pthread_cond_destroy(C): a thread parked on C makes it busy. */
 void pw_cond_destroy_check(uint64_t c);
+
+/* ---- use after destroy (lock or wait on a destroyed lock or cond).
+ *
+ * glibc marks a destroyed mutex (__kind = -1: a lock answers EINVAL) and a
+ * destroyed cond (bit 2 of __wrefs, destroy's wake-request flag, cleared only
+ * by an init) but leaves a destroyed rwlock as it was.  So the shim marks an
+ * rwlock it sees destroyed idle: the lock word says "write-locked" (every try
+ * answers EBUSY, which the uncontended path never sees) and the unused
+ * __pad3/__pad4 say "destroyed" and what the word was.  The first try that gets
+ * EBUSY on a marked lock notes the misuse, restores the word and tries again,
+ * so the program gets glibc's own answer.  Nothing is added to the uncontended
+ * path: only calls that already failed or do work look. */
+
+/* OBJ (of PW_OBJ_* TYPE; OBJ2 a cond wait's mutex, else 0) was used by CALL
+ * (PW_CALL_*) after it was destroyed: a note with the stack of the call and,
+ * when still known, who destroyed it and where.  Keeps errno; raises the guard. */
+void pw_use_destroyed(uint16_t type, uint64_t obj, uint64_t obj2, uint16_t call);
+/* OBJ was destroyed here (successfully): remember who and where (the stack is
+ * captured once per call site, pw_stack_capture's cache). */
+void pw_lock_destroyed(uint64_t obj);
+/* After a successful pthread_rwlock_destroy(RW): remember the site and mark
+ * RW if it is idle and private.  Before it: a marked RW is destroyed again. */
+void pw_rwlock_destroyed(pthread_rwlock_t *rw);
+/* A try on RW answered EBUSY (or an unlock missed the held set): if RW is
+ * marked destroyed, note the use by CALL, restore it, and return true (the
+ * caller tries again); false if RW is not marked. */
+bool pw_rwlock_dead(pthread_rwlock_t *rw, uint16_t call);
 
 #endif
