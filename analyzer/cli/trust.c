@@ -147,6 +147,25 @@ bool pw_trust_admit(struct pw_trust *t, pid_t pid)
     return true;
 }
 
+bool pw_trust_forget_ended(struct pw_trust *t, pid_t pid)
+{
+    for (size_t i = 1; i < t->n; i++) {
+        if (t->v[i].pid != pid)
+            continue;
+        if (running(t->v[i].pidfd))
+            return false;
+        close(t->v[i].pidfd);
+        t->v[i] = t->v[--t->n];
+        return true;
+    }
+    return false;
+}
+
+bool pw_trust_full(const struct pw_trust *t)
+{
+    return t->n == PW_TRUST_MAX;
+}
+
 int pw_trust_pidfd(const struct pw_trust *t, pid_t pid)
 {
     for (size_t i = 0; i < t->n; i++)

@@ -47,6 +47,13 @@ bool pw_trust_admit(struct pw_trust *t, pid_t pid);
 /* True if PID was admitted (no new check). */
 bool pw_trust_known(const struct pw_trust *t, pid_t pid);
 
+/* Drops PID (not the root) from the set once it has ended, closing its pidfd,
+ * so that a long run's set holds the live processes only: its trace is final
+ * and nothing will be signalled through it again.  True if it was dropped. */
+bool pw_trust_forget_ended(struct pw_trust *t, pid_t pid);
+/* True when no process can be admitted until one is forgotten. */
+bool pw_trust_full(const struct pw_trust *t);
+
 /* The pidfd of an admitted PID, or -1. */
 int pw_trust_pidfd(const struct pw_trust *t, pid_t pid);
 /* Sends SIG to an admitted PID through its pidfd; -1 (errno ESRCH) otherwise. */

@@ -11,7 +11,17 @@
  *   - deadlock: a wait-for cycle while other threads still run: reported once,
  *     the program is left alone.
  * `parkwatch run` watches its child this way; `parkwatch watch` does the same
- * for a process started with a plain LD_PRELOAD (the shim can start it). */
+ * for a process started with a plain LD_PRELOAD (the shim can start it).
+ *
+ * What a poll costs: one loop for every process of the run, and per live
+ * process a look at its header's change count (header.park_gen, bumped by the
+ * shim only on park, unpark, thread start and exit), kept mapped between
+ * polls.  Unchanged: nothing more.  Changed: its thread records, to see
+ * whether anything is parked.  The model is built only when a process with a
+ * parked thread changed (at most once per interval for a busy one) or a
+ * verdict is under way.  New trace files are noticed through inotify, so an
+ * idle poll reads no directory either; a trace whose process ended is read
+ * once, when it ends. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -36,8 +47,6 @@
 #include "reader.h"
 #include "trust.h"
 #include "watch.h"
-
-#define MAX_PROCS 64
 
 /* What the watcher remembers of a process between two checks. */
 struct seen {
@@ -58,11 +67,36 @@ struct seen {
     bool have_cycle_before;
 };
 
+/* A trace file of the directory, as the poll loop knows it. */
+enum ent_state {
+    ENT_NEW,  /* not read yet, or its header was not complete */
+    ENT_LIVE, /* a watched process that runs: kept mapped */
+    ENT_DONE, /* ended, or never ours: not looked at again */
+};
+
+struct entry {
+    char *name;
+    enum ent_state state;
+    unsigned tries;               /* ENT_NEW: looks at an incomplete header */
+    int pid;                      /* ENT_LIVE and after */
+    struct pw_trace_probe *probe; /* ENT_LIVE */
+    struct pw_trace *final;       /* a watched process that ended: its last state */
+    bool forget;                  /* its pid is to leave the trust set once gone */
+    uint64_t gen;                 /* the change count at the last look */
+    uint64_t judged_ns;           /* the last time the model judged it */
+    bool due;                     /* changed with a thread parked since it was last judged */
+    bool pending;                 /* a verdict under way: judged at every poll */
+};
+
 struct watcher {
     const char *dir;
     const struct pw_watch_opts *o;
-    struct seen seen[MAX_PROCS];
-    size_t nseen;
+    struct seen *seen;
+    size_t nseen, capseen;
+    struct entry *ents;
+    size_t nents, capents;
+    int inotify; /* the directory's changes; -1: read it at every poll */
+    bool scanned;
     /* the processes watched: the root and its descendants as they show up
      * (fork children write their own trace), each pinned by a pidfd */
     struct pw_trust trust;
@@ -83,8 +117,14 @@ static struct seen *seen_of(struct watcher *w, int pid)
     for (size_t i = 0; i < w->nseen; i++)
         if (w->seen[i].pid == pid)
             return &w->seen[i];
-    if (w->nseen == MAX_PROCS)
-        return NULL;
+    if (w->nseen == w->capseen) {
+        size_t cap = w->capseen ? 2 * w->capseen : 16;
+        struct seen *nv = realloc(w->seen, cap * sizeof(*nv));
+        if (!nv)
+            return NULL;
+        w->seen = nv;
+        w->capseen = cap;
+    }
     struct seen *s = &w->seen[w->nseen++];
     memset(s, 0, sizeof(*s));
     s->pid = pid;
@@ -316,6 +356,24 @@ static void judge(struct watcher *w, struct pw_process *p, struct pw_findings *f
     }
 }
 
+/* Whether P's verdict is under way after judge(): a finding the watcher acts
+ * on after a quiet window and the kernel's second reading, so P must be judged
+ * at every poll until it is settled, whatever its change count says. */
+static bool verdict_pending(struct watcher *w, const struct pw_process *p,
+                            const struct pw_findings *fs)
+{
+    struct seen *s = seen_of(w, p->pid);
+    if (!s || s->fired)
+        return false;
+    for (size_t i = 0; i < fs->n; i++) {
+        const struct pw_finding *f = fs->v[i];
+        if (f->proc == p &&
+            (f->kind == PW_FK_ALL_BLOCKED || (f->kind == PW_FK_DEADLOCK && w->o->halt_on_deadlock)))
+            return true;
+    }
+    return false;
+}
+
 static int load_quiet(const struct watcher *w, const char *dir, struct pw_trace ***out, size_t *n);
 
 /* ---- dump_signal: the live report on demand */
@@ -447,67 +505,262 @@ static int load_quiet(const struct watcher *w, const char *dir, struct pw_trace 
     return 0;
 }
 
-/* The sidecar's idle check, four times per interval for the whole life of a
- * healthy program: the trace's header and thread records, nothing else (a full
- * load copies and merges every ring).  True if PATH is a watched process
- * (adopting traced children) with a parked thread. */
-static bool peek_parked(struct watcher *w, const char *path)
+/* ---- the poll loop's view of the directory */
+
+static void watcher_init(struct watcher *w, const char *dir, const struct pw_watch_opts *o)
 {
-    struct pw_trace_id id;
-    return pw_trace_peek(path, true, &id) == 0 && relevant(w, &id) && id.parked;
+    *w = (struct watcher){.dir = dir, .o = o};
+    w->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (w->inotify >= 0 &&
+        inotify_add_watch(w->inotify, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+        close(w->inotify);
+        w->inotify = -1;
+    }
 }
 
-static bool any_parked(struct watcher *w)
+static void watcher_fini(struct watcher *w)
+{
+    for (size_t i = 0; i < w->nseen; i++) {
+        forget_view(&w->seen[i].before, &w->seen[i].have_before);
+        forget_view(&w->seen[i].cycle_before, &w->seen[i].have_cycle_before);
+    }
+    free(w->seen);
+    for (size_t i = 0; i < w->nents; i++) {
+        pw_probe_close(w->ents[i].probe);
+        if (w->ents[i].final)
+            pw_trace_close(w->ents[i].final);
+        free(w->ents[i].name);
+    }
+    free(w->ents);
+    if (w->inotify >= 0)
+        close(w->inotify);
+    pw_trust_fini(&w->trust);
+}
+
+/* True if files may have appeared since the last scan (drains the events). */
+static bool dir_changed(struct watcher *w)
+{
+    if (!w->scanned || w->inotify < 0)
+        return true;
+    bool any = false;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(w->inotify, buf, sizeof(buf)) > 0)
+        any = true;
+    return any;
+}
+
+static void add_entry(struct watcher *w, const char *name)
+{
+    for (size_t i = 0; i < w->nents; i++)
+        if (strcmp(w->ents[i].name, name) == 0)
+            return;
+    if (w->nents == w->capents) {
+        size_t cap = w->capents ? 2 * w->capents : 64;
+        struct entry *nv = realloc(w->ents, cap * sizeof(*nv));
+        if (!nv)
+            return;
+        w->ents = nv;
+        w->capents = cap;
+    }
+    char *copy = strdup(name);
+    if (!copy)
+        return;
+    w->ents[w->nents++] = (struct entry){.name = copy, .state = ENT_NEW};
+}
+
+static void scan_dir(struct watcher *w)
 {
     DIR *d = opendir(w->dir);
     if (!d)
-        return true; /* let the full check say what is wrong */
-    bool parked = false;
+        return; /* not there yet: scanned again at the next poll */
+    w->scanned = true;
     struct dirent *de;
-    while (!parked && (de = readdir(d))) {
-        if (!pw_trace_file_name_matches(de->d_name))
-            continue;
-        char path[4096];
-        snprintf(path, sizeof(path), "%s/%s", w->dir, de->d_name);
-        parked = peek_parked(w, path);
-    }
+    while ((de = readdir(d)))
+        if (pw_trace_file_name_matches(de->d_name))
+            add_entry(w, de->d_name);
     closedir(d);
-    return parked;
 }
 
-static void check_once(struct watcher *w)
+static int open_entry(const struct watcher *w, const struct entry *e)
 {
-    if (!any_parked(w))
-        return; /* the common case of a healthy program: nothing parked, nothing to judge */
-    struct pw_trace **traces = NULL;
-    size_t n = 0, keep = 0;
-    bool parked = false;
-    if (load_quiet(w, w->dir, &traces, &n) < 0 || !n)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        struct pw_trace_id id;
-        pw_trace_id_of(traces[i], &id);
-        if (!relevant(w, &id)) {
-            pw_trace_close(traces[i]);
-            continue;
-        }
-        parked |= id.parked;
-        traces[keep++] = traces[i];
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s/%s", w->dir, e->name) >= (int)sizeof(path))
+        return -1;
+    return pw_trust_open(&w->trust, path, O_RDONLY);
+}
+
+/* A trace that cannot be read now, loaded quietly; NULL if it cannot. */
+static struct pw_trace *load_entry(const struct watcher *w, const struct entry *e)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", w->dir, e->name);
+    int fd = open_entry(w, e);
+    if (fd < 0)
+        return NULL;
+    struct pw_trace *t = NULL;
+    enum pw_read_status rs = pw_trace_open_fd(fd, path, &t, NULL, 0);
+    close(fd);
+    if (rs == PW_READ_ERROR) {
+        pw_trace_close(t);
+        return NULL;
     }
-    n = keep;
-    if (!parked)
-        goto out; /* the common case of a healthy program: no model, no detectors */
+    return t;
+}
+
+/* A header being written is all zeros for a moment: looked at again for this
+ * many polls, then left alone (a file that never becomes a trace). */
+#define NEW_TRIES 64
+
+static void retire_entry(struct watcher *w, struct entry *e);
+
+/* The set of processes we may signal is full: a process that ended without a
+ * word in its trace (_exit, SIGKILL) still holds its place there.  The kernel
+ * says which ended (their pidfds); their traces are final. */
+static void sweep_ended(struct watcher *w)
+{
+    for (size_t i = 0; i < w->nents; i++) {
+        struct entry *e = &w->ents[i];
+        if (e->state == ENT_LIVE && pw_trust_forget_ended(&w->trust, e->pid)) {
+            retire_entry(w, e);
+            e->forget = false;
+        }
+    }
+}
+
+/* A new file: watched if it is a trace of a process of ours that runs (the
+ * same rule as before, relevant()); anything else is never looked at again. */
+static void admit_entry(struct watcher *w, struct entry *e)
+{
+    int fd = open_entry(w, e);
+    if (fd < 0) {
+        e->state = ENT_DONE;
+        return;
+    }
+    struct pw_trace_probe *p = pw_probe_open(fd);
+    close(fd);
+    if (!p) {
+        if (++e->tries >= NEW_TRIES)
+            e->state = ENT_DONE;
+        return;
+    }
+    struct pw_trace_id id;
+    pw_probe_id(p, &id);
+    if (id.end == PW_END_RUNNING && pw_trust_full(&w->trust) && !pw_trust_known(&w->trust, id.pid))
+        sweep_ended(w);
+    if (id.end != PW_END_RUNNING || !relevant(w, &id)) {
+        /* an image that ended before we saw it running is not judged, as a
+         * process that was never admitted */
+        pw_probe_close(p);
+        e->state = ENT_DONE;
+        return;
+    }
+    e->state = ENT_LIVE;
+    e->pid = id.pid;
+    e->probe = p;
+    e->gen = UINT64_MAX; /* the first look is a change */
+}
+
+/* The process ended: its trace is final, read once and kept for the model
+ * (its channels and children still explain the live processes' waits). */
+static void retire_entry(struct watcher *w, struct entry *e)
+{
+    struct pw_trace_id id;
+    pw_probe_id(e->probe, &id);
+    pw_probe_close(e->probe);
+    e->probe = NULL;
+    e->state = ENT_DONE;
+    e->final = load_entry(w, e);
+    /* an exec: the same process runs on in its next image */
+    e->forget = id.end != PW_END_EXEC;
+}
+
+/* Looks at every live process once (the poll loop's only per-process cost
+ * while nothing changes); true if the model must judge some of them now. */
+static bool look_all(struct watcher *w, uint64_t now)
+{
+    uint64_t interval = (uint64_t)w->o->interval_ms * 1000000u;
+    bool judge_now = false;
+    for (size_t i = 0; i < w->nents; i++) {
+        struct entry *e = &w->ents[i];
+        if (e->state == ENT_NEW)
+            admit_entry(w, e);
+        if (e->forget && pw_trust_forget_ended(&w->trust, e->pid))
+            e->forget = false;
+        if (e->state != ENT_LIVE)
+            continue;
+        switch (pw_probe_look(e->probe, &e->gen)) {
+        case PW_LOOK_ENDED:
+            retire_entry(w, e);
+            continue;
+        case PW_LOOK_SAME:
+            break;
+        case PW_LOOK_IDLE:
+            e->due = e->pending = false; /* nothing parked: nothing to judge */
+            break;
+        case PW_LOOK_PARKED:
+            e->due = true;
+            break;
+        }
+        /* a busy process (parks come and go) is judged once per interval at
+         * most: a verdict needs a quiet interval anyway */
+        if (e->pending || (e->due && now - e->judged_ns >= interval))
+            judge_now = true;
+    }
+    return judge_now;
+}
+
+/* Builds the model of the watched processes (the live ones read now, the
+ * ended ones as they ended) and judges it. */
+static void judge_all(struct watcher *w, uint64_t now)
+{
+    size_t cap = w->nents ? w->nents : 1, n = 0;
+    struct pw_trace **traces = calloc(cap, sizeof(*traces));
+    struct entry **owner = calloc(cap, sizeof(*owner));
+    if (!traces || !owner)
+        goto out;
+    bool live = false;
+    for (size_t i = 0; i < w->nents; i++) {
+        struct entry *e = &w->ents[i];
+        if (e->state == ENT_DONE && e->final) {
+            traces[n++] = e->final;
+        } else if (e->state == ENT_LIVE && (traces[n] = load_entry(w, e))) {
+            owner[n++] = e;
+            live = true;
+        }
+    }
+    if (!live)
+        goto out;
     struct pw_model *m = pw_model_build(traces, n);
     if (!m)
         goto out;
     struct pw_findings fs = {0};
     pw_detect_all(m, &fs);
-    for (size_t i = 0; i < m->nprocs; i++)
+    /* the model keeps the order of the traces given */
+    for (size_t i = 0; i < m->nprocs && i < n; i++) {
+        if (!owner[i])
+            continue;
         judge(w, &m->procs[i], &fs);
+        owner[i]->judged_ns = now;
+        owner[i]->due = false;
+        owner[i]->pending = verdict_pending(w, &m->procs[i], &fs);
+    }
     pw_findings_free(&fs);
     pw_model_free(m);
 out:
-    pw_free_traces(traces, n);
+    for (size_t i = 0; traces && i < n; i++)
+        if (owner[i])
+            pw_trace_close(traces[i]);
+    free(traces);
+    free(owner);
+}
+
+static void check_once(struct watcher *w)
+{
+    if (dir_changed(w))
+        scan_dir(w);
+    uint64_t now = now_ns();
+    if (look_all(w, now))
+        judge_all(w, now);
 }
 
 static void sleep_ms(unsigned ms)
@@ -556,7 +809,8 @@ static bool timed_out(const struct watcher *w, uint64_t start, pid_t pid, bool *
 
 int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int *status)
 {
-    struct watcher w = {.dir = dir, .o = o};
+    struct watcher w;
+    watcher_init(&w, dir, o);
     /* our unreaped child: its pid cannot be reused before waitpid below */
     pw_trust_init(&w.trust, pid, -1);
     int pidfd = pw_trust_pidfd(&w.trust, pid);
@@ -581,20 +835,19 @@ int pw_watch_wait(pid_t pid, const char *dir, const struct pw_watch_opts *o, int
             check_once(&w);
     }
     int err = errno;
-    for (size_t i = 0; i < w.nseen; i++) {
-        forget_view(&w.seen[i].before, &w.seen[i].have_before);
-        forget_view(&w.seen[i].cycle_before, &w.seen[i].have_cycle_before);
-    }
-    pw_trust_fini(&w.trust);
+    watcher_fini(&w);
     errno = err;
     return rc;
 }
 
 int pw_watch_pid(pid_t pid, int pidfd, const char *dir, const struct pw_watch_opts *o)
 {
-    struct watcher w = {.dir = dir, .o = o};
-    if (pw_trust_init(&w.trust, pid, pidfd) < 0)
+    struct watcher w;
+    watcher_init(&w, dir, o);
+    if (pw_trust_init(&w.trust, pid, pidfd) < 0) {
+        watcher_fini(&w);
         return 0; /* nothing could be acted on safely (said why) */
+    }
     /* not our child: the pidfd still tells us at once when it ends */
     pidfd = pw_trust_pidfd(&w.trust, pid);
     install_dump_signal(o);
@@ -609,6 +862,6 @@ int pw_watch_pid(pid_t pid, int pidfd, const char *dir, const struct pw_watch_op
             sleep_ms(poll_ms(o));
         check_once(&w);
     }
-    pw_trust_fini(&w.trust);
+    watcher_fini(&w);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -92,6 +93,62 @@ int pw_trace_peek(const char *path, bool threads, struct pw_trace_id *out)
     }
     munmap((void *)base, size);
     return rc;
+}
+
+struct pw_trace_probe {
+    const char *base;
+    size_t size;
+    bool has_gen; /* format 1.3 or later: header.park_gen is kept */
+};
+
+struct pw_trace_probe *pw_probe_open(int fd)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || (size_t)st.st_size < sizeof(struct pw_trace_header))
+        return NULL;
+    size_t size = (size_t)st.st_size;
+    const char *base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (base == MAP_FAILED)
+        return NULL;
+    const struct pw_trace_header *h = (const void *)base;
+    struct pw_trace_probe *p = NULL;
+    if (header_ok(h) && h->file_size <= size && (p = malloc(sizeof(*p)))) {
+        *p = (struct pw_trace_probe){.base = base, .size = size, .has_gen = h->version_minor >= 3};
+        return p;
+    }
+    munmap((void *)base, size);
+    return NULL;
+}
+
+void pw_probe_close(struct pw_trace_probe *p)
+{
+    if (!p)
+        return;
+    munmap((void *)p->base, p->size);
+    free(p);
+}
+
+void pw_probe_id(const struct pw_trace_probe *p, struct pw_trace_id *out)
+{
+    const struct pw_trace_header *h = (const void *)p->base;
+    id_from_header(h, out);
+    out->end = (enum pw_end_kind)__atomic_load_n(&h->end_kind, __ATOMIC_ACQUIRE);
+}
+
+enum pw_look pw_probe_look(struct pw_trace_probe *p, uint64_t *gen)
+{
+    const struct pw_trace_header *h = (const void *)p->base;
+    if (__atomic_load_n(&h->end_kind, __ATOMIC_ACQUIRE) != PW_END_RUNNING)
+        return PW_LOOK_ENDED;
+    if (p->has_gen) {
+        /* read before the thread records: a change after this load shows at
+         * the next look */
+        uint64_t g = __atomic_load_n(&h->park_gen, __ATOMIC_ACQUIRE);
+        if (g == *gen)
+            return PW_LOOK_SAME;
+        *gen = g;
+    }
+    return slots_parked(p->base, p->size, h) ? PW_LOOK_PARKED : PW_LOOK_IDLE;
 }
 
 void pw_trace_id_of(const struct pw_trace *t, struct pw_trace_id *out)

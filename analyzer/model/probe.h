@@ -31,6 +31,27 @@ struct pw_trace_id {
  * untrusted: every offset is bounds-checked.  0, or -1 if PATH is not a
  * readable trace of this format's major version. */
 int pw_trace_peek(const char *path, bool threads, struct pw_trace_id *out);
+/* A trace kept mapped between looks, for a watcher's idle check: one look
+ * costs a few loads from memory while nothing changes (header.park_gen). */
+struct pw_trace_probe;
+/* Maps the trace open on FD (a file pw_trust_open accepted; FD stays the
+ * caller's) if its header is complete: NULL otherwise (not a trace, or one
+ * still being created: try again later). */
+struct pw_trace_probe *pw_probe_open(int fd);
+void pw_probe_close(struct pw_trace_probe *p);
+/* The header's facts (parked is not filled in). */
+void pw_probe_id(const struct pw_trace_probe *p, struct pw_trace_id *out);
+enum pw_look {
+    PW_LOOK_ENDED,  /* the process ended (the header says how) */
+    PW_LOOK_SAME,   /* no park, unpark, thread start or exit since *GEN */
+    PW_LOOK_IDLE,   /* something changed; no live thread is parked */
+    PW_LOOK_PARKED, /* something changed; a live thread is parked */
+};
+/* Looks at P again: compares the header's change count with *GEN and stores
+ * the new one there.  A trace older than format 1.3 has no change count:
+ * every look then reads its thread records (PW_LOOK_SAME never). */
+enum pw_look pw_probe_look(struct pw_trace_probe *p, uint64_t *gen);
+
 /* The same facts of a loaded trace (parked from its validated thread copies). */
 void pw_trace_id_of(const struct pw_trace *t, struct pw_trace_id *out);
 /* The trace of PID's last image in DIR (header pid equal, highest exec_gen),

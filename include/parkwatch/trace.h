@@ -28,7 +28,7 @@
 
 #define PW_TRACE_MAGIC "PWTRACE" /* 8 bytes with the NUL */
 #define PW_TRACE_VERSION_MAJOR 1
-#define PW_TRACE_VERSION_MINOR 2 /* 2: LOCK_EDGE carries lock classes */
+#define PW_TRACE_VERSION_MINOR 3 /* 2: LOCK_EDGE carries lock classes; 3: park_gen */
 
 #define PW_HEADER_SIZE 8192u
 #define PW_EXE_MAX 1024u
@@ -628,6 +628,11 @@ struct pw_trace_header {
     uint32_t timers_overflow;
     uint32_t timers_reserved;
     struct pw_timer_rec timers[PW_TIMERS_MAX];
+    /* minor 3.  Bumped (atomically) by every park, unpark, thread start and
+     * thread exit, the moments that already write a record; never on the
+     * uncontended lock path.  A watcher that finds it unchanged since its last
+     * look knows no thread's park state changed, and skips the process. */
+    uint64_t park_gen;
     /* reserved up to PW_HEADER_SIZE */
 };
 

@@ -66,6 +66,7 @@ static void park_write(struct pw_thread_rec *t, uint16_t op, uint16_t flags, uin
     t->park_stack = stack;
     t->park_since_ns = now;
     PW_STORE(&t->park_seq, s + 2);
+    pw_trace_park_changed();
 }
 
 uint32_t (*pw_held_site)(const struct pw_thread_rec *t, uint32_t i);

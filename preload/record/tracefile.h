@@ -18,6 +18,14 @@ extern struct pw_tracefile pw_tf;
 
 uint64_t pw_now(void); /* CLOCK_MONOTONIC ns since header.start_mono_ns */
 
+/* A thread's park state changed (park, unpark, start, exit): tells a watcher
+ * this process is worth a look (header.park_gen). */
+static inline void pw_trace_park_changed(void)
+{
+    if (pw_tf.hdr != NULL)
+        __atomic_add_fetch(&pw_tf.hdr->park_gen, 1, __ATOMIC_RELEASE);
+}
+
 #define PW_PAGE 4096u
 int pw_trace_create(int32_t ppid); /* 0 = recording; -1 = off (warned) */
 void pw_trace_detach(void);        /* forget the current mapping (fork child) */

@@ -231,6 +231,7 @@ struct pw_thread_rec *pw_slot_publish(uint32_t slot, uint32_t serial, uint32_t p
     t->start_routine = routine;
     t->park_fd = -1;
     PW_STORE(&t->state, PW_TS_ALIVE);
+    pw_trace_park_changed();
     return t;
 }
 
@@ -357,6 +358,7 @@ void pw_thread_end(uint32_t how, uint32_t stack)
         PW_OR(&t->flags, PW_TF_RETURNED);
     t->exit_ns = pw_now();
     PW_STORE(&t->state, PW_TS_EXITED);
+    pw_trace_park_changed();
     pw_tls.rec = NULL;
     pw_tls.state = PW_TLS_ENDED;
     pw_tls.guard--;

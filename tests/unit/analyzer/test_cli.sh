@@ -60,7 +60,7 @@ has_prefix "$T/err" "parkwatch: $T/newer: trace format version 7 is newer than t
 "$SYNTH" "$T/s.trace" || fail "pw-synth"
 expect 0 0 "$PW" dump "$T/s.trace"
 D=$T/out
-has "$D" "trace $T/s.trace version=1.2 pid=4242 ppid=4100 exec_gen=0 end=running status=-1 events=5 dropped=0"
+has "$D" "trace $T/s.trace version=1.3 pid=4242 ppid=4100 exec_gen=0 end=running status=-1 events=5 dropped=0"
 has "$D" "exe /usr/bin/prog"
 has "$D" "argv prog -v x"
 has "$D" "module 0 base=0x400000 lo=0x400000 hi=0x500000 build-id=ab01 path=/usr/bin/prog"
