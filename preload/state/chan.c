@@ -378,7 +378,13 @@ void pw_chans_inherit(struct pw_trace_header *old, void *old_base)
     uint32_t n = PW_LOAD(&old->chans_used);
     if (n > pw_tf.hdr->chans.count)
         n = pw_tf.hdr->chans.count;
-    memset(pw_chan_priv, 0, (size_t)pw_cfg.opt.max_chans * sizeof *pw_chan_priv);
+    /* only the entries the old image used can be non-zero (claims are made
+     * from the front): clearing all of max_chans faulted in every page of
+     * the array at each exec (a quarter of a short process's start-up) */
+    uint32_t was = PW_LOAD(&old->chans_used);
+    if (was > pw_cfg.opt.max_chans)
+        was = pw_cfg.opt.max_chans;
+    memset(pw_chan_priv, 0, (size_t)was * sizeof *pw_chan_priv);
     pw_tf.hdr->chans_used = n;
     pw_tf.hdr->next_chan_id = PW_LOAD(&old->next_chan_id);
     uint32_t hi = PW_LOAD(&pw_fdt.hi);
