@@ -5,8 +5,10 @@ no false alarm, and (with --bench) the overhead.
 usage: real.py [--only a,b] [--scale S] PARKWATCH SUPPDIR
        real.py --bench [--runs N] [--scale S] [--only a,b] [--valgrind] PARKWATCH SUPPDIR
 
-Programs: pigz, xz, zstd, sort, git, memcached, redis, nginx, varnish (Debian's
-packages; scripts/real --install installs them).  A program that is not
+Programs: pigz, xz, zstd, sort, git, memcached, redis, nginx, varnish, builds of
+a generated C project with make -j2 and with ninja (100+ compiler processes),
+and pgbench -c4 -j2 against a PostgreSQL server (Debian's packages; scripts/real
+--install installs them).  A program that is not
 installed is skipped with one line.  Servers listen on 127.0.0.1 only; every
 load run is bounded in requests and in time.
 
@@ -25,8 +27,10 @@ Bench mode: native and under `parkwatch run`, alternating, median of N runs
 (default 3): wall time for the batch programs, throughput for the servers.
 """
 
+import glob
 import hashlib
 import json
+import pwd
 import os
 import random
 import resource
@@ -257,6 +261,55 @@ def prog_git(w, d, repo, stats):
             "fsck": "ok", "index-pack": "%d objects" % objs.count(b"\n")}
 
 
+# ---- builds: a generated C project, compiled from clean by make -j2 or ninja.
+# Each source is one `cc -c` (the driver, cc1 and as: three short processes),
+# so the build spawns well over 100 processes, each doing a few ms of work:
+# what `parkwatch run` costs per process start shows, not per lock.
+
+BUILD_FILES = 50
+
+
+def gen_project(d, n=BUILD_FILES):
+    for i in range(n):
+        with open(os.path.join(d, "f%d.c" % i), "w") as f:
+            f.write("#include <stdint.h>\n"
+                    "uint64_t f%d(uint64_t x)\n{\n"
+                    "    uint64_t s = %d;\n"
+                    "    for (uint64_t i = 0; i < x; i++)\n"
+                    "        s = s * 6364136223846793005u + i + %d;\n"
+                    "    return s;\n}\n" % (i, i, i))
+    with open(os.path.join(d, "main.c"), "w") as f:
+        f.write("#include <inttypes.h>\n#include <stdio.h>\n")
+        f.write("".join("uint64_t f%d(uint64_t);\n" % i for i in range(n)))
+        f.write("int main(void)\n{\n    uint64_t s = 0;\n")
+        f.write("".join("    s ^= f%d(%d);\n" % (i, 1000 + i) for i in range(n)))
+        f.write('    printf("%" PRIu64 "\\n", s);\n    return 0;\n}\n')
+    objs = " ".join("f%d.o" % i for i in range(n)) + " main.o"
+    with open(os.path.join(d, "Makefile"), "w") as f:
+        f.write("CFLAGS = -O1\nprog: %s\n\t$(CC) -o $@ $^\n%%.o: %%.c\n\t$(CC) $(CFLAGS) -c $< -o $@\n"
+                % objs)
+    with open(os.path.join(d, "build.ninja"), "w") as f:
+        f.write("rule cc\n  command = cc -O1 -c $in -o $out\nrule link\n  command = cc -o $out $in\n")
+        for src in ["f%d" % i for i in range(n)] + ["main"]:
+            f.write("build %s.o: cc %s.c\n" % (src, src))
+        f.write("build prog: link %s\n" % objs)
+
+
+def prog_build(tool):
+    def build(w, d, scale, stats):
+        src = os.path.join(d, "src")
+        os.mkdir(src)
+        gen_project(src, max(10, int(BUILD_FILES * scale)))
+        cmd = ["make", "-j2", "-s"] if tool == "make" else ["ninja", "-j2"]
+        stats["seconds"] = timed(w.argv(cmd), cwd=src, stdout=subprocess.DEVNULL)
+        out = run([os.path.join(src, "prog")], stdout=subprocess.PIPE).stdout
+        objs = sorted(f for f in os.listdir(src) if f.endswith(".o"))
+        return {"output": out.decode().strip(), "objects": len(objs),
+                "objects_sha": hashlib.sha256(b"".join(
+                    open(os.path.join(src, o), "rb").read() for o in objs)).hexdigest()}
+    return build
+
+
 # ---- servers: each starts, loads, checks, stops; returns checksums
 
 def server(w, argv, port, cwd=None):
@@ -476,14 +529,122 @@ def prog_varnish(w, d, scale, stats):
     return {"replies": ",".join(sorted(replies)), "status": ",".join(map(str, sorted(statuses)))}
 
 
+def pg_bin(name):
+    """A PostgreSQL server binary: Debian keeps them out of PATH."""
+    for d in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.join(d, name)
+    return shutil.which(name)
+
+
+def pg_user():
+    """The server refuses to run as root: as root, it runs as the postgres
+    user (and so does the parkwatch run that starts it)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam("postgres")
+    except KeyError:
+        raise RuntimeError("running as root and there is no postgres user to run the server as")
+
+
+def pg_dir(user):
+    d = tempfile.mkdtemp(prefix="pw-pg-")
+    if user:
+        os.chown(d, user.pw_uid, user.pw_gid)
+    return d
+
+
+PGBENCH_CLIENTS = ["-c", "4", "-j", "2"]
+
+
+def prog_pgbench(w, d, scale, stats):
+    """pgbench -c4 -j2 against a server started under W; the client runs
+    natively.  fsync is off, so that the disk (shared with whatever else the
+    machine does) does not set the pace."""
+    user = pg_user()
+    as_user = ["runuser", "-u", user.pw_name, "--"] if user else []
+    base = pg_dir(user)
+    try:
+        data, sock = os.path.join(base, "data"), os.path.join(base, "sock")
+        run(as_user + [pg_bin("initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E",
+                       "UTF8", "--no-sync"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        run(as_user + ["mkdir", sock])
+        # the traces and the report are written by the server's user: its own
+        # directory, copied where W's caller looks afterwards
+        sw = w
+        if w.parkwatch:
+            td = os.path.join(base, "traces")
+            run(as_user + ["mkdir", td])
+            sw = Wrap(w.parkwatch, td, os.path.join(td, "report.out"), w.fmt)
+        port = free_port()
+        argv = [pg_bin("postgres"), "-D", data, "-k", sock, "-p", str(port),
+                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+                "-c", "max_connections=20"]
+        p = subprocess.Popen(as_user + sw.argv(argv), stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             start_new_session=True)
+        try:
+            wait_port(port, p, limit=60.0)
+            conn = ["-h", "127.0.0.1", "-p", str(port), "-U", "postgres"]
+            run(["pgbench"] + conn + ["-i", "-q", "-s", "1", "postgres"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if stats.get("bench"):
+                load = ["-T", str(max(3, int(10 * scale)))]
+            else:
+                load = ["-t", str(max(20, int(250 * scale)))]
+            out = run(["pgbench"] + conn + PGBENCH_CLIENTS + ["-n"] + load + ["postgres"],
+                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode()
+            tps = [l for l in out.splitlines() if l.startswith("tps = ")]
+            stats["ops_per_s"] = float(tps[-1].split()[2]) if tps else 0.0
+            q = run(["psql"] + conn + ["-At", "-c",
+                                       "select count(*), (select sum(abalance) from "
+                                       "pgbench_accounts) = sum(delta) from pgbench_history",
+                                       "postgres"], stdout=subprocess.PIPE).stdout.decode()
+            done = [l for l in out.splitlines() if l.startswith("number of transactions actually")]
+        finally:
+            pidfile = os.path.join(data, "postmaster.pid")
+            try:
+                with open(pidfile) as f:
+                    master = int(f.readline())
+                rc, err = stop_server(p, lambda: os.kill(master, signal.SIGINT))
+            except (OSError, ValueError):
+                p.kill()
+                p.wait()
+                raise
+        if rc != 0:
+            raise RuntimeError("postgres exited %d: %s" % (rc, err[-500:]))
+        if w.parkwatch:
+            for f in os.listdir(sw.trace_dir):
+                if f == "report.out":
+                    shutil.copy(os.path.join(sw.trace_dir, f), w.report)
+                else:
+                    shutil.copy(os.path.join(sw.trace_dir, f), w.trace_dir)
+        count, consistent = q.strip().split("|")
+        # a bounded run (-t) commits the same number of transactions each time
+        return {"consistent": consistent,
+                "history": count if not stats.get("bench") else "-",
+                "transactions": done[0].split(":")[1].strip() if done and not
+                stats.get("bench") else "-"}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 BATCH = {"pigz": prog_pigz, "xz": prog_xz, "zstd": prog_zstd, "sort": prog_sort}
 SERVERS = {"memcached": prog_memcached, "redis": prog_redis, "nginx": prog_nginx,
-           "varnish": prog_varnish}
+           "varnish": prog_varnish, "pgbench": prog_pgbench}
+BUILDS = {"make": prog_build("make"), "ninja": prog_build("ninja")}
 NEEDS = {"pigz": ["pigz"], "xz": ["xz"], "zstd": ["zstd"], "sort": ["sort"], "git": ["git"],
          "memcached": ["memcached", "memcslap"], "redis": ["redis-server", "redis-benchmark",
                                                            "redis-cli"],
-         "nginx": ["nginx", "ab"], "varnish": ["varnishd", "cc"]}
-ORDER = ["pigz", "xz", "zstd", "sort", "git", "memcached", "redis", "nginx", "varnish"]
+         "nginx": ["nginx", "ab"], "varnish": ["varnishd", "cc"],
+         "make": ["make", "cc"], "ninja": ["ninja", "cc"],
+         "pgbench": ["pgbench", "psql", "runuser", "postgres", "initdb"]}
+ORDER = ["pigz", "xz", "zstd", "sort", "git", "memcached", "redis", "nginx", "varnish",
+         "make", "ninja", "pgbench"]
+# Programs whose processes are single-threaded: what they exercise is the
+# per-process cost (builds) and the watcher over many processes (PostgreSQL)
+SINGLE_THREADED = ("make", "ninja", "pgbench")
 # Input sizes at scale 1.  The check runs each program once natively and once
 # under parkwatch; pigz gets the issue's 100 MB file.  The benchmark's inputs
 # make each batch program run 1-5 s natively, so that the ratio measures the
@@ -528,6 +689,8 @@ class Ctx:
         try:
             if name in SERVERS:
                 sums = SERVERS[name](w, d, self.scale, stats)
+            elif name in BUILDS:
+                sums = BUILDS[name](w, d, self.scale, stats)
             elif name == "git":
                 sums = prog_git(w, d, self.input(name), stats)
             else:
@@ -540,7 +703,8 @@ class Ctx:
 
 
 def installed(name):
-    return all(shutil.which(b) for b in NEEDS[name])
+    return all(pg_bin(b) if b in ("postgres", "initdb") else shutil.which(b)
+               for b in NEEDS[name])
 
 
 def check_folded(rep, trace_dir, parkwatch):
@@ -577,7 +741,7 @@ def check_report(name, report_path, trace_dir, parkwatch, suppdir):
     abandoned = []
     # the run must have exercised threads: some process had more than one
     most = max((len(p["threads"]) for p in rep["processes"]), default=0)
-    if most < 2:
+    if most < 2 and name not in SINGLE_THREADED:
         probs.append("no process of %s ran more than %d thread(s): input too small?" % (name, most))
     log("    %d process(es), at most %d threads, %d findings" % (
         len(rep["processes"]), most, len(rep["findings"])))
@@ -721,8 +885,9 @@ def bench(names, parkwatch, runs, scale, valgrind):
                     v.append(st.get("cpu", 0.0))
             mn, mp, ms = statistics.median(nat), statistics.median(pw), statistics.median(sh)
             if key == "seconds":
-                # the issue's budget is for the compressors and sort; git is
-                # two short commands where `run`'s fixed cost shows
+                # the issue's budget is for the compressors, sort and the
+                # builds; git is two short commands where `run`'s fixed cost
+                # shows
                 ratio, sratio, unit = mp / mn, ms / mn, "s"
                 budget = None if name == "git" else 1.05
             else:
@@ -760,6 +925,10 @@ def input_label(name, scale):
         return "%d files" % int(BENCH_SIZES[name] * scale)
     if name in BENCH_SIZES:
         return "%d MB" % round(BENCH_SIZES[name] * scale / MB)
+    if name in BUILDS:
+        return "%d C files, -j2" % (max(10, int(BUILD_FILES * scale)) + 1)
+    if name == "pgbench":
+        return "-c4 -j2, %d s" % max(3, int(10 * scale))
     return "loopback load"
 
 
