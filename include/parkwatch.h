@@ -98,8 +98,9 @@ static inline int parkwatch_ignore_top_function(const char *name)
 }
 
 /* Later verify_none calls (and verify_at_exit) do not count the threads alive
- * now (goleak's IgnoreCurrent); threads started afterwards still count.
- * Returns 0, or -1 when inactive. */
+ * now (goleak's IgnoreCurrent); threads started afterwards still count.  The
+ * report leaves them out of thread-leak findings too.  Returns 0, or -1 when
+ * inactive. */
 static inline int parkwatch_ignore_current(void)
 {
     PARKWATCH__FN(parkwatch__int_void, ignore_current)

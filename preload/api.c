@@ -279,6 +279,17 @@ PW_EXPORT int parkwatch_impl_ignore_current(void)
     while (old < now && !__atomic_compare_exchange_n(&pw_ign_upto, &old, now, false,
                                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         ;
+    /* the report leaves them out of thread-leak too: marked in their records
+     * (flags are only ever or-ed in, atomically) */
+    uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
+    for (uint32_t i = 0; i < used; i++) {
+        struct pw_thread_rec *t = pw_slot(i);
+        if (PW_LOAD(&t->state) != PW_TS_ALIVE || t->serial > now)
+            continue;
+        PW_OR(&t->flags, PW_TF_IGNORED);
+        if (PW_LOAD(&t->serial) > now) /* the slot went to a new thread meanwhile */
+            __atomic_and_fetch(&t->flags, ~PW_TF_IGNORED, __ATOMIC_ACQ_REL);
+    }
     return 0;
 }
 

@@ -101,7 +101,8 @@ static void dump_modules(const struct pw_trace *t)
     X(PW_TF_ADOPTED, "adopted")           \
     X(PW_TF_HELD_AT_EXIT, "held-at-exit") \
     X(PW_TF_FORKED, "forked")             \
-    X(PW_TF_RETURNED, "returned")
+    X(PW_TF_RETURNED, "returned")         \
+    X(PW_TF_IGNORED, "ignored")
 
 static const char *fmt_flags(uint32_t flags, char *buf, size_t len)
 {

@@ -280,6 +280,9 @@ static void detect_THREAD_LEAK(struct pw_process *p, struct pw_findings *fs)
         struct pw_thread *t = &p->threads[i];
         if (!t->forever)
             continue;
+        /* the program said so: parkwatch_ignore_current(), goleak's IgnoreCurrent */
+        if (t->ignored)
+            continue;
         /* a wait another process can end (a poll on a listening socket, a
          * process-shared semaphore) is not a thread that will never wake: a
          * daemon's main in poll when SIGTERM came is not a leak */

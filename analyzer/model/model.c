@@ -359,6 +359,7 @@ static void init_thread(struct pw_process *p, struct pw_thread *t, const struct 
     t->joined = r->flags & PW_TF_JOINED;
     t->adopted = r->flags & PW_TF_ADOPTED;
     t->held_at_exit = r->flags & PW_TF_HELD_AT_EXIT;
+    t->ignored = r->flags & PW_TF_IGNORED;
     t->returned = r->flags & PW_TF_RETURNED;
     t->create_stack = r->create_stack;
     t->exit_stack = r->exit_stack;

@@ -61,6 +61,7 @@ struct pw_thread {
      * the mutex's holder like a mutex-lock park; NULL otherwise */
     struct pw_object *reacquires;
     bool joined, detached, is_main, adopted, held_at_exit;
+    bool ignored;  /* the program called parkwatch_ignore_current() while it lived */
     bool returned; /* ended by returning from its start routine */
     /* The kernel's view of this thread at the end (the tasks file written at
      * exit, ktasks.h), NULL if none was taken. */

@@ -401,6 +401,9 @@ enum pw_thread_state { PW_TS_FREE = 0, PW_TS_ALIVE = 1, PW_TS_EXITED = 2 };
 #define PW_TF_HELD_AT_EXIT 0x10u /* ended holding locks: slot is never recycled */
 #define PW_TF_FORKED 0x20u       /* the thread that called fork, continuing in the child */
 #define PW_TF_RETURNED 0x40u     /* ended by returning from its start routine */
+/* alive at a parkwatch_ignore_current() call: not a leak (goleak's
+ * IgnoreCurrent); an older reader only sees an unknown flag */
+#define PW_TF_IGNORED 0x80u
 
 /* One thread's current state: right even when its ring has wrapped.
  * Invariants: state/serial are published last when a slot is claimed; park_* are

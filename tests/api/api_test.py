@@ -29,6 +29,7 @@ usage:
       tests/e2e/pwtest.py); the chain mode also checks the blocked chain.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -185,6 +186,23 @@ def ignore_current(parkwatch, shim, program):
     need("'old' (tid" in blocks[1] and "'new' (tid" not in blocks[1], "the first names the old thread")
     need("'new' (tid" in blocks[2] and "'old' (tid" not in blocks[2],
          "the last names only the thread started after ignore_current")
+    # the report's thread-leak leaves the ignored thread out too; dump shows the flag
+    with tempfile.TemporaryDirectory(prefix="pw-api-") as tmp:
+        out = os.path.join(tmp, "report.json")
+        p = pwtest.run([parkwatch, "run", "--trace-dir", tmp, "--format", "json", "-o", out, "--",
+                        program, "ignore-current"])
+        print("run: exit %d\n%s" % (p.returncode, p.stderr.decode(errors="replace")))
+        with open(out) as f:
+            report = json.load(f)
+        leaks = [t["name"] for f in report["findings"] if f["kind"] == "thread-leak"
+                 for t in f["threads"]]
+        need(p.returncode == 66 and leaks == ["new"],
+             "thread-leak names only the thread started after ignore_current: %s" % leaks)
+        traces = [os.path.join(tmp, f) for f in os.listdir(tmp) if f.endswith(".trace")]
+        d = pwtest.run([parkwatch, "dump", traces[0]]).stdout.decode()
+        old = [l for l in d.splitlines() if l.startswith("thread ") and "'old'" in l]
+        need(len(old) == 1 and "ignored" in old[0].split("flags=")[1].split()[0],
+             "dump flags the old thread ignored: %s" % old)
     return 0
 
 
