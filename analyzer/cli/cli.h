@@ -116,7 +116,7 @@ int pw_analyze_and_report(struct pw_trace **traces, size_t n, const struct pw_re
       PW_USAGE_NO_OPTS)                                                                      \
     X("threads", pw_cmd_threads,                                                             \
       "[--ignore-top FUNC]... [--header TEXT] TRACE-FILE|--pid PID [THREAD...]",             \
-      "print threads of a trace, symbolized (as verify_none does); exit 1 if none",          \
+      "print threads of a trace, symbolized (verify_none runs it); exit 0 listed, 1 none",   \
       PW_USAGE_NO_OPTS)
 
 enum pw_usage_opts { PW_USAGE_NO_OPTS, PW_USAGE_OPTS, PW_USAGE_RUN_OPTS };
