@@ -135,9 +135,33 @@ static void strtab_free(struct strtab *st)
 
 enum mod_state { MOD_UNOPENED = 0, MOD_READY, MOD_NOSYMS };
 
-/* Our copy of one trace module.  dwfl/dwmod are set only in MOD_READY, i.e.
- * when a file with the recorded build-id (or any file, if none was recorded)
- * was found and reported to libdwfl. */
+/* A module file reported to libdwfl, shared by every symbolizer whose trace
+ * loaded the same file (path, build-id, debug path): a report of many
+ * processes of one program opens its binary and libraries, and their debug
+ * files, once rather than once per process (each copy cost megabytes).  It is
+ * reported at the base of the first trace that needed it; another process's
+ * addresses are moved by the difference of the bases.  It lives while a
+ * symbolizer uses it, with its own callbacks and debug-file state (libdwfl
+ * keeps pointers to both). */
+struct shared_mod {
+    struct shared_mod *next;
+    char *path, *debug_path;
+    uint8_t build_id[PW_BUILD_ID_MAX];
+    size_t build_id_len;
+    uint64_t base; /* where it was reported */
+    enum mod_state state;
+    Dwfl_Callbacks callbacks;
+    struct pw_debuginfo dbg;
+    Dwfl *dwfl;
+    Dwfl_Module *dwmod;
+    unsigned refs;
+};
+
+static struct shared_mod *shared_mods;
+
+/* Our copy of one trace module.  dwmod is set only in MOD_READY, i.e. when a
+ * file with the recorded build-id (or any file, if none was recorded) was
+ * found and reported to libdwfl. */
 struct sym_mod {
     const char *path; /* interned, as recorded */
     uint64_t base, lo, hi;
@@ -146,8 +170,9 @@ struct sym_mod {
     bool loaded; /* still mapped at the end of the trace */
     bool hidden; /* libparkwatch itself */
     enum mod_state state;
-    Dwfl *dwfl;
+    struct shared_mod *shared; /* the file, once opened */
     Dwfl_Module *dwmod;
+    uint64_t delta; /* this process's address + delta = the shared file's */
 };
 
 /* ---- per-pc cache: pc -> frames pool[first .. first+n) */
@@ -261,14 +286,30 @@ void pw_sym_set_debug_path(struct pw_symbolizer *s, const char *path)
     s->debug_path = path ? strdup(path) : NULL;
 }
 
+static void shared_release(struct shared_mod *sm)
+{
+    if (!sm || --sm->refs)
+        return;
+    for (struct shared_mod **p = &shared_mods; *p; p = &(*p)->next) {
+        if (*p == sm) {
+            *p = sm->next;
+            break;
+        }
+    }
+    if (sm->dwfl)
+        dwfl_end(sm->dwfl);
+    pw_debuginfo_fini(&sm->dbg);
+    free(sm->path);
+    free(sm->debug_path);
+    free(sm);
+}
+
 void pw_sym_free(struct pw_symbolizer *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nmods; i++) {
-        if (s->mods[i].dwfl)
-            dwfl_end(s->mods[i].dwfl);
-    }
+    for (size_t i = 0; i < s->nmods; i++)
+        shared_release(s->mods[i].shared);
     free(s->mods);
     strtab_free(&s->strs);
     pw_debuginfo_fini(&s->dbg);
@@ -308,12 +349,17 @@ static int open_by_build_id(const struct pw_symbolizer *s, const struct sym_mod 
     return -1;
 }
 
-/* Reports module M to a fresh Dwfl session.  Any failure leaves it MOD_NOSYMS:
- * its frames degrade to module+offset. */
-static void open_module(struct pw_symbolizer *s, struct sym_mod *m)
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* Reports module M, as recorded, to a fresh Dwfl session of SM.  Any failure
+ * leaves it MOD_NOSYMS: its frames degrade to module+offset. */
+static void report_shared(struct pw_symbolizer *s, const struct sym_mod *m, struct shared_mod *sm)
 {
     char file[PATH_MAX];
-    m->state = MOD_NOSYMS;
+    sm->state = MOD_NOSYMS;
     snprintf(file, sizeof(file), "%s", m->path);
     int fd = pw_open_elf_checked(file, m->build_id, m->build_id_len);
     /* A rebuilt binary or a trace from another machine: the file at the path
@@ -322,27 +368,62 @@ static void open_module(struct pw_symbolizer *s, struct sym_mod *m)
         fd = open_by_build_id(s, m, file, sizeof(file));
     if (fd < 0)
         return;
-    m->dwfl = dwfl_begin(&s->callbacks);
-    if (!m->dwfl) {
+    sm->dwfl = dwfl_begin(&sm->callbacks);
+    if (!sm->dwfl) {
         close(fd);
         return;
     }
-    dwfl_report_begin(m->dwfl);
+    dwfl_report_begin(sm->dwfl);
     /* add_p_vaddr: the recorded base is the load bias (dlpi_addr), to which
      * the file's p_vaddr are added, also for prelinked libraries. */
-    m->dwmod = dwfl_report_elf(m->dwfl, m->path, file, fd, m->base, true);
-    if (!m->dwmod)
+    sm->dwmod = dwfl_report_elf(sm->dwfl, m->path, file, fd, sm->base, true);
+    if (!sm->dwmod)
         close(fd); /* consumed only on success */
-    if (dwfl_report_end(m->dwfl, NULL, NULL) != 0 || !m->dwmod) {
-        dwfl_end(m->dwfl);
-        m->dwfl = NULL;
-        m->dwmod = NULL;
+    if (dwfl_report_end(sm->dwfl, NULL, NULL) != 0 || !sm->dwmod) {
+        dwfl_end(sm->dwfl);
+        sm->dwfl = NULL;
+        sm->dwmod = NULL;
         return;
     }
     void **userdata;
-    if (dwfl_module_info(m->dwmod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
-        *userdata = &s->dbg;
-    m->state = MOD_READY;
+    if (dwfl_module_info(sm->dwmod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+        *userdata = &sm->dbg;
+    sm->state = MOD_READY;
+}
+
+/* Opens module M: the shared file of the same path, build-id and debug path,
+ * or a new one. */
+static void open_module(struct pw_symbolizer *s, struct sym_mod *m)
+{
+    m->state = MOD_NOSYMS;
+    struct shared_mod *sm = shared_mods;
+    while (sm && !(strcmp(sm->path, m->path) == 0 && sm->build_id_len == m->build_id_len &&
+                   memcmp(sm->build_id, m->build_id, m->build_id_len) == 0 &&
+                   same_str(sm->debug_path, s->debug_path)))
+        sm = sm->next;
+    if (!sm) {
+        if (!(sm = calloc(1, sizeof(*sm))) || !(sm->path = strdup(m->path)) ||
+            (s->debug_path && !(sm->debug_path = strdup(s->debug_path)))) {
+            if (sm)
+                free(sm->path);
+            free(sm);
+            return;
+        }
+        memcpy(sm->build_id, m->build_id, m->build_id_len);
+        sm->build_id_len = m->build_id_len;
+        sm->base = m->base;
+        sm->callbacks = s->callbacks;
+        sm->callbacks.debuginfo_path = &sm->debug_path;
+        pw_debuginfo_init(&sm->dbg, &sm->debug_path);
+        report_shared(s, m, sm);
+        sm->next = shared_mods;
+        shared_mods = sm;
+    }
+    sm->refs++;
+    m->shared = sm;
+    m->dwmod = sm->dwmod;
+    m->delta = sm->base - m->base;
+    m->state = sm->state;
 }
 
 /* The module containing ADDR: one still loaded wins over an unloaded one at
@@ -704,7 +785,7 @@ static void resolve(struct pw_symbolizer *s, uint64_t pc, struct sym_mod **mod, 
     if (m && m->state == MOD_UNOPENED)
         open_module(s, m);
     if (m && m->state == MOD_READY)
-        describe(m, addr, b);
+        describe(m, addr + m->delta, b);
     drop_api_frames(b);
     if (b->n == 0)
         buf_push(b, NULL, (struct src_loc){0}, 0); /* module+offset, or bare pc */
@@ -786,7 +867,8 @@ const char *pw_sym_data(struct pw_symbolizer *s, uint64_t addr, uint64_t *offset
         return NULL;
     GElf_Off off = 0;
     GElf_Sym sym;
-    const char *name = dwfl_module_addrinfo(m->dwmod, addr, &off, &sym, NULL, NULL, NULL);
+    const char *name = dwfl_module_addrinfo(m->dwmod, addr + m->delta, &off, &sym, NULL, NULL,
+                                            NULL);
     /* only a variable that really contains ADDR: the nearest symbol below a
      * heap-like gap or a function would name the wrong thing */
     if (!name || GELF_ST_TYPE(sym.st_info) != STT_OBJECT || off >= sym.st_size)

@@ -404,6 +404,49 @@ static double now_ns(void)
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+int main(void);
+
+/* Two processes of one program, loaded at different bases (ASLR), share the
+ * opened files: the second symbolizes its own addresses right, and keeps
+ * doing so after the first one is freed. */
+static void test_shared(const char *dir)
+{
+    const uint64_t shift = 0x100000000ull;
+    struct pw_module moved[128];
+    memcpy(moved, mods, nmods * sizeof(mods[0]));
+    for (size_t i = 0; i < nmods; i++) {
+        moved[i].base += shift;
+        moved[i].lo += shift;
+        moved[i].hi += shift;
+    }
+    uint64_t pcs[3];
+    for (int i = 0; i < 3; i++)
+        pcs[i] = chain_pcs[i] + shift;
+    struct pw_symbolizer *a = pw_sym_new_modules(mods, nmods);
+    struct pw_symbolizer *b = pw_sym_new_modules(moved, nmods);
+    check(a && b, "shared: no symbolizer");
+    if (!a || !b)
+        goto out;
+    pw_sym_set_debug_path(a, dir);
+    pw_sym_set_debug_path(b, dir);
+    check_chain("shared-a", a, chain_pcs, "/proc/self/exe");
+    check_chain("shared-b", b, pcs, "/proc/self/exe");
+    pw_sym_free(a);
+    a = NULL;
+    /* a pc neither looked up before, in the file the two shared: main's
+     * first instruction (a recorded pc is a return address: + 1) */
+    uint64_t pc = (uint64_t)(uintptr_t)&main + 1 + shift;
+    struct pw_frame *f;
+    size_t n = pw_sym_stack(b, &pc, 1, &f);
+    check(n == 1 && f[0].function && strcmp(f[0].function, "main") == 0,
+          "shared: after the first symbolizer was freed: %s",
+          n && f[0].function ? f[0].function : "(null)");
+    free(f);
+out:
+    pw_sym_free(a);
+    pw_sym_free(b);
+}
+
 /* Cold first lookup, then 1000 stacks from the cache. */
 static void test_speed(void)
 {
@@ -452,6 +495,7 @@ int main(void)
     test_build_id_tree(dir);
     test_hidden();
     test_from_trace();
+    test_shared(dir);
     test_speed();
     rmdir(dir);
 
