@@ -411,9 +411,20 @@ static void detect_misuse(struct pw_process *p, struct pw_findings *fs, enum pw_
         pw_finding_add_thread(f, t, PW_ROLE_MISUSE, e->stack, e->stack2);
         pw_finding_add_object(f, o, o->create_stack, o->site_label);
         struct pw_thread *other = e->other;
-        if (other && other != t)
+        /* a reused number's other thread only made the new fd: named, not shown */
+        if (other && other != t && mk != PW_MISUSE_CLOSE_REUSED)
             pw_finding_add_thread(f, other, PW_ROLE_PARKED, other->park_stack, 0);
-        if (o->type == PW_OBJ_USERCHAN) /* an annotated queue: no fds, no signals */
+        if (mk == PW_MISUSE_CLOSE_REUSED && other)
+            pw_finding_set_message(f,
+                                   "%s closed fd %lld of %s again after %s reopened the number: "
+                                   "it closed %s's new fd",
+                                   t->name, e->fd, o->id, other->name, other->name);
+        else if (mk == PW_MISUSE_CLOSE_REUSED)
+            pw_finding_set_message(f,
+                                   "%s closed fd %lld of %s again after another thread reopened "
+                                   "the number: it closed that thread's new fd",
+                                   t->name, e->fd, o->id);
+        else if (o->type == PW_OBJ_USERCHAN) /* an annotated queue: no fds, no signals */
             pw_finding_set_message(f,
                                    fk == PW_FK_DOUBLE_CLOSE ? "%s closed %s twice"
                                                             : "%s sent into %s after it was closed",
@@ -451,6 +462,10 @@ static void detect_DOUBLE_CLOSE(struct pw_process *p, struct pw_findings *fs)
         pw_finding_set_note(f, "the second close failed with EBADF and nothing had reopened the "
                                "fd number in between: nothing else was closed");
     }
+    /* the number closed again had been reopened by another thread, and the
+     * closer never used the new fd: it closed somebody else's object (SPEC:
+     * an error) */
+    detect_misuse(p, fs, PW_MISUSE_CLOSE_REUSED, PW_FK_DOUBLE_CLOSE);
 }
 
 static void detect_CLOSE_WHILE_BLOCKED(struct pw_process *p, struct pw_findings *fs)
@@ -607,7 +622,7 @@ static void detect_LOCK_MISUSE(struct pw_process *p, struct pw_findings *fs)
     for (size_t i = 0; i < p->nmisuses; i++) {
         const struct pw_misuse *e = &p->misuses[i];
         if (e->kind < PW_MISUSE_UNLOCK_NOT_HELD || e->kind >= PW_MISUSE__COUNT ||
-            e->kind == PW_MISUSE_OWNER_DEAD)
+            e->kind == PW_MISUSE_OWNER_DEAD || e->kind == PW_MISUSE_CLOSE_REUSED)
             continue;
         struct pw_finding *f = NULL;
         /* the same misuse of the same object at the same site: once, counted */

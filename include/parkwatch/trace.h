@@ -248,7 +248,12 @@ enum pw_obj_type {
  * misuse (result = PW_OBJ_* of the lock or cond, obj2 = the mutex of a cond
  * misuse or 0, arg = the owner or the other waiter's serial, 0 if none).
  * OWNER_DEAD is no misuse but a lock note of the same shape: a robust mutex
- * taken with EOWNERDEAD, its dead owner's hold taken over. */
+ * taken with EOWNERDEAD, its dead owner's hold taken over.  CLOSE_REUSED is a
+ * channel misuse (appended to keep the numbers): a thread closed a channel fd,
+ * another thread made a new fd on that number, and the first thread closed
+ * the number again, closing the other thread's object (obj = the old channel,
+ * obj2 = fd, stack2 = where the channel's side was closed, arg = the serial of
+ * the thread that made the new fd, 0 if forgotten, err = 0). */
 #define PW_MISUSE_KINDS(X)                        \
     X(NONE, "none")                               \
     X(DOUBLE_CLOSE, "double-close")               \
@@ -261,7 +266,8 @@ enum pw_obj_type {
     X(RELOCK, "relock")                           \
     X(COND_TWO_MUTEXES, "cond-two-mutexes")       \
     X(COND_MUTEX_NOT_HELD, "cond-mutex-not-held") \
-    X(OWNER_DEAD, "owner-dead")
+    X(OWNER_DEAD, "owner-dead")                   \
+    X(CLOSE_REUSED, "close-reused")
 
 enum pw_misuse_kind {
 #define PW_X(name, str) PW_MISUSE_##name,

@@ -494,14 +494,40 @@ static ssize_t chan_io(struct io *io, uint64_t e, uint32_t idx, unsigned side)
 }
 
 /* The channel an fd word reads from / writes to, and dispatch. */
+/* A number another thread reused (fdtab.h): the thread that closed it
+ * before uses the new fd, so it knows it; then the plain call. */
+static __attribute__((noinline)) ssize_t reused_io(struct io *io, uint64_t e)
+{
+    pw_fd_reuse_used(io->fd, e);
+    return real_io(io);
+}
+
 static ssize_t recv_io(struct io *io, uint64_t e)
 {
+    if (PW_UNLIKELY(!(e & PW_FD_LIVE)))
+        return reused_io(io, e);
     return chan_io(io, e, (uint32_t)pw_fd_recv_chan(e), PW_SIDE_RECV);
 }
 
 static ssize_t send_io(struct io *io, uint64_t e)
 {
+    if (PW_UNLIKELY(!(e & PW_FD_LIVE)))
+        return reused_io(io, e);
     return chan_io(io, e, (uint32_t)pw_fd_send_chan(e), PW_SIDE_SEND);
+}
+
+/* Not a channel fd that can receive (send), nor a reused number: pass
+ * straight through (one test more than the channel test alone). */
+static inline bool plain_recv(uint64_t e)
+{
+    return PW_LIKELY(!(e & (PW_FD_LIVE | PW_FD_REUSED))) ||
+           ((e & PW_FD_LIVE) && pw_fd_recv_chan(e) < 0);
+}
+
+static inline bool plain_send(uint64_t e)
+{
+    return PW_LIKELY(!(e & (PW_FD_LIVE | PW_FD_REUSED))) ||
+           ((e & PW_FD_LIVE) && pw_fd_send_chan(e) < 0);
 }
 
 static size_t iov_total(const struct iovec *iov, int cnt)
@@ -519,7 +545,7 @@ static uint64_t recv_word(int fd)
     if (PW_UNLIKELY(!pw_on()))
         return 0;
     uint64_t e = pw_fd_get(fd);
-    return PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_recv_chan(e) < 0 ? 0 : e;
+    return plain_recv(e) ? 0 : e;
 }
 
 static uint64_t send_word(int fd)
@@ -527,7 +553,7 @@ static uint64_t send_word(int fd)
     if (PW_UNLIKELY(!pw_on()))
         return 0;
     uint64_t e = pw_fd_get(fd);
-    return PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_send_chan(e) < 0 ? 0 : e;
+    return plain_send(e) ? 0 : e;
 }
 
 PW_EXPORT ssize_t read(int fd, void *buf, size_t n)
@@ -535,7 +561,7 @@ PW_EXPORT ssize_t read(int fd, void *buf, size_t n)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(read) ? PW_REAL(read)(fd, buf, n) : syscall(SYS_read, fd, buf, n);
     uint64_t e = pw_fd_get(fd);
-    if (PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_recv_chan(e) < 0) /* EBADF anyway */
+    if (plain_recv(e)) /* (a send-only channel fd: EBADF anyway) */
         return PW_REAL(read)(fd, buf, n);
     struct io io = {.k = IO_READ, .fd = fd, .buf = buf, .n = n};
     return recv_io(&io, e);
@@ -652,7 +678,7 @@ PW_EXPORT ssize_t write(int fd, const void *buf, size_t n)
     if (PW_UNLIKELY(!pw_on()))
         return PW_REAL(write) ? PW_REAL(write)(fd, buf, n) : syscall(SYS_write, fd, buf, n);
     uint64_t e = pw_fd_get(fd);
-    if (PW_LIKELY(!(e & PW_FD_LIVE)) || pw_fd_send_chan(e) < 0)
+    if (plain_send(e))
         return PW_REAL(write)(fd, buf, n);
     struct io io = {.pc = CALLER_PC(), .k = IO_WRITE, .fd = fd, .buf = (void *)buf, .n = n};
     return send_io(&io, e);
@@ -788,6 +814,8 @@ PW_EXPORT int close(int fd)
             pw_fd_set(fd, 0);
         pw_tls.guard--;
     }
+    if (e & PW_FD_REUSED) /* another thread's object on a number closed before */
+        pw_fd_reuse_closed(fd, e, rc);
     errno = err;
     return rc;
 }
@@ -808,7 +836,7 @@ static void close_span(unsigned lo, unsigned hi)
             pw_chan_fd_closing((int)fd, e);
         else if (e & PW_FD_EPOLL)
             pw_epoll_closed((int)fd, e);
-        else if (e & PW_FD_STALE)
+        else if (e & (PW_FD_STALE | PW_FD_REUSED))
             pw_fd_set((int)fd, 0);
     }
     pw_tls.guard--;
@@ -862,8 +890,8 @@ static int dup_after(int rc, int oldfd, uint64_t dest_word, int flags_nonblock)
     pw_tls.guard++;
     if ((dest_word & PW_FD_LIVE) && rc != oldfd)
         pw_chan_fd_closing(rc, dest_word);
-    else if (dest_word & PW_FD_STALE)
-        pw_fd_set(rc, 0);
+    else if ((dest_word & (PW_FD_STALE | PW_FD_REUSED)) && (e & PW_FD_LIVE))
+        pw_fd_set(rc, 0); /* a copy of a non-channel fd: pw_fd_created judged the number */
     if (e & PW_FD_LIVE)
         pw_chan_fd_added(rc, e, flags_nonblock || (e & PW_FD_NONBLOCK));
     pw_tls.guard--;
@@ -876,6 +904,8 @@ PW_EXPORT int dup(int fd)
     if (!pw_on())
         return PW_REAL(dup)(fd);
     int rc = PW_REAL(dup)(fd);
+    if (rc >= 0 && !(pw_fd_get(fd) & PW_FD_LIVE))
+        pw_fd_created(rc); /* a new fd of a non-channel object */
     if (rc < 0 || !(pw_fd_get(fd) & PW_FD_LIVE) || in_vfork_child())
         return rc;
     return dup_after(rc, fd, pw_fd_get(rc), 0);
@@ -887,6 +917,8 @@ PW_EXPORT int dup2(int oldfd, int newfd)
         return PW_REAL(dup2)(oldfd, newfd);
     uint64_t dest = pw_fd_get(newfd);
     int rc = PW_REAL(dup2)(oldfd, newfd);
+    if (rc >= 0 && rc != oldfd && !(pw_fd_get(oldfd) & PW_FD_LIVE))
+        pw_fd_created(rc);
     if (rc < 0 || (dest == 0 && !(pw_fd_get(oldfd) & PW_FD_LIVE)) || in_vfork_child())
         return rc;
     return dup_after(rc, oldfd, dest, 0);
@@ -898,6 +930,8 @@ PW_EXPORT int dup3(int oldfd, int newfd, int flags)
         return PW_REAL(dup3)(oldfd, newfd, flags);
     uint64_t dest = pw_fd_get(newfd);
     int rc = PW_REAL(dup3)(oldfd, newfd, flags);
+    if (rc >= 0 && !(pw_fd_get(oldfd) & PW_FD_LIVE))
+        pw_fd_created(rc);
     if (rc < 0 || (dest == 0 && !(pw_fd_get(oldfd) & PW_FD_LIVE)) || in_vfork_child())
         return rc;
     return dup_after(rc, oldfd, dest, 0);
@@ -910,6 +944,8 @@ PW_EXPORT int dup3(int oldfd, int newfd, int flags)
 static int fcntl_after(int rc, int fd, int cmd, void *arg)
 {
     uint64_t e = pw_fd_get(fd);
+    if (rc >= 0 && !(e & PW_FD_LIVE) && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+        pw_fd_created(rc);
     if (rc < 0 || !(e & PW_FD_LIVE))
         return rc;
     if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)

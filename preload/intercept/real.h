@@ -147,7 +147,16 @@ mqd_t __mq_open_2(const char *name, int oflag);
     X(setitimer, NULL)                       \
     X(timer_create, NULL)                    \
     X(timer_settime, NULL)                   \
-    X(timer_delete, NULL)
+    X(timer_delete, NULL)                    \
+    X(open, NULL)                            \
+    X(open64, NULL)                          \
+    X(openat, NULL)                          \
+    X(openat64, NULL)                        \
+    X(creat, NULL)                           \
+    X(creat64, NULL)                         \
+    X(socket, NULL)                          \
+    X(accept, NULL)                          \
+    X(accept4, NULL)
 
 struct pw_real_table {
 #define PW_X(name, ver)       \

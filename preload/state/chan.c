@@ -272,7 +272,11 @@ static void side_closing(uint32_t idx, unsigned side, int fd, uint32_t stack)
 /* FD (a live channel fd) is about to be closed, explicitly or by dup2/dup3. */
 void pw_chan_fd_closing(int fd, uint64_t e)
 {
-    pw_fd_set(fd, (e & ~PW_FD_LIVE) | PW_FD_STALE);
+    /* the closer stays in the word: a later close of the number by the same
+     * thread, after another thread reused it, closes that thread's object */
+    uint64_t closer = (uint64_t)(pw_tls.serial & PW_FD_CLOSER_MASK) << PW_FD_CLOSER_SHIFT;
+    pw_fd_set(fd,
+              (e & ~(PW_FD_LIVE | PW_FD_CLOSER_MASK << PW_FD_CLOSER_SHIFT)) | PW_FD_STALE | closer);
     uint32_t stack = pw_stack_capture();
     int64_t r = pw_fd_recv_chan(e), s = pw_fd_send_chan(e);
     if (r >= 0)
@@ -316,6 +320,32 @@ void pw_chan_double_close(int fd, uint64_t e)
         return;
     struct pw_chan_rec *c = pw_chan_rec((uint32_t)idx);
     pw_chan_misuse(PW_MISUSE_DOUBLE_CLOSE, fd, (uint32_t)idx, c->close_stack[side], 0, EBADF);
+}
+
+static void close_reused(int fd, uint64_t e, uint32_t maker)
+{
+    /* the word is REUSED, not LIVE: its channel bits still name the old channel */
+    uint64_t w = (e & ~PW_FD_REUSED) | PW_FD_LIVE;
+    int64_t r = pw_fd_recv_chan(w);
+    unsigned side = r >= 0 ? PW_SIDE_RECV : PW_SIDE_SEND;
+    int64_t idx = r >= 0 ? r : pw_fd_send_chan(w);
+    if (idx < 0)
+        return;
+    struct pw_chan_rec *c = pw_chan_rec((uint32_t)idx);
+    pw_chan_misuse(PW_MISUSE_CLOSE_REUSED, fd, (uint32_t)idx, c->close_stack[side], maker, 0);
+}
+
+void pw_fd_reuse_closed(int fd, uint64_t e, int rc)
+{
+    int err = errno;
+    pw_tls.guard++;
+    /* closed by the thread that had closed the number before, which never
+     * used the new fd, and the close worked: it closed the other's object */
+    if (rc == 0 && PW_FD_CLOSER(e) == (uint32_t)(pw_tls.serial & PW_FD_CLOSER_MASK))
+        close_reused(fd, e, pw_fd_reopened_by(fd));
+    pw_fd_swap(fd, e, 0);
+    pw_tls.guard--;
+    errno = err;
 }
 
 /* NEWFD now refers to the same ends as the channel fd word E (dup family). */

@@ -31,6 +31,11 @@ void pw_chan_create_one(uint16_t type, int fd, unsigned sides, bool nonblock, co
 void pw_chan_fd_closing(int fd, uint64_t e);
 void pw_chan_fd_added(int newfd, uint64_t e, bool nonblock);
 void pw_chan_double_close(int fd, uint64_t e);
+/* FD with the REUSED word E (fdtab.h) was closed with result RC by the
+ * calling thread: if that thread had closed the number before, it closed
+ * the new fd another thread made there (a CLOSE_REUSED note).  Forgets the
+ * word either way. */
+void pw_fd_reuse_closed(int fd, uint64_t e, int rc);
 void pw_chan_misuse(uint16_t kind, int fd, uint32_t idx, uint32_t stack2, uint32_t other, int err);
 /* shutdown(2): SIDES as above, the sides of FD's socket that stop working. */
 void pw_chan_shutdown(int fd, uint64_t e, unsigned sides);

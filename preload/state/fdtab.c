@@ -3,8 +3,13 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "fdtab.h"
+#include "proc.h"
 #include "shim.h"
+#include "tls.h"
 #include "util.h"
 
 #define PW_FD_CAP (1u << 20)
@@ -22,6 +27,50 @@ int pw_fdtab_init(void)
         return -1;
     pw_fdt.n = (uint32_t)n;
     return 0;
+}
+
+/* ---- numbers reused by another thread */
+
+/* Who made the new fd on a reused number, by fd: direct-mapped and lossy (a
+ * lost entry only loses the name in the report). */
+#define REOPEN_SLOTS 256u
+static struct {
+    uint64_t key; /* fd + 1 | serial << 32, one word so a reader never tears it */
+} reopen[REOPEN_SLOTS];
+
+static uint32_t closer_of_me(void)
+{
+    return (uint32_t)(pw_tls.serial & PW_FD_CLOSER_MASK);
+}
+
+void pw_fd_reopened(int fd, uint64_t e)
+{
+    int err = errno;
+    uint32_t closer = PW_FD_CLOSER(e);
+    /* the closer itself, or a closer unknown (an exec's close), or a vfork
+     * child (its fd table is its own): nothing to watch */
+    if (!(e & (PW_FD_STALE | PW_FD_REUSED)) || closer == 0 || closer == closer_of_me() ||
+        pw_tls.rec == NULL || syscall(SYS_getpid) != pw_pid) {
+        pw_fd_swap(fd, e, 0);
+        errno = err;
+        return;
+    }
+    PW_STORE(&reopen[(unsigned)fd % REOPEN_SLOTS].key,
+             (uint64_t)(fd + 1) | (uint64_t)pw_tls.serial << 32);
+    pw_fd_swap(fd, e, (e & ~PW_FD_STALE) | PW_FD_REUSED);
+    errno = err;
+}
+
+void pw_fd_reuse_used(int fd, uint64_t e)
+{
+    if (PW_FD_CLOSER(e) == closer_of_me())
+        pw_fd_swap(fd, e, 0);
+}
+
+uint32_t pw_fd_reopened_by(int fd)
+{
+    uint64_t k = PW_LOAD(&reopen[(unsigned)fd % REOPEN_SLOTS].key);
+    return (uint32_t)k == (uint32_t)(fd + 1) ? (uint32_t)(k >> 32) : 0;
 }
 
 /* ---- epoll */

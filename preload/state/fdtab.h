@@ -21,6 +21,15 @@
 #define PW_FD_PAIR (1ull << 35)
 #define PW_FD_PEER_UP (1ull << 36)
 #define PW_FD_EPOLL (1ull << 37)
+/* A STALE word keeps the serial of the thread that closed it (its low 22
+ * bits; bit 38 is exec.c's).  When another thread then makes a new fd on the
+ * number (open, socket, accept, dup: pw_fd_created), the word turns REUSED
+ * (never LIVE): a close of it by the first thread closes the other thread's
+ * object, unless the first thread used the fd meanwhile (pw_fd_reuse_used). */
+#define PW_FD_CLOSER_SHIFT 39
+#define PW_FD_CLOSER_MASK 0x3fffffull
+#define PW_FD_REUSED (1ull << 61)
+#define PW_FD_CLOSER(e) ((uint32_t)(((e) >> PW_FD_CLOSER_SHIFT) & PW_FD_CLOSER_MASK))
 #define PW_FD_SIDE(e) ((unsigned)((e) >> 32) & 1u)
 #define PW_FD_CHAN(e) ((uint32_t)(e)-1u)
 
@@ -64,6 +73,16 @@ static inline void pw_fd_set(int fd, uint64_t e)
         PW_STORE(&pw_fdt.tab[fd], e);
 }
 
+/* FD's word becomes TO if it is still FROM (another thread may have made a
+ * new fd on the number meanwhile). */
+static inline bool pw_fd_swap(int fd, uint64_t from, uint64_t to)
+{
+    if ((unsigned)fd >= pw_fdt.n)
+        return false;
+    return __atomic_compare_exchange_n(&pw_fdt.tab[fd], &from, to, false, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_RELAXED);
+}
+
 /* A live channel fd: also raises the high-water mark a fork child scans. */
 static inline void pw_fd_set_live(int fd, uint64_t e)
 {
@@ -75,6 +94,24 @@ static inline void pw_fd_set_live(int fd, uint64_t e)
         ;
     PW_STORE(&pw_fdt.tab[fd], e);
 }
+
+/* The calling thread just got FD from a call that makes no channel (open,
+ * socket, accept, dup of a non-channel fd...): a number that was a channel fd
+ * closed by another thread now belongs to this new object (REUSED). */
+void pw_fd_reopened(int fd, uint64_t e); /* the slow part of pw_fd_created */
+
+static inline void pw_fd_created(int fd)
+{
+    uint64_t e = pw_fd_get(fd);
+    if (PW_UNLIKELY(e & (PW_FD_STALE | PW_FD_REUSED)))
+        pw_fd_reopened(fd, e);
+}
+/* The calling thread reads or writes FD, whose word E is REUSED: if it is the
+ * thread that closed the number before, it knows the new object. */
+void pw_fd_reuse_used(int fd, uint64_t e);
+/* The serial of the thread that made the new fd on reused number FD, 0 if
+ * forgotten. */
+uint32_t pw_fd_reopened_by(int fd);
 
 /* ---- epoll instances.  An epoll fd's word has PW_FD_EPOLL and names a slot of
  * a table of interest lists (in shim memory, mapped on first use); i_poll.c
