@@ -3,7 +3,10 @@
  * run; each prints "case: N" per verify_none call (N is 1 when it failed,
  * 0 when it passed).
  *
- *   leak             a thread parked forever in leaky_worker (1)
+ *   leak             a thread parked forever in leaky_worker (1); then
+ *                    "host: ..." says whether verify_none (which runs the
+ *                    CLI) kept errno, opened no fd, sent no SIGCHLD and left
+ *                    no child for wait()
  *   clean            the twin: its thread ends and is joined (0, no report)
  *   ignore-top       logger_loop ignored by name: with a leaky_worker beside
  *                    it only that one counts (1); alone, nothing (0); a
@@ -15,9 +18,14 @@
  *
  * No sleeps: a thread is known to be parked when main can take the lock the
  * thread released inside pthread_cond_wait after counting itself. */
+#include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <parkwatch.h>
 
@@ -89,6 +97,25 @@ static void wait_parked(int n)
     pthread_mutex_unlock(&mu);
 }
 
+static volatile sig_atomic_t sigchlds;
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    sigchlds++;
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
 static void report(const char *name, int r)
 {
     printf("%s: %d\n", name, r != 0);
@@ -99,10 +126,20 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "leak") == 0) {
+        signal(SIGCHLD, on_sigchld);
         parkwatch_checkpoint("leak");
         start(leaky_worker, "leaky");
         wait_parked(1);
-        report("leak", parkwatch_verify_none(VERIFY_MS));
+        int fds = open_fds();
+        errno = 1234;
+        int r = parkwatch_verify_none(VERIFY_MS);
+        int err = errno, fds_after = open_fds();
+        report("leak", r);
+        /* the CLI ran as a child nobody here can see */
+        int w = waitpid(-1, NULL, WNOHANG);
+        printf("host: errno %s, fds %s, sigchld %d, wait %s\n", err == 1234 ? "kept" : "changed",
+               fds_after == fds ? "same" : "changed", (int)sigchlds,
+               w < 0 && errno == ECHILD ? "none" : "a child");
     } else if (strcmp(mode, "clean") == 0) {
         parkwatch_checkpoint("clean");
         pthread_join(start_named(quick, NULL, "quick"), NULL);
