@@ -110,6 +110,8 @@ struct lo_shared {
 };
 
 static struct lo_shared *lo;
+static const uint32_t no_epoch;
+const uint32_t *pw_lo_epoch = &no_epoch;
 
 static uint32_t site_of(const struct pw_thread_rec *t, uint32_t i);
 
@@ -129,6 +131,7 @@ void pw_lockorder_init(void)
     p->epoch = 1;
     PW_STORE(&p->ready, 1);
     lo = p;
+    pw_lo_epoch = &p->epoch;
 }
 
 static inline uint64_t mix(uint64_t h, uint64_t v)
@@ -350,19 +353,12 @@ static void edges_slow(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t 
     }
 }
 
-/* A lock and its type as one word: user-space addresses leave the top byte
- * free for the type. */
-static inline uint64_t typed(uint64_t lock, uint8_t type)
-{
-    return lock | (uint64_t)type << 56;
-}
-
 static void memo_set(const struct pw_thread_rec *t, uint32_t n, uint64_t bt)
 {
     if (n > PW_LO_MEMO_DEPTH)
         return;
     for (uint32_t i = 0; i < n; i++)
-        pw_lo.memo[n].held[i] = typed(t->held[i], t->held_type[i]);
+        pw_lo.memo[n].held[i] = pw_lo_typed(t->held[i], t->held_type[i]);
     pw_lo.memo[n].b = bt;
 }
 
@@ -376,10 +372,10 @@ void pw_lock_edges(struct pw_thread_rec *t, uint32_t n, uint64_t b, uint8_t btyp
         memset(pw_lo.memo, 0, sizeof pw_lo.memo);
         pw_lo.epoch = epoch;
     }
-    uint64_t bt = typed(b, btype);
+    uint64_t bt = pw_lo_typed(b, btype);
     if (n <= PW_LO_MEMO_DEPTH && pw_lo.memo[n].b == bt) {
         uint32_t i = 0;
-        while (i < n && pw_lo.memo[n].held[i] == typed(t->held[i], t->held_type[i]))
+        while (i < n && pw_lo.memo[n].held[i] == pw_lo_typed(t->held[i], t->held_type[i]))
             i++;
         if (i == n)
             return;

@@ -40,6 +40,32 @@ bool pw_lock_reborn(uint64_t addr, uint32_t init_stack);
 /* Records a lock init/destroy (LOCK_INIT / LOCK_DESTROY) of OBJ, of PW_OBJ_* TYPE. */
 void pw_lock_life(uint16_t kind, uint16_t type, uint64_t obj, int rc);
 
+/* The epoch of the shared tables (lockorder.c; a zero word until they
+ * exist): a memo of an older epoch is stale. */
+extern const uint32_t *pw_lo_epoch;
+
+/* A lock and its type as one word: user-space addresses leave the top byte
+ * free for the type. */
+static inline uint64_t pw_lo_typed(uint64_t lock, uint8_t type)
+{
+    return lock | (uint64_t)type << 56;
+}
+
+/* True when taking B (typed) with T's N held locks is exactly the memo of
+ * depth N: edges already processed.  Inline, so that code taking the same
+ * nested locks again and again (the common case) pays N + 2 compares and no
+ * call; pw_lock_edges does the rest. */
+static inline bool pw_lo_memo_hit(const struct pw_thread_rec *t, uint32_t n, uint64_t bt)
+{
+    if (n > PW_LO_MEMO_DEPTH || pw_lo.memo[n].b != bt ||
+        pw_lo.epoch != PW_LOAD_RELAXED(pw_lo_epoch))
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        if (pw_lo.memo[n].held[i] != pw_lo_typed(t->held[i], t->held_type[i]))
+            return false;
+    return true;
+}
+
 static inline __attribute__((always_inline)) void
 pw_lock_acquired(struct pw_thread_rec *t, uint64_t obj, uint8_t type, bool try, uint64_t pc)
 {
@@ -49,7 +75,7 @@ pw_lock_acquired(struct pw_thread_rec *t, uint64_t obj, uint8_t type, bool try, 
         pw_lo.pc[n] = pc;
         pw_lo.stack[n] = 0;
     }
-    if (n != 0 && !try)
+    if (n != 0 && !try && !pw_lo_memo_hit(t, n, pw_lo_typed(obj, type)))
         pw_lock_edges(t, n, obj, type);
     pw_held_push(t, obj, type);
 }
