@@ -212,19 +212,40 @@ static inline bool lock_cannot_block(pthread_mutex_t *m)
     return __libc_single_threaded && PW_LOAD_RELAXED(&m->__data.__lock) == 0;
 }
 
-PW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/* Every lock but the common one: not recording, a thread without a live
+ * record, or a lock that was not simply taken. */
+static __attribute__((noinline)) int lock_other(pthread_mutex_t *m, int rc, uint64_t pc)
 {
-    if (PW_UNLIKELY(!pw_on())) /* no table yet: single-threaded, nothing to lock */
-        return PW_REAL(pthread_mutex_lock) ? PW_REAL(pthread_mutex_lock)(m) : 0;
-    int rc = lock_cannot_block(m) ? PW_REAL(pthread_mutex_lock)(m)
+    if (rc < 0) {
+        if (PW_UNLIKELY(!pw_on())) /* no table yet: single-threaded, nothing to lock */
+            return PW_REAL(pthread_mutex_lock) ? PW_REAL(pthread_mutex_lock)(m) : 0;
+        rc = lock_cannot_block(m) ? PW_REAL(pthread_mutex_lock)(m)
                                   : PW_REAL(pthread_mutex_trylock)(m);
-    if (PW_LIKELY(rc == 0)) {
-        held_push_self(m, false, CALLER_PC());
-        return 0;
+        if (rc == 0) {
+            held_push_self(m, false, pc);
+            return 0;
+        }
     }
     if (rc == EOWNERDEAD)
-        return owner_dead(m, false, CALLER_PC());
-    return lock_slow(m, rc, (struct deadline){NULL, NO_CLOCK}, CALLER_PC());
+        return owner_dead(m, false, pc);
+    return lock_slow(m, rc, (struct deadline){NULL, NO_CLOCK}, pc);
+}
+
+/* The common lock, written out as unlock is: recording (pw_on's test) and
+ * the thread's record live are known before the real call, so that after it
+ * only the held-set push remains. */
+PW_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    struct pw_thread_rec *t = pw_tls.rec;
+    if (PW_UNLIKELY(PW_LOAD_RELAXED(&pw_proc->ready) != PW_READY_REC || pw_tls.guard != 0 ||
+                    t == NULL))
+        return lock_other(m, -1, CALLER_PC());
+    int rc = lock_cannot_block(m) ? PW_REAL(pthread_mutex_lock)(m)
+                                  : PW_REAL(pthread_mutex_trylock)(m);
+    if (PW_UNLIKELY(rc != 0))
+        return lock_other(m, rc, CALLER_PC());
+    pw_lock_acquired(t, (uint64_t)(uintptr_t)m, PW_OBJ_MUTEX, false, CALLER_PC());
+    return 0;
 }
 
 PW_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
