@@ -175,7 +175,9 @@ static int lock_slow(pthread_mutex_t *m, int try_rc, struct deadline d, uint64_t
         errno = err;
         return rc;
     }
-    if (d.abs == NULL && (PW_LOAD_RELAXED(&m->__data.__kind) & KIND_EXOTIC) == 0)
+    /* a glibc older than 2.30 has no clocklock: the plain park path */
+    if (d.abs == NULL && (PW_LOAD_RELAXED(&m->__data.__kind) & KIND_EXOTIC) == 0 &&
+        PW_REAL(pthread_mutex_clocklock) != NULL)
         return lock_contended(m, pc, err);
     pw_tls.guard++;
     struct pw_thread_rec *t = pw_self();
