@@ -164,29 +164,42 @@ static __attribute__((noinline)) void signal_record(pthread_cond_t *c, uint64_t 
     errno = err;
 }
 
-/* The run test inline, the recording out of line: a signal nobody waits for
- * costs a few instructions and no stack frame. */
-static inline void signal_seen(pthread_cond_t *c, uint64_t broadcast)
+/* The recording, the real call, and the time of a wake-up that had waiters
+ * (after it returned: pw_cond_woke), out of line. */
+static __attribute__((noinline)) int signal_slow(pthread_cond_t *c, uint64_t key, bool again)
+{
+    bool broadcast = key & 1;
+    bool waiters = cond_waiters(c) != 0;
+    signal_record(c, key, again);
+    int rc = broadcast ? PW_REAL(pthread_cond_broadcast)(c) : PW_REAL(pthread_cond_signal)(c);
+    if (waiters)
+        pw_cond_woke((uint64_t)(uintptr_t)c, broadcast);
+    return rc;
+}
+
+/* The run test inline, the rest out of line: a signal nobody waits for costs a
+ * few instructions and no stack frame. */
+static inline int signal_seen(pthread_cond_t *c, uint64_t broadcast)
 {
     /* conds are 8-byte aligned: the low bit tells a broadcast run apart */
     uint64_t key = (uint64_t)(uintptr_t)c | broadcast;
     bool again = pw_tls.last_cond == key;
     if (PW_LIKELY(again) && cond_quiet(c)) /* no waiters, not destroyed */
-        return;
-    signal_record(c, key, again);
+        return broadcast ? PW_REAL(pthread_cond_broadcast)(c) : PW_REAL(pthread_cond_signal)(c);
+    return signal_slow(c, key, again);
 }
 
 PW_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
     if (pw_on())
-        signal_seen(c, 0);
+        return signal_seen(c, 0);
     return PW_REAL(pthread_cond_signal)(c);
 }
 
 PW_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
     if (pw_on())
-        signal_seen(c, 1);
+        return signal_seen(c, 1);
     return PW_REAL(pthread_cond_broadcast)(c);
 }
 

@@ -93,12 +93,83 @@ void pw_cond_wait_check(uint64_t c, uint64_t m)
         note(PW_MISUSE_COND_TWO_MUTEXES, PW_OBJ_COND, c, m, o, stack2);
 }
 
+/* When each cond was last signalled and broadcast while it had waiters, by
+ * address: direct-mapped, newest wins.  POSIX lets a cond be destroyed as soon
+ * as no thread is blocked on it, so right after a broadcast (or a signal to its
+ * one waiter) while the woken threads are still inside glibc's wait, leaving.
+ * A lost entry can only make a destroy look busy when it is not, so the table
+ * is large for the few conds a program destroys while they have waiters. */
+#define WAKE_SLOTS 512u
+static struct {
+    uint64_t cond;
+    uint64_t signal_ns;    /* last signal with waiters, after it returned */
+    uint64_t broadcast_ns; /* last broadcast with waiters, after it returned */
+} wakes[WAKE_SLOTS];
+
+static uint32_t wake_slot(uint64_t c)
+{
+    return (uint32_t)((c * 0x9e3779b97f4a7c15ull) >> 55) & (WAKE_SLOTS - 1);
+}
+
+void pw_cond_woke(uint64_t c, bool broadcast)
+{
+    if (pw_tf.hdr == NULL)
+        return;
+    __typeof__(&wakes[0]) e = &wakes[wake_slot(c)];
+    uint64_t now = pw_now();
+    if (PW_LOAD_RELAXED(&e->cond) != c) {
+        PW_STORE_RELAXED(&e->signal_ns, 0);
+        PW_STORE_RELAXED(&e->broadcast_ns, 0);
+        PW_STORE_RELAXED(&e->cond, c);
+    }
+    if (broadcast)
+        PW_STORE_RELAXED(&e->broadcast_ns, now);
+    else
+        PW_STORE_RELAXED(&e->signal_ns, now);
+}
+
+/* A thread parked on C that no recorded wake-up can have released: one that
+ * began its wait after the last broadcast, unless it is the only such waiter
+ * and a signal came after it began.  Racy reads as above: a stale one names no
+ * waiter (a missed misuse), never a released one. */
+static struct pw_thread_rec *cond_unwoken(uint64_t c, uint32_t *stack)
+{
+    __typeof__(&wakes[0]) e = &wakes[wake_slot(c)];
+    bool known = PW_LOAD_RELAXED(&e->cond) == c;
+    uint64_t bcast = known ? PW_LOAD_RELAXED(&e->broadcast_ns) : 0;
+    uint64_t sig = known ? PW_LOAD_RELAXED(&e->signal_ns) : 0;
+    struct pw_thread_rec *found = NULL;
+    uint32_t found_stack = 0, n = 0;
+    uint64_t found_since = 0;
+    uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
+    for (uint32_t i = 0; i < used; i++) {
+        struct pw_thread_rec *t = pw_slot(i);
+        if (t == pw_tls.rec || PW_LOAD(&t->state) != PW_TS_ALIVE)
+            continue;
+        uint32_t seq = PW_LOAD(&t->park_seq);
+        bool hit = t->park_op == PW_OP_COND_WAIT && t->park_obj == c;
+        uint64_t since = t->park_since_ns;
+        uint32_t st = t->park_stack;
+        if (!hit || (seq & 1) != 0 || PW_LOAD(&t->park_seq) != seq || since < bcast)
+            continue;
+        if (n++ == 0) {
+            found = t;
+            found_stack = st;
+            found_since = since;
+        }
+    }
+    if (found == NULL || (n == 1 && found_since < sig))
+        return NULL;
+    *stack = found_stack;
+    return found;
+}
+
 void pw_cond_destroy_check(uint64_t c)
 {
     int err = errno;
     pw_tls.guard++;
     uint32_t stack2 = 0;
-    struct pw_thread_rec *o = pw_self() != NULL && pw_tf.hdr != NULL ? cond_waiter(c, 0, &stack2)
+    struct pw_thread_rec *o = pw_self() != NULL && pw_tf.hdr != NULL ? cond_unwoken(c, &stack2)
                                                                      : NULL;
     if (o != NULL)
         note(PW_MISUSE_DESTROY_BUSY_COND, PW_OBJ_COND, c, 0, o, stack2);

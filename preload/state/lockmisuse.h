@@ -18,8 +18,12 @@ void pw_lock_misuse(uint16_t kind, uint16_t type, uint64_t obj, uint64_t obj2);
 /* Before a cond wait on C with mutex M: another thread parked on C with
  * another mutex is a misuse (POSIX leaves it undefined). */
 void pw_cond_wait_check(uint64_t c, uint64_t m);
-/* Before pthread_cond_destroy(C): a thread parked on C makes it busy. */
+/* Before pthread_cond_destroy(C): a thread parked on C that no signal or
+ * broadcast released makes it busy. */
 void pw_cond_destroy_check(uint64_t c);
+/* After a signal (or BROADCAST) of C that had waiters returned: the time, for
+ * pw_cond_destroy_check (a destroy right after a wake-up is correct). */
+void pw_cond_woke(uint64_t c, bool broadcast);
 
 /* ---- use after destroy (lock or wait on a destroyed lock or cond).
  *
