@@ -43,9 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -351,47 +349,6 @@ static bool ignored(const struct pw_thread_rec *t)
 
 extern char **environ;
 
-/* In the raw clone child, before execve: raw system calls only.  The CLI's
- * stdout is our stderr; it keeps no other fd of ours. */
-static void __attribute__((noreturn)) exec_to_stderr(const char *path, char **argv, char **envp)
-{
-    sigset_t none;
-    sigemptyset(&none);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(uint64_t));
-    int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
-    if (null >= 0)
-        syscall(SYS_dup2, null, 0);
-    if (syscall(SYS_dup2, 2, 1) < 0 && null >= 0) /* no stderr: nowhere to print */
-        syscall(SYS_dup2, null, 1);
-    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0)
-        for (int fd = 3; fd < 4096; fd++)
-            syscall(SYS_close, fd);
-    syscall(SYS_execve, path, argv, envp);
-    syscall(SYS_exit_group, 127);
-    __builtin_unreachable();
-}
-
-/* The intermediate child: raw system calls only, every signal blocked (a
- * handler of the host's must not run in this copy of it).  Exits with the
- * CLI's status, 127 when it could not start, 126 when it died. */
-static void __attribute__((noreturn)) cli_child(const char *path, char **argv, char **envp)
-{
-    sigset_t all;
-    sigfillset(&all);
-    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(uint64_t));
-    pid_t cli = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, NULL);
-    if (cli == 0) {
-        /* killed with this child: the host kills it when the CLI hangs */
-        syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        exec_to_stderr(path, argv, envp);
-    }
-    int st = 0;
-    if (cli < 0 || syscall(SYS_wait4, cli, &st, 0, NULL) != cli)
-        syscall(SYS_exit_group, 127);
-    syscall(SYS_exit_group, WIFEXITED(st) ? WEXITSTATUS(st) : 126);
-    __builtin_unreachable();
-}
-
 /* Runs `parkwatch threads --pid <us> [--ignore-top F]... --header HEADER
  * T<n>...` for SERIALS[0..N).  1 when it listed threads, 0 when every one was
  * ignored, -1 when there is no CLI or it failed (then it printed nothing). */
@@ -424,34 +381,11 @@ static int cli_threads(const char *header, const uint32_t *serials, size_t n)
         if (strncmp(*v, "LD_PRELOAD=", 11) != 0)
             envp[e++] = *v;
     envp[e] = NULL;
-    /* fork-like, without atfork handlers, and no exit signal: the host gets no
-     * SIGCHLD and its wait() never sees this child (only __WCLONE does).  But
-     * execve gives a child the exit signal SIGCHLD again, so the CLI runs in
-     * a grandchild, whose status this child waits for and passes on. */
-    pid_t child = (pid_t)syscall(SYS_clone, 0ul, NULL, NULL, NULL, NULL);
-    if (child == 0)
-        cli_child(cli, argv, envp);
-    if (child < 0)
+    /* a hung symbolizer must not hang the test */
+    int st = pw_cli_run(cli, argv, envp, 2, PW_CLI_WAIT_MS, false);
+    if (st < 0 || st > 1)
         return -1;
-    int st = 0;
-    struct timespec step = {0, 2 * 1000 * 1000};
-    for (unsigned waited = 0;; waited += 2) {
-        pid_t r = waitpid(child, &st, __WCLONE | WNOHANG);
-        if (r == child)
-            break;
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (waited >= PW_CLI_WAIT_MS) { /* a hung symbolizer must not hang the test */
-            kill(child, SIGKILL);
-            while (waitpid(child, &st, __WCLONE) < 0 && errno == EINTR)
-                ;
-            return -1;
-        }
-        nanosleep(&step, NULL);
-    }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
-        return -1;
-    return WEXITSTATUS(st) == 0 ? 1 : 0;
+    return st == 0 ? 1 : 0;
 }
 
 /* Each of the N threads SERIALS is left alive: report them under HEADER

@@ -20,17 +20,15 @@
  * moment; with 2 or 3 only the /proc part works, and the report says why the
  * stacks are missing.
  *
- * Behaviour-preserving rules, as for the watchdog sidecar: a raw clone with no
- * exit signal (the host gets no SIGCHLD and its wait() never sees the child),
- * raw system calls only in the child before execve, no fd of the host kept
- * but stderr, LD_PRELOAD removed from its environment. */
-#include <errno.h>
+ * Behaviour-preserving rules, as for the watchdog sidecar (pw_cli_run): the
+ * CLI runs in a grandchild under a raw clone with no exit signal (the host
+ * gets no SIGCHLD and its wait() never sees either), raw system calls only in
+ * the children before execve, no fd of the host kept but stderr, LD_PRELOAD
+ * removed from its environment. */
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -44,6 +42,7 @@
 extern char **environ;
 
 #define MAX_ENV 512
+#define EXIT_SNAPSHOT_WAIT_MS 30000
 
 /* Is any thread but ME alive and parked on nothing the trace knows? */
 static bool unfollowed_threads(const struct pw_thread_rec *me)
@@ -104,22 +103,6 @@ void pw_exit_snapshot(void)
         if (strncmp(*e, "LD_PRELOAD=", 11) != 0)
             envp[n++] = *e;
     envp[n] = NULL;
-    bool yama = yama_scope_one();
-    int err = errno;
-    pid_t child = (pid_t)syscall(SYS_clone, 0ul, NULL, NULL, NULL, NULL);
-    if (child == 0)
-        pw_cli_exec(cli, argv, envp);
-    if (child < 0) {
-        errno = err;
-        return;
-    }
-    /* the CLI retries its seize for a moment, so naming it now is in time */
-    if (yama)
-        prctl(PR_SET_PTRACER, (unsigned long)child, 0, 0, 0);
-    int st;
-    while (waitpid(child, &st, __WCLONE) < 0 && errno == EINTR)
-        ;
-    if (yama)
-        prctl(PR_SET_PTRACER, 0ul, 0, 0, 0);
-    errno = err;
+    /* bounded: a hung CLI must not keep the host from exiting */
+    pw_cli_run(cli, argv, envp, -1, EXIT_SNAPSHOT_WAIT_MS, yama_scope_one());
 }

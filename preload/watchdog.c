@@ -38,8 +38,10 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -107,19 +109,20 @@ static pid_t raw_clone(unsigned long exit_signal)
 #define SIDECAR_PIDFD 3
 #define SIDECAR_PIDFD_S "3"
 
-/* In the sidecar, before execve: raw system calls only.  PIDFD: the host's,
- * or -1. */
+/* In a child, before execve: raw system calls only.  PIDFD: the host's, or
+ * -1.  OUT: the fd that becomes the child's stdout (2: our stderr), or -1 for
+ * /dev/null. */
 static void __attribute__((noreturn))
-exec_sidecar(const char *path, char **argv, char **envp, int pidfd)
+exec_sidecar(const char *path, char **argv, char **envp, int pidfd, int out)
 {
     sigset_t none;
     sigemptyset(&none);
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(uint64_t));
     int null = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR);
-    if (null >= 0) {
+    if (null >= 0)
         syscall(SYS_dup2, null, 0);
+    if ((out < 0 || syscall(SYS_dup2, out, 1) < 0) && null >= 0) /* no OUT: nowhere to print */
         syscall(SYS_dup2, null, 1);
-    }
     /* the pidfd at its place, kept across execve (pidfd_open sets
      * close-on-exec; dup2 to another number clears it, but not to itself) */
     unsigned first = SIDECAR_PIDFD;
@@ -138,9 +141,64 @@ exec_sidecar(const char *path, char **argv, char **envp, int pidfd)
     __builtin_unreachable();
 }
 
-void pw_cli_exec(const char *path, char **argv, char **envp)
+/* The intermediate child of pw_cli_run: raw system calls only, every signal
+ * blocked (a handler of the host's must not run in this copy of it).  Exits
+ * with the CLI's status, 127 when it could not start, 126 when it died. */
+static void __attribute__((noreturn)) cli_child(const char *path, char **argv, char **envp, int out)
 {
-    exec_sidecar(path, argv, envp, -1);
+    sigset_t all;
+    sigfillset(&all);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, sizeof(uint64_t));
+    pid_t cli = raw_clone(SIGCHLD);
+    if (cli == 0) {
+        /* killed with this child: the host kills it when the CLI hangs */
+        syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        exec_sidecar(path, argv, envp, -1, out);
+    }
+    int st = 0;
+    if (cli < 0 || syscall(SYS_wait4, cli, &st, 0, NULL) != cli)
+        syscall(SYS_exit_group, 127);
+    syscall(SYS_exit_group, WIFEXITED(st) ? WEXITSTATUS(st) : 126);
+    __builtin_unreachable();
+}
+
+int pw_cli_run(const char *path, char **argv, char **envp, int out, unsigned wait_ms, bool ptracer)
+{
+    int err = errno;
+    /* fork-like, without atfork handlers, and no exit signal: the host gets no
+     * SIGCHLD and its wait() never sees this child (only __WCLONE does).  But
+     * execve gives a child the exit signal SIGCHLD again, so the CLI runs in
+     * a grandchild, whose status this child waits for and passes on. */
+    pid_t child = raw_clone(0);
+    if (child == 0)
+        cli_child(path, argv, envp, out);
+    /* Yama's ptrace_scope=1 lets a process trace only its descendants, or us
+     * when we name it (or an ancestor of it) as our ptracer.  The CLI retries
+     * its seize for a moment, so naming it now is in time. */
+    if (ptracer && child > 0)
+        prctl(PR_SET_PTRACER, (unsigned long)child, 0, 0, 0);
+    int st = 0, rc = -1;
+    struct timespec step = {0, 2 * 1000 * 1000};
+    for (unsigned waited = 0; child > 0; waited += 2) {
+        pid_t r = waitpid(child, &st, __WCLONE | WNOHANG);
+        if (r == child) {
+            rc = WIFEXITED(st) ? WEXITSTATUS(st) : 126;
+            break;
+        }
+        if (r < 0 && errno != EINTR)
+            break;
+        if (waited >= wait_ms) { /* a hung CLI must not hang the host */
+            kill(child, SIGKILL);
+            while (waitpid(child, &st, __WCLONE) < 0 && errno == EINTR)
+                ;
+            break;
+        }
+        nanosleep(&step, NULL);
+    }
+    if (ptracer && child > 0)
+        prctl(PR_SET_PTRACER, 0ul, 0, 0, 0);
+    errno = err;
+    return rc;
 }
 
 void pw_watchdog_start(void)
@@ -189,7 +247,7 @@ void pw_watchdog_start(void)
         /* we are the host's child and it waits for us: its pid is its own */
         int pidfd = (int)syscall(SYS_pidfd_open, pw_pid, 0u);
         if (raw_clone(SIGCHLD) == 0)
-            exec_sidecar(cli, argv, envp, pidfd);
+            exec_sidecar(cli, argv, envp, pidfd, -1);
         syscall(SYS_exit_group, 0);
     }
     int st;

@@ -6,9 +6,10 @@ usage: live_stack.py PARKWATCH SHIM VICTIM CASE
 VICTIM is tests/progs/fifo_block (a thread blocked in read() on a FIFO the
 program made; with "hold", two more threads parked on a pipe and main in
 pause()).  Cases:
-  unfollowed-exit  `run` of fifo_block: the report shows fiforeader blocked in
-                   read(fd N: <the fifo>) with its stack, text and JSON, and the
-                   footer is not an all-clear ("no findings in")
+  unfollowed-exit  `run` of fifo_block: the program sees no SIGCHLD and no
+                   child from the exit snapshot; the report shows fiforeader
+                   blocked in read(fd N: <the fifo>) with its stack, text and
+                   JSON, and the footer is not an all-clear ("no findings in")
   stack-plain      `parkwatch stack PID` without the shim: names, states,
                    blocked calls, function names, grouping counts
   stack-shim       the same under the shim: parks annotated from the live trace
@@ -79,6 +80,9 @@ def unfollowed_exit(parkwatch, shim, victim, tmp):
     p = pwtest.run([parkwatch, "run", "--trace-dir", d, "--", victim], timeout=120)
     text = p.stderr.decode(errors="replace")
     assert p.returncode == 0, "run exited %d:\n%s" % (p.returncode, text)
+    # the exit snapshot's CLI is nobody's child as far as the program can see
+    out = p.stdout.decode(errors="replace")
+    assert "SIGCHLD" not in out and "reaped" not in out, "the program saw the snapshot's CLI:\n" + out
     fifo_reader_shown(text, "run")
     assert "no findings in" not in text, "an all-clear despite an unfollowed wait:\n" + text
     assert "but 1 thread blocked in an unfollowed wait (see above)" in text, text

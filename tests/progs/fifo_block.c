@@ -5,17 +5,23 @@
  *   fifo_block        main exits after the threads are blocked: the report
  *                     must show fiforeader blocked in read(fd N: <fifo>) with
  *                     its stack, and must not say "no findings" as if all
- *                     were clear.
+ *                     were clear.  A SIGCHLD handler prints what it sees:
+ *                     the program has no child, so natively it never runs,
+ *                     and the shim's exit snapshot (a CLI run from the exit
+ *                     path) must not make it run either.
  *   fifo_block hold   two "pipeworker" threads also park on a pipe (modelled)
  *                     with the same stack; main prints "ready" and waits in
  *                     pause() until killed, for `parkwatch stack` and
  *                     `report --pid`. */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +52,20 @@ static void *fifo_reader(void *arg)
     return NULL;
 }
 
+/* Never runs: the program starts no child.  Says so if it does, and whether
+ * its wait() could see (and reap) somebody else's child. */
+static void on_sigchld(int sig)
+{
+    (void)sig;
+    int err = errno, st;
+    static const char got[] = "SIGCHLD received\n", reaped[] = "a child was reaped\n";
+    if (write(1, got, sizeof got - 1) < 0) {
+    }
+    if (waitpid(-1, &st, WNOHANG) > 0 && write(1, reaped, sizeof reaped - 1) < 0) {
+    }
+    errno = err;
+}
+
 int main(int argc, char **argv)
 {
     int hold = argc > 1 && strcmp(argv[1], "hold") == 0;
@@ -62,6 +82,11 @@ int main(int argc, char **argv)
     rmdir(path);
     if (fifo_fd < 0)
         return 1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigchld;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGCHLD, &sa, NULL);
     pthread_t w[2], r;
     for (int i = 0; i < 2 && hold; i++) {
         pthread_create(&w[i], NULL, pipe_worker, NULL);
