@@ -2,7 +2,10 @@
  * account for.
  *
  * A thread blocked in a call the shim does not model (a read on a FIFO or a
- * terminal, a raw futex, a sleep) is just "alive" in the trace.  So when the
+ * terminal, a raw futex, a sleep) is just "alive" in the trace; a futex wait
+ * the shim could not place in private memory is parked but external, though
+ * its word may well lie in private anonymous memory (a thread arena), which
+ * only our mappings tell and which go away with us.  So when the
  * process exits while such a thread is alive, the exiting thread runs
  * `parkwatch stack --save <trace>.tasks --skip <itself> <pid>` and waits for
  * it: from outside, that reads each task's blocked system call and fd from
@@ -44,14 +47,20 @@ extern char **environ;
 #define MAX_ENV 512
 #define EXIT_SNAPSHOT_WAIT_MS 30000
 
-/* Is any thread but ME alive and parked on nothing the trace knows? */
+/* Is any thread but ME alive and parked on nothing the trace knows, or parked
+ * on a futex the shim had to call external (no FUTEX_PRIVATE_FLAG, word
+ * outside static data and the brk heap: maybe private anonymous memory, which
+ * only the snapshot, reading our mappings, can tell)? */
 static bool unfollowed_threads(const struct pw_thread_rec *me)
 {
     uint32_t used = PW_LOAD(&pw_tf.hdr->threads_used);
     for (uint32_t i = 0; i < used; i++) {
         const struct pw_thread_rec *t = pw_slot(i);
-        if (t != me && PW_LOAD(&t->state) == PW_TS_ALIVE &&
-            PW_LOAD_RELAXED(&t->park_op) == PW_OP_NONE)
+        if (t == me || PW_LOAD(&t->state) != PW_TS_ALIVE)
+            continue;
+        uint16_t op = PW_LOAD_RELAXED(&t->park_op);
+        if (op == PW_OP_NONE || ((op == PW_OP_FUTEX_WAIT || op == PW_OP_FUTEX_LOCK_PI) &&
+                                 (PW_LOAD_RELAXED(&t->park_flags) & PW_PARK_OUTSIDE)))
             return true;
     }
     return false;

@@ -143,6 +143,18 @@ int pw_trace_of_pid(int pid, char *out, size_t len);
  * Implemented in cmd_stack.c. */
 int pw_stack_save_before_stop(int pid, const char *trace_path);
 
+struct pw_process;
+/* The private anonymous mappings of process PID (MAP_PRIVATE, no file), from
+ * /proc/PID/maps: into *OUT as lo, hi pairs (malloc'd, NULL when none), the
+ * count returned.  A futex word there can only be woken by PID itself. */
+size_t pw_kcheck_private_ranges(int pid, uint64_t **out);
+/* When live process P has futex waits the shim marked external (no
+ * FUTEX_PRIVATE_FLAG, outside static data and the brk heap), reads its
+ * mappings and applies them (pw_model_set_private): only P can wake those in
+ * private anonymous memory.
+ * Both implemented in kcheck.c. */
+void pw_kcheck_private(struct pw_process *p);
+
 /* ---- formatting helpers shared by dump and the reports (format.c) */
 
 /* "12.345": milliseconds with 3 decimals. */

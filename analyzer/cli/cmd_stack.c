@@ -130,6 +130,8 @@ int pw_trace_of_pid(int pid, char *out, size_t len)
  * does at a normal exit.  The threads are stopped only while each is unwound
  * and go back into their calls; the stop follows at once.  A failure costs only
  * the snapshot (the threads then read "unknown", with the reason). */
+static int save_tasks(int pid, struct pw_live *l, const char *path);
+
 int pw_stack_save_before_stop(int pid, const char *trace_path)
 {
     char trace[4096], path[4096], err[256];
@@ -142,7 +144,7 @@ int pw_stack_save_before_stop(int pid, const char *trace_path)
         pw_warn("no thread snapshot of pid %d before stopping it: %s", pid, err);
         return -1;
     }
-    int rc = pw_ktasks_save(path, &l.tasks);
+    int rc = save_tasks(pid, &l, path);
     if (rc < 0 && errno != EEXIST) /* the process's own exit wrote one first */
         pw_warn("%s: %s", path, strerror(errno));
     pw_live_free(&l);
@@ -193,6 +195,16 @@ static void shimview_free(struct shimview *v)
     pw_findings_free(&v->fs);
     pw_model_free(v->m);
     pw_free_traces(v->traces, v->ntraces);
+}
+
+/* Saves L, PID's snapshot, as tasks file PATH, with PID's private anonymous
+ * mappings (they die with the process; the report after it needs them to
+ * tell which futex waits only this process could end).  Read after the
+ * threads were seen, so every word a thread waited on then is mapped. */
+static int save_tasks(int pid, struct pw_live *l, const char *path)
+{
+    l->tasks.npriv = pw_kcheck_private_ranges(pid, &l->tasks.priv);
+    return pw_ktasks_save(path, &l->tasks);
 }
 
 static struct pw_thread *shim_thread(struct shimview *v, int tid)
@@ -388,7 +400,7 @@ int pw_cmd_stack(int argc, char **argv)
     }
     int rc = PW_EXIT_OK;
     if (save) {
-        if (pw_ktasks_save(save, &l.tasks) < 0) {
+        if (save_tasks(pid, &l, save) < 0) {
             if (!quiet)
                 pw_err("stack: %s: %s", save, strerror(errno));
             rc = PW_EXIT_USAGE;

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "kcheck.h"
 #include "model.h"
 #include "parkwatch/ops.h"
@@ -257,6 +258,69 @@ static bool shared_address(int pid, uint64_t addr)
     }
     fclose(f);
     return shared;
+}
+
+/* Futex waits the shim marked external are those without FUTEX_PRIVATE_FLAG
+ * whose word it could not place in static data or the brk heap (mmap'd memory,
+ * thread arenas, stacks).  A private anonymous mapping (MAP_PRIVATE, no file:
+ * inode 0) is keyed by the kernel on this process's address space, whatever
+ * the op's flag says, so only this process can wake such a word; a shared
+ * mapping, or a private mapping of a file (a page not yet written is still
+ * the file's), stays external. */
+static bool want_private(const struct pw_thread *t)
+{
+    return t->status == PW_THR_PARKED && t->waits_on->type == PW_OBJ_FUTEX &&
+           (t->park_flags & PW_PARK_OUTSIDE);
+}
+
+size_t pw_kcheck_private_ranges(int pid, uint64_t **out)
+{
+    *out = NULL;
+    char path[64], line[4096 + 128];
+    snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return 0;
+    size_t n = 0, cap = 0;
+    uint64_t *v = NULL;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long lo, hi, ino;
+        char perms[8];
+        if (sscanf(line, "%llx-%llx %7s %*x %*s %llu", &lo, &hi, perms, &ino) != 4 ||
+            perms[3] != 'p' || ino != 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            uint64_t *nv = realloc(v, nc * 2 * sizeof(*nv));
+            if (!nv)
+                break; /* what was read so far still holds */
+            v = nv;
+            cap = nc;
+        }
+        v[2 * n] = lo;
+        v[2 * n + 1] = hi;
+        n++;
+    }
+    fclose(f);
+    if (!n)
+        free(v);
+    else
+        *out = v;
+    return n;
+}
+
+void pw_kcheck_private(struct pw_process *p)
+{
+    size_t want = 0;
+    for (size_t i = 0; i < p->nthreads; i++)
+        want += want_private(&p->threads[i]);
+    if (!want)
+        return; /* the common case: no map to read */
+    uint64_t *ranges;
+    size_t n = pw_kcheck_private_ranges(p->pid, &ranges);
+    if (n)
+        pw_model_set_private(p, ranges, n);
+    free(ranges);
 }
 
 static const char *shared_object(const struct pw_process *p, struct pw_thread *const *threads,

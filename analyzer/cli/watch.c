@@ -733,6 +733,9 @@ static void judge_all(struct watcher *w, uint64_t now)
     struct pw_model *m = pw_model_build(traces, n);
     if (!m)
         goto out;
+    for (size_t i = 0; i < m->nprocs; i++)
+        if (!m->procs[i].finished)
+            pw_kcheck_private(&m->procs[i]); /* futex words only this process can wake */
     struct pw_findings fs = {0};
     pw_detect_all(m, &fs);
     /* the model keeps the order of the traces given */

@@ -175,6 +175,17 @@ void pw_ktasks_free(struct pw_ktasks *t)
     free(t->v);
     t->v = NULL;
     t->n = 0;
+    free(t->priv);
+    t->priv = NULL;
+    t->npriv = 0;
+}
+
+bool pw_ktasks_private(const struct pw_ktasks *t, uint64_t addr)
+{
+    for (size_t i = 0; t && i < t->npriv; i++)
+        if (addr >= t->priv[2 * i] && addr < t->priv[2 * i + 1])
+            return true;
+    return false;
 }
 
 const struct pw_ktask *pw_ktasks_find(const struct pw_ktasks *t, int tid)
@@ -225,6 +236,8 @@ int pw_ktasks_save(const char *path, const struct pw_ktasks *t)
             fputc('-', f);
         fputc('\n', f);
     }
+    for (size_t i = 0; i < t->npriv; i++)
+        fprintf(f, "private\t0x%" PRIx64 "\t0x%" PRIx64 "\n", t->priv[2 * i], t->priv[2 * i + 1]);
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -271,6 +284,26 @@ static bool parse_line(char *line, struct pw_ktask *k)
     return true;
 }
 
+/* A "private" line's range (after the tag): -1 only when out of memory. */
+static int add_private(struct pw_ktasks *out, const char *s)
+{
+    char *end, *end2;
+    errno = 0;
+    uint64_t lo = strtoull(s, &end, 16);
+    uint64_t hi = *end == '\t' ? strtoull(end + 1, &end2, 16) : 0;
+    if (end == s || *end != '\t' || errno || end2 == end + 1 || (*end2 && *end2 != '\n') ||
+        hi <= lo)
+        return 0; /* malformed: skipped like any unknown line */
+    uint64_t *nv = realloc(out->priv, (out->npriv + 1) * 2 * sizeof(*nv));
+    if (!nv)
+        return -1;
+    out->priv = nv;
+    out->priv[2 * out->npriv] = lo;
+    out->priv[2 * out->npriv + 1] = hi;
+    out->npriv++;
+    return 0;
+}
+
 int pw_ktasks_load(const char *path, struct pw_ktasks *out)
 {
     memset(out, 0, sizeof(*out));
@@ -297,6 +330,11 @@ int pw_ktasks_load(const char *path, struct pw_ktasks *out)
     out->pid = pid;
     while (fgets(line, sizeof(line), f) && out->n < MAX_TASKS) {
         struct pw_ktask k;
+        if (strncmp(line, "private\t", 8) == 0) {
+            if (out->npriv < MAX_TASKS && add_private(out, line + 8) < 0)
+                break;
+            continue;
+        }
         if (!parse_line(line, &k))
             continue;
         struct pw_ktask *nv = realloc(out->v, (out->n + 1) * sizeof(*nv));

@@ -10,13 +10,19 @@
  *
  *   parkwatch-tasks 1
  *   task TID STATE SYSNO FD NAME FD-TARGET WHY-NO-STACK PC,PC,...
+ *   private LO HI
  *
  * SYSNO is -1 when the task was not in a system call (running), -2 unknown;
- * FD is -1 when the call takes none; empty strings are written as "-".  The
- * file is untrusted input: every field is bounded when read. */
+ * FD is -1 when the call takes none; empty strings are written as "-".
+ * A "private" line gives (in hex) the range of a private anonymous mapping of
+ * the process when the snapshot was taken: the kernel keys a futex whose word
+ * lies there by this process's address space, whatever the op's flags, so
+ * only this process can wake it.  Readers skip lines they do not know.  The file is
+ * untrusted input: every field is bounded when read. */
 #ifndef PW_KTASKS_H
 #define PW_KTASKS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +48,10 @@ struct pw_ktasks {
     int pid;
     size_t n;
     struct pw_ktask *v;
+    /* private anonymous mappings ("private" lines): npriv ranges, priv[2i] to
+     * priv[2i+1] (exclusive), any order */
+    size_t npriv;
+    uint64_t *priv;
 };
 
 /* The tasks file that belongs to trace file TRACE_PATH (".trace" replaced by
@@ -54,6 +64,8 @@ int pw_ktasks_load(const char *path, struct pw_ktasks *out);
  * symlink.  0 on success, -1 with errno. */
 int pw_ktasks_save(const char *path, const struct pw_ktasks *t);
 void pw_ktasks_free(struct pw_ktasks *t);
+/* Does ADDR lie in one of T's private anonymous mappings?  (T may be NULL.) */
+bool pw_ktasks_private(const struct pw_ktasks *t, uint64_t addr);
 /* The task TID in T, or NULL. */
 const struct pw_ktask *pw_ktasks_find(const struct pw_ktasks *t, int tid);
 

@@ -519,6 +519,8 @@ static int replay_act(struct pw_process *p, const struct pw_event *e, struct pw_
             e->obj);
         if (!o)
             return -1;
+        if (o->type == PW_OBJ_FUTEX && pw_model_generation(p, e->obj, e->time_ns) != o->gen)
+            return 0; /* a wake of an earlier life of the word: another object */
         note_wake(o, e);
         *acted = o;
         return PTR_PUSH(o->signallers, o->nsignallers, t);
@@ -562,12 +564,14 @@ static int replay_event(struct pw_process *p, const struct pw_event *e)
     return replay_act(p, e, &o);
 }
 
-/* The ring events replay_event uses, plus the generation marks: the one pass
- * over the rings skips every other kind before it costs anything. */
-#define REPLAY_KINDS                                                 \
-    (PW_KIND_BIT(PW_EV_COND_SIGNAL) | PW_KIND_BIT(PW_EV_CHAN_SEND) | \
-     PW_KIND_BIT(PW_EV_CHAN_RECV) | PW_KIND_BIT(PW_EV_LOCK_INIT) |   \
-     PW_KIND_BIT(PW_EV_LOCK_DESTROY) | PW_KIND_BIT(PW_EV_FORK))
+/* The ring events replay_event uses, plus the generation marks and the parks
+ * and unparks that tell a futex word's lives apart: the one pass over the
+ * rings skips every other kind before it costs anything. */
+#define REPLAY_KINDS                                                                       \
+    (PW_KIND_BIT(PW_EV_COND_SIGNAL) | PW_KIND_BIT(PW_EV_CHAN_SEND) |                       \
+     PW_KIND_BIT(PW_EV_CHAN_RECV) | PW_KIND_BIT(PW_EV_LOCK_INIT) |                         \
+     PW_KIND_BIT(PW_EV_LOCK_DESTROY) | PW_KIND_BIT(PW_EV_FORK) | PW_KIND_BIT(PW_EV_PARK) | \
+     PW_KIND_BIT(PW_EV_UNPARK))
 
 /* ---- generations: LOCK_INIT / LOCK_DESTROY of an address */
 
@@ -577,6 +581,113 @@ static int cmp_mark(const void *a, const void *b)
     if (x->addr != y->addr)
         return x->addr < y->addr ? -1 : 1;
     return x->time_ns < y->time_ns ? -1 : x->time_ns > y->time_ns;
+}
+
+/* ---- futex generations
+ *
+ * A futex word has no init or destroy: the same address serves one object,
+ * then, once the memory is freed and reused, an unrelated one.  Merged, the
+ * second would inherit the first's wakers, and a chain could run through a
+ * thread that only ever woke the old object (a cycle that never was).  A new
+ * life of the word at ADDR begins (a mark, as a lock init is one) at a wait
+ * that comes after a wake of all its waiters (INT_MAX: a one-shot event, a
+ * latch, a future made ready), when nobody was left waiting on it, from a
+ * call site (park stack) that had not waited on it since the last mark.  A
+ * word used as a condition in a loop (broadcast, then the same waiters wait
+ * again) stays one life; a word reused by other code starts a new one.  Only
+ * the wakers of the life alive at the end count for that life's waiters.
+ * Parks and wakes come from the ring, so a life whose events the ring lost
+ * is merged with the next, as before generations. */
+
+static bool futex_wait_event(const struct pw_event *e)
+{
+    return (e->kind == PW_EV_PARK || e->kind == PW_EV_UNPARK) && e->op == PW_OP_FUTEX_WAIT;
+}
+
+static bool futex_wake_all(const struct pw_event *e)
+{
+    return e->kind == PW_EV_COND_SIGNAL && e->op == PW_OBJ_FUTEX && e->arg == 1;
+}
+
+/* One futex event, as futex_marks walks them: by word, then time. */
+struct fx_ev {
+    uint64_t addr, time_ns;
+    size_t order; /* ring order, for events at the same time */
+    uint32_t stack;
+    uint16_t kind;
+};
+
+static int cmp_fx(const void *a, const void *b)
+{
+    const struct fx_ev *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    if (x->time_ns != y->time_ns)
+        return x->time_ns < y->time_ns ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+#define LIFE_SITES 16
+
+/* The futex life marks, pushed with push_mark: from the futex parks, unparks
+ * and wakes of all of the ring (V, N: gathered by the ring pass, consumed
+ * here) and the notes' wakes of all (a thread's first wake of a word is a
+ * note only). */
+static int push_mark(struct pw_process *p, size_t *cap, const struct pw_event *e);
+
+static int futex_marks(struct pw_process *p, size_t *cap, const struct fx_ev *ring, size_t nring,
+                       const struct pw_event *notes, size_t nnotes)
+{
+    size_t n = nring;
+    for (size_t i = 0; i < nnotes; i++)
+        n += futex_wake_all(&notes[i]);
+    if (!n)
+        return 0;
+    struct fx_ev *v = malloc(n * sizeof(*v));
+    if (!v)
+        return -1;
+    if (nring)
+        memcpy(v, ring, nring * sizeof(*v));
+    for (size_t i = 0, k = nring; i < nnotes; i++)
+        if (futex_wake_all(&notes[i]))
+            v[k++] = (struct fx_ev){notes[i].obj, notes[i].time_ns, SIZE_MAX, notes[i].stack,
+                                    notes[i].kind};
+    qsort(v, n, sizeof(*v), cmp_fx);
+    uint64_t addr = 0;
+    size_t waiting = 0, nsites = 0;
+    bool woke_all = false;
+    uint32_t sites[LIFE_SITES];
+    for (size_t j = 0; j < n; j++) {
+        const struct fx_ev *e = &v[j];
+        if (j == 0 || e->addr != addr) {
+            addr = e->addr;
+            waiting = nsites = 0;
+            woke_all = false;
+        }
+        if (e->kind == PW_EV_COND_SIGNAL) {
+            woke_all = true;
+        } else if (e->kind == PW_EV_UNPARK) {
+            waiting -= waiting > 0;
+        } else {
+            bool known = false;
+            for (size_t s = 0; s < nsites && !known; s++)
+                known = sites[s] == e->stack;
+            if (woke_all && waiting == 0 && !known) {
+                struct pw_event m = {.obj = addr, .time_ns = e->time_ns};
+                if (push_mark(p, cap, &m) < 0) {
+                    free(v);
+                    return -1;
+                }
+                nsites = 0;
+            }
+            woke_all = false;
+            waiting++;
+            if (!known && nsites < LIFE_SITES)
+                sites[nsites++] = e->stack;
+        }
+    }
+    free(v);
+    return 0;
 }
 
 static bool is_mark(const struct pw_event *e)
@@ -617,7 +728,26 @@ struct ring_pass {
     struct pw_process *p;
     size_t cap_marks;
     struct act_memo memo[ACT_MEMO];
+    /* futex parks, unparks and wakes of all (for futex_marks), and every
+     * futex wake, replayed once the generations are known */
+    struct fx_ev *fx;
+    size_t nfx, capfx;
+    struct pw_event *wakes;
+    size_t nwakes, capwakes;
 };
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 64;
+    void *nv = realloc(*v, nc * size);
+    if (!nv)
+        return -1;
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
 
 static int replay_act(struct pw_process *p, const struct pw_event *e, struct pw_object **acted);
 
@@ -626,6 +756,21 @@ static int replay_ring_event(void *arg, const struct pw_event *e)
     struct ring_pass *r = arg;
     if (is_mark(e) && push_mark(r->p, &r->cap_marks, e) < 0)
         return -1;
+    if (futex_wait_event(e) || futex_wake_all(e)) {
+        if (grow((void **)&r->fx, &r->capfx, r->nfx, sizeof(*r->fx)) < 0)
+            return -1;
+        size_t k = r->nfx++;
+        r->fx[k] = (struct fx_ev){e->obj, e->time_ns, k, e->stack, e->kind};
+    }
+    if (e->kind == PW_EV_PARK || e->kind == PW_EV_UNPARK)
+        return 0; /* read for the futex lives only */
+    if (e->kind == PW_EV_COND_SIGNAL && e->op == PW_OBJ_FUTEX) {
+        /* whose life a wake belongs to is known after the pass */
+        if (grow((void **)&r->wakes, &r->capwakes, r->nwakes, sizeof(*r->wakes)) < 0)
+            return -1;
+        r->wakes[r->nwakes++] = *e;
+        return 0;
+    }
     uint64_t h = (e->obj ^ ((uint64_t)e->thread << 40) ^ ((uint64_t)e->kind << 32)) *
                  0x9e3779b97f4a7c15ull;
     struct act_memo *m = &r->memo[h >> 54];
@@ -645,9 +790,12 @@ static int replay_ring_event(void *arg, const struct pw_event *e)
  * the shim puts those of a lock that appears in a lock-order edge, so that
  * they survive the ring), sorted; the same mark seen twice counts once.  The
  * objects made before every mark was known get their generation now. */
-static int finish_marks(struct pw_process *p, size_t *cap, const struct pw_event *notes,
+static int finish_marks(struct pw_process *p, struct ring_pass *rp, const struct pw_event *notes,
                         size_t nnotes)
 {
+    size_t *cap = &rp->cap_marks;
+    if (futex_marks(p, cap, rp->fx, rp->nfx, notes, nnotes) < 0)
+        return -1;
     for (size_t i = 0; i < nnotes; i++)
         if (is_mark(&notes[i]) && push_mark(p, cap, &notes[i]) < 0)
             return -1;
@@ -885,11 +1033,17 @@ static int build_process(struct pw_process *p, const struct pw_trace *tr)
         return -1;
     rp->p = p;
     int rc = pw_trace_each_event(tr, REPLAY_KINDS, replay_ring_event, rp);
-    size_t cap_marks = rp->cap_marks;
+    if (rc == 0 && finish_marks(p, rp, notes, nnotes) < 0)
+        rc = -1;
+    /* the futex wakes, now that each word's lives are known (replay_act) */
+    for (size_t i = 0; rc == 0 && i < rp->nwakes; i++)
+        rc = replay_event(p, &rp->wakes[i]);
+    free(rp->fx);
+    free(rp->wakes);
     free(rp);
     if (rc == PW_EACH_RESTART)
         return rc; /* a corrupt ring: built again, from the sorted events */
-    if (rc != 0 || finish_marks(p, &cap_marks, notes, nnotes) < 0)
+    if (rc != 0)
         return -1;
     raise_end(p, end_ns, pw_trace_last_event_ns(tr));
     /* the notes never wrap: barrier counts, named semaphores, the lock lives of
@@ -958,8 +1112,31 @@ int pw_model_set_ktasks(struct pw_process *p, struct pw_ktasks *kt)
     return link_ktasks(p);
 }
 
+/* Futex waits the shim marked external (not FUTEX_PRIVATE, word outside
+ * static data and the brk heap) whose word lies in a private anonymous mapping
+ * of the kernel's view: the kernel keys such a futex by this process's address
+ * space, so only this process can wake it (README, Limitations). */
+static void apply_private(struct pw_process *p, const struct pw_ktasks *kt)
+{
+    for (size_t i = 0; kt && kt->npriv && i < p->nthreads; i++) {
+        struct pw_thread *t = &p->threads[i];
+        if (t->status != PW_THR_PARKED || t->waits_on->type != PW_OBJ_FUTEX ||
+            !pw_ktasks_private(kt, t->waits_on->key))
+            continue;
+        t->park_flags &= (uint16_t)~PW_PARK_OUTSIDE;
+        t->waits_on->outside = false;
+    }
+}
+
+void pw_model_set_private(struct pw_process *p, uint64_t *ranges, size_t n)
+{
+    struct pw_ktasks kt = {.pid = p->pid, .npriv = n, .priv = ranges};
+    apply_private(p, &kt);
+}
+
 static int link_ktasks(struct pw_process *p)
 {
+    apply_private(p, p->ktasks);
     for (size_t i = 0; i < p->nthreads; i++) {
         struct pw_thread *t = &p->threads[i];
         if (t->status == PW_THR_EXITED)

@@ -304,6 +304,11 @@ struct pw_thread *pw_model_thread_by_tid(struct pw_process *p, int tid);
  * process), unless it already has one; takes KT's contents.  0, or -1 when
  * out of memory. */
 int pw_model_set_ktasks(struct pw_process *p, struct pw_ktasks *kt);
+/* RANGES holds the N private anonymous mappings of live process P (lo, hi
+ * pairs; the caller read its mappings): futex waits on words there that the
+ * shim marked external become waits only P can end.  RANGES stays the
+ * caller's. */
+void pw_model_set_private(struct pw_process *p, uint64_t *ranges, size_t n);
 /* Threads that hold lock OBJ (mutex/rwlock/spin), into OUT (up to MAX); returns the count. */
 size_t pw_model_holders(struct pw_process *p, const struct pw_object *obj, struct pw_thread **out,
                         size_t max);

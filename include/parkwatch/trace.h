@@ -74,7 +74,8 @@
  *                  the signaller held innermost (0 if none): a waiter of the cond that
  *                  is still parked after a wake-up made under its mutex waits for it;
  *                  op=PW_OBJ_SEM: a sem_post on the semaphore obj (op 0 = a cond);
- *                  op=PW_OBJ_FUTEX: a futex wake of the word at obj, stack=waker's stack.
+ *                  op=PW_OBJ_FUTEX: a futex wake of the word at obj, stack=waker's stack,
+ *                  arg=1 for a wake of all waiters (INT_MAX), which may end the word's life.
  *                  A thread's first signal / post / wake of an object is a note (so are
  *                  its first CHAN_SEND and CHAN_RECV of a channel): who can wake an
  *                  object is evidence, the ring only history

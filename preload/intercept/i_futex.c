@@ -16,18 +16,20 @@
  *     the owner's TID read from the futex word: a real wait-for edge;
  *   - FUTEX_WAKE / WAKE_BITSET / WAKE_OP / (CMP_)REQUEUE(_PI) / UNLOCK_PI: the waker
  *     (COND_SIGNAL with op PW_OBJ_FUTEX, once per run of wakes of one address
- *     by one thread, like a sem_post), with its stack (the stack capture keeps
- *     a per-call-site cache, so a repeated site costs a few compares).
+ *     by one thread, like a sem_post; arg=1 for a wake of all), with its stack
+ *     (the stack capture keeps a per-call-site cache, so a repeated site costs
+ *     a few compares).
  * A futex without FUTEX_PRIVATE_FLAG can be woken by another process when its
  * word lies in memory that process maps too: such parks carry PW_PARK_OUTSIDE,
- * like a process-shared semaphore's.  libstdc++ (std::future, std::latch,
- * std::atomic::wait) never sets the flag, though its words live in the heap
- * or in static data, where the kernel keys even a "shared" futex by this
- * process's address space (private anonymous or copied-on-write pages).  So a
- * word inside a loaded module's range or in the brk heap counts as private;
- * anywhere else (mmap'd memory, thread arenas, stacks) the shim cannot tell
- * without a system call and says "outside": a missed leak, never a false
- * "all threads blocked".
+ * like a process-shared semaphore's.  libstdc++'s std::future never sets the
+ * flag, though its words live in the heap, where the kernel keys even a
+ * "shared" futex by this process's address space (private anonymous or
+ * copied-on-write pages).  So a word inside a loaded module's range or in the
+ * brk heap counts as private; anywhere else (mmap'd memory, thread arenas,
+ * stacks) the shim cannot tell without reading the mappings and says
+ * "outside".  The analyzer reads them where a verdict is taken (the watcher;
+ * the exit snapshot, which exitsnap.c starts for such parks) and turns waits
+ * in private anonymous memory back into in-process ones.
  *
  * A FUTEX_WAIT whose word no longer holds the expected value returns EAGAIN at
  * once without sleeping: the wrapper compares first and records nothing then
@@ -49,6 +51,7 @@
  * yet, and a wait on a set of words would need a set object (README,
  * Limitations). */
 #include <errno.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -149,16 +152,24 @@ static uint16_t wait_flags(long addr, long op, long timeout, enum pw_mod_where w
     return f;
 }
 
-static void wake_seen(uint64_t addr)
+/* A wake of ADDR; ALL for a wake of every waiter (INT_MAX of them, as
+ * libstdc++'s notify_all, Rust's notify_all and GLib's broadcast ask): the
+ * analyzer starts a new life of the word at the first wait after a wake-all
+ * left nobody waiting (model.c, futex generations).  A run of wakes of one
+ * word by one thread is recorded once, a wake-all and a wake-one apart (the
+ * key's bit 0, free in an aligned address, is ALL). */
+static void wake_seen(uint64_t addr, bool all)
 {
-    if (PW_LIKELY(pw_tls.last_cond == addr) || addr == 0 || (addr & 3) != 0)
+    uint64_t key = addr | (all ? 1u : 0u);
+    if (PW_LIKELY(pw_tls.last_cond == key) || addr == 0 || (addr & 3) != 0)
         return; /* NULL and misaligned words wake nobody: the kernel refuses them */
-    pw_tls.last_cond = addr;
+    pw_tls.last_cond = key;
     int err = errno;
     pw_tls.guard++;
     struct pw_event ev = {.kind = PW_EV_COND_SIGNAL,
                           .op = PW_OBJ_FUTEX,
                           .obj = addr,
+                          .arg = all,
                           .stack = pw_stack_capture()};
     pw_act(&ev); /* who wakes is evidence: a thread's first wake of a word is a note */
     pw_tls.guard--;
@@ -220,15 +231,17 @@ static long futex_work(long a1, long a2, long a3, long a4, long a5, long a6)
     }
     case FUTEX_WAKE:
     case FUTEX_WAKE_BITSET:
+        wake_seen((uint64_t)a1, (int)a3 == INT_MAX);
+        break;
     case FUTEX_REQUEUE:
     case FUTEX_CMP_REQUEUE:
     case FUTEX_CMP_REQUEUE_PI: /* wakes or moves the FUTEX_WAIT_REQUEUE_PI waiters */
     case FUTEX_UNLOCK_PI:
-        wake_seen((uint64_t)a1);
+        wake_seen((uint64_t)a1, false);
         break;
     case FUTEX_WAKE_OP: /* wakes waiters of both words */
-        wake_seen((uint64_t)a1);
-        wake_seen((uint64_t)a5);
+        wake_seen((uint64_t)a1, false);
+        wake_seen((uint64_t)a5, false);
         break;
     default:
         break;
