@@ -221,25 +221,41 @@ __attribute__((constructor)) static void pw_ctor(void)
     pw_on();
 }
 
-/* Normal exit: say so in the header.  _exit, signals and SIGKILL skip this and
- * leave end_kind RUNNING; `parkwatch run` patches the real status after
- * waitpid, and a reader can tell a dead pid by proc_start_ticks.  The status
- * is not known here (destructors get none): at_exit_status fills it in. */
-__attribute__((destructor)) static void pw_dtor(void)
+/* The process ends: say so in the header, with STATUS (-1: not known yet).
+ * Only by the process whose trace it is: a vfork child runs in our memory and
+ * a fork that skipped the atfork handlers still has the parent's mapping. */
+static void process_end(int status)
 {
     struct pw_trace_header *h = pw_tf.hdr;
-    if (h == NULL || PW_LOAD(&pw_proc->ready) != PW_READY_REC)
+    if (h == NULL || PW_LOAD(&pw_proc->ready) != PW_READY_REC ||
+        pw_proc->pid != (int32_t)syscall(SYS_getpid) || PW_LOAD(&h->end_kind) != PW_END_RUNNING)
         return;
     pw_tls.guard++;
     /* before the end is marked: a watcher reading the trace meanwhile still
      * sees a live process, and the snapshot sees every thread where it was */
     pw_exit_snapshot();
-    h->end_status = -1;
+    h->end_status = status;
     h->end_ns = pw_now();
-    struct pw_event ev = {.kind = PW_EV_PROC_END, .op = PW_END_EXIT, .result = -1};
+    struct pw_event ev = {.kind = PW_EV_PROC_END, .op = PW_END_EXIT, .result = status};
     pw_note(&ev);
     PW_STORE(&h->end_kind, PW_END_EXIT);
     pw_tls.guard--;
+}
+
+/* Normal exit: say so in the header.  Signals and SIGKILL skip this and
+ * leave end_kind RUNNING; `parkwatch run` patches the real status after
+ * waitpid, and a reader can tell a dead pid by proc_start_ticks.  The status
+ * is not known here (destructors get none): at_exit_status fills it in. */
+__attribute__((destructor)) static void pw_dtor(void)
+{
+    process_end(-1);
+}
+
+void pw_process_exit(int status)
+{
+    int err = errno;
+    process_end(status & 0xff); /* what the parent's wait sees */
+    errno = err;
 }
 
 /* exit()'s status, also for a return from main (the C library calls exit with

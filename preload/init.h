@@ -11,6 +11,9 @@ bool pw_on_slow(void);
 void pw_fork_prepare(void);
 void pw_fork_parent(void);
 void pw_fork_child(void);
+/* _exit(STATUS) is about to end the process, skipping exit handlers and
+ * destructors: mark the trace's end as pw_dtor would, with the status. */
+void pw_process_exit(int status);
 
 /* True when the calling interposer should record.  Everything it needs (the real
  * table, the trace) is ready when it returns true. */

@@ -96,6 +96,31 @@ PW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
     return spawned(rc, &child);
 }
 
+/* ---- _exit: shells (dash ends with _exit), fork children and daemons skip
+ * exit handlers and destructors.  Unmarked, their traces would end "running",
+ * which a reader must take for a kill or a crash, with every thread unknown.
+ * _Exit is the same function under the C standard's name (in glibc, an
+ * alias of _exit). */
+
+static void __attribute__((noreturn)) exit_now(int status)
+{
+    pw_process_exit(status);
+    if (PW_REAL(_exit) != NULL)
+        PW_REAL(_exit)(status);
+    for (;;) /* before the real table is resolved: what _exit does */
+        syscall(SYS_exit_group, status);
+}
+
+PW_EXPORT void _exit(int status)
+{
+    exit_now(status);
+}
+
+PW_EXPORT void _Exit(int status)
+{
+    exit_now(status);
+}
+
 /* ---- exec: the trace says "exec" only if the exec succeeds, and exec does not
  * return then, so end_kind is set before and restored if it comes back. */
 

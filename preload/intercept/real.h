@@ -98,6 +98,7 @@ mqd_t __mq_open_2(const char *name, int oflag);
     X(closefrom, NULL)                       \
     X(fclose, NULL)                          \
     X(fork, NULL)                            \
+    X(_exit, NULL)                           \
     X(execve, NULL)                          \
     X(execv, NULL)                           \
     X(execvp, NULL)                          \
