@@ -826,7 +826,8 @@ static int merge_rings(const struct pw_trace *t, uint64_t kinds,
     }
     for (size_t i = 0; i < t->nthreads; i++) {
         const struct pw_thread_view *v = &t->threads[i];
-        struct cursor c = {v->events, v->events + v->nevents, NULL};
+        /* a thread with no events may have no array: no pointer arithmetic on NULL */
+        struct cursor c = {v->events, v->events ? v->events + v->nevents : NULL, NULL};
         if (stream) {
             struct ring_rd *r = &rds[i];
             unsigned char *raw = malloc(chunk * t->hdr.event_size);
