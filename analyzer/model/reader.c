@@ -1252,10 +1252,15 @@ static int read_used(int fd, unsigned char *buf, size_t *size, int *keep)
         want_huge(buf, *size, h.threads.offset, slots);
         return read_span(fd, buf, size, h.threads.offset, slots);
     }
-    for (uint64_t i = 0; i < slots / h.thread_slot_size; i++)
-        if (read_span(fd, buf, size, h.threads.offset + i * h.thread_slot_size,
-                      h.thread_slot_size - ring) < 0)
+    /* a forged threads_used may claim billions of slots: only those that start
+     * inside the file are read */
+    for (uint64_t i = 0; i < slots / h.thread_slot_size; i++) {
+        uint64_t off = h.threads.offset + i * h.thread_slot_size;
+        if (off >= *size || off < h.threads.offset)
+            break;
+        if (read_span(fd, buf, size, off, h.thread_slot_size - ring) < 0)
             return -1;
+    }
     return 0;
 }
 
